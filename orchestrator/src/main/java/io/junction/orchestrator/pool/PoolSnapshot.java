@@ -1,0 +1,19 @@
+package io.junction.orchestrator.pool;
+
+import java.util.List;
+
+/** What a pool looked like at one moment. */
+public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas) {
+  public PoolSnapshot {
+    models = List.copyOf(models);
+    replicas = List.copyOf(replicas);
+  }
+
+  /**
+   * @param pid      OS pid for a local replica, 0 when unknown
+   * @param device   the device the replica reports it really got ("cpu", "gpu:0"); empty until known
+   * @param state    STARTING, READY, UNHEALTHY, RESTARTING, DRAINING, STOPPED or FAILED
+   */
+  public record ReplicaSnapshot(
+      String id, long pid, String endpoint, String device, String state, int inFlight, int restarts, String cpus, String lastError) {}
+}

@@ -1,0 +1,65 @@
+package io.junction.orchestrator.pool;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One pool as configured: validated by the config loader before it gets here, so the pool
+ * code trusts it. Immutable.
+ *
+ * @param name         unique pool name
+ * @param kind         local (spawned here), static (host:port list) or dns (later issue)
+ * @param models       models every replica serves
+ * @param replicas     replica count for a local pool; for static pools, endpoints.size()
+ * @param device       what each replica asks for
+ * @param fallbackCpu  a GPU replica without a GPU runs on the CPU instead of failing
+ * @param cpus         per-replica CPU affinity lists ("0", "0-1", "2,3"); empty means unpinned;
+ *                     one entry applies to every replica, otherwise one entry per replica
+ * @param endpoints    host:port of each member of a static pool
+ * @param repository   model repository a local replica loads from
+ * @param maxInFlight  requests one replica may have outstanding before it counts as full
+ * @param healthInterval how often each replica is probed
+ * @param startTimeout how long a local replica may take to become READY
+ * @param jvmOptions   extra JVM options for local replicas (for example -Xmx512m)
+ */
+public record PoolSpec(
+    String name,
+    Kind kind,
+    List<String> models,
+    int replicas,
+    Device device,
+    boolean fallbackCpu,
+    List<String> cpus,
+    List<String> endpoints,
+    Optional<Path> repository,
+    int maxInFlight,
+    Duration healthInterval,
+    Duration startTimeout,
+    List<String> jvmOptions) {
+
+  public enum Kind { LOCAL, STATIC, DNS }
+
+  public PoolSpec {
+    Objects.requireNonNull(name);
+    Objects.requireNonNull(kind);
+    models = List.copyOf(models);
+    cpus = List.copyOf(cpus);
+    endpoints = List.copyOf(endpoints);
+    jvmOptions = List.copyOf(jvmOptions);
+    Objects.requireNonNull(device);
+    Objects.requireNonNull(repository);
+    Objects.requireNonNull(healthInterval);
+    Objects.requireNonNull(startTimeout);
+  }
+
+  /** The affinity of replica {@code index}, if pinned. */
+  public Optional<String> cpusOf(int index) {
+    if (cpus.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(cpus.size() == 1 ? cpus.get(0) : cpus.get(index));
+  }
+}
