@@ -1,0 +1,125 @@
+package io.junction.orchestrator.api;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.junction.orchestrator.pipeline.PipelineInputException;
+import io.junction.orchestrator.pipeline.StepFailedException;
+import io.junction.orchestrator.pipeline.StepTimeoutException;
+import io.junction.orchestrator.pipeline.UnknownPipelineException;
+import io.junction.orchestrator.pool.NoReadyReplicaException;
+import io.junction.orchestrator.pool.PoolException;
+import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.tensor.TensorFormatException;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one place where errors become gRPC statuses. Codes are chosen by what the client should
+ * do: INVALID_ARGUMENT and NOT_FOUND fix the request, UNAVAILABLE retry, DEADLINE_EXCEEDED and
+ * RESOURCE_EXHAUSTED back off. INTERNAL is kept for our own bugs, and those are logged here.
+ *
+ * <p>The table is searched in order and the first type that matches wins, so subclasses come
+ * before their superclasses (a test checks that no rule hides a later one).
+ */
+public final class StatusMapper {
+  private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
+
+  /** A worker's codes that say something true to our client; any other becomes UNAVAILABLE. */
+  private static final Set<Status.Code> KEPT_REPLICA_CODES = EnumSet.of(
+      Status.Code.INVALID_ARGUMENT,
+      Status.Code.NOT_FOUND,
+      Status.Code.RESOURCE_EXHAUSTED,
+      Status.Code.DEADLINE_EXCEEDED,
+      Status.Code.UNAVAILABLE,
+      Status.Code.CANCELLED);
+
+  private record Rule<T extends Throwable>(Class<T> type, Function<? super T, Status> map) {
+    Status apply(Throwable t) {
+      return map.apply(type.cast(t));
+    }
+  }
+
+  private static final List<Rule<?>> RULES = List.of(
+      new Rule<>(StatusRuntimeException.class, StatusRuntimeException::getStatus),
+      new Rule<>(StatusException.class, StatusException::getStatus),
+      new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
+      new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
+      // pipeline package, subclasses of PipelineException
+      new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
+      new Rule<>(StepTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
+      new Rule<>(UnknownPipelineException.class, e -> code(Status.NOT_FOUND, e)),
+      new Rule<>(PipelineInputException.class, e -> code(Status.INVALID_ARGUMENT, e)),
+      // pool package, subclasses of PoolException
+      new Rule<>(UnknownModelException.class, e -> code(Status.NOT_FOUND, e)),
+      new Rule<>(NoReadyReplicaException.class, e -> code(Status.UNAVAILABLE, e)),
+      new Rule<>(ReplicaCallException.class, StatusMapper::replicaCall),
+      // a pool error added after this table: the pool could not serve, so retrying is right
+      new Rule<>(PoolException.class, e -> code(Status.UNAVAILABLE, e)),
+      // a client's tensor that does not match what it claims (subclass of IllegalArgumentException,
+      // which is deliberately absent: it also means our own bugs)
+      new Rule<>(TensorFormatException.class, e -> code(Status.INVALID_ARGUMENT, e)),
+      new Rule<>(CancellationException.class, e -> Status.CANCELLED.withDescription("call cancelled")),
+      new Rule<>(TimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)));
+
+  private StatusMapper() {}
+
+  /** The status for an error, after unwrapping the wrappers futures add. */
+  public static Status toStatus(Throwable error) {
+    Throwable t = unwrap(error);
+    for (Rule<?> rule : RULES) {
+      if (rule.type().isInstance(t)) {
+        return rule.apply(t);
+      }
+    }
+    log.error("internal error, mapped to INTERNAL", t);
+    return Status.INTERNAL
+        .withDescription("internal error (see the orchestrator's log): " + t.getClass().getSimpleName()
+            + (t.getMessage() == null ? "" : ": " + t.getMessage()))
+        .withCause(t);
+  }
+
+  /** {@link #toStatus} as the exception a StreamObserver takes. */
+  public static StatusRuntimeException toException(Throwable error) {
+    return toStatus(error).asRuntimeException();
+  }
+
+  /** The rule types in search order, for the test that checks the order. */
+  static List<Class<? extends Throwable>> ruleOrder() {
+    return RULES.stream().<Class<? extends Throwable>>map(Rule::type).toList();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  private static Status code(Status status, Throwable e) {
+    return status.withDescription(e.getMessage());
+  }
+
+  /** The cause decides the code; the step's message (naming pipeline and step) is the description. */
+  private static Status stepFailed(StepFailedException e) {
+    Status cause = e.getCause() == null ? Status.INTERNAL : toStatus(e.getCause());
+    return Status.fromCode(cause.getCode()).withDescription(e.getMessage()).withCause(e.getCause());
+  }
+
+  private static Status replicaCall(ReplicaCallException e) {
+    Status.Code code = e.status().getCode();
+    return KEPT_REPLICA_CODES.contains(code)
+        ? Status.fromCode(code).withDescription(e.getMessage())
+        // INTERNAL, UNKNOWN, FAILED_PRECONDITION... of a worker: that replica failed; another may serve
+        : Status.UNAVAILABLE.withDescription(e.getMessage());
+  }
+}

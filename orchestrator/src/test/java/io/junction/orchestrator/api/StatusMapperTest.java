@@ -1,0 +1,113 @@
+package io.junction.orchestrator.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.Status;
+import io.grpc.Status.Code;
+import io.junction.orchestrator.pipeline.PipelineInputException;
+import io.junction.orchestrator.pipeline.StepFailedException;
+import io.junction.orchestrator.pipeline.StepTimeoutException;
+import io.junction.orchestrator.pipeline.UnknownPipelineException;
+import io.junction.orchestrator.pool.NoReadyReplicaException;
+import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.tensor.TensorFormatException;
+import java.util.List;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class StatusMapperTest {
+
+  private static ReplicaCallException replica(Status status) {
+    return new ReplicaCallException("recommend-0", status);
+  }
+
+  private static StepFailedException step(Throwable cause) {
+    return new StepFailedException("recommend", "user_tower", cause);
+  }
+
+  static Stream<Arguments> table() {
+    return Stream.of(
+        Arguments.of(new UnknownPipelineException("chats", List.of("chat", "recommend")), Code.NOT_FOUND,
+            "pipeline: \"chats\" (expected: one of [chat, recommend])"),
+        Arguments.of(new UnknownModelException("intents", List.of("intent")), Code.NOT_FOUND,
+            "model: \"intents\" (expected: one of [intent])"),
+        Arguments.of(new UnknownNameException("model: \"x\" (expected: ...)"), Code.NOT_FOUND, "model: \"x\""),
+        Arguments.of(new PipelineInputException("user_id: missing (expected: INT64 [1])"), Code.INVALID_ARGUMENT,
+            "user_id: missing (expected: INT64 [1])"),
+        Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,
+            "x.datatype: \"F32\""),
+        Arguments.of(new InvalidRequestException("k: 5000 (expected: 1..50)"), Code.INVALID_ARGUMENT, "k: 5000 (expected: 1..50)"),
+        Arguments.of(new NoReadyReplicaException("chat", "2 replicas STARTING"), Code.UNAVAILABLE,
+            "pool chat: no ready replica (2 replicas STARTING)"),
+        Arguments.of(new StepTimeoutException("step ranker: 2000 ms (expected: within the deadline)"), Code.DEADLINE_EXCEEDED,
+            "step ranker"),
+        Arguments.of(new CancellationException(), Code.CANCELLED, "cancelled"),
+        Arguments.of(new TimeoutException("probe"), Code.DEADLINE_EXCEEDED, "probe"),
+        Arguments.of(Status.RESOURCE_EXHAUSTED.withDescription("queue full").asRuntimeException(), Code.RESOURCE_EXHAUSTED,
+            "queue full"),
+        Arguments.of(Status.ABORTED.withDescription("as is").asException(), Code.ABORTED, "as is"),
+        // a replica's status: kept where it tells the client something true
+        Arguments.of(replica(Status.INVALID_ARGUMENT.withDescription("user_id: 2000 (expected: 0..1999)")),
+            Code.INVALID_ARGUMENT, "user_id: 2000 (expected: 0..1999)"),
+        Arguments.of(replica(Status.NOT_FOUND.withDescription("model gone")), Code.NOT_FOUND, "model gone"),
+        Arguments.of(replica(Status.RESOURCE_EXHAUSTED.withDescription("queue full")), Code.RESOURCE_EXHAUSTED, "queue full"),
+        Arguments.of(replica(Status.DEADLINE_EXCEEDED), Code.DEADLINE_EXCEEDED, "recommend-0"),
+        Arguments.of(replica(Status.UNAVAILABLE.withDescription("draining")), Code.UNAVAILABLE, "draining"),
+        // ...and UNAVAILABLE otherwise: that replica failed, another may serve
+        Arguments.of(replica(Status.INTERNAL.withDescription("tf crashed")), Code.UNAVAILABLE, "INTERNAL: tf crashed"),
+        Arguments.of(replica(Status.UNKNOWN), Code.UNAVAILABLE, "UNKNOWN"),
+        Arguments.of(replica(Status.FAILED_PRECONDITION), Code.UNAVAILABLE, "FAILED_PRECONDITION"),
+        // a failed step takes its cause's code and names the step
+        Arguments.of(step(replica(Status.INVALID_ARGUMENT.withDescription("user_id: 2000 (expected: 0..1999)"))),
+            Code.INVALID_ARGUMENT, "pipeline recommend, step user_tower: replica recommend-0: INVALID_ARGUMENT: user_id: 2000 (expected: 0..1999)"),
+        Arguments.of(step(new NoReadyReplicaException("recs", "all FAILED")), Code.UNAVAILABLE,
+            "pipeline recommend, step user_tower: pool recs: no ready replica"),
+        Arguments.of(step(new StepTimeoutException("timed out")), Code.DEADLINE_EXCEEDED, "step user_tower: timed out"),
+        Arguments.of(step(replica(Status.INTERNAL)), Code.UNAVAILABLE, "step user_tower"),
+        Arguments.of(step(new TensorFormatException("bad")), Code.INVALID_ARGUMENT, "step user_tower: bad"),
+        Arguments.of(step(new IllegalStateException("bug")), Code.INTERNAL, "step user_tower: bug"),
+        // our own bugs are INTERNAL, including IllegalArgumentException that is not a tensor's
+        Arguments.of(new NullPointerException("x"), Code.INTERNAL, "NullPointerException: x"),
+        Arguments.of(new IllegalArgumentException("no output tokens in chat"), Code.INTERNAL, "no output tokens"),
+        // wrappers that futures add are looked through
+        Arguments.of(new CompletionException(new UnknownModelException("m", List.of())), Code.NOT_FOUND, "model: \"m\""),
+        Arguments.of(new ExecutionException(new CompletionException(new NoReadyReplicaException("p", "d"))),
+            Code.UNAVAILABLE, "pool p"));
+  }
+
+  @ParameterizedTest(name = "{index}: {0} -> {1}")
+  @MethodSource("table")
+  void mapsEachErrorToItsCode(Throwable error, Code code, String message) {
+    Status status = StatusMapper.toStatus(error);
+    assertThat(status.getCode()).isEqualTo(code);
+    assertThat(status.getDescription()).contains(message);
+  }
+
+  @Test
+  void noRuleHidesALaterSubclass() {
+    List<Class<? extends Throwable>> order = StatusMapper.ruleOrder();
+    for (int i = 0; i < order.size(); i++) {
+      for (int j = i + 1; j < order.size(); j++) {
+        assertThat(order.get(i).isAssignableFrom(order.get(j)))
+            .as("%s comes before its subclass %s", order.get(i).getSimpleName(), order.get(j).getSimpleName())
+            .isFalse();
+      }
+    }
+  }
+
+  @Test
+  void userMistakesAreNeverInternal() {
+    for (Throwable e : List.of(new InvalidRequestException("a"), new TensorFormatException("b"),
+        new PipelineInputException("c"), step(new PipelineInputException("d")))) {
+      assertThat(StatusMapper.toStatus(e).getCode()).isEqualTo(Code.INVALID_ARGUMENT);
+    }
+  }
+}
