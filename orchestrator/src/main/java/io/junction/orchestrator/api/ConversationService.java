@@ -1,0 +1,106 @@
+package io.junction.orchestrator.api;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.pipeline.RunOptions;
+import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseEvent;
+import io.junction.proto.v1.ConverseRequest;
+import io.junction.proto.v1.ConverseResponse;
+import io.junction.tensor.Tensor;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
+
+/**
+ * {@code junction.v1.ConversationService}: a thin adapter over the {@code chat} pipeline. It
+ * checks the request, turns it into the pipeline's {@code text} tensor and turns the pipeline's
+ * {@code intent}, {@code confidence} and {@code tokens} back into a reply. No model logic here.
+ */
+public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
+  public static final String PIPELINE = "chat";
+  public static final int MAX_TOKENS = 64;
+  private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  private final Pipelines pipelines;
+  private final ApiLimits limits;
+  private final LongSupplier nanoClock;
+
+  public ConversationService(Pipelines pipelines, ApiLimits limits, LongSupplier nanoClock) {
+    this.pipelines = Objects.requireNonNull(pipelines);
+    this.limits = Objects.requireNonNull(limits);
+    this.nanoClock = Objects.requireNonNull(nanoClock);
+  }
+
+  @Override
+  public void converse(ConverseRequest request, StreamObserver<ConverseResponse> observer) {
+    long start = nanoClock.getAsLong();
+    Calls.respond(observer, () -> {
+      String text = checkText(request.getText());
+      checkSessionId(request.getSessionId());
+      RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()));
+      Tensor input = Tensor.ofStrings("text", new long[] {1}, List.of(text));
+      return pipelines.run(PIPELINE, List.of(input), options, Calls.deadline(limits.defaultDeadline()));
+    }, result -> toResponse(result, request.getSessionId(), TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start)));
+  }
+
+  @Override
+  public void converseStream(ConverseRequest request, StreamObserver<ConverseEvent> observer) {
+    observer.onError(Status.UNIMPLEMENTED
+        .withDescription("ConverseStream: streaming is not served yet (expected: call Converse, which returns the whole reply)")
+        .asRuntimeException());
+  }
+
+  private String checkText(String raw) {
+    String text = raw.strip();
+    String expected = "(expected: 1 to " + limits.maxTextChars() + " characters)";
+    if (text.isEmpty()) {
+      throw new InvalidRequestException("text: empty " + expected);
+    }
+    int chars = text.codePointCount(0, text.length());
+    if (chars > limits.maxTextChars()) {
+      throw new InvalidRequestException("text: " + chars + " characters " + expected);
+    }
+    return text;
+  }
+
+  private static void checkSessionId(String id) {
+    if (id.isEmpty() || SESSION_ID.matcher(id).matches()) {
+      return;
+    }
+    String shown = id.length() > 40 ? id.substring(0, 40) + "... (" + id.length() + " characters)" : id;
+    throw new InvalidRequestException(
+        "session_id: \"" + shown + "\" (expected: 1 to 128 characters of [A-Za-z0-9._:-])");
+  }
+
+  private static OptionalInt maxIterations(int maxTokens) {
+    if (maxTokens < 0 || maxTokens > MAX_TOKENS) {
+      throw new InvalidRequestException("max_tokens: " + maxTokens + " (expected: 0.." + MAX_TOKENS + ")");
+    }
+    return maxTokens == 0 ? OptionalInt.empty() : OptionalInt.of(maxTokens);
+  }
+
+  private static ConverseResponse toResponse(PipelineResult result, String session, long micros) {
+    List<String> intent = result.output("intent").strings();
+    float[] confidence = result.output("confidence").floats();
+    List<String> tokens = result.output("tokens").strings();
+    if (intent.size() != 1 || confidence.length != 1) {
+      // the pipeline's declared outputs are [1]: a different count is our bug, not the client's
+      throw new IllegalStateException("pipeline " + PIPELINE + ": " + intent.size() + " intents and "
+          + confidence.length + " confidences (expected: 1 of each)");
+    }
+    return ConverseResponse.newBuilder()
+        .setIntent(intent.get(0))
+        .setConfidence(confidence[0])
+        .setReply(String.join(" ", tokens))
+        .addAllTokens(tokens)
+        .setSessionId(session)
+        .setLatencyMicros(micros)
+        .build();
+  }
+}

@@ -1,0 +1,57 @@
+package io.junction.orchestrator.api;
+
+import io.grpc.stub.StreamObserver;
+import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.pipeline.RunOptions;
+import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.RunPipelineRequest;
+import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.StepTiming;
+import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import java.util.List;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * {@code junction.v1.PipelineService}: runs any named pipeline on the client's tensors and
+ * answers with typed contents. Tensor checks are the codec's, input matching is the pipeline's.
+ */
+public final class PipelineService extends PipelineServiceGrpc.PipelineServiceImplBase {
+  private final Pipelines pipelines;
+  private final ApiLimits limits;
+
+  public PipelineService(Pipelines pipelines, ApiLimits limits) {
+    this.pipelines = Objects.requireNonNull(pipelines);
+    this.limits = Objects.requireNonNull(limits);
+  }
+
+  @Override
+  public void run(RunPipelineRequest request, StreamObserver<RunPipelineResponse> observer) {
+    Calls.respond(observer, () -> {
+      if (request.getPipeline().isEmpty()) {
+        throw new InvalidRequestException("pipeline: empty (expected: the name of a pipeline, as ListPipelines lists them)");
+      }
+      List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
+      RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty());
+      return pipelines.run(request.getPipeline(), inputs, options, Calls.deadline(limits.defaultDeadline()));
+    }, PipelineService::toResponse);
+  }
+
+  private static RunPipelineResponse toResponse(PipelineResult result) {
+    RunPipelineResponse.Builder b = RunPipelineResponse.newBuilder().setPipeline(result.pipeline());
+    for (Tensor t : result.outputs()) {
+      if (t.datatype() == DataType.FP16) {
+        throw new InvalidRequestException(t.name() + ": FP16 output has no typed contents (expected: run the "
+            + "pipeline with inference.GRPCInferenceService/ModelInfer, which answers with raw contents)");
+      }
+      b.addOutputs(TensorCodec.toOutput(t));
+    }
+    for (PipelineResult.StepTiming s : result.steps()) {
+      b.addSteps(StepTiming.newBuilder().setStep(s.step()).setMicros(s.micros()).setAttempts(s.attempts()));
+    }
+    return b.build();
+  }
+}

@@ -1,0 +1,105 @@
+package io.junction.orchestrator.api;
+
+import io.grpc.Deadline;
+import io.junction.orchestrator.pipeline.PipelineDescription;
+import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.pipeline.RunOptions;
+import io.junction.orchestrator.pipeline.UnknownPipelineException;
+import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
+import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A fake of the pipeline package for unit tests of one thin service: each pipeline answers with
+ * what the test says, and the last call is kept so that tests can check what the service sent.
+ */
+public final class FakePipelines implements Pipelines {
+  @FunctionalInterface
+  public interface Handler {
+    CompletableFuture<PipelineResult> run(List<Tensor> inputs, RunOptions options, Deadline deadline);
+  }
+
+  public record Call(String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline) {}
+
+  private final Map<String, PipelineDescription> descriptions = new ConcurrentHashMap<>();
+  private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
+  private volatile Call last;
+
+  public FakePipelines put(PipelineDescription description, Handler handler) {
+    descriptions.put(description.name(), description);
+    handlers.put(description.name(), handler);
+    return this;
+  }
+
+  /** Replaces the handler of a pipeline that {@link #put} added. */
+  public FakePipelines answer(String pipeline, Handler handler) {
+    if (!descriptions.containsKey(pipeline)) {
+      throw new IllegalArgumentException("no pipeline " + pipeline);
+    }
+    handlers.put(pipeline, handler);
+    return this;
+  }
+
+  public Call last() {
+    return last;
+  }
+
+  public void forget() {
+    last = null;
+  }
+
+  @Override
+  public List<PipelineDescription> describe() {
+    return new ArrayList<>(descriptions.values());
+  }
+
+  @Override
+  public Optional<PipelineDescription> describe(String pipeline) {
+    return Optional.ofNullable(descriptions.get(pipeline));
+  }
+
+  @Override
+  public CompletableFuture<PipelineResult> run(String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline) {
+    last = new Call(pipeline, inputs, options, deadline);
+    Handler h = handlers.get(pipeline);
+    if (h == null) {
+      return CompletableFuture.failedFuture(new UnknownPipelineException(pipeline, descriptions.keySet()));
+    }
+    return h.run(inputs, options, deadline);
+  }
+
+  // ---- the demo pipelines' signatures ----
+
+  public static PipelineDescription chat() {
+    return new PipelineDescription("chat",
+        List.of(spec("text", DataType.BYTES, 1)),
+        List.of(spec("intent", DataType.BYTES, 1), spec("confidence", DataType.FP32, 1), spec("tokens", DataType.BYTES, -1)),
+        List.of("featurize", "classify", "decode"));
+  }
+
+  public static PipelineDescription recommend() {
+    return new PipelineDescription("recommend",
+        List.of(spec("user_id", DataType.INT64, 1)),
+        List.of(spec("items", DataType.INT64, 1, 50), spec("scores", DataType.FP32, 1, 50)),
+        List.of("user_tower", "retrieval", "popular", "merge", "ranker"));
+  }
+
+  public static TensorSpec spec(String name, DataType type, long... shape) {
+    List<Long> dims = new ArrayList<>();
+    for (long d : shape) {
+      dims.add(d);
+    }
+    return new TensorSpec(name, type, dims);
+  }
+
+  public static CompletableFuture<PipelineResult> done(String pipeline, Tensor... outputs) {
+    return CompletableFuture.completedFuture(new PipelineResult(pipeline, List.of(outputs), List.of()));
+  }
+}
