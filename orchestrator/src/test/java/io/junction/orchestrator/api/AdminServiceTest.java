@@ -50,7 +50,7 @@ class AdminServiceTest {
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
+  static void stop() {
     grpc.close();
   }
 

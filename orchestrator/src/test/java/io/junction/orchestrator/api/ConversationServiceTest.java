@@ -41,7 +41,7 @@ class ConversationServiceTest {
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
+  static void stop() {
     grpc.close();
   }
 
@@ -219,7 +219,7 @@ class ConversationServiceTest {
   }
 
   @Test
-  void aConfigWithoutTheChatPipelineAnswersNotFound() throws InterruptedException {
+  void aConfigWithoutTheChatPipelineAnswersNotFound() {
     FakePipelines none = new FakePipelines();
     try (InProcess other = new InProcess(new ConversationService(none, ApiLimits.DEFAULT, System::nanoTime))) {
       StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,

@@ -62,7 +62,7 @@ class InferenceServiceTest {
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
+  static void stop() {
     grpc.close();
   }
 

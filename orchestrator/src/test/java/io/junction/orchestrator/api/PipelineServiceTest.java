@@ -36,7 +36,7 @@ class PipelineServiceTest {
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
+  static void stop() {
     grpc.close();
   }
 

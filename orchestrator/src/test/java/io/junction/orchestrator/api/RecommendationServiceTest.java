@@ -36,7 +36,7 @@ class RecommendationServiceTest {
   }
 
   @AfterAll
-  static void stop() throws InterruptedException {
+  static void stop() {
     grpc.close();
   }
 
@@ -112,7 +112,7 @@ class RecommendationServiceTest {
   }
 
   @Test
-  void kFollowsTheConfiguredLimit() throws InterruptedException {
+  void kFollowsTheConfiguredLimit() {
     try (InProcess small = new InProcess(new RecommendationService(pipelines,
         new ApiLimits(2000, 5, Duration.ofSeconds(30)), System::nanoTime))) {
       var s = RecommendationServiceGrpc.newBlockingStub(small.channel);
