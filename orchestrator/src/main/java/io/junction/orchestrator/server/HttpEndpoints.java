@@ -1,0 +1,87 @@
+package io.junction.orchestrator.server;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.junction.orchestrator.api.PoolReadiness;
+import io.junction.orchestrator.pool.Pools;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP side for probes and scrapers: {@code /healthz} (200 while the process serves),
+ * {@code /readyz} (200 when every pool has a READY replica and the server is not draining, else
+ * 503) and {@code /metrics}. One thread of its own: these are cheap in-memory reads, and
+ * keeping them off the gRPC event loops means a scrape never delays a call.
+ */
+final class HttpEndpoints {
+  private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
+
+  private final HttpServer server;
+  private final ExecutorService executor;
+
+  HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, BooleanSupplier draining) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(host, port), 64);
+    executor = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "junction-http");
+      t.setDaemon(true);
+      return t;
+    });
+    server.setExecutor(executor);
+    server.createContext("/healthz", ex -> answer(ex, 200, "text/plain; charset=utf-8", "ok\n"));
+    server.createContext("/readyz", ex -> {
+      boolean ready = !draining.getAsBoolean() && PoolReadiness.allReady(pools.snapshot());
+      answer(ex, ready ? 200 : 503, "text/plain; charset=utf-8",
+          ready ? "ready\n" : draining.getAsBoolean() ? "draining\n" : "not ready: a pool has no READY replica\n");
+    });
+    server.createContext("/metrics", ex ->
+        answer(ex, 200, PrometheusText.CONTENT_TYPE, PrometheusText.render(pools.snapshot(), metrics)));
+  }
+
+  void start() {
+    server.start();
+  }
+
+  int port() {
+    return server.getAddress().getPort();
+  }
+
+  void stop() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
+
+  private static void answer(HttpExchange ex, int code, String contentType, String body) throws IOException {
+    try (ex) {
+      if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
+        ex.getResponseHeaders().set("Allow", "GET, HEAD");
+        ex.sendResponseHeaders(405, -1);
+        return;
+      }
+      if (!ex.getRequestURI().getPath().equals(ex.getHttpContext().getPath())) {
+        // contexts match by prefix; /metricsfoo is not /metrics
+        ex.sendResponseHeaders(404, -1);
+        return;
+      }
+      byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", contentType);
+      if ("HEAD".equals(ex.getRequestMethod())) {
+        ex.sendResponseHeaders(code, -1);
+        return;
+      }
+      ex.sendResponseHeaders(code, bytes.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(bytes);
+      }
+    } catch (RuntimeException e) {
+      log.warn("HTTP {} failed", ex.getRequestURI(), e);
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,157 @@
+package io.junction.orchestrator.server;
+
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.junction.orchestrator.api.AdminService;
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.api.ConversationService;
+import io.junction.orchestrator.api.InferenceService;
+import io.junction.orchestrator.api.PipelineService;
+import io.junction.orchestrator.api.RecommendationService;
+import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.pool.Pools;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The orchestrator's network face: the gRPC server (every typed service, the Open Inference
+ * Protocol, health and reflection) and the HTTP server for probes and metrics. It takes pools
+ * and pipelines that are already up and does not own them: whoever started the pools closes
+ * them after {@link #close()}.
+ *
+ * <p>Handlers run on the Netty event loops ({@code directExecutor}): every handler answers
+ * through futures and never blocks, which is what makes a call cost about 100 µs instead of 200.
+ */
+public final class JunctionServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(JunctionServer.class);
+
+  /** The lifecycle: NEW -> SERVING -> STOPPING -> STOPPED, each step once. */
+  private enum State { NEW, SERVING, STOPPING, STOPPED }
+
+  private final ServerOptions options;
+  private final Pools pools;
+  private final List<BindableService> services;
+  private final RequestMetrics metrics = new RequestMetrics();
+  private final HealthStatusManager health = new HealthStatusManager();
+  private final LongSupplier nanoClock;
+  private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
+  private volatile Server grpc;
+  private volatile HttpEndpoints http;
+
+  public JunctionServer(ServerOptions options, Pools pools, Pipelines pipelines, ApiLimits limits) {
+    this(options, pools, pipelines, limits, System::nanoTime);
+  }
+
+  public JunctionServer(ServerOptions options, Pools pools, Pipelines pipelines, ApiLimits limits, LongSupplier nanoClock) {
+    this.options = Objects.requireNonNull(options);
+    this.pools = Objects.requireNonNull(pools);
+    this.nanoClock = Objects.requireNonNull(nanoClock);
+    this.services = List.of(
+        new ConversationService(pipelines, limits, nanoClock),
+        new RecommendationService(pipelines, limits, nanoClock),
+        new PipelineService(pipelines, limits),
+        new AdminService(pools, pipelines),
+        new InferenceService(pools, pipelines, limits));
+  }
+
+  /** Binds both servers and marks every service SERVING. The pools must be up already. */
+  public JunctionServer start() throws IOException {
+    if (!state.compareAndSet(State.NEW, State.SERVING)) {
+      throw new IllegalStateException("server: " + state.get() + " (expected: NEW; a server starts once)");
+    }
+    MetricsInterceptor interceptor = new MetricsInterceptor(metrics, nanoClock);
+    NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(options.host(), options.port()))
+        .directExecutor()
+        .maxInboundMessageSize(options.maxInboundMessageBytes());
+    for (BindableService s : services) {
+      b.addService(ServerInterceptors.intercept(s, interceptor));
+    }
+    b.addService(health.getHealthService());
+    b.addService(ProtoReflectionServiceV1.newInstance());
+    try {
+      grpc = b.build().start();
+      http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+      http.start();
+    } catch (IOException | RuntimeException e) {
+      closeQuietly();
+      throw e;
+    }
+    health.setStatus("", ServingStatus.SERVING);
+    for (BindableService s : services) {
+      health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+    }
+    // grpc-netty picks epoll when its native transport loads; say which, since it doubles throughput
+    log.debug("gRPC on {}:{} ({} transport), HTTP on {}:{}", options.host(), grpcPort(),
+        Epoll.isAvailable() ? "epoll" : "nio", options.host(), httpPort());
+    return this;
+  }
+
+  /** The bound gRPC port (the real one when the options said 0). */
+  public int grpcPort() {
+    return grpc.getPort();
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public String transport() {
+    return Epoll.isAvailable() ? "epoll" : "nio";
+  }
+
+  /**
+   * Stops taking calls, lets those in flight finish within the grace period, then cancels the
+   * rest and stops HTTP. Health turns NOT_SERVING and /readyz 503 first, so that balancers
+   * stop sending while the server drains. Safe to call more than once.
+   */
+  @Override
+  public void close() {
+    State was = state.getAndUpdate(s -> s == State.STOPPED ? s : State.STOPPING);
+    if (was == State.STOPPING || was == State.STOPPED) {
+      return;
+    }
+    health.enterTerminalState();
+    Server g = grpc;
+    if (g != null) {
+      g.shutdown();
+      try {
+        if (!g.awaitTermination(options.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+          log.info("calls still in flight after {} ms: cancelling them", options.shutdownGrace().toMillis());
+          g.shutdownNow();
+          g.awaitTermination(5, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        g.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+    }
+    HttpEndpoints h = http;
+    if (h != null) {
+      h.stop();
+    }
+    state.set(State.STOPPED);
+  }
+
+  private void closeQuietly() {
+    if (grpc != null) {
+      grpc.shutdownNow();
+    }
+    if (http != null) {
+      http.stop();
+    }
+    state.set(State.STOPPED);
+  }
+}
