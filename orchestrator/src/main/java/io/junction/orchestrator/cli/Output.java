@@ -1,0 +1,103 @@
+package io.junction.orchestrator.cli;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageOrBuilder;
+import com.google.protobuf.util.JsonFormat;
+import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.RecommendResponse;
+import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.ScoredItem;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** How responses look: JSON for machines, short text for people. Pure functions, so tests read them directly. */
+final class Output {
+  private static final JsonFormat.Printer JSON = JsonFormat.printer().includingDefaultValueFields();
+
+  private Output() {}
+
+  static String json(MessageOrBuilder message) {
+    try {
+      return JSON.print(message);
+    } catch (InvalidProtocolBufferException e) {
+      // only for Any fields with unknown types, which our responses do not have
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static String chat(ConverseResponse r) {
+    return "intent: " + r.getIntent() + " (" + String.format(Locale.ROOT, "%.2f", r.getConfidence()) + ")\n"
+        + "reply: " + r.getReply() + "\n";
+  }
+
+  static String recommend(RecommendResponse r) {
+    Table t = new Table("RANK", "ITEM", "SCORE");
+    int rank = 1;
+    for (ScoredItem item : r.getItemsList()) {
+      t.row(Integer.toString(rank++), Long.toString(item.getItemId()), String.format(Locale.ROOT, "%.4f", item.getScore()));
+    }
+    return t.render();
+  }
+
+  static String status(ListPoolsResponse r) {
+    if (r.getPoolsCount() == 0) {
+      return "no pools\n";
+    }
+    StringBuilder out = new StringBuilder();
+    for (PoolInfo p : r.getPoolsList()) {
+      long ready = p.getReplicasList().stream().filter(x -> x.getState().equals("READY")).count();
+      out.append("pool ").append(p.getName()).append(" (").append(p.getKind()).append(", ").append(p.getDevice())
+          .append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
+          .append(String.join(", ", p.getModelsList())).append('\n');
+      Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS", "LAST ERROR");
+      for (ReplicaInfo x : p.getReplicasList()) {
+        t.row(x.getId(), x.getState(), x.getPid() == 0 ? "-" : Long.toString(x.getPid()), x.getEndpoint(),
+            x.getDevice().isEmpty() ? "-" : x.getDevice(), x.getCpus().isEmpty() ? "-" : x.getCpus(),
+            Integer.toString(x.getInFlight()), Integer.toString(x.getRestarts()), x.getLastError());
+      }
+      t.renderTo(out, "  ");
+    }
+    return out.toString();
+  }
+
+  /** Left-aligned columns separated by two spaces; trailing spaces trimmed. */
+  static final class Table {
+    private final List<String[]> rows = new ArrayList<>();
+
+    Table(String... header) {
+      rows.add(header);
+    }
+
+    void row(String... cells) {
+      rows.add(cells);
+    }
+
+    String render() {
+      StringBuilder out = new StringBuilder();
+      renderTo(out, "");
+      return out.toString();
+    }
+
+    void renderTo(StringBuilder out, String indent) {
+      int[] widths = new int[rows.get(0).length];
+      for (String[] r : rows) {
+        for (int i = 0; i < r.length; i++) {
+          widths[i] = Math.max(widths[i], r[i].length());
+        }
+      }
+      for (String[] r : rows) {
+        StringBuilder line = new StringBuilder(indent);
+        for (int i = 0; i < r.length; i++) {
+          line.append(r[i]);
+          if (i < r.length - 1) {
+            line.append(" ".repeat(widths[i] - r[i].length() + 2));
+          }
+        }
+        out.append(line.toString().stripTrailing()).append('\n');
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+package io.junction.orchestrator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.api.FakePipelines;
+import io.junction.orchestrator.api.FakePools;
+import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.orchestrator.server.JunctionServer;
+import io.junction.orchestrator.server.ServerOptions;
+import io.junction.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The client commands run in-process against a real server on loopback over fake pools and pipelines. */
+class ClientCommandsTest {
+  private static final FakePools pools = new FakePools();
+  private static final FakePipelines pipelines = new FakePipelines();
+  private static JunctionServer server;
+  private static String target;
+
+  record Run(int exit, String out, String err) {}
+
+  @BeforeAll
+  static void start() throws IOException {
+    pipelines.put(FakePipelines.chat(), (in, o, d) -> FakePipelines.done("chat",
+        Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")),
+        Tensor.ofFloats("confidence", new long[] {1}, 0.9712f),
+        Tensor.ofStrings("tokens", new long[] {3}, List.of("sure", ",", "where?"))));
+    pipelines.put(FakePipelines.recommend(), (in, o, d) -> ranked());
+    pools.snapshot(List.of(FakePools.pool("conversation", List.of("featurizer", "intent"), "READY", "FAILED"),
+        FakePools.pool("recommendation", List.of("ranker"), "READY")));
+    server = new JunctionServer(new ServerOptions("127.0.0.1", 0, 0, 1 << 20, Duration.ofSeconds(1)),
+        pools, pipelines, ApiLimits.DEFAULT).start();
+    target = "127.0.0.1:" + server.grpcPort();
+  }
+
+  @AfterAll
+  static void stop() {
+    server.close();
+  }
+
+  @BeforeEach
+  void forget() {
+    pipelines.forget();
+  }
+
+  private static CompletableFuture<PipelineResult> ranked() {
+    return FakePipelines.done("recommend",
+        Tensor.ofLongs("items", new long[] {1, 4}, 17, 3, 99, 5),
+        Tensor.ofFloats("scores", new long[] {1, 4}, 0.9f, 0.75f, 0.5f, 0.25f));
+  }
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cl = JunctionCli.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int exit = cl.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @Test
+  void chatPrintsIntentConfidenceAndReply() {
+    Run r = run("chat", "book", "me", "a", "flight", "--target", target);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("intent: book_flight (0.97)\nreply: sure , where?\n");
+    assertThat(pipelines.last().inputs().get(0).strings()).containsExactly("book me a flight");
+  }
+
+  @Test
+  void chatJsonIsTheResponseInProtobufJson() {
+    Run r = run("chat", "hi", "--target", target, "--json", "--session", "s1", "--max-tokens", "5");
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
+    assertThat(json.get("intent").getAsString()).isEqualTo("book_flight");
+    assertThat(json.get("confidence").getAsFloat()).isEqualTo(0.9712f);
+    assertThat(json.get("reply").getAsString()).isEqualTo("sure , where?");
+    assertThat(json.getAsJsonArray("tokens")).hasSize(3);
+    assertThat(json.get("sessionId").getAsString()).isEqualTo("s1");
+    assertThat(pipelines.last().options().maxIterations()).isEqualTo(OptionalInt.of(5));
+  }
+
+  @Test
+  void aServerErrorIsPrintedWithItsCodeAndExitsOne() {
+    Run r = run("chat", "   ", "--target", target);
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).isEqualTo("error: INVALID_ARGUMENT: text: empty (expected: 1 to 2000 characters)\n");
+
+    Run k = run("recommend", "--user", "1", "--k", "51", "--target", target);
+    assertThat(k.exit()).isEqualTo(1);
+    assertThat(k.err()).isEqualTo("error: INVALID_ARGUMENT: k: 51 (expected: 1..50)\n");
+  }
+
+  @Test
+  void recommendPrintsARankedTable() {
+    Run r = run("recommend", "--user", "42", "--k", "3", "--target", target);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("""
+        RANK  ITEM  SCORE
+        1     17    0.9000
+        2     3     0.7500
+        3     99    0.5000
+        """);
+    assertThat(pipelines.last().inputs().get(0).longs()).containsExactly(42L);
+  }
+
+  @Test
+  void recommendJsonHasItemIdsAndScores() {
+    Run r = run("recommend", "--user", "42", "--target", target, "--json");
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonArray items = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("items");
+    assertThat(items).hasSize(4);
+    assertThat(items.get(0).getAsJsonObject().get("itemId").getAsLong()).isEqualTo(17L);
+    assertThat(items.get(3).getAsJsonObject().get("score").getAsFloat()).isEqualTo(0.25f);
+  }
+
+  @Test
+  void statusPrintsEachPoolAndItsReplicas() {
+    Run r = run("status", "--target", target);
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).contains("pool conversation (local, cpu): 1/2 ready; models: featurizer, intent\n")
+        .contains("pool recommendation (local, cpu): 1/1 ready; models: ranker\n")
+        .containsPattern("\n  REPLICA +STATE +PID +ENDPOINT +DEVICE +CPUS +IN FLIGHT +RESTARTS +LAST ERROR\n")
+        .containsPattern("\n  conversation-0 +READY +1000 +127\\.0\\.0\\.1:9000 +cpu +0-1 +0 +0\n")
+        .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +cpu +- +1 +0 +exited with 1\n");
+  }
+
+  @Test
+  void statusJsonListsEveryReplicaWithDefaultsIncluded() {
+    Run r = run("status", "--target", target, "--json");
+    assertThat(r.exit()).as(r.err()).isZero();
+    JsonArray pools = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("pools");
+    assertThat(pools).hasSize(2);
+    JsonObject replica = pools.get(0).getAsJsonObject().getAsJsonArray("replicas").get(0).getAsJsonObject();
+    assertThat(replica.get("state").getAsString()).isEqualTo("READY");
+    assertThat(replica.get("pid").getAsLong()).isEqualTo(1000L);
+    assertThat(replica.get("inFlight").getAsInt()).as("zero is printed, not left out").isZero();
+  }
+
+  @Test
+  void usageErrorsExitTwo() {
+    assertThat(run("chat", "--target", target).exit()).as("no TEXT").isEqualTo(2);
+    assertThat(run("recommend", "--target", target).exit()).as("no --user").isEqualTo(2);
+    assertThat(run("recommend", "--user", "x", "--target", target).exit()).isEqualTo(2);
+    assertThat(run("frobnicate").exit()).isEqualTo(2);
+    Run k = run("recommend", "--user", "1", "--k", "0", "--target", target);
+    assertThat(k.exit()).isEqualTo(2);
+    assertThat(k.err()).contains("--k: 0 (expected: >= 1)");
+    Run timeout = run("status", "--timeout", "0", "--target", target);
+    assertThat(timeout.exit()).isEqualTo(2);
+    assertThat(timeout.err()).contains("--timeout: 0 (expected: >= 1 seconds)");
+    for (String bad : List.of("localhost", "localhost:", ":8500", "localhost:http", "localhost:70000")) {
+      Run t = run("status", "--target", bad);
+      assertThat(t.exit()).as(bad).isEqualTo(2);
+      assertThat(t.err()).contains("--target: \"" + bad + "\" (expected: host:port");
+    }
+    assertThat(pipelines.last()).as("nothing was sent").isNull();
+  }
+
+  @Test
+  void nothingListeningIsUnavailableAndSaysWhatToCheck() throws IOException {
+    int port;
+    try (ServerSocket s = new ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    Run r = run("status", "--target", "127.0.0.1:" + port, "--timeout", "5");
+    assertThat(r.exit()).isEqualTo(1);
+    assertThat(r.err()).startsWith("error: UNAVAILABLE").contains("--target");
+  }
+
+  @Test
+  void helpAndVersionExitZero() {
+    Run help = run("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out()).contains("chat").contains("recommend").contains("status");
+    assertThat(run("--version").exit()).isZero();
+  }
+}
