@@ -2,6 +2,7 @@ package io.junction.orchestrator.routing;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.random.RandomGenerator;
 
 /**
@@ -28,5 +29,21 @@ public interface Picker {
    */
   static Picker leastOutstanding(int maxInFlight, RandomGenerator random) {
     return new PowerOfTwoChoicesPicker(maxInFlight, random);
+  }
+
+  /** {@link #leastOutstanding(int, RandomGenerator)} drawing from each calling thread's own random. */
+  static Picker leastOutstanding(int maxInFlight) {
+    return new PowerOfTwoChoicesPicker(maxInFlight, new RandomGenerator() {
+      // ThreadLocalRandom.current() must be fetched on the calling thread, never shared.
+      @Override
+      public long nextLong() {
+        return ThreadLocalRandom.current().nextLong();
+      }
+
+      @Override
+      public int nextInt(int bound) {
+        return ThreadLocalRandom.current().nextInt(bound);
+      }
+    });
   }
 }
