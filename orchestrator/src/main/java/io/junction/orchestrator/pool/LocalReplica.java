@@ -11,8 +11,8 @@ import java.util.function.Function;
  *
  * <p>A launch is READY once the worker has announced its port and answered ServerReady on it.
  * A process that dies after the replica has been READY is relaunched after a backoff. One
- * that dies before its first READY, or says its configuration is wrong (the FAILED
- * announcement, exit status 78), is FAILED and never relaunched: a restart would fail the
+ * that dies before its first READY, or exits with status 78 (its configuration is wrong; its
+ * FAILED announcement says why), is FAILED and never relaunched: a restart would fail the
  * same way, and failing fast gives the user the worker's own reason at start.
  */
 final class LocalReplica extends Replica {
@@ -30,8 +30,10 @@ final class LocalReplica extends Replica {
   private int generation;
   private long launchedAt;
   private boolean everReady;
-  /** Set when this launch cannot succeed by restarting (the worker's FAILED announcement, say). */
+  /** Set when this launch cannot succeed by restarting (an unreadable announcement, say). */
   private String permanentFailure;
+  /** The reason of this launch's FAILED announcement; final only with exit status 78. */
+  private String announcedFailure;
   private Scheduler.Cancellable startTimer = Scheduler.Cancellable.NONE;
 
   LocalReplica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels,
@@ -59,6 +61,7 @@ final class LocalReplica extends Replica {
     }
     int gen = ++generation;
     permanentFailure = null;
+    announcedFailure = null;
     process = null;
     pid = 0;
     endpoint = "";
@@ -115,7 +118,8 @@ final class LocalReplica extends Replica {
       connect("127.0.0.1:" + r.port());
       probe(client);
     } else if (announcement instanceof Announcement.Failed f) {
-      permanentFailure = f.reason();
+      // Whether a restart can help is the exit status's to say (78: no).
+      announcedFailure = f.reason();
       lastError = f.reason();
     } else if (announcement instanceof Announcement.Malformed m) {
       // The worker and the orchestrator disagree on the launch contract: no restart helps.
@@ -185,9 +189,11 @@ final class LocalReplica extends Replica {
     if (permanentFailure != null) {
       reason = permanentFailure;
     } else if (status == Announcement.CONFIG_ERROR_EXIT) {
-      reason = "worker exited with status 78 (its configuration is wrong)";
+      reason = announcedFailure != null ? announcedFailure
+          : "worker exited with status 78 (its configuration is wrong)";
     } else if (!everReady) {
-      reason = "worker exited with status " + status + " before it was ready";
+      reason = announcedFailure != null ? announcedFailure + " (exit status " + status + ")"
+          : "worker exited with status " + status + " before it was ready";
     } else {
       reason = null;
     }
@@ -195,7 +201,8 @@ final class LocalReplica extends Replica {
       fail(reason);
       return;
     }
-    String error = "worker exited with status " + status;
+    String error = announcedFailure != null ? announcedFailure + " (exit status " + status + ")"
+        : "worker exited with status " + status;
     ReplicaState left = lifecycle.moveTo(ReplicaState.RESTARTING);
     if (left == null) {
       return;

@@ -128,6 +128,19 @@ class LocalReplicaTest {
   }
 
   @Test
+  void aWorkerThatFailsForAPassingReasonAfterServingIsRestartedWithItsReason() {
+    startUntilReady();
+    launcher.last().listener().onAnnouncement(new Announcement.Failed("port 40001: address in use"));
+    launcher.last().process().exit(1);
+    scheduler.runDue();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.RESTARTING);
+    assertThat(replica.snapshot().lastError()).isEqualTo("port 40001: address in use (exit status 1)");
+    scheduler.advance(RestartBackoff.INITIAL);
+    assertThat(launcher.launches).hasSize(2);
+  }
+
+  @Test
   void aWorkerThatDiesBeforeItsFirstReadyFailsWithItsStatus() {
     scheduler.execute(replica::begin);
     scheduler.runDue();
