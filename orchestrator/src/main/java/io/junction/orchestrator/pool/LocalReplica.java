@@ -66,6 +66,7 @@ final class LocalReplica extends Replica {
     pid = 0;
     endpoint = "";
     device = "";
+    cpus = spec.cpusOf(index).orElse(""); // until the worker reports its real affinity
     WorkerCommand command;
     try {
       command = WorkerCommand.forReplica(spec, index, host);
@@ -75,7 +76,7 @@ final class LocalReplica extends Replica {
     }
     launchedAt = scheduler.nanoTime();
     log.info("pool {}: starting replica {} on {}{}", spec.name(), id, spec.device(),
-        cpus.isEmpty() ? "" : " (cpus " + cpus + ")");
+        spec.cpusOf(index).map(c -> " (cpus " + c + ")").orElse(""));
     try {
       process = launcher.launch(id, command, new Launcher.Listener() {
         @Override
