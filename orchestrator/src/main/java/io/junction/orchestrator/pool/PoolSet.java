@@ -52,6 +52,7 @@ final class PoolSet implements Pools {
     List<Pool> built = new ArrayList<>();
     Map<String, Pool> models = new LinkedHashMap<>();
     for (PoolSpec spec : specs) {
+      checkSpec(spec);
       List<Replica> replicas = new ArrayList<>();
       switch (spec.kind()) {
         case LOCAL -> {
@@ -82,6 +83,27 @@ final class PoolSet implements Pools {
     }
     this.pools = List.copyOf(built);
     this.byModel = Map.copyOf(models);
+  }
+
+  /**
+   * The config loader validates pools for users; these are the few values that would make the
+   * pool misbehave rather than fail (a zero interval spins, a short cpus list throws later).
+   */
+  private static void checkSpec(PoolSpec spec) {
+    String at = "pool " + spec.name() + ": ";
+    if (spec.maxInFlight() < 1) {
+      throw new IllegalArgumentException(at + "max_in_flight: " + spec.maxInFlight() + " (expected: >= 1)");
+    }
+    if (spec.healthInterval().isNegative() || spec.healthInterval().isZero()) {
+      throw new IllegalArgumentException(at + "health_interval: " + spec.healthInterval() + " (expected: > 0)");
+    }
+    if (spec.startTimeout().isNegative() || spec.startTimeout().isZero()) {
+      throw new IllegalArgumentException(at + "start_timeout: " + spec.startTimeout() + " (expected: > 0)");
+    }
+    if (spec.kind() == PoolSpec.Kind.LOCAL && spec.cpus().size() > 1 && spec.cpus().size() != spec.replicas()) {
+      throw new IllegalArgumentException(at + "cpus: " + spec.cpus().size() + " entries (expected: 1, or one per replica: "
+          + spec.replicas() + ")");
+    }
   }
 
   @Override

@@ -264,6 +264,12 @@ class PoolSetTest {
         .hasMessage("pool d: kind: dns (expected: local or static; dns pools are not supported yet)");
     assertThatThrownBy(() -> pools(staticPool("p", 4, List.of("a"), "w:1"), staticPool("q", 4, List.of("a"), "w:2")))
         .hasMessage("model a: served by pools p and q (expected: each model in one pool)");
+    assertThatThrownBy(() -> pools(staticPool("p", 0, List.of("a"), "w:1")))
+        .hasMessage("pool p: max_in_flight: 0 (expected: >= 1)");
+    PoolSpec shortCpus = new PoolSpec("l", PoolSpec.Kind.LOCAL, List.of("a"), 3, Device.CPU, false, List.of("0", "1"),
+        List.of(), Optional.empty(), 4, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
+    assertThatThrownBy(() -> pools(shortCpus))
+        .hasMessage("pool l: cpus: 2 entries (expected: 1, or one per replica: 3)");
   }
 
   private static PoolSnapshot.ReplicaSnapshot awaitReplica(
