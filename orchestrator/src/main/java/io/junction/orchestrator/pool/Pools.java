@@ -1,6 +1,8 @@
 package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.junction.orchestrator.routing.Picker;
 import io.junction.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,29 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Pools extends AutoCloseable {
 
+  /** Largest response a worker may send: big score tensors must fit. */
+  int MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+  /**
+   * The pools of {@code specs}, not started yet: local replicas are launched as worker JVMs,
+   * static members are reached over plaintext gRPC. Nothing runs until {@link #start()}.
+   *
+   * @throws IllegalArgumentException for a kind not supported yet (dns), a pool without
+   *     replicas, or a model served by two pools
+   */
+  static Pools create(List<PoolSpec> specs) {
+    return new PoolSet(specs, new ExecutorScheduler(),
+        // directExecutor: callbacks only complete futures and post events, never block, and
+        // skipping the executor hop is what makes loopback calls cheap (see DESIGN.md).
+        target -> NettyChannelBuilder.forTarget(target)
+            .usePlaintext()
+            .directExecutor()
+            .maxInboundMessageSize(MAX_RESPONSE_BYTES)
+            .build(),
+        new ProcessLauncher(), WorkerCommand.Host.current(),
+        spec -> Picker.leastOutstanding(spec.maxInFlight()));
+  }
+
   /**
    * Starts every pool and waits until each has at least one READY replica (local replicas
    * spawned, static members probed) and the metadata of its models is known.
@@ -25,7 +50,10 @@ public interface Pools extends AutoCloseable {
   /**
    * Sends one inference for {@code model} to a replica chosen by least outstanding requests.
    * Completes exceptionally with {@link UnknownModelException}, {@link NoReadyReplicaException}
-   * or {@link ReplicaCallException}; never blocks the caller.
+   * or {@link ReplicaCallException}; never blocks the caller. The future may complete on a
+   * gRPC event loop: what is chained on it must not block. Cancelling it cancels the call.
+   *
+   * @param deadline the call's deadline, or null for none
    *
    * @param outputs outputs to ask for; empty means all
    */

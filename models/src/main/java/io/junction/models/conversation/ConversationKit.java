@@ -1,0 +1,61 @@
+package io.junction.models.conversation;
+
+import io.junction.models.kit.ModelRepository;
+import io.junction.models.tf.GraphModel;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * Builds the three conversation models from the shipped data: {@code featurizer},
+ * {@code intent} (trained on what the featurizer graph computes) and {@code responder}.
+ */
+public final class ConversationKit {
+  /** What the build used and learnt, for the quality checks and kit.yaml. */
+  public record Built(UtteranceSet utterances, Vocabulary vocabulary, double trainAccuracy) {}
+
+  private ConversationKit() {}
+
+  public static Built build(ModelRepository repository, long slotSeed, Consumer<String> progress) {
+    UtteranceSet data = UtteranceSet.load(slotSeed);
+    progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances",
+        data.labels().size(), data.train().size(), data.heldOut().size()));
+
+    float[][] features;
+    try (GraphModel featurizer = Featurizer.build()) {
+      features = Featurizer.featurize(featurizer, data.train().stream().map(Utterance::text).toList());
+      featurizer.export(repository);
+    }
+    progress.accept("  featurizer exported (" + Featurizer.BUCKETS + " hashed unigram and bigram buckets)");
+
+    int[] classes = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
+    SoftmaxRegression.Weights weights =
+        SoftmaxRegression.train(features, classes, data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
+    double trainAccuracy = accuracy(weights, features, classes);
+    try (GraphModel intent = IntentModel.build(weights, data.labels())) {
+      intent.export(repository);
+    }
+    progress.accept(String.format("  intent trained (training accuracy %.3f) and exported", trainAccuracy));
+
+    ResponseSet responses = ResponseSet.load(data.labels());
+    Vocabulary vocabulary = Vocabulary.of(responses);
+    TrigramLanguageModel lm = TrigramLanguageModel.count(responses, data.labels(), vocabulary);
+    try (GraphModel responder = ResponderModel.build(lm, vocabulary, data.labels().size())) {
+      responder.export(repository);
+    }
+    progress.accept(String.format("  responder counted from %d replies (vocabulary %d) and exported",
+        responses.replies().size(), vocabulary.size()));
+    return new Built(data, vocabulary, trainAccuracy);
+  }
+
+  public static List<String> modelNames() {
+    return List.of(Featurizer.NAME, IntentModel.NAME, ResponderModel.NAME);
+  }
+
+  private static double accuracy(SoftmaxRegression.Weights weights, float[][] x, int[] y) {
+    int correct = 0;
+    for (int i = 0; i < x.length; i++) {
+      correct += weights.predict(x[i]) == y[i] ? 1 : 0;
+    }
+    return (double) correct / x.length;
+  }
+}

@@ -1,0 +1,4 @@
+package io.junction.models.conversation;
+
+/** One user utterance and the intent it expresses. */
+public record Utterance(String text, String intent) {}

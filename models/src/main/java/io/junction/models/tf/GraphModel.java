@@ -1,0 +1,188 @@
+package io.junction.models.tf;
+
+import io.junction.models.kit.DataType;
+import io.junction.models.kit.ModelContract;
+import io.junction.models.kit.ModelRepository;
+import io.junction.models.kit.TensorSpec;
+import io.junction.models.kit.ValueRange;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Signature;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.types.TBool;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt64;
+import org.tensorflow.types.family.TType;
+
+/**
+ * One model under construction: a TensorFlow graph, its {@code serving_default} signature and the
+ * model.yaml contract, kept in step because both come from the same {@link #input} and
+ * {@link #output} calls.
+ *
+ * <p>Trained weights become variables filled by feeding the Java arrays once, rather than graph
+ * constants: the SavedModel then keeps them in {@code variables/} (not in the 2 GB-limited graph
+ * proto) and carries no initializer that could overwrite them at load. Not thread-safe; used by one
+ * builder and closed after export.
+ */
+public final class GraphModel implements AutoCloseable {
+  public static final String SIGNATURE_KEY = "serving_default";
+  public static final String TAG = "serve";
+  public static final int MAX_BATCH_SIZE = 64;
+
+  private static final String INPUTS = "inputs";
+  private static final String OUTPUTS = "outputs";
+
+  private final String name;
+  private final Graph graph = new Graph();
+  private final Ops tf = Ops.create(graph);
+  private final Signature.Builder signature = Signature.builder().key(SIGNATURE_KEY);
+  private final List<TensorSpec> inputs = new ArrayList<>();
+  private final List<TensorSpec> outputs = new ArrayList<>();
+  private final Map<String, ValueRange> constraints = new LinkedHashMap<>();
+  private final List<String> labels = new ArrayList<>();
+  private final List<PendingWeight> weights = new ArrayList<>();
+  private Session session;
+
+  private record PendingWeight(Assign<?> assign, Placeholder<?> feed, Supplier<Tensor> value) {}
+
+  public GraphModel(String name) {
+    this.name = name;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public Ops tf() {
+    return tf;
+  }
+
+  /** A signature input named {@code key}; {@code dims} as in model.yaml (first -1). */
+  public <T extends TType> Placeholder<T> input(String key, Class<T> type, long... dims) {
+    TensorSpec spec = TensorSpec.of(key, DataType.of(type), dims);
+    Placeholder<T> p = tf.withSubScope(INPUTS).withName(key)
+        .placeholder(type, Placeholder.shape(Shape.of(dims)));
+    signature.input(key, p);
+    inputs.add(spec);
+    return p;
+  }
+
+  /** A signature output named {@code key}; {@code dims} is what model.yaml promises about it. */
+  public <T extends TType> void output(String key, Operand<T> value, long... dims) {
+    TensorSpec spec = TensorSpec.of(key, DataType.of(value.type()), dims);
+    signature.output(key, tf.withSubScope(OUTPUTS).withName(key).identity(value));
+    outputs.add(spec);
+  }
+
+  public void constrain(String input, long min, long max) {
+    constraints.put(input, new ValueRange(min, max));
+  }
+
+  public void labels(List<String> classLabels) {
+    labels.clear();
+    labels.addAll(classLabels);
+  }
+
+  public Operand<TFloat32> weight(String key, float[] values, long... dims) {
+    checkSize(key, values.length, dims);
+    return weight(key, TFloat32.class, () -> Tensors.of(values, dims), dims);
+  }
+
+  public Operand<TInt64> weight(String key, long[] values, long... dims) {
+    checkSize(key, values.length, dims);
+    return weight(key, TInt64.class, () -> Tensors.of(values, dims), dims);
+  }
+
+  public Operand<TBool> weight(String key, boolean[] values, long... dims) {
+    checkSize(key, values.length, dims);
+    return weight(key, TBool.class, () -> Tensors.of(values, dims), dims);
+  }
+
+  private <T extends TType> Operand<T> weight(String key, Class<T> type, Supplier<Tensor> value, long... dims) {
+    Ops w = tf.withSubScope("weights");
+    Variable<T> variable = w.withName(key).variable(Shape.of(dims), type);
+    Placeholder<T> feed = w.withName(key + "_value").placeholder(type, Placeholder.shape(Shape.of(dims)));
+    Assign<T> assign = w.withName(key + "_assign").assign(variable, feed);
+    weights.add(new PendingWeight(assign, feed, value));
+    return variable;
+  }
+
+  /**
+   * Runs the graph in this JVM (no export needed): feeds the signature input {@code inputKey},
+   * returns the signature output {@code outputKey}. The caller closes the result.
+   */
+  public Result run(String inputKey, Tensor value, String outputKey) {
+    return session().runner()
+        .feed(INPUTS + "/" + inputKey, value)
+        .fetch(OUTPUTS + "/" + outputKey)
+        .run();
+  }
+
+  /** A session over the graph with every weight loaded; built once, then reused. */
+  public Session session() {
+    if (session == null) {
+      session = new Session(graph);
+      for (PendingWeight w : weights) {
+        try (Tensor value = w.value().get()) {
+          session.runner().feed(w.feed(), value).addTarget(w.assign()).run().close();
+        }
+      }
+    }
+    return session;
+  }
+
+  /** The model.yaml contract of what has been declared so far. */
+  public ModelContract contract() {
+    return new ModelContract(name, ModelRepository.VERSION, MAX_BATCH_SIZE, inputs, outputs, constraints, labels);
+  }
+
+  /** Writes {@code <repo>/<name>/1/} (SavedModel, tag serve) and {@code <repo>/<name>/model.yaml}. */
+  public ModelContract export(ModelRepository repository) {
+    ModelContract contract = contract();
+    repository.clear(name);
+    try {
+      SavedModelBundle.exporter(repository.versionDir(name).toString())
+          .withTags(TAG)
+          .withSession(session())
+          .withSignature(signature.build())
+          .export();
+    } catch (IOException e) {
+      throw new UncheckedIOException("exporting " + name + " to " + repository.versionDir(name), e);
+    }
+    repository.writeContract(contract);
+    return contract;
+  }
+
+  @Override
+  public void close() {
+    if (session != null) {
+      session.close();
+    }
+    graph.close();
+  }
+
+  private void checkSize(String key, int length, long... dims) {
+    long expected = 1;
+    for (long d : dims) {
+      expected *= d;
+    }
+    if (expected != length) {
+      throw new IllegalArgumentException(name + "." + key + ": " + length + " values (expected: " + expected + ")");
+    }
+  }
+}

@@ -1,0 +1,273 @@
+package io.junction.orchestrator.pool;
+
+import io.grpc.ManagedChannel;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A replica whose worker process we launch, watch and restart.
+ *
+ * <p>A launch is READY once the worker has announced its port and answered ServerReady on it.
+ * A process that dies after the replica has been READY is relaunched after a backoff. One
+ * that dies before its first READY, or exits with status 78 (its configuration is wrong; its
+ * FAILED announcement says why), is FAILED and never relaunched: a restart would fail the
+ * same way, and failing fast gives the user the worker's own reason at start.
+ */
+final class LocalReplica extends Replica {
+  /** Between readiness probes of a launch that has announced its port but is not ready yet. */
+  static final Duration STARTING_PROBE_INTERVAL = Duration.ofMillis(200);
+  /** Failed health checks in a row after which a live but unresponsive worker is killed (and restarted). */
+  static final int KILL_AFTER_FAILED_PROBES = 5;
+
+  private final Launcher launcher;
+  private final WorkerCommand.Host host;
+  private final RestartBackoff backoff;
+
+  // Event thread only.
+  private volatile Launcher.WorkerProcess process;
+  private int generation;
+  private long launchedAt;
+  private boolean everReady;
+  /** Set when this launch cannot succeed by restarting (an unreadable announcement, say). */
+  private String permanentFailure;
+  /** The reason of this launch's FAILED announcement; final only with exit status 78. */
+  private String announcedFailure;
+  private Scheduler.Cancellable startTimer = Scheduler.Cancellable.NONE;
+
+  LocalReplica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels,
+      Launcher launcher, WorkerCommand.Host host, RestartBackoff backoff) {
+    super(spec, index, scheduler, channels);
+    this.launcher = launcher;
+    this.host = host;
+    this.backoff = backoff;
+  }
+
+  @Override
+  void begin() {
+    launch();
+  }
+
+  @Override
+  List<String> lastLines() {
+    Launcher.WorkerProcess p = process;
+    return p == null ? List.of() : p.lastLines();
+  }
+
+  private void launch() {
+    if (closing || state() != ReplicaState.STARTING) {
+      return;
+    }
+    int gen = ++generation;
+    permanentFailure = null;
+    announcedFailure = null;
+    process = null;
+    pid = 0;
+    endpoint = "";
+    device = "";
+    cpus = spec.cpusOf(index).orElse(""); // until the worker reports its real affinity
+    WorkerCommand command;
+    try {
+      command = WorkerCommand.forReplica(spec, index, host);
+    } catch (IllegalArgumentException e) {
+      fail(e.getMessage());
+      return;
+    }
+    launchedAt = scheduler.nanoTime();
+    log.info("pool {}: starting replica {} on {}{}", spec.name(), id, spec.device(),
+        spec.cpusOf(index).map(c -> " (cpus " + c + ")").orElse(""));
+    try {
+      process = launcher.launch(id, command, new Launcher.Listener() {
+        @Override
+        public void onAnnouncement(Announcement announcement) {
+          scheduler.execute(() -> LocalReplica.this.onAnnouncement(gen, announcement));
+        }
+
+        @Override
+        public void onExit(int status) {
+          scheduler.execute(() -> LocalReplica.this.onExit(gen, status));
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      fail("could not launch the worker: " + e.getMessage());
+      return;
+    }
+    pid = process.pid();
+    startTimer = scheduler.schedule(spec.startTimeout(), () -> onStartTimeout(gen));
+  }
+
+  private void onAnnouncement(int gen, Announcement announcement) {
+    if (gen != generation || closing) {
+      return;
+    }
+    if (announcement instanceof Announcement.Ready r) {
+      if (state() != ReplicaState.STARTING || client != null) {
+        return;
+      }
+      if (r.pid() > 0) {
+        pid = r.pid();
+      }
+      device = r.device();
+      if (!r.cpus().isEmpty()) {
+        cpus = r.cpus();
+      }
+      if (r.fellBack()) {
+        log.warn("pool {}: replica {} asked for {} but runs on {} (fallback to the CPU)",
+            spec.name(), id, r.requestedDevice(), r.device());
+      }
+      connect("127.0.0.1:" + r.port());
+      probe(client);
+    } else if (announcement instanceof Announcement.Failed f) {
+      // Whether a restart can help is the exit status's to say (78: no).
+      announcedFailure = f.reason();
+      lastError = f.reason();
+    } else if (announcement instanceof Announcement.Malformed m) {
+      // The worker and the orchestrator disagree on the launch contract: no restart helps.
+      permanentFailure = "unreadable worker announcement (" + m.problem() + "): " + m.line();
+      lastError = permanentFailure;
+      killProcess();
+    }
+  }
+
+  @Override
+  protected void onStartingProbe(boolean ready, String error) {
+    if (ready) {
+      if (lifecycle.transition(ReplicaState.STARTING, ReplicaState.READY)) {
+        startTimer.cancel();
+        long now = scheduler.nanoTime();
+        backoff.onReady(now);
+        everReady = true;
+        failedProbes = 0;
+        lastError = "";
+        log.info("pool {}: replica {} READY in {} (pid {}, {})", spec.name(), id, seconds(now - launchedAt), pid, device);
+        settled.complete(null);
+        startHealthChecks();
+      }
+      return;
+    }
+    // Announced but not ready yet (models still loading, say): ask again shortly; the start
+    // timer bounds how long.
+    int gen = generation;
+    WorkerClient c = client;
+    scheduler.schedule(STARTING_PROBE_INTERVAL, () -> {
+      if (gen == generation && c == client && state() == ReplicaState.STARTING && !closing) {
+        probe(c);
+      }
+    });
+  }
+
+  @Override
+  protected void onStillUnhealthy(int failedProbes) {
+    if (failedProbes >= KILL_AFTER_FAILED_PROBES) {
+      log.warn("pool {}: replica {} failed {} health checks in a row; killing pid {} so that it restarts",
+          spec.name(), id, failedProbes, pid);
+      lastError = lastError + " (" + failedProbes + " in a row; killed)";
+      killProcess();
+    }
+  }
+
+  private void onStartTimeout(int gen) {
+    if (gen != generation || closing || state() != ReplicaState.STARTING) {
+      return;
+    }
+    String reason = "not READY within " + spec.startTimeout().toMillis() / 1000.0 + " s";
+    lastError = reason;
+    if (!everReady) {
+      permanentFailure = reason;
+    }
+    log.warn("pool {}: replica {} {}; killing pid {}", spec.name(), id, reason, pid);
+    killProcess();
+  }
+
+  private void onExit(int gen, int status) {
+    if (gen != generation || closing) {
+      return;
+    }
+    startTimer.cancel();
+    disconnect();
+    String reason;
+    if (permanentFailure != null) {
+      reason = permanentFailure;
+    } else if (status == Announcement.CONFIG_ERROR_EXIT) {
+      reason = announcedFailure != null ? announcedFailure
+          : "worker exited with status 78 (its configuration is wrong)";
+    } else if (!everReady) {
+      reason = announcedFailure != null ? announcedFailure + " (exit status " + status + ")"
+          : "worker exited with status " + status + " before it was ready";
+    } else {
+      reason = null;
+    }
+    if (reason != null) {
+      fail(reason);
+      return;
+    }
+    String error = announcedFailure != null ? announcedFailure + " (exit status " + status + ")"
+        : "worker exited with status " + status;
+    ReplicaState left = lifecycle.moveTo(ReplicaState.RESTARTING);
+    if (left == null) {
+      return;
+    }
+    lastError = error;
+    Duration delay = backoff.nextDelay(scheduler.nanoTime());
+    log.warn("pool {}: replica {} (pid {}) {}; restarting in {}", spec.name(), id, pid, error, seconds(delay.toNanos()));
+    scheduler.schedule(delay, () -> relaunch(gen));
+  }
+
+  private void relaunch(int gen) {
+    if (gen != generation || closing) {
+      return;
+    }
+    if (lifecycle.transition(ReplicaState.RESTARTING, ReplicaState.STARTING)) {
+      restarts++;
+      launch();
+    }
+  }
+
+  private void fail(String reason) {
+    startTimer.cancel();
+    lastError = reason;
+    if (lifecycle.moveTo(ReplicaState.FAILED) != null) {
+      List<String> tail = lastLines();
+      log.error("pool {}: replica {} FAILED (device {}): {}{}", spec.name(), id, spec.device(), reason,
+          tail.isEmpty() ? "" : "; its last output:\n  " + String.join("\n  ", tail));
+    }
+    killProcess();
+    settled.complete(null);
+  }
+
+  private void killProcess() {
+    Launcher.WorkerProcess p = process;
+    if (p != null && p.isAlive()) {
+      p.kill();
+    }
+  }
+
+  @Override
+  void beginClose() {
+    super.beginClose();
+    startTimer.cancel();
+    Launcher.WorkerProcess p = process;
+    if (p != null && p.isAlive()) {
+      p.terminate();
+    }
+  }
+
+  @Override
+  void finishClose(long deadlineNanos) {
+    Launcher.WorkerProcess p = process;
+    if (p != null) {
+      try {
+        if (!p.awaitExit(Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime())))) {
+          log.warn("pool {}: replica {} (pid {}) did not stop after SIGTERM; killing it", spec.name(), id, p.pid());
+          p.kill();
+          p.awaitExit(Duration.ofSeconds(5));
+        }
+      } catch (InterruptedException e) {
+        p.kill();
+        Thread.currentThread().interrupt();
+      }
+    }
+    super.finishClose(deadlineNanos);
+  }
+}

@@ -1,0 +1,355 @@
+package io.junction.orchestrator.pool;
+
+import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.junction.orchestrator.routing.Picker;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import io.junction.tensor.TensorFormatException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every pool of the orchestrator behind {@link Pools}. Owns the event scheduler its replicas
+ * share; {@link #close()} stops it and every child process.
+ */
+final class PoolSet implements Pools {
+  private static final Logger log = LoggerFactory.getLogger(PoolSet.class);
+  /** How long a model's metadata may take at start. */
+  static final Duration METADATA_TIMEOUT = Duration.ofSeconds(10);
+  /** How long workers get between SIGTERM and SIGKILL at close. */
+  static final Duration STOP_GRACE = Duration.ofSeconds(5);
+  /** Added to the start timeout while start() waits, so the replicas' own timers decide first. */
+  private static final Duration START_WAIT_SLACK = Duration.ofSeconds(15);
+
+  private final List<Pool> pools;
+  private final Map<String, Pool> byModel;
+  private final Scheduler scheduler;
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile Map<String, ModelSignature> signatures = Map.of();
+
+  PoolSet(List<PoolSpec> specs, Scheduler scheduler, Function<String, ManagedChannel> channels,
+      Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
+    this.scheduler = scheduler;
+    List<Pool> built = new ArrayList<>();
+    Map<String, Pool> models = new LinkedHashMap<>();
+    for (PoolSpec spec : specs) {
+      checkSpec(spec);
+      List<Replica> replicas = new ArrayList<>();
+      switch (spec.kind()) {
+        case LOCAL -> {
+          for (int i = 0; i < spec.replicas(); i++) {
+            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, host, RestartBackoff.standard()));
+          }
+        }
+        case STATIC -> {
+          for (int i = 0; i < spec.endpoints().size(); i++) {
+            replicas.add(new StaticReplica(spec, i, scheduler, channels));
+          }
+        }
+        case DNS -> throw new IllegalArgumentException(
+            "pool " + spec.name() + ": kind: dns (expected: local or static; dns pools are not supported yet)");
+      }
+      if (replicas.isEmpty()) {
+        throw new IllegalArgumentException("pool " + spec.name() + ": no replicas (expected: at least one)");
+      }
+      Pool pool = new Pool(spec, replicas, pickers.apply(spec));
+      built.add(pool);
+      for (String model : spec.models()) {
+        Pool other = models.putIfAbsent(model, pool);
+        if (other != null) {
+          throw new IllegalArgumentException("model " + model + ": served by pools " + other.name() + " and "
+              + spec.name() + " (expected: each model in one pool)");
+        }
+      }
+    }
+    this.pools = List.copyOf(built);
+    this.byModel = Map.copyOf(models);
+  }
+
+  /**
+   * The config loader validates pools for users; these are the few values that would make the
+   * pool misbehave rather than fail (a zero interval spins, a short cpus list throws later).
+   */
+  private static void checkSpec(PoolSpec spec) {
+    String at = "pool " + spec.name() + ": ";
+    if (spec.maxInFlight() < 1) {
+      throw new IllegalArgumentException(at + "max_in_flight: " + spec.maxInFlight() + " (expected: >= 1)");
+    }
+    if (spec.healthInterval().isNegative() || spec.healthInterval().isZero()) {
+      throw new IllegalArgumentException(at + "health_interval: " + spec.healthInterval() + " (expected: > 0)");
+    }
+    if (spec.startTimeout().isNegative() || spec.startTimeout().isZero()) {
+      throw new IllegalArgumentException(at + "start_timeout: " + spec.startTimeout() + " (expected: > 0)");
+    }
+    if (spec.kind() == PoolSpec.Kind.LOCAL && spec.cpus().size() > 1 && spec.cpus().size() != spec.replicas()) {
+      throw new IllegalArgumentException(at + "cpus: " + spec.cpus().size() + " entries (expected: 1, or one per replica: "
+          + spec.replicas() + ")");
+    }
+  }
+
+  @Override
+  public void start() throws PoolStartException {
+    if (closed.get()) {
+      throw new IllegalStateException("pools: closed (expected: start before close)");
+    }
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("pools: already started (expected: start once)");
+    }
+    try {
+      startAndLoadMetadata();
+    } catch (PoolStartException | RuntimeException e) {
+      // Never leave children behind a failed start.
+      close();
+      throw e;
+    }
+  }
+
+  private void startAndLoadMetadata() throws PoolStartException {
+    long begin = System.nanoTime();
+    for (Pool pool : pools) {
+      for (Replica r : pool.replicas()) {
+        scheduler.execute(r::begin);
+      }
+    }
+    for (Pool pool : pools) {
+      awaitSettled(pool, begin);
+    }
+    Map<String, ModelSignature> found = new LinkedHashMap<>();
+    for (Pool pool : pools) {
+      checkStarted(pool);
+      for (String model : pool.spec().models()) {
+        found.put(model, fetchSignature(pool, model));
+      }
+      long ready = pool.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count();
+      log.info("pool {}: {} of {} replicas READY, serving {}", pool.name(), ready, pool.replicas().size(),
+          pool.spec().models());
+    }
+    signatures = Map.copyOf(found);
+    log.info("pools: {} started in {}", pools.size(), Replica.seconds(System.nanoTime() - begin));
+  }
+
+  private static void awaitSettled(Pool pool, long beginNanos) throws PoolStartException {
+    long limit = beginNanos + pool.spec().startTimeout().plus(START_WAIT_SLACK).toNanos();
+    for (Replica r : pool.replicas()) {
+      try {
+        r.settled.get(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        throw new PoolStartException(failure(pool, r, "not READY within " + pool.spec().startTimeout().toSeconds()
+            + " s (state " + r.state() + (r.lastError.isEmpty() ? "" : ", " + r.lastError) + ")"), null);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new PoolStartException("pool " + pool.name() + ": interrupted while starting", e);
+      } catch (ExecutionException e) {
+        throw new PoolStartException(failure(pool, r, String.valueOf(e.getCause())), e.getCause());
+      }
+    }
+  }
+
+  private static void checkStarted(Pool pool) throws PoolStartException {
+    if (pool.spec().kind() == PoolSpec.Kind.LOCAL) {
+      for (Replica r : pool.replicas()) {
+        if (r.state() != ReplicaState.READY) {
+          throw new PoolStartException(failure(pool, r,
+              r.lastError.isEmpty() ? "state " + r.state() : r.lastError), null);
+        }
+      }
+      return;
+    }
+    if (pool.replicas().stream().noneMatch(r -> r.state() == ReplicaState.READY)) {
+      StringBuilder why = new StringBuilder();
+      for (Replica r : pool.replicas()) {
+        why.append("\n  ").append(r.id()).append(" at ").append(r.endpoint).append(": ").append(r.state())
+            .append(r.lastError.isEmpty() ? "" : " (" + r.lastError + ")");
+      }
+      throw new PoolStartException("pool " + pool.name() + ": no member READY (expected: at least one)" + why, null);
+    }
+  }
+
+  private static String failure(Pool pool, Replica r, String reason) {
+    StringBuilder m = new StringBuilder("pool ").append(pool.name()).append(": replica ").append(r.id())
+        .append(" (device ").append(pool.spec().device()).append(") could not start: ").append(reason);
+    List<String> tail = r.lastLines();
+    if (!tail.isEmpty()) {
+      m.append("\n  its last output:");
+      for (String line : tail) {
+        m.append("\n    ").append(line);
+      }
+    }
+    return m.toString();
+  }
+
+  private static ModelSignature fetchSignature(Pool pool, String model) throws PoolStartException {
+    Replica r = pool.replicas().stream().filter(x -> x.state() == ReplicaState.READY).findFirst().orElseThrow();
+    WorkerClient c = r.client();
+    if (c == null) {
+      throw new PoolStartException("pool " + pool.name() + ": replica " + r.id() + " went away during start", null);
+    }
+    ModelMetadataResponse md;
+    try {
+      md = c.modelMetadata(model, METADATA_TIMEOUT).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PoolStartException("pool " + pool.name() + ": interrupted while starting", e);
+    } catch (ExecutionException e) {
+      throw new PoolStartException("pool " + pool.name() + ": model " + model + ": metadata from replica "
+          + r.id() + " at " + r.endpoint + ": " + Replica.describe(Status.fromThrowable(e.getCause()))
+          + " (expected: the replica serves " + model + ")", e.getCause());
+    }
+    return new ModelSignature(model,
+        specs(pool, model, "inputs", md.getInputsList()),
+        specs(pool, model, "outputs", md.getOutputsList()));
+  }
+
+  private static List<ModelSignature.TensorSpec> specs(Pool pool, String model, String side,
+      List<ModelMetadataResponse.TensorMetadata> tensors) throws PoolStartException {
+    List<ModelSignature.TensorSpec> out = new ArrayList<>(tensors.size());
+    for (ModelMetadataResponse.TensorMetadata t : tensors) {
+      Optional<DataType> type = DataType.fromName(t.getDatatype());
+      if (type.isEmpty()) {
+        throw new PoolStartException("pool " + pool.name() + ": model " + model + ": " + side + "." + t.getName()
+            + ".datatype: \"" + t.getDatatype() + "\" (expected: one of " + DataType.names() + ")", null);
+      }
+      out.add(new ModelSignature.TensorSpec(t.getName(), type.get(), t.getShapeList()));
+    }
+    return out;
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline) {
+    Pool pool = byModel.get(model);
+    if (pool == null) {
+      return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
+    }
+    Replica replica = pool.acquire();
+    if (replica == null) {
+      return CompletableFuture.failedFuture(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+    }
+    CompletableFuture<ModelInferResponse> call;
+    try {
+      WorkerClient client = replica.client();
+      if (client == null) {
+        // Went away between the state check and now.
+        replica.release();
+        return CompletableFuture.failedFuture(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+      }
+      call = client.infer(request(model, inputs, outputs), deadline);
+    } catch (RuntimeException e) {
+      replica.release();
+      return CompletableFuture.failedFuture(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
+    }
+    CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
+    // Runs once, however the call ends (answer, error, cancellation): the one release of the slot.
+    call.whenComplete((response, error) -> {
+      replica.release();
+      if (error != null) {
+        Status status = Status.fromThrowable(error);
+        if (status.getCode() == Status.Code.UNAVAILABLE) {
+          replica.probeSoon();
+        }
+        result.completeExceptionally(new ReplicaCallException(replica.id(), status));
+        return;
+      }
+      try {
+        result.complete(TensorCodec.fromOutputs(response.getOutputsList(), response.getRawOutputContentsList()));
+      } catch (TensorFormatException e) {
+        result.completeExceptionally(new ReplicaCallException(replica.id(),
+            Status.INTERNAL.withDescription("unreadable response: " + e.getMessage())));
+      }
+    });
+    result.whenComplete((v, t) -> {
+      if (result.isCancelled()) {
+        call.cancel(false);
+      }
+    });
+    return result;
+  }
+
+  private static ModelInferRequest request(String model, List<Tensor> inputs, List<String> outputs) {
+    ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(model);
+    for (Tensor t : inputs) {
+      b.addInputs(TensorCodec.toRawInputHeader(t));
+      b.addRawInputContents(t.data());
+    }
+    for (String o : outputs) {
+      b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(o));
+    }
+    return b.build();
+  }
+
+  @Override
+  public Map<String, ModelSignature> models() {
+    return signatures;
+  }
+
+  @Override
+  public Optional<String> poolOf(String model) {
+    return Optional.ofNullable(byModel.get(model)).map(Pool::name);
+  }
+
+  @Override
+  public List<PoolSnapshot> snapshot() {
+    List<PoolSnapshot> out = new ArrayList<>(pools.size());
+    for (Pool p : pools) {
+      out.add(p.snapshot());
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    // Close on the event thread, so that no launch or restart runs after we have looked.
+    CompletableFuture<Void> closing = new CompletableFuture<>();
+    scheduler.execute(() -> {
+      beginClose();
+      closing.complete(null);
+    });
+    try {
+      closing.get(STOP_GRACE.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      log.warn("pools: the event thread did not take the close in time; closing from {}", Thread.currentThread().getName());
+    }
+    scheduler.shutdown();
+    if (!closing.isDone()) {
+      beginClose(); // the event thread is stopped now, so this cannot race a launch
+    }
+    long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+    for (Pool p : pools) {
+      for (Replica r : p.replicas()) {
+        r.finishClose(deadline);
+      }
+    }
+    log.info("pools: closed");
+  }
+
+  private void beginClose() {
+    for (Pool p : pools) {
+      for (Replica r : p.replicas()) {
+        r.beginClose();
+      }
+    }
+  }
+}

@@ -1,0 +1,113 @@
+package io.junction.orchestrator.pool;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Forks worker JVMs. Each gets one dedicated daemon thread that reads its merged stdout and
+ * stderr: it forwards every line to our log under the replica's id, keeps the last lines for
+ * error messages, passes announcements on, and reports the exit once the output has ended.
+ * A dedicated thread because reading a pipe blocks, and a child whose pipe is not drained
+ * stalls when the pipe fills.
+ *
+ * <p>The child's stdin pipe is never written and never closed while we live: the worker
+ * exits when it closes ({@code --exit-with-stdin}), which is how a killed orchestrator takes
+ * its workers along.
+ */
+final class ProcessLauncher implements Launcher {
+  /** Lines kept per process for error messages. */
+  static final int TAIL_LINES = 30;
+
+  private static final Logger workerLog = LoggerFactory.getLogger("io.junction.orchestrator.pool.worker");
+
+  @Override
+  public WorkerProcess launch(String replicaId, WorkerCommand command, Listener listener) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command.command()).redirectErrorStream(true);
+    builder.environment().putAll(command.environment());
+    Process process = builder.start();
+    ChildProcess child = new ChildProcess(process);
+    Thread reader = new Thread(() -> pump(replicaId, child, listener), "junction-worker-output-" + replicaId);
+    reader.setDaemon(true);
+    reader.start();
+    return child;
+  }
+
+  private static void pump(String replicaId, ChildProcess child, Listener listener) {
+    try (BufferedReader in = new BufferedReader(
+        new InputStreamReader(child.process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        workerLog.info("[{}] {}", replicaId, line);
+        child.remember(line);
+        Announcement.parse(line).ifPresent(listener::onAnnouncement);
+      }
+    } catch (IOException e) {
+      // The pipe broke: the process is gone or going; its exit status says the rest.
+      workerLog.debug("[{}] output ended: {}", replicaId, e.toString());
+    }
+    int status;
+    while (true) {
+      try {
+        status = child.process.waitFor();
+        break;
+      } catch (InterruptedException e) {
+        // Nobody interrupts this thread on purpose; keep waiting so the exit is never lost.
+      }
+    }
+    listener.onExit(status);
+  }
+
+  private static final class ChildProcess implements WorkerProcess {
+    private final Process process;
+    private final ArrayDeque<String> tail = new ArrayDeque<>();
+
+    ChildProcess(Process process) {
+      this.process = process;
+    }
+
+    synchronized void remember(String line) {
+      if (tail.size() == TAIL_LINES) {
+        tail.removeFirst();
+      }
+      tail.addLast(line);
+    }
+
+    @Override
+    public synchronized List<String> lastLines() {
+      return List.copyOf(tail);
+    }
+
+    @Override
+    public long pid() {
+      return process.pid();
+    }
+
+    @Override
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    @Override
+    public void terminate() {
+      process.destroy();
+    }
+
+    @Override
+    public void kill() {
+      process.destroyForcibly();
+    }
+
+    @Override
+    public boolean awaitExit(Duration timeout) throws InterruptedException {
+      return process.waitFor(timeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
+  }
+}

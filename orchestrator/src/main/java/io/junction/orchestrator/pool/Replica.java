@@ -1,0 +1,242 @@
+package io.junction.orchestrator.pool;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.junction.orchestrator.routing.Candidate;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One member of a pool: its lifecycle, its channel, its count of calls in flight and its
+ * health checks. Subclasses say how a member comes to exist (a launched process, or an
+ * address someone else runs).
+ *
+ * <p>Threading: the routing path reads {@link #state()}, {@link #client()} and the in-flight
+ * count from any thread, without locks. Everything else (lifecycle events, probes' answers,
+ * timers) runs on the {@link Scheduler}'s single thread, so handlers never race each other;
+ * methods that must run there say so. Fields written there and read by snapshots are volatile.
+ */
+abstract class Replica implements Candidate {
+  /** How long a health probe may take: short, because a live worker answers at once. */
+  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+
+  protected static final Logger log = LoggerFactory.getLogger(Replica.class);
+
+  protected final String id;
+  protected final int index;
+  protected final PoolSpec spec;
+  protected final Scheduler scheduler;
+  protected final Function<String, ManagedChannel> channels;
+  protected final ReplicaLifecycle lifecycle;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  /** Completes when the replica first becomes READY or gives up; {@code start()} waits on it. */
+  protected final CompletableFuture<Void> settled = new CompletableFuture<>();
+
+  protected volatile WorkerClient client;
+  protected volatile long pid;
+  protected volatile String endpoint = "";
+  protected volatile String device = "";
+  protected volatile String cpus;
+  protected volatile String lastError = "";
+  protected volatile int restarts;
+  protected volatile boolean closing;
+
+  // Event thread only.
+  private Scheduler.Cancellable healthTimer = Scheduler.Cancellable.NONE;
+  /** The client a probe is out on, if any: one probe at a time per channel. */
+  private WorkerClient probing;
+  protected int failedProbes;
+
+  Replica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels) {
+    this.spec = spec;
+    this.index = index;
+    this.id = WorkerCommand.replicaId(spec.name(), index);
+    this.scheduler = scheduler;
+    this.channels = channels;
+    this.lifecycle = new ReplicaLifecycle(id);
+    this.cpus = spec.cpusOf(index).orElse("");
+  }
+
+  // ---- routing side: any thread ----
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  ReplicaState state() {
+    return lifecycle.get();
+  }
+
+  WorkerClient client() {
+    return client;
+  }
+
+  /** Claims one call slot unless {@code max} are taken: the bound is the counter itself. */
+  boolean tryAcquire(int max) {
+    while (true) {
+      int n = inFlight.get();
+      if (n >= max) {
+        return false;
+      }
+      if (inFlight.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+  }
+
+  /** Gives back a slot taken by {@link #tryAcquire}; called exactly once per call. */
+  void release() {
+    inFlight.decrementAndGet();
+  }
+
+  /** A call failed as if the worker were gone: check it now rather than at the next tick. */
+  void probeSoon() {
+    scheduler.execute(() -> {
+      ReplicaState s = state();
+      if ((s == ReplicaState.READY || s == ReplicaState.UNHEALTHY) && client != null) {
+        probe(client);
+      }
+    });
+  }
+
+  PoolSnapshot.ReplicaSnapshot snapshot() {
+    return new PoolSnapshot.ReplicaSnapshot(
+        id, pid, endpoint, device, state().name(), inFlight(), restarts, cpus, lastError);
+  }
+
+  /** The last lines the member printed, if we see its output. */
+  List<String> lastLines() {
+    return List.of();
+  }
+
+  // ---- lifecycle: event thread ----
+
+  /** Starts the member: launch it or probe it. Event thread. */
+  abstract void begin();
+
+  /** The first probe of a STARTING member has answered. Event thread. */
+  protected abstract void onStartingProbe(boolean ready, String error);
+
+  /** A READY or UNHEALTHY member failed {@code failedProbes} probes in a row. Event thread. */
+  protected void onStillUnhealthy(int failedProbes) {}
+
+  /** Became READY (again). Event thread. */
+  protected void onReady() {}
+
+  /** Sends a ServerReady probe unless one is already out. Event thread. */
+  protected final void probe(WorkerClient c) {
+    if (probing == c) {
+      return;
+    }
+    probing = c;
+    c.serverReady(PROBE_TIMEOUT).whenComplete((ready, t) -> {
+      boolean ok = t == null && Boolean.TRUE.equals(ready);
+      String error = ok ? "" : t != null ? describe(Status.fromThrowable(t)) : "ServerReady: not ready";
+      scheduler.execute(() -> onProbe(c, ok, error));
+    });
+  }
+
+  private void onProbe(WorkerClient c, boolean ok, String error) {
+    if (probing == c) {
+      probing = null;
+    }
+    if (c != client || closing) {
+      return; // an answer about a process or channel that has since been replaced
+    }
+    switch (state()) {
+      case STARTING -> onStartingProbe(ok, error);
+      case READY -> {
+        if (ok) {
+          failedProbes = 0;
+        } else if (lifecycle.transition(ReplicaState.READY, ReplicaState.UNHEALTHY)) {
+          failedProbes = 1;
+          lastError = "health check: " + error;
+          log.warn("pool {}: replica {} UNHEALTHY: {}", spec.name(), id, error);
+        }
+      }
+      case UNHEALTHY -> {
+        if (ok) {
+          if (lifecycle.transition(ReplicaState.UNHEALTHY, ReplicaState.READY)) {
+            failedProbes = 0;
+            log.info("pool {}: replica {} READY again", spec.name(), id);
+            onReady();
+          }
+        } else {
+          failedProbes++;
+          lastError = "health check: " + error;
+          onStillUnhealthy(failedProbes);
+        }
+      }
+      default -> { }
+    }
+  }
+
+  /** Probes every health interval while the member is READY or UNHEALTHY. Event thread. */
+  protected final void startHealthChecks() {
+    healthTimer.cancel();
+    healthTimer = scheduler.schedule(spec.healthInterval(), this::healthTick);
+  }
+
+  private void healthTick() {
+    if (closing || state().isFinal()) {
+      return;
+    }
+    ReplicaState s = state();
+    if ((s == ReplicaState.READY || s == ReplicaState.UNHEALTHY) && client != null) {
+      probe(client);
+    }
+    healthTimer = scheduler.schedule(spec.healthInterval(), this::healthTick);
+  }
+
+  /** Marks the start of closing: no more launches, probes or restarts. Event thread. */
+  void beginClose() {
+    closing = true;
+    healthTimer.cancel();
+    lifecycle.moveTo(ReplicaState.DRAINING);
+  }
+
+  /** Ends closing: waits for the member to be gone by {@code deadlineNanos} (System.nanoTime). Any thread. */
+  void finishClose(long deadlineNanos) {
+    lifecycle.moveTo(ReplicaState.STOPPED);
+    WorkerClient c = client;
+    if (c != null) {
+      c.close();
+    }
+    settled.complete(null);
+  }
+
+  /** Switches to a new worker endpoint, closing the channel to the old one. Event thread. */
+  protected final void connect(String newEndpoint) {
+    disconnect();
+    endpoint = newEndpoint;
+    client = new WorkerClient(newEndpoint, channels.apply(newEndpoint));
+  }
+
+  protected final void disconnect() {
+    WorkerClient old = client;
+    client = null;
+    probing = null;
+    if (old != null) {
+      old.close();
+    }
+  }
+
+  static String describe(Status s) {
+    return s.getCode() + (s.getDescription() == null ? "" : ": " + s.getDescription());
+  }
+
+  static String seconds(long nanos) {
+    return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
+  }
+}

@@ -1,0 +1,315 @@
+package io.junction.orchestrator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.protobuf.ByteString;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.InferTensorContents;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseRequest;
+import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.RecommendRequest;
+import io.junction.proto.v1.RecommendationServiceGrpc;
+import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.RunPipelineRequest;
+import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The demo as a user runs it: `junction serve` with two local pools of two worker JVMs each,
+ * the real demo models, the CLI and every public service over loopback. One orchestrator for
+ * the whole class; the test that stops it runs last.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class DemoEndToEndTest {
+  private static final String CONFIG = """
+      server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
+      repository: ${repository}
+      pools:
+        - {name: conversation, kind: local, models: [featurizer, intent, responder], replicas: 2, device: cpu, jvm_options: [-Xmx384m]}
+        - {name: recommendation, kind: local, models: [user_tower, retrieval, popular, ranker], replicas: 2, device: cpu, jvm_options: [-Xmx384m]}
+      pipelines:
+        - name: chat
+          inputs:
+            - {name: text, datatype: BYTES, shape: [1]}
+          outputs:
+            - {name: intent, from: classify.intent}
+            - {name: confidence, from: classify.confidence}
+            - {name: tokens, from: reply.next_token}
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}}
+            - {name: classify, model: intent, inputs: {features: featurize.features}}
+            - name: reply
+              timeout_ms: 10000
+              loop:
+                model: responder
+                inputs: {intent_id: classify.intent_id}
+                feedback: {input: context, output: next_id, window: 2, start: 1}
+                collect: [next_token, next_id]
+                until: {output: next_id, equals: 2}
+                max_iterations: 24
+        - name: recommend
+          inputs:
+            - {name: user_id, datatype: INT64, shape: [1]}
+          outputs:
+            - {name: items, from: ranker.items}
+            - {name: scores, from: ranker.scores}
+          steps:
+            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
+            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
+            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
+            - name: candidates
+              merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}
+            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
+      """;
+
+  private static OrchestratorProcess orchestrator;
+  private static String target;
+
+  @BeforeAll
+  static void startDemo() throws Exception {
+    orchestrator = OrchestratorProcess.start("demo", CONFIG);
+    target = "127.0.0.1:" + orchestrator.port;
+    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (orchestrator != null) {
+      orchestrator.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void statusListsBothPoolsWithEveryReplicaReadyWithItsPidAndDevice() throws Exception {
+    Cli.Result r = Cli.run("status", "--target", target, "--json");
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    JsonObject status = JsonParser.parseString(r.stdout()).getAsJsonObject();
+    JsonArray pools = status.getAsJsonArray("pools");
+    assertThat(pools).hasSize(2);
+    Set<String> names = new HashSet<>();
+    for (JsonElement p : pools) {
+      JsonObject pool = p.getAsJsonObject();
+      names.add(pool.get("name").getAsString());
+      JsonArray replicas = pool.getAsJsonArray("replicas");
+      assertThat(replicas).hasSize(2);
+      Set<Long> pids = new HashSet<>();
+      for (JsonElement x : replicas) {
+        JsonObject replica = x.getAsJsonObject();
+        assertThat(replica.get("state").getAsString()).isEqualTo("READY");
+        assertThat(replica.get("device").getAsString()).isEqualTo("cpu");
+        long pid = replica.get("pid").getAsLong();
+        assertThat(ProcessHandle.of(pid)).as("replica pid %d is a live process", pid).isPresent();
+        pids.add(pid);
+      }
+      assertThat(pids).as("two replicas of pool %s run as two processes", names).hasSize(2);
+    }
+    assertThat(names).containsExactlyInAnyOrder("conversation", "recommendation");
+
+    Cli.Result human = Cli.run("status", "--target", target);
+    assertThat(human.exitCode()).isZero();
+    assertThat(human.stdout()).contains("conversation").contains("recommendation").contains("READY");
+  }
+
+  @Test
+  @Order(2)
+  void chatFindsTheIntentAndGeneratesAReply() throws Exception {
+    Cli.Result r = Cli.run("chat", "I want to book a flight to Paris", "--target", target, "--json");
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    JsonObject reply = JsonParser.parseString(r.stdout()).getAsJsonObject();
+    assertThat(reply.get("intent").getAsString()).isEqualTo("book_flight");
+    assertThat(reply.get("confidence").getAsFloat()).isBetween(0.5f, 1.0f);
+    JsonArray tokens = reply.getAsJsonArray("tokens");
+    assertThat(tokens.size()).isGreaterThanOrEqualTo(3);
+    StringBuilder joined = new StringBuilder();
+    for (JsonElement t : tokens) {
+      joined.append(joined.length() == 0 ? "" : " ").append(t.getAsString());
+    }
+    assertThat(reply.get("reply").getAsString()).isEqualTo(joined.toString());
+
+    Cli.Result human = Cli.run("chat", "what's the weather like tomorrow", "--target", target);
+    assertThat(human.exitCode()).as(human.stderr()).isZero();
+    assertThat(human.stdout()).contains("weather");
+  }
+
+  @Test
+  @Order(3)
+  void recommendReturnsKDistinctItemsHighestScoreFirst() throws Exception {
+    Cli.Result r = Cli.run("recommend", "--user", "42", "--k", "10", "--target", target, "--json");
+    assertThat(r.exitCode()).as(r.stderr()).isZero();
+    JsonArray items = JsonParser.parseString(r.stdout()).getAsJsonObject().getAsJsonArray("items");
+    assertThat(items).hasSize(10);
+    Set<Long> ids = new HashSet<>();
+    float previous = Float.POSITIVE_INFINITY;
+    for (JsonElement e : items) {
+      JsonObject item = e.getAsJsonObject();
+      ids.add(item.get("itemId").getAsLong());
+      float score = item.get("score").getAsFloat();
+      assertThat(score).isLessThanOrEqualTo(previous);
+      previous = score;
+    }
+    assertThat(ids).hasSize(10);
+  }
+
+  @Test
+  @Order(4)
+  void pipelineAndModelsAreServedThroughTheOpenInferenceProtocol() {
+    var oip = GRPCInferenceServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    ModelInferResponse model = oip.modelInfer(ModelInferRequest.newBuilder()
+        .setModelName("user_tower")
+        .addInputs(TensorCodec.toTypedInput(Tensor.ofLongs("user_id", new long[] {2}, 1, 2)))
+        .build());
+    List<Tensor> outputs = TensorCodec.fromOutputs(model.getOutputsList(), model.getRawOutputContentsList());
+    assertThat(outputs).extracting(Tensor::name).containsExactly("embedding");
+    assertThat(outputs.get(0).dim(0)).isEqualTo(2);
+
+    ModelInferResponse pipeline = oip.modelInfer(ModelInferRequest.newBuilder()
+        .setModelName("recommend")
+        .addInputs(TensorCodec.toTypedInput(Tensor.ofLongs("user_id", new long[] {1}, 7)))
+        .build());
+    List<Tensor> ranked = TensorCodec.fromOutputs(pipeline.getOutputsList(), pipeline.getRawOutputContentsList());
+    assertThat(ranked).extracting(Tensor::name).contains("items", "scores");
+
+    RunPipelineResponse run = PipelineServiceGrpc.newBlockingStub(orchestrator.channel)
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .run(RunPipelineRequest.newBuilder().setPipeline("chat")
+            .addInputs(TensorCodec.toTypedInput(Tensor.ofStrings("text", new long[] {1}, List.of("book me a hotel in Rome"))))
+            .build());
+    assertThat(run.getOutputsList()).extracting(o -> o.getName()).contains("intent", "confidence", "tokens");
+    assertThat(run.getStepsList()).extracting(s -> s.getStep()).contains("featurize", "classify", "reply");
+  }
+
+  private static InferInputTensor.Builder input(String name, String datatype, long... shape) {
+    InferInputTensor.Builder b = InferInputTensor.newBuilder().setName(name).setDatatype(datatype);
+    for (long d : shape) {
+      b.addShape(d);
+    }
+    return b;
+  }
+
+  private static void assertStatus(Supplier<?> call, Status.Code code, String... fragments) {
+    assertThatThrownBy(call::get)
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).as(e.getStatus().toString()).isEqualTo(code);
+          for (String f : fragments) {
+            assertThat(e.getStatus().getDescription()).contains(f);
+          }
+        });
+  }
+
+  @Test
+  @Order(5)
+  void wrongInputGetsTheRightStatusAndAClearMessage() {
+    var conversation = ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    var pipelines = PipelineServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    var oip = GRPCInferenceServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    InferInputTensor userId = TensorCodec.toTypedInput(Tensor.ofLongs("user_id", new long[] {1}, 3));
+
+    // Unknown pipeline or model.
+    assertStatus(() -> pipelines.run(RunPipelineRequest.newBuilder().setPipeline("nope").addInputs(userId).build()),
+        Status.Code.NOT_FOUND, "nope", "recommend");
+    assertStatus(() -> oip.modelInfer(ModelInferRequest.newBuilder().setModelName("nope").addInputs(userId).build()),
+        Status.Code.NOT_FOUND, "nope");
+
+    // Missing, extra, mistyped input tensors and a wrong shape.
+    assertStatus(() -> pipelines.run(RunPipelineRequest.newBuilder().setPipeline("recommend").build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+    assertStatus(() -> pipelines.run(RunPipelineRequest.newBuilder().setPipeline("recommend").addInputs(userId)
+            .addInputs(TensorCodec.toTypedInput(Tensor.ofLongs("extra", new long[] {1}, 1))).build()),
+        Status.Code.INVALID_ARGUMENT, "extra");
+    assertStatus(() -> pipelines.run(RunPipelineRequest.newBuilder().setPipeline("recommend")
+            .addInputs(TensorCodec.toTypedInput(Tensor.ofFloats("user_id", new long[] {1}, 3f))).build()),
+        Status.Code.INVALID_ARGUMENT, "user_id", "INT64");
+    assertStatus(() -> pipelines.run(RunPipelineRequest.newBuilder().setPipeline("recommend")
+            .addInputs(TensorCodec.toTypedInput(Tensor.ofLongs("user_id", new long[] {1, 2}, 3, 4))).build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+    assertStatus(() -> oip.modelInfer(ModelInferRequest.newBuilder().setModelName("user_tower")
+            .addInputs(input("user_id", "INT64", 2)).addRawInputContents(ByteString.copyFrom(new byte[8])).build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+    assertStatus(() -> oip.modelInfer(ModelInferRequest.newBuilder().setModelName("user_tower")
+            .addInputs(input("user_id", "INT64", 1).setContents(InferTensorContents.newBuilder().addFp32Contents(1f)))
+            .build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+
+    // User id out of range; k of 0 means the default, negative or absurd k is refused.
+    assertStatus(() -> recommendation.recommend(RecommendRequest.newBuilder().setUserId(10_000_000).setK(10).build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+    assertStatus(() -> recommendation.recommend(RecommendRequest.newBuilder().setUserId(-1).setK(10).build()),
+        Status.Code.INVALID_ARGUMENT, "user_id");
+    assertStatus(() -> recommendation.recommend(RecommendRequest.newBuilder().setUserId(1).setK(-3).build()),
+        Status.Code.INVALID_ARGUMENT, "k");
+    assertStatus(() -> recommendation.recommend(RecommendRequest.newBuilder().setUserId(1).setK(1_000_000).build()),
+        Status.Code.INVALID_ARGUMENT, "k");
+    assertThat(recommendation.recommend(RecommendRequest.newBuilder().setUserId(1).setK(0).build()).getItemsCount())
+        .isEqualTo(10);
+
+    // Empty text.
+    assertStatus(() -> conversation.converse(ConverseRequest.newBuilder().setText("").build()),
+        Status.Code.INVALID_ARGUMENT, "text");
+    assertStatus(() -> conversation.converse(ConverseRequest.newBuilder().setText("   ").build()),
+        Status.Code.INVALID_ARGUMENT, "text");
+  }
+
+  @Test
+  @Order(6)
+  void killedWorkerIsReplacedAndServesAgain() throws Exception {
+    ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
+    ReplicaInfo victim = before.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
+        .findFirst().orElseThrow().getReplicas(0);
+    ProcessHandle.of(victim.getPid()).orElseThrow().destroyForcibly();
+
+    ListPoolsResponse after = orchestrator.awaitPools(r -> {
+      PoolInfo pool = r.getPoolsList().stream().filter(p -> p.getName().equals("recommendation")).findFirst().orElseThrow();
+      ReplicaInfo replica = pool.getReplicasList().stream().filter(x -> x.getId().equals(victim.getId())).findFirst().orElseThrow();
+      return replica.getState().equals("READY") && replica.getPid() != victim.getPid();
+    }, Duration.ofSeconds(30));
+    ReplicaInfo replaced = after.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
+        .flatMap(p -> p.getReplicasList().stream()).filter(x -> x.getId().equals(victim.getId())).findFirst().orElseThrow();
+    assertThat(replaced.getRestarts()).isGreaterThanOrEqualTo(1);
+    assertThat(ProcessHandle.of(victim.getPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+
+    var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    for (int i = 0; i < 8; i++) {
+      assertThat(recommendation.recommend(RecommendRequest.newBuilder().setUserId(i).setK(5).build()).getItemsCount()).isEqualTo(5);
+    }
+  }
+
+  @Test
+  @Order(7)
+  void sigtermStopsTheOrchestratorAndEveryWorker() throws Exception {
+    List<Long> workers = OrchestratorProcess.workerPids(
+        orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30)));
+    assertThat(workers).hasSize(4);
+    orchestrator.process.destroy(); // SIGTERM
+    assertThat(orchestrator.process.waitFor(30, TimeUnit.SECONDS)).as("orchestrator exits on SIGTERM").isTrue();
+    assertThat(orchestrator.process.exitValue()).as(orchestrator.tail()).isIn(0, 143);
+    OrchestratorProcess.assertAllExit(workers, Duration.ofSeconds(15));
+  }
+}

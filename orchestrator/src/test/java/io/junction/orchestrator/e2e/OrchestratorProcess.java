@@ -1,0 +1,167 @@
+package io.junction.orchestrator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.junction.proto.v1.AdminServiceGrpc;
+import io.junction.proto.v1.ListPoolsRequest;
+import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.ReplicaInfo;
+import io.junction.models.ModelKit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A real orchestrator for end-to-end tests: `junction serve --config FILE` in its own JVM, with
+ * its own local worker processes, on free loopback ports. Everything a test talks to is real.
+ */
+final class OrchestratorProcess implements AutoCloseable {
+  private static final Path LOGS = Path.of("target", "e2e-logs");
+
+  final Process process;
+  final int port;
+  final int httpPort;
+  final ManagedChannel channel;
+  final Path log;
+
+  private OrchestratorProcess(Process process, int port, int httpPort, Path log) {
+    this.process = process;
+    this.port = port;
+    this.httpPort = httpPort;
+    this.log = log;
+    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+  }
+
+  /** The demo model repository the Maven build made, or one built here if it is missing. */
+  static synchronized Path repository() {
+    String configured = System.getProperty("junction.test.repository");
+    Path repo = Path.of(configured != null ? configured : "../models/target/model-repository").toAbsolutePath().normalize();
+    if (Files.isRegularFile(repo.resolve("kit.yaml"))) {
+      return repo;
+    }
+    Path built = Path.of("target", "test-model-repository").toAbsolutePath();
+    if (!Files.isRegularFile(built.resolve("kit.yaml"))) {
+      ModelKit.build(built, line -> System.out.println("[model kit] " + line));
+    }
+    return built;
+  }
+
+  static int freePort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Writes the config (with {@code ${port}}, {@code ${http_port}}, {@code ${repository}} filled in) and starts serve. */
+  static OrchestratorProcess start(String name, String configTemplate) throws IOException {
+    int port = freePort();
+    int httpPort = freePort();
+    Files.createDirectories(LOGS);
+    Path config = LOGS.resolve(name + ".yaml");
+    Files.writeString(config, configTemplate
+        .replace("${port}", Integer.toString(port))
+        .replace("${http_port}", Integer.toString(httpPort))
+        .replace("${repository}", repository().toString()));
+    Path log = LOGS.resolve(name + ".log");
+    List<String> command = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
+        "-Dai.djl.offline=true",
+        "-cp", System.getProperty("java.class.path"),
+        "io.junction.orchestrator.cli.JunctionCli", "serve", "--config", config.toString()));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
+    return new OrchestratorProcess(pb.start(), port, httpPort, log);
+  }
+
+  AdminServiceGrpc.AdminServiceBlockingStub admin() {
+    return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+  }
+
+  /** Polls ListPools until {@code condition} holds; fails with the last answer and the log. */
+  ListPoolsResponse awaitPools(Predicate<ListPoolsResponse> condition, Duration timeout) throws Exception {
+    long end = System.nanoTime() + timeout.toNanos();
+    ListPoolsResponse last = null;
+    Exception lastError = null;
+    while (System.nanoTime() < end) {
+      if (!process.isAlive()) {
+        throw new AssertionError("orchestrator exited with " + process.exitValue() + ":\n" + tail());
+      }
+      try {
+        last = admin().listPools(ListPoolsRequest.getDefaultInstance());
+        if (condition.test(last)) {
+          return last;
+        }
+      } catch (RuntimeException e) {
+        lastError = e;
+      }
+      Thread.sleep(250);
+    }
+    throw new AssertionError("timed out after " + timeout + "; last pools: " + last + "; last error: " + lastError
+        + "\nlog:\n" + tail());
+  }
+
+  static boolean allReady(ListPoolsResponse r) {
+    return !r.getPoolsList().isEmpty() && r.getPoolsList().stream()
+        .allMatch(p -> !p.getReplicasList().isEmpty()
+            && p.getReplicasList().stream().allMatch(x -> x.getState().equals("READY")));
+  }
+
+  static List<Long> workerPids(ListPoolsResponse r) {
+    List<Long> pids = new ArrayList<>();
+    for (PoolInfo p : r.getPoolsList()) {
+      for (ReplicaInfo x : p.getReplicasList()) {
+        if (x.getPid() > 0) {
+          pids.add(x.getPid());
+        }
+      }
+    }
+    return pids;
+  }
+
+  /** Waits until none of the pids is alive; fails naming the survivors. */
+  static void assertAllExit(List<Long> pids, Duration timeout) throws InterruptedException {
+    long end = System.nanoTime() + timeout.toNanos();
+    List<Long> alive = pids;
+    while (System.nanoTime() < end) {
+      alive = pids.stream().filter(p -> ProcessHandle.of(p).map(ProcessHandle::isAlive).orElse(false)).toList();
+      if (alive.isEmpty()) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    assertThat(alive).as("worker processes still running after " + timeout).isEmpty();
+  }
+
+  String tail() {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    channel.shutdownNow();
+    if (process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(20, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    }
+  }
+}

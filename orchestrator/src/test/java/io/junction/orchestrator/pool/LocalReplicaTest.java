@@ -1,0 +1,231 @@
+package io.junction.orchestrator.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The lifecycle of a launched replica on a fake clock: processes are fakes the test makes
+ * announce and exit; readiness probes go to an in-process fake worker.
+ */
+class LocalReplicaTest {
+  private static final Duration HEALTH = Duration.ofSeconds(5);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+
+  private final FakeScheduler scheduler = new FakeScheduler();
+  private final FakeLauncher launcher = new FakeLauncher();
+  private FakeWorker worker;
+  private LocalReplica replica;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    worker = new FakeWorker("127.0.0.1:40001", 4242, List.of("a"));
+    PoolSpec spec = new PoolSpec("conv", PoolSpec.Kind.LOCAL, List.of("a"), 1, Device.CPU, false, List.of("0"),
+        List.of(), Optional.of(Path.of("/models")), 4, HEALTH, START_TIMEOUT, List.of());
+    replica = new LocalReplica(spec, 0, scheduler, FakeWorker::channels, launcher,
+        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), RestartBackoff.standard());
+  }
+
+  @AfterEach
+  void tearDown() {
+    worker.close();
+  }
+
+  private void announceReady() {
+    launcher.last().listener().onAnnouncement(
+        new Announcement.Ready(40001, launcher.last().process().pid(), "cpu", "cpu", false, "0", List.of("a")));
+    scheduler.runDue();
+  }
+
+  private void startUntilReady() {
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    announceReady();
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+  }
+
+  @Test
+  void becomesReadyOnceItAnnouncedItsPortAndAnsweredAProbe() {
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    assertThat(launcher.launches).hasSize(1);
+    assertThat(launcher.last().command().command()).contains("--id", "conv-0");
+    assertThat(replica.state()).isEqualTo(ReplicaState.STARTING);
+    assertThat(replica.settled).isNotDone();
+
+    announceReady();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.settled).isDone();
+    assertThat(replica.snapshot()).isEqualTo(new PoolSnapshot.ReplicaSnapshot(
+        "conv-0", 1000, "127.0.0.1:40001", "cpu", "READY", 0, 0, "0", ""));
+  }
+
+  @Test
+  void aWorkerAnnouncedButNotReadyYetIsProbedAgainUntilItIs() {
+    worker.ready = false;
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    announceReady();
+    assertThat(replica.state()).isEqualTo(ReplicaState.STARTING);
+    scheduler.advance(LocalReplica.STARTING_PROBE_INTERVAL);
+    assertThat(replica.state()).isEqualTo(ReplicaState.STARTING);
+    worker.ready = true;
+    scheduler.advance(LocalReplica.STARTING_PROBE_INTERVAL);
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+  }
+
+  @Test
+  void killedReplicaIsRelaunchedAfterABackoffThatDoubles() {
+    startUntilReady();
+
+    launcher.last().process().exit(137);
+    scheduler.runDue();
+    assertThat(replica.state()).isEqualTo(ReplicaState.RESTARTING);
+    assertThat(replica.snapshot().lastError()).isEqualTo("worker exited with status 137");
+    assertThat(replica.client()).isNull();
+
+    scheduler.advance(Duration.ofMillis(499));
+    assertThat(launcher.launches).hasSize(1);
+    scheduler.advance(Duration.ofMillis(1));
+    assertThat(launcher.launches).hasSize(2);
+    assertThat(replica.state()).isEqualTo(ReplicaState.STARTING);
+    assertThat(replica.snapshot().restarts()).isEqualTo(1);
+
+    announceReady();
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.snapshot().pid()).isEqualTo(1001);
+
+    // Dies again soon after: the next wait is twice as long.
+    launcher.last().process().exit(1);
+    scheduler.runDue();
+    scheduler.advance(Duration.ofMillis(999));
+    assertThat(launcher.launches).hasSize(2);
+    scheduler.advance(Duration.ofMillis(1));
+    assertThat(launcher.launches).hasSize(3);
+    assertThat(replica.snapshot().restarts()).isEqualTo(2);
+  }
+
+  @Test
+  void aWorkerThatSaysItsConfigurationIsWrongFailsAndIsNeverRestarted() {
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    launcher.last().listener().onAnnouncement(new Announcement.Failed("device: gpu:0 (expected: a GPU; none found)"));
+    launcher.last().process().exit(78);
+    scheduler.runDue();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.FAILED);
+    assertThat(replica.snapshot().lastError()).isEqualTo("device: gpu:0 (expected: a GPU; none found)");
+    assertThat(replica.settled).isDone();
+    scheduler.advance(Duration.ofMinutes(10));
+    assertThat(launcher.launches).hasSize(1);
+  }
+
+  @Test
+  void aWorkerThatFailsForAPassingReasonAfterServingIsRestartedWithItsReason() {
+    startUntilReady();
+    launcher.last().listener().onAnnouncement(new Announcement.Failed("port 40001: address in use"));
+    launcher.last().process().exit(1);
+    scheduler.runDue();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.RESTARTING);
+    assertThat(replica.snapshot().lastError()).isEqualTo("port 40001: address in use (exit status 1)");
+    scheduler.advance(RestartBackoff.INITIAL);
+    assertThat(launcher.launches).hasSize(2);
+  }
+
+  @Test
+  void aWorkerThatDiesBeforeItsFirstReadyFailsWithItsStatus() {
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    launcher.last().process().exit(1);
+    scheduler.runDue();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.FAILED);
+    assertThat(replica.snapshot().lastError()).isEqualTo("worker exited with status 1 before it was ready");
+    assertThat(replica.lastLines()).containsExactly("fake worker 1000 says goodbye");
+    scheduler.advance(Duration.ofMinutes(10));
+    assertThat(launcher.launches).hasSize(1);
+  }
+
+  @Test
+  void aWorkerNotReadyWithinTheStartTimeoutIsKilledAndFails() {
+    scheduler.execute(replica::begin);
+    scheduler.runDue();
+    scheduler.advance(START_TIMEOUT.minusMillis(1));
+    assertThat(replica.state()).isEqualTo(ReplicaState.STARTING);
+    scheduler.advance(Duration.ofMillis(1));
+
+    assertThat(launcher.last().process().killed).isTrue();
+    assertThat(replica.state()).isEqualTo(ReplicaState.FAILED);
+    assertThat(replica.snapshot().lastError()).isEqualTo("not READY within 60.0 s");
+  }
+
+  @Test
+  void aFailedProbeTakesTheReplicaOutOfRoutingAndAPassingOneBringsItBack() {
+    startUntilReady();
+    worker.ready = false;
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+    assertThat(replica.snapshot().lastError()).isEqualTo("health check: ServerReady: not ready");
+
+    worker.ready = true;
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(launcher.launches).hasSize(1);
+  }
+
+  @Test
+  void aWorkerThatStopsAnsweringIsKilledAfterFiveFailedProbesAndRestarted() {
+    startUntilReady();
+    worker.close(); // the process is still there but its server is gone: UNAVAILABLE
+    for (int i = 1; i < LocalReplica.KILL_AFTER_FAILED_PROBES; i++) {
+      scheduler.advance(HEALTH);
+      assertThat(replica.state()).as("after failed probe " + i).isEqualTo(ReplicaState.UNHEALTHY);
+    }
+    scheduler.advance(HEALTH);
+    assertThat(launcher.launches.get(0).process().killed).isTrue();
+    assertThat(replica.state()).isEqualTo(ReplicaState.RESTARTING);
+    scheduler.advance(RestartBackoff.INITIAL);
+    assertThat(launcher.launches).hasSize(2);
+  }
+
+  @Test
+  void aCallThatFindsTheWorkerGoneTriggersAProbeAtOnce() {
+    startUntilReady();
+    worker.ready = false;
+    replica.probeSoon();
+    scheduler.runDue();
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+  }
+
+  @Test
+  void closingTerminatesTheWorkerAndNeverRestartsIt() {
+    startUntilReady();
+    scheduler.execute(replica::beginClose);
+    scheduler.runDue();
+    assertThat(launcher.last().process().terminated).isTrue();
+    assertThat(replica.state()).isEqualTo(ReplicaState.DRAINING);
+
+    replica.finishClose(System.nanoTime());
+    scheduler.advance(Duration.ofMinutes(1));
+    assertThat(replica.state()).isEqualTo(ReplicaState.STOPPED);
+    assertThat(launcher.launches).hasSize(1);
+  }
+
+  @Test
+  void callSlotsAreBoundedAndReleased() {
+    assertThat(replica.tryAcquire(2)).isTrue();
+    assertThat(replica.tryAcquire(2)).isTrue();
+    assertThat(replica.tryAcquire(2)).isFalse();
+    assertThat(replica.inFlight()).isEqualTo(2);
+    replica.release();
+    assertThat(replica.tryAcquire(2)).isTrue();
+  }
+}

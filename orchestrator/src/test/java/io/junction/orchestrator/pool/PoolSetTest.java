@@ -1,0 +1,287 @@
+package io.junction.orchestrator.pool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.junction.orchestrator.routing.Picker;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PoolSet} over static pools whose members are in-process fake workers: routing,
+ * call accounting, error mapping, metadata and start failures, with the real scheduler.
+ */
+class PoolSetTest {
+  private static final Tensor X = Tensor.ofFloats("x", new long[] {1, 2}, 1f, 2f);
+
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  @AfterEach
+  void tearDown() throws Exception {
+    for (AutoCloseable c : closeables) {
+      c.close();
+    }
+  }
+
+  private FakeWorker worker(String address, long pid, String... models) throws Exception {
+    FakeWorker w = new FakeWorker(address, pid, List.of(models));
+    closeables.add(w);
+    return w;
+  }
+
+  private PoolSet pools(PoolSpec... specs) {
+    PoolSet p = new PoolSet(List.of(specs), new ExecutorScheduler(), FakeWorker::channels, new FakeLauncher(),
+        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), spec -> Picker.leastOutstanding(spec.maxInFlight()));
+    closeables.add(0, p);
+    return p;
+  }
+
+  static PoolSpec staticPool(String name, int maxInFlight, List<String> models, String... endpoints) {
+    return new PoolSpec(name, PoolSpec.Kind.STATIC, models, endpoints.length, Device.CPU, false, List.of(),
+        List.of(endpoints), Optional.empty(), maxInFlight, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
+  }
+
+  private static Throwable failure(CompletableFuture<?> f) {
+    assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
+    return f.handle((v, t) -> t).join();
+  }
+
+  @Test
+  void startLearnsEachModelsSignatureFromAReadyMember() throws Exception {
+    worker("w1:1", 11, "a", "b");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a", "b"), "w1:1"));
+    pools.start();
+
+    assertThat(pools.models()).containsOnlyKeys("a", "b");
+    assertThat(pools.models().get("a").inputs())
+        .containsExactly(new ModelSignature.TensorSpec("x", DataType.FP32, List.of(-1L, 2L)));
+    assertThat(pools.models().get("a").outputs()).extracting(ModelSignature.TensorSpec::name).containsExactly("y", "n");
+    assertThat(pools.poolOf("b")).hasValue("p");
+    assertThat(pools.poolOf("c")).isEmpty();
+  }
+
+  @Test
+  void inferSendsRawInputsAndRequestedOutputsAndDecodesTheAnswer() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+
+    List<Tensor> out = pools.infer("a", List.of(X), List.of("y"), Deadline.after(10, TimeUnit.SECONDS))
+        .get(10, TimeUnit.SECONDS);
+
+    assertThat(out.get(0)).isEqualTo(X.withName("y"));
+    assertThat(out.get(1).longs()).containsExactly(11);
+    assertThat(w.received).hasSize(1);
+    assertThat(w.received.get(0).getModelName()).isEqualTo("a");
+    assertThat(w.received.get(0).getRawInputContents(0)).isEqualTo(X.data());
+    assertThat(w.received.get(0).getInputs(0).getContents().getFp32ContentsCount()).isZero();
+    assertThat(w.received.get(0).getOutputsList()).extracting(o -> o.getName()).containsExactly("y");
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void aModelNoPoolServesIsNamedWithTheKnownOnes() throws Exception {
+    worker("w1:1", 11, "b", "a");
+    PoolSet pools = pools(staticPool("p", 4, List.of("b", "a"), "w1:1"));
+    pools.start();
+    assertThat(failure(pools.infer("nope", List.of(X), List.of(), null)))
+        .isInstanceOf(UnknownModelException.class)
+        .hasMessage("model: \"nope\" (expected: one of [a, b])");
+  }
+
+  @Test
+  void theLessLoadedMemberGetsTheNextCall() throws Exception {
+    FakeWorker w1 = worker("w1:1", 11, "a");
+    FakeWorker w2 = worker("w2:1", 22, "a");
+    w1.mode = FakeWorker.Mode.HOLD;
+    w2.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 10, List.of("a"), "w1:1", "w2:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(X), List.of(), null);
+    CompletableFuture<List<Tensor>> second = pools.infer("a", List.of(X), List.of(), null);
+
+    // Two candidates are always both drawn: the idle one must win over the one holding a call.
+    assertThat(w1.held).hasSize(1);
+    assertThat(w2.held).hasSize(1);
+    assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
+        .containsExactly(1, 1);
+    for (FakeWorker w : List.of(w1, w2)) {
+      StreamObserver<ModelInferResponse> out = w.held.take();
+      out.onNext(w.echo(w.received.get(0)));
+      out.onCompleted();
+    }
+    assertThat(List.of(first.get(10, TimeUnit.SECONDS).get(1).longs()[0], second.get(10, TimeUnit.SECONDS).get(1).longs()[0]))
+        .containsExactlyInAnyOrder(11L, 22L);
+    assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
+        .containsExactly(0, 0);
+  }
+
+  @Test
+  void aFullPoolSaysSoAndTakesCallsAgainOnceOneCompletes() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 1, List.of("a"), "w1:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(X), List.of(), null);
+    assertThat(failure(pools.infer("a", List.of(X), List.of(), null)))
+        .isInstanceOf(NoReadyReplicaException.class)
+        .hasMessage("pool p: no ready replica (1 READY replica(s) at their limit of 1 calls in flight)");
+
+    StreamObserver<ModelInferResponse> out = w.held.take();
+    out.onNext(w.echo(w.received.get(0)));
+    out.onCompleted();
+    first.get(10, TimeUnit.SECONDS);
+
+    w.mode = FakeWorker.Mode.ECHO;
+    assertThat(pools.infer("a", List.of(X), List.of(), null).get(10, TimeUnit.SECONDS)).hasSize(2);
+  }
+
+  @Test
+  void aWorkersErrorKeepsItsCodeAndNamesTheReplica() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.FAIL;
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+
+    Throwable t = failure(pools.infer("a", List.of(X), List.of(), null));
+    assertThat(t).isInstanceOf(ReplicaCallException.class)
+        .hasMessage("replica p-0: INVALID_ARGUMENT: x: shape [3] (expected: [-1, 2])");
+    assertThat(((ReplicaCallException) t).status().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void aCallPastItsDeadlineFailsWithDeadlineExceeded() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+
+    Throwable t = failure(pools.infer("a", List.of(X), List.of(), Deadline.after(50, TimeUnit.MILLISECONDS)));
+    assertThat(t).isInstanceOf(ReplicaCallException.class);
+    assertThat(((ReplicaCallException) t).status().getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void cancellingTheFutureCancelsTheCallAndFreesTheSlot() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> call = pools.infer("a", List.of(X), List.of(), null);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isEqualTo(1);
+    call.cancel(false);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void aStaticPoolStartsWithOneMemberUpAndReportsTheOtherUnhealthy() throws Exception {
+    worker("w1:1", 11, "a");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1", "gone:1"));
+    pools.start();
+
+    PoolSnapshot.ReplicaSnapshot up = awaitReplica(pools, 0, r -> r.pid() == 11);
+    assertThat(up.state()).isEqualTo("READY");
+    assertThat(up.device()).isEqualTo("cpu");
+    assertThat(up.endpoint()).isEqualTo("w1:1");
+    PoolSnapshot.ReplicaSnapshot down = pools.snapshot().get(0).replicas().get(1);
+    assertThat(down.state()).isEqualTo("UNHEALTHY");
+    assertThat(down.lastError()).startsWith("health check: UNAVAILABLE");
+    assertThat(down.pid()).isZero();
+
+    // Routing never picks the unhealthy member.
+    for (int i = 0; i < 20; i++) {
+      assertThat(pools.infer("a", List.of(X), List.of(), null).get(10, TimeUnit.SECONDS).get(1).longs()).containsExactly(11);
+    }
+  }
+
+  @Test
+  void aStaticPoolWithNoMemberUpFailsToStartAndSaysWhy() {
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "gone:1", "gone:2"));
+    assertThatThrownBy(pools::start)
+        .isInstanceOf(PoolStartException.class)
+        .hasMessageStartingWith("pool p: no member READY (expected: at least one)")
+        .hasMessageContaining("p-0 at gone:1: UNHEALTHY (health check: UNAVAILABLE")
+        .hasMessageContaining("p-1 at gone:2: UNHEALTHY");
+    // A failed start closes what it started.
+    assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::state)
+        .containsOnly("STOPPED");
+  }
+
+  @Test
+  void aModelTheMemberDoesNotServeFailsStart() throws Exception {
+    worker("w1:1", 11, "a");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a", "b"), "w1:1"));
+    assertThatThrownBy(pools::start)
+        .isInstanceOf(PoolStartException.class)
+        .hasMessageStartingWith("pool p: model b: metadata from replica p-0 at w1:1: NOT_FOUND");
+  }
+
+  @Test
+  void aDatatypeWeDoNotKnowFailsStart() throws Exception {
+    worker("w1:1", 11, "weird");
+    PoolSet pools = pools(staticPool("p", 4, List.of("weird"), "w1:1"));
+    assertThatThrownBy(pools::start)
+        .isInstanceOf(PoolStartException.class)
+        .hasMessageStartingWith("pool p: model weird: inputs.x.datatype: \"FP8\" (expected: one of BOOL, ");
+  }
+
+  @Test
+  void afterCloseNoReplicaTakesCallsAndCloseIsIdempotent() throws Exception {
+    worker("w1:1", 11, "a");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+    pools.close();
+    pools.close();
+    assertThat(pools.snapshot().get(0).replicas().get(0).state()).isEqualTo("STOPPED");
+    assertThat(failure(pools.infer("a", List.of(X), List.of(), null)))
+        .isInstanceOf(NoReadyReplicaException.class)
+        .hasMessage("pool p: no ready replica (0 of 1 replicas READY: p-0 STOPPED)");
+  }
+
+  @Test
+  void poolsThatCannotWorkAreRefusedAtCreate() {
+    PoolSpec dns = new PoolSpec("d", PoolSpec.Kind.DNS, List.of("a"), 1, Device.CPU, false, List.of(), List.of(),
+        Optional.empty(), 4, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
+    assertThatThrownBy(() -> pools(dns))
+        .hasMessage("pool d: kind: dns (expected: local or static; dns pools are not supported yet)");
+    assertThatThrownBy(() -> pools(staticPool("p", 4, List.of("a"), "w:1"), staticPool("q", 4, List.of("a"), "w:2")))
+        .hasMessage("model a: served by pools p and q (expected: each model in one pool)");
+    assertThatThrownBy(() -> pools(staticPool("p", 0, List.of("a"), "w:1")))
+        .hasMessage("pool p: max_in_flight: 0 (expected: >= 1)");
+    PoolSpec shortCpus = new PoolSpec("l", PoolSpec.Kind.LOCAL, List.of("a"), 3, Device.CPU, false, List.of("0", "1"),
+        List.of(), Optional.empty(), 4, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
+    assertThatThrownBy(() -> pools(shortCpus))
+        .hasMessage("pool l: cpus: 2 entries (expected: 1, or one per replica: 3)");
+  }
+
+  private static PoolSnapshot.ReplicaSnapshot awaitReplica(
+      PoolSet pools, int index, java.util.function.Predicate<PoolSnapshot.ReplicaSnapshot> condition) throws InterruptedException {
+    // Stats arrive asynchronously after READY; bounded wait, no timing asserted.
+    for (int i = 0; i < 500; i++) {
+      PoolSnapshot.ReplicaSnapshot r = pools.snapshot().get(0).replicas().get(index);
+      if (condition.test(r)) {
+        return r;
+      }
+      Thread.sleep(10);
+    }
+    return pools.snapshot().get(0).replicas().get(index);
+  }
+}
