@@ -17,7 +17,8 @@ import picocli.CommandLine.IVersionProvider;
     mixinStandardHelpOptions = true,
     versionProvider = JunctionCli.Version.class,
     description = "Junction: a gRPC multi-model orchestration service.",
-    subcommands = {ChatCommand.class, RecommendCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ChatCommand.class, RecommendCommand.class, StatusCommand.class, ModelsCommand.class,
+        CommandLine.HelpCommand.class})
 public final class JunctionCli {
   public static final int FAILED = 1;
   public static final int USAGE = CommandLine.ExitCode.USAGE;

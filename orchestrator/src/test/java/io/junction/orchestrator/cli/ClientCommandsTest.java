@@ -160,6 +160,8 @@ class ClientCommandsTest {
     assertThat(run("recommend", "--target", target).exit()).as("no --user").isEqualTo(2);
     assertThat(run("recommend", "--user", "x", "--target", target).exit()).isEqualTo(2);
     assertThat(run("frobnicate").exit()).isEqualTo(2);
+    assertThat(run("models").exit()).as("models needs a subcommand").isEqualTo(2);
+    assertThat(run("models", "build", "--out").exit()).as("--out needs DIR").isEqualTo(2);
     Run k = run("recommend", "--user", "1", "--k", "0", "--target", target);
     assertThat(k.exit()).isEqualTo(2);
     assertThat(k.err()).contains("--k: 0 (expected: >= 1)");
