@@ -5,6 +5,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.ModelSignature;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.pool.PoolStartException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.tensor.Tensor;
@@ -33,6 +34,7 @@ public final class FakePools implements Pools {
   private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
   private volatile List<PoolSnapshot> snapshot = List.of();
   private volatile Call last;
+  private volatile PoolStartException startFailure;
   public final AtomicBoolean started = new AtomicBoolean();
   public final AtomicBoolean closed = new AtomicBoolean();
 
@@ -52,8 +54,17 @@ public final class FakePools implements Pools {
     return last;
   }
 
+  /** Makes {@link #start()} throw, as a pool whose workers cannot start does. */
+  public FakePools failStart(PoolStartException e) {
+    this.startFailure = e;
+    return this;
+  }
+
   @Override
-  public void start() {
+  public void start() throws PoolStartException {
+    if (startFailure != null) {
+      throw startFailure;
+    }
     started.set(true);
   }
 

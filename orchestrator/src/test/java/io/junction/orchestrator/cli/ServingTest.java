@@ -1,0 +1,87 @@
+package io.junction.orchestrator.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.api.FakePipelines;
+import io.junction.orchestrator.api.FakePools;
+import io.junction.orchestrator.pool.PoolStartException;
+import io.junction.orchestrator.server.ServerOptions;
+import io.junction.proto.v1.AdminServiceGrpc;
+import io.junction.proto.v1.ListPipelinesRequest;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The startup order and the all-or-nothing start, over fake pools and pipelines. */
+class ServingTest {
+  private static final ServerOptions LOOPBACK = new ServerOptions("127.0.0.1", 0, 0, 1 << 20, Duration.ofSeconds(1));
+
+  @Test
+  void startsPoolsThenCompilesPipelinesThenServesAndStopsInReverse() throws Exception {
+    FakePools pools = new FakePools().snapshot(List.of(FakePools.pool("p", List.of("m"), "READY")));
+    FakePipelines pipelines = new FakePipelines().put(FakePipelines.chat(), (in, o, d) -> null);
+    Serving serving = Serving.start(List.of(), specs -> pools, p -> {
+      assertThat(pools.started).as("pipelines compile against started pools").isTrue();
+      return pipelines;
+    }, LOOPBACK, ApiLimits.DEFAULT);
+    ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", serving.grpcPort()).usePlaintext().build();
+    try {
+      assertThat(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .listPipelines(ListPipelinesRequest.getDefaultInstance()).getPipelines(0).getName()).isEqualTo("chat");
+    } finally {
+      channel.shutdownNow();
+    }
+    int port = serving.grpcPort();
+    serving.close();
+    serving.close();
+    assertThat(pools.closed).isTrue();
+    assertThat(canBind(port)).isTrue();
+  }
+
+  @Test
+  void aPoolThatCannotStartFailsServeWithItsError() {
+    FakePools pools = new FakePools().failStart(new PoolStartException("pool gpus, replica gpus-0: gpu:0 not present (expected: a GPU, or fallback: cpu)", null));
+    assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> new FakePipelines(), LOOPBACK, ApiLimits.DEFAULT))
+        .isInstanceOf(PoolStartException.class).hasMessageContaining("fallback: cpu");
+    assertThat(pools.closed).as("workers already started are stopped").isTrue();
+  }
+
+  @Test
+  void aPipelineThatDoesNotCompileStopsThePools() {
+    FakePools pools = new FakePools();
+    assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> {
+      throw new IllegalArgumentException("pipelines[0].steps[1].model: \"nope\" (expected: a served model)");
+    }, LOOPBACK, ApiLimits.DEFAULT)).hasMessageContaining("nope");
+    assertThat(pools.closed).isTrue();
+  }
+
+  @Test
+  void aPortInUseFailsServeAndStopsThePools() throws IOException {
+    FakePools pools = new FakePools();
+    try (ServerSocket taken = new ServerSocket()) {
+      taken.bind(new InetSocketAddress("127.0.0.1", 0));
+      ServerOptions options = new ServerOptions("127.0.0.1", taken.getLocalPort(), 0, 1 << 20, Duration.ZERO);
+      assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> new FakePipelines(), options, ApiLimits.DEFAULT))
+          .isInstanceOf(IOException.class);
+    }
+    assertThat(pools.closed).isTrue();
+  }
+
+  private static boolean canBind(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress("127.0.0.1", port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
