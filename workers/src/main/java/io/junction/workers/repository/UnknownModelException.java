@@ -14,6 +14,12 @@ public class UnknownModelException extends RuntimeException {
     this.model = model;
   }
 
+  /** For a model that exists under another version, or any case the list form does not fit. */
+  public UnknownModelException(String model, String message) {
+    super(message);
+    this.model = model;
+  }
+
   public String model() {
     return model;
   }
