@@ -1,11 +1,13 @@
 package io.junction.workers.api;
 
 import io.grpc.Server;
+import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.workers.serving.ModelHost;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -37,14 +39,10 @@ public final class WorkerServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    Server server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
         .directExecutor()
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES)
-        .addService(new InferenceApi(models))
-        .addService(new WorkerControlApi(models, health, control))
-        .addService(health.service())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .build();
+        .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+    Server server = addServices(builder, models, health, control).build();
     try {
       server.start();
     } catch (IOException e) {
@@ -52,6 +50,15 @@ public final class WorkerServer implements AutoCloseable {
       throw e;
     }
     return new WorkerServer(server, health, control);
+  }
+
+  /** The services every worker serves; the in-process tests bind the same ones. */
+  static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, WorkerHealth health, Executor control) {
+    return builder
+        .addService(new InferenceApi(models))
+        .addService(new WorkerControlApi(models, health, control))
+        .addService(health.service())
+        .addService(ProtoReflectionServiceV1.newInstance());
   }
 
   public int port() {
