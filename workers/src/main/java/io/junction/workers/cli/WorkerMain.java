@@ -59,6 +59,9 @@ public final class WorkerMain {
   private static final Duration STOP_GRACE = Duration.ofSeconds(5);
   private static final long PARENT_POLL_MILLIS = 500;
   private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
+  private static final String USAGE =
+      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--device cpu|gpu:N] "
+          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
 
   @Option(names = "--repository", required = true, paramLabel = "DIR", description = "Model repository folder.")
   Path repository;
@@ -121,7 +124,7 @@ public final class WorkerMain {
         return 0;
       }
     } catch (CommandLine.ParameterException e) {
-      fail(protocol, e.getMessage() + " (expected: " + usageLine(cli) + ")");
+      fail(protocol, e.getMessage() + " (expected: " + USAGE + ")");
       System.err.println(e.getMessage());
       return EXIT_CONFIG;
     }
@@ -281,6 +284,8 @@ public final class WorkerMain {
         }
       }, 0, PARENT_POLL_MILLIS, TimeUnit.MILLISECONDS);
     }
+    // sun.misc.Signal (jdk.unsupported) rather than a shutdown hook: the contract is exit status 0
+    // after a drain on SIGTERM, and a JVM that exits through its hooks reports 143.
     try {
       sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> requestStop("SIGTERM"));
       sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> requestStop("SIGINT"));
@@ -343,10 +348,5 @@ public final class WorkerMain {
   private static void fail(PrintStream protocol, String reason) {
     protocol.println(FAILED + JSON.toJson(Map.of("reason", reason)));
     protocol.flush();
-  }
-
-  private static String usageLine(CommandLine cli) {
-    return "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--device cpu|gpu:N] "
-        + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
   }
 }
