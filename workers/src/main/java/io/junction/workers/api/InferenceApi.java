@@ -27,6 +27,8 @@ import io.junction.workers.serving.InferResult;
 import io.junction.workers.serving.ModelHost;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Open Inference Protocol over a {@link ModelHost}. Thin: decodes tensors with
@@ -36,6 +38,7 @@ import java.util.Optional;
  */
 public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   static final String SERVER_NAME = "junction-worker";
+  private static final Logger log = LoggerFactory.getLogger(InferenceApi.class);
 
   private final ModelHost host;
   private final String version;
@@ -91,10 +94,15 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
           .map(ModelInferRequest.InferRequestedOutputTensor::getName).toList();
       InferRequest call = new InferRequest(request.getModelName(), request.getModelVersion(), inputs, outputs);
       host.infer(call, scopeOf(Context.current())).whenComplete((result, error) -> {
-        if (error != null) {
-          out.onError(StatusMapper.toException(error));
-        } else {
-          reply(out, response(request.getId(), result));
+        try {
+          if (error != null) {
+            out.onError(StatusMapper.toException(error));
+          } else {
+            reply(out, response(request.getId(), result));
+          }
+        } catch (RuntimeException e) {
+          // The call was cancelled or closed meanwhile; nobody is left to answer.
+          log.debug("Answer to {} not delivered: {}", request.getModelName(), e.toString());
         }
       });
     } catch (RuntimeException e) {
