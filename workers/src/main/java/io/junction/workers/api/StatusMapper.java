@@ -1,0 +1,90 @@
+package io.junction.workers.api;
+
+import io.grpc.Status;
+import io.grpc.StatusException;
+import io.grpc.StatusRuntimeException;
+import io.junction.tensor.TensorFormatException;
+import io.junction.workers.repository.ModelConfigException;
+import io.junction.workers.repository.UnknownModelException;
+import io.junction.workers.runtime.DeviceUnavailableException;
+import io.junction.workers.runtime.ModelExecutionException;
+import io.junction.workers.runtime.ModelLoadException;
+import io.junction.workers.runtime.UnsupportedDatatypeException;
+import io.junction.workers.serving.CallAbandonedException;
+import io.junction.workers.serving.InvalidInferRequestException;
+import io.junction.workers.serving.ModelNotReadyException;
+import io.junction.workers.serving.WorkerBusyException;
+import io.junction.workers.serving.WorkerDrainingException;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one map from the worker's typed exceptions to gRPC statuses. Codes say what the client
+ * should do: INVALID_ARGUMENT fix the request; NOT_FOUND no such model here; UNAVAILABLE retry
+ * (elsewhere); RESOURCE_EXHAUSTED back off; FAILED_PRECONDITION fix the repository or flags,
+ * do not retry; INTERNAL our fault, logged. Rules are matched in order, subclasses first.
+ */
+public final class StatusMapper {
+  private static final Logger log = LoggerFactory.getLogger(StatusMapper.class);
+
+  private record Rule(Class<? extends Throwable> type, Function<Throwable, Status> status) {}
+
+  private static final List<Rule> RULES = List.of(
+      rule(TensorFormatException.class, Status.INVALID_ARGUMENT),
+      rule(InvalidInferRequestException.class, Status.INVALID_ARGUMENT),
+      rule(UnsupportedDatatypeException.class, Status.INVALID_ARGUMENT),
+      rule(UnknownModelException.class, Status.NOT_FOUND),
+      rule(ModelNotReadyException.class, Status.UNAVAILABLE),
+      rule(WorkerDrainingException.class, Status.UNAVAILABLE),
+      rule(WorkerBusyException.class, Status.RESOURCE_EXHAUSTED),
+      new Rule(CallAbandonedException.class, t -> (((CallAbandonedException) t).reason()
+          == CallAbandonedException.Reason.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.CANCELLED)
+          .withDescription(t.getMessage())),
+      rule(ModelConfigException.class, Status.FAILED_PRECONDITION),
+      rule(ModelLoadException.class, Status.FAILED_PRECONDITION),
+      rule(DeviceUnavailableException.class, Status.FAILED_PRECONDITION),
+      rule(ModelExecutionException.class, Status.INTERNAL));
+
+  private StatusMapper() {}
+
+  private static Rule rule(Class<? extends Throwable> type, Status status) {
+    return new Rule(type, t -> status.withDescription(t.getMessage()));
+  }
+
+  public static Status toStatus(Throwable error) {
+    Throwable t = unwrap(error);
+    if (t instanceof StatusRuntimeException e) {
+      return e.getStatus();
+    }
+    if (t instanceof StatusException e) {
+      return e.getStatus();
+    }
+    for (Rule r : RULES) {
+      if (r.type().isInstance(t)) {
+        Status s = r.status().apply(t);
+        if (s.getCode() == Status.Code.INTERNAL) {
+          log.error("Internal error", t);
+        }
+        return s;
+      }
+    }
+    log.error("Unexpected error", t);
+    return Status.INTERNAL.withDescription("internal error: " + t.getClass().getSimpleName()
+        + (t.getMessage() == null ? "" : ": " + t.getMessage())).withCause(t);
+  }
+
+  public static StatusRuntimeException toException(Throwable error) {
+    return toStatus(error).asRuntimeException();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}

@@ -1,0 +1,119 @@
+package io.junction.workers.api;
+
+import io.grpc.stub.StreamObserver;
+import io.junction.proto.v1.DrainRequest;
+import io.junction.proto.v1.DrainResponse;
+import io.junction.proto.v1.LoadModelRequest;
+import io.junction.proto.v1.LoadModelResponse;
+import io.junction.proto.v1.ModelStats;
+import io.junction.proto.v1.StatsRequest;
+import io.junction.proto.v1.StatsResponse;
+import io.junction.proto.v1.UnloadModelRequest;
+import io.junction.proto.v1.UnloadModelResponse;
+import io.junction.proto.v1.WorkerControlGrpc;
+import io.junction.workers.serving.ModelHost;
+import io.junction.workers.serving.WorkerStats;
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * {@code junction.v1.WorkerControl} over a {@link ModelHost}. Load and Unload block in the
+ * engine, so they run on {@code control}, an executor of their own, never on the transport's
+ * threads; Drain completes asynchronously; Stats is a snapshot.
+ */
+public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplBase {
+  static final long DEFAULT_GRACE_MILLIS = 30_000;
+
+  private final ModelHost host;
+  private final WorkerHealth health;
+  private final Executor control;
+
+  public WorkerControlApi(ModelHost host, WorkerHealth health, Executor control) {
+    this.host = host;
+    this.health = health;
+    this.control = control;
+  }
+
+  @Override
+  public void load(LoadModelRequest request, StreamObserver<LoadModelResponse> out) {
+    offload(out, () -> {
+      long millis = host.load(request.getModel());
+      return LoadModelResponse.newBuilder().setModel(request.getModel()).setLoadMillis(millis).build();
+    });
+  }
+
+  @Override
+  public void unload(UnloadModelRequest request, StreamObserver<UnloadModelResponse> out) {
+    offload(out, () -> {
+      host.unload(request.getModel());
+      return UnloadModelResponse.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void drain(DrainRequest request, StreamObserver<DrainResponse> out) {
+    long grace = request.getGraceMillis();
+    if (grace < 0) {
+      out.onError(io.grpc.Status.INVALID_ARGUMENT
+          .withDescription("grace_millis: " + grace + " (expected: >= 0; 0 means " + DEFAULT_GRACE_MILLIS + ")")
+          .asRuntimeException());
+      return;
+    }
+    health.draining();
+    host.drain(Duration.ofMillis(grace == 0 ? DEFAULT_GRACE_MILLIS : grace)).whenComplete((abandoned, error) -> {
+      if (error != null) {
+        out.onError(StatusMapper.toException(error));
+      } else {
+        out.onNext(DrainResponse.newBuilder().setAbandoned(abandoned).build());
+        out.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public void stats(StatsRequest request, StreamObserver<StatsResponse> out) {
+    WorkerStats s = host.stats();
+    StatsResponse.Builder b = StatsResponse.newBuilder()
+        .setPid(s.pid())
+        .setDevice(s.device())
+        .setRequestedDevice(s.requestedDevice())
+        .setFellBack(s.fellBack())
+        .setReady(s.ready())
+        .setDraining(s.draining())
+        .setCpus(s.cpus())
+        .setInFlight(s.inFlight());
+    for (WorkerStats.Model m : s.models()) {
+      b.addModels(ModelStats.newBuilder()
+          .setName(m.name())
+          .setVersion(m.version())
+          .setReady(m.ready())
+          .setCalls(m.calls())
+          .setErrors(m.errors())
+          .setRows(m.rows())
+          .setTotalMicros(m.totalMicros()));
+    }
+    out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  private <T> void offload(StreamObserver<T> out, java.util.function.Supplier<T> work) {
+    try {
+      control.execute(() -> {
+        T response;
+        try {
+          response = work.get();
+        } catch (RuntimeException e) {
+          out.onError(StatusMapper.toException(e));
+          return;
+        }
+        out.onNext(response);
+        out.onCompleted();
+      });
+    } catch (RejectedExecutionException e) {
+      out.onError(io.grpc.Status.UNAVAILABLE
+          .withDescription("control: refused, the worker is shutting down (expected: a running worker)")
+          .asRuntimeException());
+    }
+  }
+}

@@ -1,0 +1,352 @@
+package io.junction.workers.cli;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import io.junction.workers.api.WorkerServer;
+import io.junction.workers.repository.ModelConfig;
+import io.junction.workers.repository.ModelConfigException;
+import io.junction.workers.repository.ModelRepository;
+import io.junction.workers.repository.UnknownModelException;
+import io.junction.workers.runtime.CpuAffinity;
+import io.junction.workers.runtime.DeviceRequest;
+import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.runtime.DeviceUnavailableException;
+import io.junction.workers.runtime.GpuProbe;
+import io.junction.workers.runtime.ModelLoadException;
+import io.junction.workers.runtime.ModelLoader;
+import io.junction.workers.serving.ModelHost;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The worker process: serves the models of one repository over the Open Inference Protocol and
+ * WorkerControl. Its command line and its one stdout line are a contract with the orchestrator's
+ * launcher:
+ * <ul>
+ *   <li>ready: {@code JUNCTION_WORKER_READY {"port":..,"pid":..,"device":..,"requested_device":..,
+ *       "fell_back":..,"cpus":..,"models":[..]}}</li>
+ *   <li>cannot start: {@code JUNCTION_WORKER_FAILED {"reason":".."}}, then exit 78 when a restart
+ *       cannot help (bad flags, repository, model, missing GPU without fallback), else 1.</li>
+ * </ul>
+ * Logs go to stderr. SIGTERM, SIGINT, stdin EOF ({@code --exit-with-stdin}) and the death of
+ * {@code --parent-pid} all stop it the same way: stop taking calls, finish those in flight
+ * within a short grace, exit 0.
+ */
+@Command(name = "junction-worker", mixinStandardHelpOptions = true, sortOptions = false,
+    description = "Serves the models of one model repository over gRPC (Open Inference Protocol + WorkerControl).")
+public final class WorkerMain {
+  static final int EXIT_CONFIG = 78;
+  static final String READY = "JUNCTION_WORKER_READY ";
+  static final String FAILED = "JUNCTION_WORKER_FAILED ";
+  private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+  private static final long PARENT_POLL_MILLIS = 500;
+  private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
+  private static final String USAGE =
+      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--device cpu|gpu:N] "
+          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
+
+  @Option(names = "--repository", required = true, paramLabel = "DIR", description = "Model repository folder.")
+  Path repository;
+
+  @Option(names = "--models", split = ",", paramLabel = "a,b", description = "Models to load (default: all).")
+  List<String> models;
+
+  @Option(names = "--port", defaultValue = "0", paramLabel = "P", description = "Port; 0 picks a free one.")
+  int port;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "H", description = "Address to bind.")
+  String host;
+
+  @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu:N", description = "Device.")
+  String device;
+
+  @Option(names = "--fallback-cpu", description = "Run on the CPU when the GPU asked for is missing.")
+  boolean fallbackCpu;
+
+  @Option(names = "--cpus", paramLabel = "LIST",
+      description = "CPUs the launcher pinned this process to (informational; the real affinity is reported).")
+  String cpus;
+
+  @Option(names = "--id", paramLabel = "ID", description = "Replica id, for logs.")
+  String id;
+
+  @Option(names = "--parent-pid", paramLabel = "PID", description = "Exit when this process is gone.")
+  Long parentPid;
+
+  @Option(names = "--exit-with-stdin", description = "Exit when stdin reaches end of file.")
+  boolean exitWithStdin;
+
+  @Option(names = "--queue", defaultValue = "256", paramLabel = "N", description = "Model calls that may queue.")
+  int queue;
+
+  private final CountDownLatch stop = new CountDownLatch(1);
+  private final AtomicReference<String> stopReason = new AtomicReference<>();
+  private volatile boolean serving;
+  private Logger log;
+
+  public static void main(String[] args) {
+    // Protocol lines go to the real stdout; anything else that prints goes to stderr.
+    PrintStream protocol = System.out;
+    System.setOut(System.err);
+    System.exit(run(args, protocol));
+  }
+
+  /** Runs a worker until it is told to stop; returns the exit status. */
+  static int run(String[] args, PrintStream protocol) {
+    WorkerMain main = new WorkerMain();
+    CommandLine cli = new CommandLine(main);
+    try {
+      CommandLine.ParseResult parsed = cli.parseArgs(args);
+      if (parsed.isUsageHelpRequested()) {
+        cli.usage(protocol);
+        return 0;
+      }
+      if (parsed.isVersionHelpRequested()) {
+        cli.printVersionHelp(protocol);
+        return 0;
+      }
+    } catch (CommandLine.ParameterException e) {
+      fail(protocol, e.getMessage() + " (expected: " + USAGE + ")");
+      System.err.println(e.getMessage());
+      return EXIT_CONFIG;
+    }
+    return main.serve(protocol);
+  }
+
+  private int serve(PrintStream protocol) {
+    System.setProperty("junction.worker.id", id == null || id.isBlank() ? "worker" : id);
+    log = LoggerFactory.getLogger(WorkerMain.class);
+    startWatchers();
+    ModelHost host = null;
+    WorkerServer server = null;
+    try {
+      Started started = start();
+      host = started.host;
+      server = WorkerServer.start(this.host, port, host);
+      host.startServing();
+      server.health().serving();
+      serving = true;
+      Map<String, Object> ready = new LinkedHashMap<>();
+      ready.put("port", server.port());
+      ready.put("pid", ProcessHandle.current().pid());
+      ready.put("device", started.device.device());
+      ready.put("requested_device", started.device.requested().toString());
+      ready.put("fell_back", started.device.fellBack());
+      ready.put("cpus", started.cpus.list());
+      ready.put("models", started.models);
+      protocol.println(READY + JSON.toJson(ready));
+      protocol.flush();
+      log.info("Serving {} on {}:{} ({}, cpus {})", started.models, this.host, server.port(),
+          started.device.device(), started.cpus.list());
+    } catch (StartupException e) {
+      log.error("Cannot start: {}", e.getMessage(), e.getCause());
+      fail(protocol, e.getMessage());
+      closeQuietly(server, host);
+      return e.permanent() ? EXIT_CONFIG : 1;
+    } catch (IOException | RuntimeException e) {
+      log.error("Cannot start", e);
+      fail(protocol, "start: " + e);
+      closeQuietly(server, host);
+      return 1;
+    }
+
+    awaitStop();
+    log.info("Stopping ({}): draining for up to {} ms", stopReason.get(), STOP_GRACE.toMillis());
+    watchdog();
+    try {
+      server.health().draining();
+      int abandoned = host.drain(STOP_GRACE).get();
+      if (abandoned > 0) {
+        log.warn("{} calls still in flight after the grace period", abandoned);
+      }
+    } catch (Exception e) {
+      log.warn("Drain failed", e);
+    }
+    closeQuietly(server, host);
+    log.info("Stopped");
+    return 0;
+  }
+
+  private record Started(ModelHost host, DeviceSelection device, CpuAffinity cpus, List<String> models) {}
+
+  /** Everything before the server: flags, repository, device, engine, models. */
+  private Started start() throws StartupException {
+    if (port < 0 || port > 65535) {
+      throw config("port: " + port + " (expected: 0..65535; 0 picks a free port)");
+    }
+    if (queue < 1) {
+      throw config("queue: " + queue + " (expected: >= 1)");
+    }
+    DeviceRequest requested;
+    try {
+      requested = DeviceRequest.parse(device);
+    } catch (IllegalArgumentException e) {
+      throw config(e.getMessage());
+    }
+    CpuAffinity affinity = CpuAffinity.current();
+    if (cpus != null) {
+      try {
+        CpuAffinity.countCpus(cpus);
+      } catch (IllegalArgumentException e) {
+        throw config("cpus: \"" + cpus + "\" (expected: a CPU list such as 0-3,8)");
+      }
+      if (!cpus.equals(affinity.list())) {
+        log.warn("--cpus {} given but the process may run on {}; reporting the real affinity", cpus, affinity.list());
+      }
+    }
+    ModelRepository repo;
+    List<String> names;
+    try {
+      repo = ModelRepository.open(repository);
+      names = models == null || models.isEmpty() ? repo.modelNames() : new ArrayList<>(new LinkedHashSet<>(models));
+      if (names.isEmpty()) {
+        throw config("repository: " + repo.root() + " has no models (expected: folders holding a model.yaml)");
+      }
+      for (String name : names) {
+        ModelConfig c = repo.resolve(name);
+        log.debug("{}: {} inputs, {} outputs", name, c.inputs().size(), c.outputs().size());
+      }
+    } catch (ModelConfigException | UnknownModelException e) {
+      throw config(e.getMessage());
+    }
+    DeviceSelection selected;
+    try {
+      selected = DeviceSelection.choose(requested, fallbackCpu, GpuProbe.cuda());
+    } catch (DeviceUnavailableException e) {
+      throw config(e.getMessage());
+    }
+    if (selected.fellBack()) {
+      log.warn("device {} not visible; running on the CPU (--fallback-cpu)", requested);
+    }
+    ModelHost host = null;
+    try {
+      ModelLoader loader = ModelLoader.tensorFlow(selected, affinity.count());
+      host = new ModelHost(repo, loader, selected, affinity, affinity.count(), queue, System::nanoTime);
+      for (String name : names) {
+        host.load(name);
+      }
+      return new Started(host, selected, affinity, names);
+    } catch (ModelLoadException | ModelConfigException | UnknownModelException e) {
+      closeQuietly(null, host);
+      throw config(e.getMessage());
+    } catch (RuntimeException e) {
+      closeQuietly(null, host);
+      throw e;
+    }
+  }
+
+  private void startWatchers() {
+    if (exitWithStdin) {
+      Thread t = new Thread(() -> {
+        InputStream in = System.in;
+        byte[] buf = new byte[256];
+        try {
+          while (in.read(buf) >= 0) {
+            // Whatever the parent writes is ignored: only the end of the stream matters.
+          }
+        } catch (IOException e) {
+          // A broken pipe means the parent is gone, as EOF does.
+        }
+        requestStop("stdin closed");
+      }, "stdin-watch");
+      t.setDaemon(true);
+      t.start();
+    }
+    if (parentPid != null) {
+      long pid = parentPid;
+      ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "parent-watch");
+        t.setDaemon(true);
+        return t;
+      });
+      timer.scheduleWithFixedDelay(() -> {
+        boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+        if (!alive) {
+          requestStop("parent process " + pid + " is gone");
+        }
+      }, 0, PARENT_POLL_MILLIS, TimeUnit.MILLISECONDS);
+    }
+    // sun.misc.Signal (jdk.unsupported) rather than a shutdown hook: the contract is exit status 0
+    // after a drain on SIGTERM, and a JVM that exits through its hooks reports 143.
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("TERM"), s -> requestStop("SIGTERM"));
+      sun.misc.Signal.handle(new sun.misc.Signal("INT"), s -> requestStop("SIGINT"));
+    } catch (IllegalArgumentException e) {
+      log.warn("Cannot handle signals ({}); SIGTERM will exit without draining", e.getMessage());
+    }
+  }
+
+  private void requestStop(String reason) {
+    if (!stopReason.compareAndSet(null, reason)) {
+      return;
+    }
+    if (!serving) {
+      // Still starting: nothing to drain, and the main thread may be inside the engine.
+      log.info("Stopping before ready ({})", reason);
+      System.exit(0);
+    }
+    stop.countDown();
+  }
+
+  private void awaitStop() {
+    while (true) {
+      try {
+        stop.await();
+        return;
+      } catch (InterruptedException e) {
+        // Only a stop request ends the wait.
+      }
+    }
+  }
+
+  /** A stop that hangs must not leave a worker behind holding its port and memory. */
+  private void watchdog() {
+    Thread t = new Thread(() -> {
+      try {
+        Thread.sleep(STOP_GRACE.toMillis() + 10_000);
+      } catch (InterruptedException e) {
+        return;
+      }
+      System.err.println("junction-worker: stop did not finish in time; halting");
+      Runtime.getRuntime().halt(1);
+    }, "stop-watchdog");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  private static void closeQuietly(WorkerServer server, ModelHost host) {
+    if (server != null) {
+      server.stop(2_000);
+    }
+    if (host != null) {
+      host.close();
+    }
+  }
+
+  private static StartupException config(String message) {
+    return new StartupException(message, true, null);
+  }
+
+  private static void fail(PrintStream protocol, String reason) {
+    protocol.println(FAILED + JSON.toJson(Map.of("reason", reason)));
+    protocol.flush();
+  }
+}

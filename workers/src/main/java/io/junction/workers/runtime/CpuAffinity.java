@@ -1,0 +1,64 @@
+package io.junction.workers.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The CPUs this process may run on, as the kernel reports them. The launcher pins a worker with
+ * {@code taskset}; the worker reads the result rather than trusting its {@code --cpus} flag, and
+ * sizes its threads to it.
+ *
+ * @param list the affinity in the kernel's list form, e.g. "0-1,4"; empty when unknown
+ * @param count how many CPUs that is (the JVM's processor count when unknown)
+ */
+public record CpuAffinity(String list, int count) {
+  private static final Path STATUS = Path.of("/proc/self/status");
+
+  public static CpuAffinity current() {
+    return fromStatus(STATUS, Runtime.getRuntime().availableProcessors());
+  }
+
+  static CpuAffinity fromStatus(Path status, int fallbackCount) {
+    try {
+      List<String> lines = Files.readAllLines(status);
+      for (String line : lines) {
+        if (line.startsWith("Cpus_allowed_list:")) {
+          String list = line.substring("Cpus_allowed_list:".length()).trim();
+          return new CpuAffinity(list, countCpus(list));
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      // Not Linux, or /proc not mounted: fall through to what the JVM says.
+    }
+    return new CpuAffinity("", Math.max(1, fallbackCount));
+  }
+
+  /** Counts the CPUs of a list such as "0-3,8,10-11". */
+  public static int countCpus(String list) {
+    int count = 0;
+    for (String part : list.split(",")) {
+      String p = part.trim();
+      if (p.isEmpty()) {
+        continue;
+      }
+      int dash = p.indexOf('-');
+      if (dash < 0) {
+        Integer.parseInt(p);
+        count++;
+      } else {
+        int lo = Integer.parseInt(p.substring(0, dash));
+        int hi = Integer.parseInt(p.substring(dash + 1));
+        if (hi < lo) {
+          throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: ranges low-high with low <= high)");
+        }
+        count += hi - lo + 1;
+      }
+    }
+    if (count == 0) {
+      throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: at least one CPU)");
+    }
+    return count;
+  }
+}

@@ -1,0 +1,211 @@
+package io.junction.workers.serving;
+
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * The bounded executor that runs model calls, and nothing else: {@code threads} threads named
+ * "model-calls-N" and a queue of {@code capacity}. The queue's own bound refuses work (no size
+ * check beside it). A call whose caller has gone by the time a thread takes it is dropped, not
+ * run. Every admitted call holds one permit that is released exactly once, with its outcome,
+ * before its future completes; so a caller that sees the answer also sees the permit gone.
+ */
+final class ModelCalls {
+  /** How an admitted call ended. */
+  enum Outcome { SUCCEEDED, FAILED, DROPPED, REJECTED }
+
+  private final ThreadPoolExecutor pool;
+  private final int capacity;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final Map<Outcome, AtomicLong> outcomes = new EnumMap<>(Outcome.class);
+  private volatile boolean accepting = true;
+
+  private final Object idleLock = new Object();
+  @GuardedBy("idleLock")
+  private final List<CompletableFuture<Void>> idleWaiters = new ArrayList<>();
+
+  ModelCalls(int threads, int capacity) {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads: " + threads + " (expected: >= 1)");
+    }
+    if (capacity < 1) {
+      throw new IllegalArgumentException("queue: " + capacity + " (expected: >= 1)");
+    }
+    this.capacity = capacity;
+    this.pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
+        new ArrayBlockingQueue<>(capacity), named("model-calls"), new ThreadPoolExecutor.AbortPolicy());
+    for (Outcome o : Outcome.values()) {
+      outcomes.put(o, new AtomicLong());
+    }
+  }
+
+  /**
+   * Queues {@code work}; the future completes with its result, its exception, or a
+   * {@link CallAbandonedException} when dropped. {@code onDone} gets the outcome exactly once,
+   * whatever happens, before the future completes (also when this method throws).
+   *
+   * @throws WorkerBusyException when the queue is full
+   * @throws WorkerDrainingException when no longer accepting
+   */
+  <T> CompletableFuture<T> submit(CallScope scope, Supplier<T> work, Consumer<Outcome> onDone) {
+    Permit permit = new Permit(onDone);
+    if (!accepting) {
+      permit.release(Outcome.REJECTED);
+      throw new WorkerDrainingException("call");
+    }
+    Call<T> call = new Call<>(scope, work, permit);
+    try {
+      pool.execute(call);
+    } catch (RejectedExecutionException e) {
+      permit.release(Outcome.REJECTED);
+      if (!accepting || pool.isShutdown()) {
+        throw new WorkerDrainingException("call");
+      }
+      throw new WorkerBusyException(pool.getQueue().size(), capacity);
+    }
+    return call.future;
+  }
+
+  /** Calls admitted and not yet finished: queued plus running. */
+  int inFlight() {
+    return inFlight.get();
+  }
+
+  int queued() {
+    return pool.getQueue().size();
+  }
+
+  long outcomes(Outcome o) {
+    return outcomes.get(o).get();
+  }
+
+  /** From now on every submit is refused with {@link WorkerDrainingException}. */
+  void stopAccepting() {
+    accepting = false;
+  }
+
+  boolean accepting() {
+    return accepting;
+  }
+
+  /** Completes when nothing is in flight. */
+  CompletableFuture<Void> whenIdle() {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (idleLock) {
+      if (inFlight.get() == 0) {
+        f.complete(null);
+      } else {
+        idleWaiters.add(f);
+      }
+    }
+    return f;
+  }
+
+  /** Stops the threads; calls still queued are dropped with {@link WorkerDrainingException}. */
+  void shutdown() {
+    accepting = false;
+    for (Runnable r : pool.shutdownNow()) {
+      ((Call<?>) r).refuse();
+    }
+  }
+
+  boolean awaitTermination(long millis) throws InterruptedException {
+    return pool.awaitTermination(millis, TimeUnit.MILLISECONDS);
+  }
+
+  private void released() {
+    if (inFlight.decrementAndGet() == 0) {
+      List<CompletableFuture<Void>> ready;
+      synchronized (idleLock) {
+        ready = new ArrayList<>(idleWaiters);
+        idleWaiters.clear();
+      }
+      ready.forEach(f -> f.complete(null));
+    }
+  }
+
+  /** One admitted call's claim on the executor; released exactly once. */
+  private final class Permit {
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final Consumer<Outcome> onDone;
+
+    Permit(Consumer<Outcome> onDone) {
+      this.onDone = onDone;
+      inFlight.incrementAndGet();
+    }
+
+    void release(Outcome outcome) {
+      if (!released.compareAndSet(false, true)) {
+        throw new IllegalStateException("permit released twice (second outcome: " + outcome + ")");
+      }
+      outcomes.get(outcome).incrementAndGet();
+      try {
+        onDone.accept(outcome);
+      } finally {
+        released();
+      }
+    }
+  }
+
+  private static final class Call<T> implements Runnable {
+    final CompletableFuture<T> future = new CompletableFuture<>();
+    private final CallScope scope;
+    private final Supplier<T> work;
+    private final ModelCalls.Permit permit;
+
+    Call(CallScope scope, Supplier<T> work, ModelCalls.Permit permit) {
+      this.scope = scope;
+      this.work = work;
+      this.permit = permit;
+    }
+
+    @Override
+    public void run() {
+      Optional<CallAbandonedException.Reason> gone = scope.abandoned();
+      if (gone.isPresent()) {
+        permit.release(Outcome.DROPPED);
+        future.completeExceptionally(new CallAbandonedException(gone.get()));
+        return;
+      }
+      T result;
+      try {
+        result = work.get();
+      } catch (Throwable t) {
+        permit.release(Outcome.FAILED);
+        future.completeExceptionally(t);
+        return;
+      }
+      permit.release(Outcome.SUCCEEDED);
+      future.complete(result);
+    }
+
+    void refuse() {
+      permit.release(Outcome.REJECTED);
+      future.completeExceptionally(new WorkerDrainingException("call"));
+    }
+  }
+
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,271 @@
+package io.junction.workers.serving;
+
+import io.junction.tensor.Tensor;
+import io.junction.workers.repository.ModelConfig;
+import io.junction.workers.repository.ModelRepository;
+import io.junction.workers.repository.UnknownModelException;
+import io.junction.workers.runtime.CpuAffinity;
+import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.runtime.LoadedModel;
+import io.junction.workers.runtime.ModelLoader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The models one worker serves, and the one place their calls are admitted: it resolves the
+ * model, checks the request against model.yaml on the caller's thread (a bad request never takes
+ * a queue slot), and hands valid calls to the bounded {@link ModelCalls} executor. Loading,
+ * unloading, draining and stats go through here too. Knows nothing of gRPC.
+ */
+public final class ModelHost implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
+
+  private final ModelRepository repository;
+  private final ModelLoader loader;
+  private final DeviceSelection device;
+  private final CpuAffinity cpus;
+  private final LongSupplier nanoClock;
+  private final ModelCalls calls;
+  private final Map<String, ModelSlot> loaded = new ConcurrentHashMap<>();
+  private final AtomicReference<HostState> state = new AtomicReference<>(HostState.STARTING);
+  private final Object loadLock = new Object();
+
+  /**
+   * @param threads model-call threads: the CPUs the process may use
+   * @param queue calls that may wait for a thread
+   * @param nanoClock time source for the engine-time counters
+   */
+  public ModelHost(ModelRepository repository, ModelLoader loader, DeviceSelection device, CpuAffinity cpus,
+      int threads, int queue, LongSupplier nanoClock) {
+    this.repository = repository;
+    this.loader = loader;
+    this.device = device;
+    this.cpus = cpus;
+    this.nanoClock = nanoClock;
+    this.calls = new ModelCalls(threads, queue);
+  }
+
+  // ---- lifecycle ----
+
+  /** Marks the host ready: called once the models it starts with are loaded. */
+  public void startServing() {
+    transition(HostState.STARTING, HostState.SERVING);
+  }
+
+  public boolean isReady() {
+    return state.get() == HostState.SERVING;
+  }
+
+  public boolean isDraining() {
+    return state.get() == HostState.DRAINING;
+  }
+
+  /**
+   * Stops taking calls (they get {@link WorkerDrainingException}) and waits for those in flight,
+   * up to {@code grace}. Completes with the number still in flight when the grace ran out: 0
+   * when all finished. Never blocks the caller.
+   */
+  public CompletableFuture<Integer> drain(Duration grace) {
+    HostState s = state.get();
+    while (s.canBecome(HostState.DRAINING) && !state.compareAndSet(s, HostState.DRAINING)) {
+      s = state.get();
+    }
+    calls.stopAccepting();
+    log.info("Draining: {} calls in flight, grace {} ms", calls.inFlight(), grace.toMillis());
+    return calls.whenIdle()
+        .thenApply(v -> 0)
+        .completeOnTimeout(-1, grace.toMillis(), TimeUnit.MILLISECONDS)
+        .thenApply(v -> v == 0 ? 0 : calls.inFlight());
+  }
+
+  /** Stops the executor (queued calls are refused) and unloads every model. */
+  @Override
+  public void close() {
+    HostState s = state.getAndSet(HostState.CLOSED);
+    if (s == HostState.CLOSED) {
+      return;
+    }
+    calls.shutdown();
+    try {
+      if (!calls.awaitTermination(5_000)) {
+        log.warn("Model calls still running after 5 s; unloading anyway when they finish");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    synchronized (loadLock) {
+      for (String name : new ArrayList<>(loaded.keySet())) {
+        ModelSlot slot = loaded.remove(name);
+        if (slot != null) {
+          slot.release();
+        }
+      }
+    }
+  }
+
+  // ---- models ----
+
+  /** Names of the models in the repository, loaded or not. */
+  public List<String> repositoryModels() {
+    return repository.modelNames();
+  }
+
+  /** Names of the loaded models, sorted. */
+  public List<String> loadedModels() {
+    return loaded.keySet().stream().sorted().toList();
+  }
+
+  /**
+   * Loads a model of the repository; a model already loaded is left as it is. Blocks while the
+   * engine loads: call it off any event loop.
+   *
+   * @return the load time in milliseconds (of the earlier load, for a loaded model)
+   * @throws UnknownModelException when the repository lacks it
+   * @throws io.junction.workers.repository.ModelConfigException when its model.yaml is wrong
+   * @throws io.junction.workers.runtime.ModelLoadException when the engine cannot load it
+   * @throws WorkerDrainingException when draining or closed
+   */
+  public long load(String model) {
+    synchronized (loadLock) {
+      HostState s = state.get();
+      if (s == HostState.DRAINING || s == HostState.CLOSED) {
+        throw new WorkerDrainingException("load " + model);
+      }
+      ModelSlot existing = loaded.get(model);
+      if (existing != null) {
+        return existing.loadMillis;
+      }
+      ModelConfig config = repository.resolve(model);
+      long start = nanoClock.getAsLong();
+      LoadedModel m = loader.load(config);
+      long millis = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - start);
+      loaded.put(model, new ModelSlot(m, millis));
+      log.info("Loaded {} v{} in {} ms", model, config.version(), millis);
+      return millis;
+    }
+  }
+
+  /**
+   * Unloads a model: new calls get {@link ModelNotReadyException}; calls already admitted finish
+   * before the engine frees it.
+   *
+   * @throws UnknownModelException when it is not loaded
+   */
+  public void unload(String model) {
+    synchronized (loadLock) {
+      ModelSlot slot = loaded.remove(model);
+      if (slot == null) {
+        throw new UnknownModelException(model, "loaded on this worker", loadedModels());
+      }
+      slot.release();
+      log.info("Unloaded {}", model);
+    }
+  }
+
+  /** True when the model is loaded (and, when given, under that version). */
+  public boolean isModelReady(String model, String version) {
+    ModelSlot slot = loaded.get(model);
+    return slot != null && state.get() != HostState.CLOSED
+        && (version.isEmpty() || version.equals(slot.model.config().versionString()));
+  }
+
+  /**
+   * The contract of a loaded model, for metadata.
+   *
+   * @throws UnknownModelException when no such model (or version) is loaded
+   * @throws ModelNotReadyException when it is in the repository but not loaded
+   */
+  public ModelConfig config(String model, String version) {
+    return slot(model, version).model.config();
+  }
+
+  // ---- inference ----
+
+  /**
+   * Checks the request against the model's contract, then queues it. Every check that a
+   * caller's mistake can fail happens here, synchronously, before anything is queued.
+   *
+   * @throws UnknownModelException unknown model or version
+   * @throws ModelNotReadyException the model is in the repository but not loaded
+   * @throws InvalidInferRequestException the request does not match model.yaml
+   * @throws WorkerBusyException the queue is full
+   * @throws WorkerDrainingException draining or closed
+   */
+  public CompletableFuture<InferResult> infer(InferRequest request, CallScope scope) {
+    HostState s = state.get();
+    if (s == HostState.DRAINING || s == HostState.CLOSED) {
+      throw new WorkerDrainingException("model " + request.model());
+    }
+    ModelSlot slot = slot(request.model(), request.version());
+    ModelConfig config = slot.model.config();
+    RequestValidator.Checked checked = RequestValidator.check(config, request.inputs(), request.outputs());
+    if (!slot.retain()) {
+      throw new ModelNotReadyException(request.model());
+    }
+    return calls.submit(scope, () -> {
+      long start = nanoClock.getAsLong();
+      List<Tensor> out;
+      try {
+        out = slot.model.infer(checked.inputs(), checked.outputs());
+      } finally {
+        slot.micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
+      }
+      slot.rows.add(checked.batch());
+      return new InferResult(config.name(), config.versionString(), out);
+    }, outcome -> {
+      slot.record(outcome);
+      slot.release();
+    });
+  }
+
+  // ---- stats ----
+
+  public WorkerStats stats() {
+    List<WorkerStats.Model> models = new ArrayList<>();
+    for (String name : loadedModels()) {
+      ModelSlot slot = loaded.get(name);
+      if (slot != null) {
+        models.add(new WorkerStats.Model(name, slot.model.config().versionString(), true, slot.calls.sum(),
+            slot.errors.sum(), slot.rows.sum(), slot.micros.sum(), slot.loadMillis));
+      }
+    }
+    return new WorkerStats(ProcessHandle.current().pid(), device.device(), device.requested().toString(),
+        device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight());
+  }
+
+  /** Calls queued, waiting for a thread. */
+  public int queued() {
+    return calls.queued();
+  }
+
+  private ModelSlot slot(String model, String version) {
+    ModelSlot slot = loaded.get(model);
+    if (slot == null) {
+      if (repository.contains(model)) {
+        throw new ModelNotReadyException(model);
+      }
+      throw new UnknownModelException(model, "loaded on this worker", loadedModels());
+    }
+    String have = slot.model.config().versionString();
+    if (!version.isEmpty() && !version.equals(have)) {
+      throw new UnknownModelException(model, "model_version: \"" + version + "\" (expected: \"\" or \"" + have
+          + "\", the version of model " + model + " loaded on this worker)");
+    }
+    return slot;
+  }
+
+  private void transition(HostState from, HostState to) {
+    if (!from.canBecome(to) || !state.compareAndSet(from, to)) {
+      throw new IllegalStateException("host state: " + state.get() + " (expected: " + from + " to become " + to + ")");
+    }
+  }
+}

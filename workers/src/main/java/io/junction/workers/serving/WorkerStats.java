@@ -1,0 +1,39 @@
+package io.junction.workers.serving;
+
+import java.util.List;
+
+/**
+ * What a worker is and does, at one moment.
+ *
+ * @param device the device it really runs on: "cpu" or "gpu:N"
+ * @param requestedDevice the device it was asked for
+ * @param fellBack a GPU was asked for and the CPU is used
+ * @param cpus the CPU affinity list, e.g. "0-1"
+ * @param inFlight model calls admitted and not finished (queued plus running)
+ */
+public record WorkerStats(
+    long pid,
+    String device,
+    String requestedDevice,
+    boolean fellBack,
+    boolean ready,
+    boolean draining,
+    String cpus,
+    List<Model> models,
+    int inFlight) {
+
+  public WorkerStats {
+    models = List.copyOf(models);
+  }
+
+  /**
+   * One loaded model's counters.
+   *
+   * @param calls inference calls that reached the model's queue and finished, well or not
+   * @param errors those that did not succeed (engine failures, calls dropped or refused)
+   * @param rows rows inferred: the sum of the batch sizes of successful calls
+   * @param totalMicros time spent in the engine
+   */
+  public record Model(String name, String version, boolean ready, long calls, long errors, long rows,
+      long totalMicros, long loadMillis) {}
+}

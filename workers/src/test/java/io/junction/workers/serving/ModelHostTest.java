@@ -1,0 +1,159 @@
+package io.junction.workers.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.junction.tensor.Tensor;
+import io.junction.workers.repository.ModelConfig;
+import io.junction.workers.repository.ModelRepository;
+import io.junction.workers.runtime.CpuAffinity;
+import io.junction.workers.runtime.DeviceRequest;
+import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.runtime.LoadedModel;
+import io.junction.workers.testing.TestModels;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The host's admission, counting, unloading and draining, with a fake engine that can be held
+ * mid-call (one thread, one queue slot) and a fake clock. The real engine is covered by the api tests.
+ */
+class ModelHostTest {
+  @TempDir Path repo;
+  private final CountDownLatch running = new CountDownLatch(1);
+  private final CountDownLatch release = new CountDownLatch(1);
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicLong clock = new AtomicLong();
+  private volatile boolean hold = true;
+  private ModelHost host;
+
+  /** Echoes x as y, advancing the clock 7 µs; holds inside the call while {@link #hold}. */
+  private final class FakeModel implements LoadedModel {
+    private final ModelConfig config;
+
+    FakeModel(ModelConfig config) {
+      this.config = config;
+    }
+
+    @Override
+    public ModelConfig config() {
+      return config;
+    }
+
+    @Override
+    public List<Tensor> infer(List<Tensor> inputs, List<String> outputs) {
+      if (hold) {
+        running.countDown();
+        try {
+          release.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      clock.addAndGet(7_000);
+      return List.of(inputs.get(0).withName("y"));
+    }
+
+    @Override
+    public void close() {
+      closed.set(true);
+    }
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    Path dir = repo.resolve("scale");
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("1/saved_model.pb"), "");
+    Files.writeString(dir.resolve("model.yaml"), TestModels.SCALE_YAML);
+    DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
+    host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get);
+    host.load("scale");
+    host.startServing();
+  }
+
+  @AfterEach
+  void stop() {
+    release.countDown();
+    host.close();
+  }
+
+  private static InferRequest scale(float a, float b) {
+    return new InferRequest("scale", "", List.of(Tensor.ofFloats("x", new long[] {1, 2}, a, b)), List.of("y"));
+  }
+
+  private static <T> T get(CompletableFuture<T> f) throws Exception {
+    return f.get(30, TimeUnit.SECONDS);
+  }
+
+  private WorkerStats.Model scaleStats() {
+    return host.stats().models().get(0);
+  }
+
+  @Test
+  void countsCallsRowsAndEngineTimeOfSuccessfulCalls() throws Exception {
+    hold = false;
+    InferResult r = get(host.infer(scale(1, 2), CallScope.waiting()));
+    assertThat(r.outputs().get(0).floats()).containsExactly(1f, 2f);
+    assertThat(scaleStats()).extracting(WorkerStats.Model::calls, WorkerStats.Model::errors,
+        WorkerStats.Model::rows, WorkerStats.Model::totalMicros).containsExactly(1L, 0L, 1L, 7L);
+  }
+
+  @Test
+  void busyAndDroppedCallsCountAsErrorsAndNeverRun() throws Exception {
+    CompletableFuture<InferResult> first = host.infer(scale(1, 2), CallScope.waiting());
+    running.await(30, TimeUnit.SECONDS);
+    CompletableFuture<InferResult> late = host.infer(scale(3, 4),
+        () -> Optional.of(CallAbandonedException.Reason.DEADLINE_EXCEEDED));
+    assertThatThrownBy(() -> host.infer(scale(5, 6), CallScope.waiting()))
+        .isInstanceOf(WorkerBusyException.class)
+        .hasMessage("worker busy: 1 calls queued (expected: fewer than 1)");
+    assertThat(host.stats().inFlight()).isEqualTo(2);
+    release.countDown();
+    get(first);
+    assertThatThrownBy(() -> get(late)).cause().isInstanceOf(CallAbandonedException.class);
+    assertThat(scaleStats()).extracting(WorkerStats.Model::calls, WorkerStats.Model::errors, WorkerStats.Model::rows)
+        .containsExactly(3L, 2L, 1L);
+    assertThat(host.stats().inFlight()).isZero();
+  }
+
+  @Test
+  void unloadDuringACallFreesTheModelOnlyAfterTheCallEnds() throws Exception {
+    CompletableFuture<InferResult> call = host.infer(scale(1, 2), CallScope.waiting());
+    running.await(30, TimeUnit.SECONDS);
+    host.unload("scale");
+    assertThat(closed).isFalse();
+    assertThatThrownBy(() -> host.infer(scale(1, 2), CallScope.waiting())).isInstanceOf(ModelNotReadyException.class);
+    release.countDown();
+    assertThat(get(call).outputs()).hasSize(1);
+    assertThat(closed).isTrue();
+  }
+
+  @Test
+  void drainWaitsForCallsInFlightAndReportsThoseLeftWhenGraceEnds() throws Exception {
+    CompletableFuture<InferResult> call = host.infer(scale(1, 2), CallScope.waiting());
+    running.await(30, TimeUnit.SECONDS);
+    // The call is held until released, so a short grace certainly ends with it still in flight.
+    assertThat(get(host.drain(Duration.ofMillis(20)))).isEqualTo(1);
+    assertThat(host.isReady()).isFalse();
+    assertThat(host.isDraining()).isTrue();
+    assertThatThrownBy(() -> host.infer(scale(1, 2), CallScope.waiting())).isInstanceOf(WorkerDrainingException.class);
+
+    CompletableFuture<Integer> second = host.drain(Duration.ofSeconds(30));
+    release.countDown();
+    get(call);
+    assertThat(get(second)).isZero();
+  }
+}
