@@ -104,9 +104,10 @@ public record ModelConfig(
 
   /**
    * Writes {@link #toYaml()} to {@link #modelYaml()}, creating the model's folder if needed, and
-   * returns the file. For every contract that {@link #read} accepts, {@code read(write())} equals
-   * this value; a contract read() would refuse is written all the same, and read() then says what
-   * is wrong with it.
+   * returns the file. For every contract that {@link #read} accepts and whose {@code versionDir} is
+   * absolute and normalised (as {@link ModelRepository#versionDir} gives it), {@code read(write())}
+   * equals this value; a contract read() would refuse is written all the same, and read() then says
+   * what is wrong with it.
    *
    * @throws IllegalArgumentException when {@code versionDir} is not {@code <repo>/<name>/<version>},
    *     the only place read() would look for it
