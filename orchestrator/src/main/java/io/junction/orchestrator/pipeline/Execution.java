@@ -216,12 +216,14 @@ final class Execution {
       }
     }
     List<String> missing = new ArrayList<>();
+    List<String> lost = new ArrayList<>();
     List<String> skipped = new ArrayList<>();
     for (int o : wanted) {
       Plan.Output out = plan.outputs().get(o);
       if (!out.from().isInput() && states[out.from().node()] != State.DONE) {
         missing.add(out.name());
         if (states[out.from().node()] == State.SKIPPED) {
+          lost.add(out.name());
           skipped.add(plan.nodes().get(out.from().node()).name());
         }
       }
@@ -238,9 +240,10 @@ final class Execution {
       finished = true;
       String why = skipped.isEmpty()
           ? "nothing is in flight and no step can start"
-          : "step(s) " + String.join(", ", skipped) + " were skipped by a switch";
+          : "step(s) " + String.join(", ", new java.util.LinkedHashSet<>(skipped)) + " were skipped by a switch";
+      // A skipped producer settles it early, even with other steps in flight: name what is lost.
       PipelineStalledException e = new PipelineStalledException("pipeline " + plan.name() + ": outputs "
-          + String.join(", ", missing) + ": not produced, " + why
+          + String.join(", ", skipped.isEmpty() ? missing : lost) + ": not produced, " + why
           + " (expected: requested outputs to come from steps that run; merge branches with first_of)");
       return new Transition(this, List.of(), () -> {
         cancelInFlight();
@@ -326,11 +329,18 @@ final class Execution {
         new StepCall(this, node, c.model(), d.inputs(), c.asked(),
             () -> node.timeoutNanos(), true, "timeout_ms: " + millis(node.timeoutNanos()) + " per attempt",
             (outs, error, count) -> {
-              if (error != null) {
-                fail(node, error);
-              } else {
-                succeed(node, pick(c.model(), outs, node.outputs(), c.asked(), c.askedSpecs()), count);
+              // Runs in a pool future's callback, where an exception would vanish: catch it here.
+              Tensor[] picked;
+              try {
+                if (error != null) {
+                  throw error;
+                }
+                picked = pick(c.model(), outs, node.outputs(), c.asked(), c.askedSpecs());
+              } catch (Throwable e) {
+                fail(node, e);
+                return;
               }
+              succeed(node, picked, count);
             }).start();
       } else if (op instanceof Plan.Repeat r) {
         new LoopRun(this, node, r, d.inputs()).start();

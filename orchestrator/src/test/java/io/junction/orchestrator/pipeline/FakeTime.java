@@ -56,6 +56,11 @@ final class FakeTime extends Deadline.Ticker implements StepTimer {
     }
   }
 
+  /** Moves time without running due timers: a timer thread that is late, as real ones can be. */
+  synchronized void skipMillis(long ms) {
+    now += TimeUnit.MILLISECONDS.toNanos(ms);
+  }
+
   synchronized int pendingTimers() {
     return tasks.size();
   }
