@@ -4,6 +4,7 @@ import io.grpc.Deadline;
 import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,8 @@ final class CompiledPipelines implements Pipelines {
   private final Pools pools;
   private final Deadline.Ticker ticker;
   private final StepTimer timer;
+  /** Pipeline names in the order configured, for listing. */
+  private final List<String> order;
 
   CompiledPipelines(Map<String, Plan> plans, Pools pools, Deadline.Ticker ticker, StepTimer timer) {
     this.plans = Map.copyOf(plans);
@@ -30,8 +33,6 @@ final class CompiledPipelines implements Pipelines {
     this.timer = timer;
     this.order = List.copyOf(plans.keySet());
   }
-
-  private final List<String> order;
 
   @Override
   public List<PipelineDescription> describe() {
@@ -106,7 +107,7 @@ final class CompiledPipelines implements Pipelines {
       if (t.datatype() != spec.datatype()) {
         throw new PipelineInputException(t.name() + ".datatype: " + t.datatype() + " (expected: " + spec.datatype() + ")");
       }
-      if (!PipelineCompiler.fits(java.util.Arrays.stream(t.shape()).boxed().toList(), spec.shape())) {
+      if (!PipelineCompiler.fits(Arrays.stream(t.shape()).boxed().toList(), spec.shape())) {
         throw new PipelineInputException(t.name() + ".shape: " + Tensor.shapeString(t.shape())
             + " (expected: " + PipelineCompiler.shape(spec.shape()) + ", where -1 matches any size)");
       }

@@ -8,6 +8,8 @@ import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -70,7 +72,7 @@ final class Execution {
     micros = new long[n];
     attempts = new int[n];
     inFlight = new AtomicReferenceArray<>(n);
-    java.util.Arrays.fill(states, State.PRUNED);
+    Arrays.fill(states, State.PRUNED);
     markNeeded();
   }
 
@@ -370,7 +372,7 @@ final class Execution {
    * error, reported with the model named.
    */
   static Tensor[] pick(String model, List<Tensor> answer, List<String> slots, List<String> asked, List<TensorSpec> specs) {
-    Map<String, Tensor> byName = new java.util.HashMap<>();
+    Map<String, Tensor> byName = new HashMap<>();
     for (Tensor t : answer) {
       byName.put(t.name(), t);
     }

@@ -62,8 +62,7 @@ final class TensorOps {
           pieces.add(parts.get(i).data().substring((int) from, (int) (from + rowBytes[i])));
         }
       }
-      // One flat copy: tensors travel on to the next model call, a rope would be copied per read.
-      return new Tensor(name, type, out, ByteString.copyFrom(ByteString.copyFrom(pieces).toByteArray()));
+      return new Tensor(name, type, out, ByteString.copyFrom(pieces));
     }
     List<List<byte[]>> elements = new ArrayList<>();
     for (Tensor t : parts) {
