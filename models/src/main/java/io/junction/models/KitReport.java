@@ -1,6 +1,6 @@
 package io.junction.models;
 
-import io.junction.models.kit.Yaml;
+import io.junction.workers.repository.RepositoryYaml;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -79,14 +79,13 @@ public record KitReport(Seeds seeds, Conversation conversation, Recommendation r
     Recommendation r = recommendation;
     StringBuilder y = new StringBuilder();
     y.append("# Written by the Junction model kit (io.junction.models.ModelKit): same seeds, same contents.\n");
-    y.append("models: [").append(String.join(", ", models)).append("]\n");
+    y.append("models: ").append(RepositoryYaml.flowList(models)).append('\n');
     y.append("seeds:\n");
     y.append("  utterance_slots: ").append(seeds.utteranceSlots()).append('\n');
     y.append("  interactions: ").append(seeds.interactions()).append('\n');
     y.append("  als: ").append(seeds.als()).append('\n');
     y.append("conversation:\n");
-    y.append("  intent_labels: [").append(String.join(", ", c.intentLabels().stream().map(Yaml::scalar).toList()))
-        .append("]\n");
+    y.append("  intent_labels: ").append(RepositoryYaml.flowList(c.intentLabels())).append('\n');
     y.append("  train_utterances: ").append(c.trainUtterances()).append('\n');
     y.append("  held_out_utterances: ").append(c.heldOutUtterances()).append('\n');
     y.append("  feature_buckets: ").append(c.featureBuckets()).append('\n');
@@ -95,7 +94,8 @@ public record KitReport(Seeds seeds, Conversation conversation, Recommendation r
     y.append("  intent_held_out_accuracy: ").append(round(c.intentHeldOutAccuracy())).append('\n');
     y.append("  greedy_replies:\n");
     c.greedyReplies().forEach((intent, reply) ->
-        y.append("    ").append(Yaml.scalar(intent)).append(": ").append(Yaml.scalar(reply)).append('\n'));
+        y.append("    ").append(RepositoryYaml.scalar(intent)).append(": ").append(RepositoryYaml.scalar(reply))
+            .append('\n'));
     y.append("recommendation:\n");
     y.append("  users: ").append(r.users()).append('\n');
     y.append("  items: ").append(r.items()).append('\n');

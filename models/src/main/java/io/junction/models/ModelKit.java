@@ -2,7 +2,6 @@ package io.junction.models;
 
 import io.junction.models.conversation.ConversationKit;
 import io.junction.models.conversation.Featurizer;
-import io.junction.models.kit.ModelRepository;
 import io.junction.models.quality.GreedyDecoder;
 import io.junction.models.quality.IntentEvaluation;
 import io.junction.models.quality.RecommendationEvaluation;
@@ -10,6 +9,11 @@ import io.junction.models.recommendation.ImplicitAls;
 import io.junction.models.recommendation.InteractionGenerator;
 import io.junction.models.recommendation.RecommendationKit;
 import io.junction.models.tf.TensorFlowRuntime;
+import io.junction.workers.repository.ModelRepository;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -30,6 +34,8 @@ public final class ModelKit {
   public static final long UTTERANCE_SLOT_SEED = 17L;
   public static final int MAX_DECODE_STEPS = 30;
   public static final int RECALL_K = 10;
+  /** What the kit built and measured, in the repository's root (docs/model-repository.md). */
+  public static final String KIT_YAML = "kit.yaml";
   static final Path DEFAULT_OUT = Path.of("models", "target", "model-repository");
 
   private ModelKit() {}
@@ -37,7 +43,7 @@ public final class ModelKit {
   /** Builds the whole repository into {@code outDir}, reporting each stage to {@code progress}. */
   public static KitReport build(Path outDir, Consumer<String> progress) {
     TensorFlowRuntime.start();
-    ModelRepository repository = new ModelRepository(outDir);
+    ModelRepository repository = ModelRepository.open(createDirectories(outDir));
     progress.accept("building the model repository in " + repository.root());
 
     ConversationKit.Built conversation = ConversationKit.build(repository, UTTERANCE_SLOT_SEED, progress);
@@ -86,9 +92,22 @@ public final class ModelKit {
             recall.pipelineRecall(),
             recall.popularityRecall()),
         models);
-    ModelRepository.writeString(repository.kitYaml(), report.toYaml());
-    progress.accept("wrote " + repository.kitYaml());
+    Path kitYaml = repository.root().resolve(KIT_YAML);
+    try {
+      Files.writeString(kitYaml, report.toYaml(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing " + kitYaml, e);
+    }
+    progress.accept("wrote " + kitYaml);
     return report;
+  }
+
+  private static Path createDirectories(Path dir) {
+    try {
+      return Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("creating the model repository " + dir, e);
+    }
   }
 
   /** {@code ModelKit [--out DIR]}: builds the repository and prints progress and the report. */

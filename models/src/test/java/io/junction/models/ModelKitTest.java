@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.Featurizer;
 import io.junction.models.conversation.ResponseSet;
-import io.junction.models.kit.ModelRepository;
 import io.junction.models.quality.GreedyDecoder;
 import io.junction.models.quality.IntentEvaluation;
 import io.junction.models.quality.RecommendationEvaluation;
@@ -16,6 +15,7 @@ import io.junction.models.quality.SavedModelRunner;
 import io.junction.models.recommendation.InteractionGenerator;
 import io.junction.models.recommendation.Interactions;
 import io.junction.models.recommendation.RankerModel;
+import io.junction.workers.repository.ModelRepository;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -43,7 +43,7 @@ class ModelKitTest {
   @BeforeAll
   static void buildKit() {
     report = ModelKit.build(out, progress::add);
-    repository = new ModelRepository(out);
+    repository = ModelRepository.open(out);
   }
 
   @Test
@@ -53,7 +53,7 @@ class ModelKitTest {
         .containsExactly("featurizer", "intent", "responder", "user_tower", "retrieval", "popular", "ranker");
     for (String model : report.models()) {
       assertThat(repository.modelYaml(model)).isRegularFile();
-      assertThat(repository.versionDir(model).resolve("saved_model.pb")).isRegularFile();
+      assertThat(repository.resolve(model).versionDir().resolve("saved_model.pb")).isRegularFile();
     }
   }
 
@@ -186,7 +186,7 @@ class ModelKitTest {
 
   @Test
   void kitYamlRecordsSeedsSizesLabelsAndFigures() throws IOException {
-    Map<String, Object> kit = new org.yaml.snakeyaml.Yaml().load(Files.readString(repository.kitYaml()));
+    Map<String, Object> kit = new org.yaml.snakeyaml.Yaml().load(Files.readString(out.resolve(ModelKit.KIT_YAML)));
 
     assertThat(kit.get("seeds")).isEqualTo(Map.of("utterance_slots", 17, "interactions", 20240611, "als", 7));
     Map<?, ?> conversation = (Map<?, ?>) kit.get("conversation");
@@ -206,11 +206,12 @@ class ModelKitTest {
   @Test
   void buildingTwiceGivesTheSameRepositoryAndPredictions(@TempDir Path second) throws IOException {
     KitReport again = ModelKit.build(second, line -> { });
-    ModelRepository other = new ModelRepository(second);
+    ModelRepository other = ModelRepository.open(second);
 
     assertThat(again).isEqualTo(report);
     assertThat(variableBytes(repository, "ranker")).isNotEmpty(); // so the comparison below has teeth
-    assertThat(Files.readString(other.kitYaml())).isEqualTo(Files.readString(repository.kitYaml()));
+    assertThat(Files.readString(second.resolve(ModelKit.KIT_YAML)))
+        .isEqualTo(Files.readString(out.resolve(ModelKit.KIT_YAML)));
     for (String model : report.models()) {
       assertThat(Files.readString(other.modelYaml(model))).as(model)
           .isEqualTo(Files.readString(repository.modelYaml(model)));
@@ -233,12 +234,12 @@ class ModelKitTest {
   private static org.tensorflow.proto.framework.SavedModel savedModel(ModelRepository repo, String model)
       throws IOException {
     return org.tensorflow.proto.framework.SavedModel.parseFrom(
-        Files.readAllBytes(repo.versionDir(model).resolve("saved_model.pb")));
+        Files.readAllBytes(repo.resolve(model).versionDir().resolve("saved_model.pb")));
   }
 
   /** File name to SHA-256 of its bytes, for every file under the model's variables folder. */
   private static Map<String, String> variableBytes(ModelRepository repo, String model) throws IOException {
-    Path variables = repo.versionDir(model).resolve("variables");
+    Path variables = repo.resolve(model).versionDir().resolve("variables");
     Map<String, String> files = new java.util.TreeMap<>();
     try (var list = Files.list(variables)) {
       for (Path p : list.toList()) {

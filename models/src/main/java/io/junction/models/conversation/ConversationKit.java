@@ -1,7 +1,7 @@
 package io.junction.models.conversation;
 
-import io.junction.models.kit.ModelRepository;
 import io.junction.models.tf.GraphModel;
+import io.junction.workers.repository.ModelRepository;
 import java.util.List;
 import java.util.function.Consumer;
 

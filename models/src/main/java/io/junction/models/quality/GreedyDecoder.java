@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.ResponderModel;
 import io.junction.models.conversation.Vocabulary;
-import io.junction.models.kit.ModelRepository;
+import io.junction.workers.repository.ModelRepository;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

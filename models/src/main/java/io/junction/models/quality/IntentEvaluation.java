@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.Featurizer;
 import io.junction.models.conversation.IntentModel;
 import io.junction.models.conversation.Utterance;
-import io.junction.models.kit.ModelRepository;
+import io.junction.workers.repository.ModelRepository;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

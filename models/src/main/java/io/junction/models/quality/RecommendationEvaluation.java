@@ -3,13 +3,13 @@ package io.junction.models.quality;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import io.junction.models.kit.ModelRepository;
 import io.junction.models.recommendation.Interactions;
 import io.junction.models.recommendation.PopularModel;
 import io.junction.models.recommendation.Popularity;
 import io.junction.models.recommendation.RankerModel;
 import io.junction.models.recommendation.RetrievalModel;
 import io.junction.models.recommendation.UserTowerModel;
+import io.junction.workers.repository.ModelRepository;
 import java.util.Map;
 
 /**

@@ -8,10 +8,11 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
-import io.junction.models.kit.ModelRepository;
 import io.junction.models.tf.GraphModel;
+import io.junction.workers.repository.ModelRepository;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -32,10 +33,15 @@ public final class SavedModelRunner implements AutoCloseable {
     this.predictor = model.newPredictor();
   }
 
+  /**
+   * Loads {@code name} as a worker does: its model.yaml read and checked first, then the version
+   * folder that it names.
+   */
   public static SavedModelRunner open(ModelRepository repository, String name) {
+    Path versionDir = repository.resolve(name).versionDir();
     Criteria<NDList, NDList> criteria = Criteria.builder()
         .setTypes(NDList.class, NDList.class)
-        .optModelPath(repository.versionDir(name))
+        .optModelPath(versionDir)
         .optModelName(name)
         .optEngine("TensorFlow")
         .optOption("Tags", GraphModel.TAG)
@@ -46,7 +52,7 @@ public final class SavedModelRunner implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("loading " + name, e);
     } catch (ModelNotFoundException | MalformedModelException e) {
-      throw new IllegalStateException("loading " + name + " from " + repository.versionDir(name), e);
+      throw new IllegalStateException("loading " + name + " from " + versionDir, e);
     }
   }
 

@@ -1,17 +1,22 @@
 package io.junction.models.tf;
 
-import io.junction.models.kit.DataType;
-import io.junction.models.kit.ModelContract;
-import io.junction.models.kit.ModelRepository;
-import io.junction.models.kit.TensorSpec;
-import io.junction.models.kit.ValueRange;
+import io.junction.tensor.DataType;
+import io.junction.workers.repository.ModelConfig;
+import io.junction.workers.repository.ModelRepository;
+import io.junction.workers.repository.TensorSpec;
+import io.junction.workers.repository.ValueRange;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -26,13 +31,15 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
+import org.tensorflow.types.TString;
 import org.tensorflow.types.family.TType;
 
 /**
  * One model under construction: a TensorFlow graph, its {@code serving_default} signature and the
- * model.yaml contract, kept in step because both come from the same {@link #input} and
- * {@link #output} calls.
+ * model.yaml contract (a workers {@link ModelConfig}), kept in step because both come from the
+ * same {@link #input} and {@link #output} calls.
  *
  * <p>Trained weights become variables filled by feeding the Java arrays once, rather than graph
  * constants: the SavedModel then keeps them in {@code variables/} (not in the 2 GB-limited graph
@@ -43,6 +50,8 @@ public final class GraphModel implements AutoCloseable {
   public static final String SIGNATURE_KEY = "serving_default";
   public static final String TAG = "serve";
   public static final int MAX_BATCH_SIZE = 64;
+  /** The one version the kit builds of each model. */
+  public static final int VERSION = 1;
 
   private static final String INPUTS = "inputs";
   private static final String OUTPUTS = "outputs";
@@ -74,7 +83,7 @@ public final class GraphModel implements AutoCloseable {
 
   /** A signature input named {@code key}; {@code dims} as in model.yaml (first -1). */
   public <T extends TType> Placeholder<T> input(String key, Class<T> type, long... dims) {
-    TensorSpec spec = TensorSpec.of(key, DataType.of(type), dims);
+    TensorSpec spec = new TensorSpec(key, datatype(type), Arrays.stream(dims).boxed().toList());
     Placeholder<T> p = tf.withSubScope(INPUTS).withName(key)
         .placeholder(type, Placeholder.shape(Shape.of(dims)));
     signature.input(key, p);
@@ -84,7 +93,7 @@ public final class GraphModel implements AutoCloseable {
 
   /** A signature output named {@code key}; {@code dims} is what model.yaml promises about it. */
   public <T extends TType> void output(String key, Operand<T> value, long... dims) {
-    TensorSpec spec = TensorSpec.of(key, DataType.of(value.type()), dims);
+    TensorSpec spec = new TensorSpec(key, datatype(value.type()), Arrays.stream(dims).boxed().toList());
     signature.output(key, tf.withSubScope(OUTPUTS).withName(key).identity(value));
     outputs.add(spec);
   }
@@ -146,26 +155,34 @@ public final class GraphModel implements AutoCloseable {
     return session;
   }
 
-  /** The model.yaml contract of what has been declared so far. */
-  public ModelContract contract() {
-    return new ModelContract(name, ModelRepository.VERSION, MAX_BATCH_SIZE, inputs, outputs, constraints, labels);
-  }
-
-  /** Writes {@code <repo>/<name>/1/} (SavedModel, tag serve) and {@code <repo>/<name>/model.yaml}. */
-  public ModelContract export(ModelRepository repository) {
-    ModelContract contract = contract();
-    repository.clear(name);
+  /**
+   * Writes {@code <repo>/<name>/1/} (SavedModel, tag serve) and {@code <repo>/<name>/model.yaml},
+   * then reads model.yaml back with the worker's own reader: whatever a worker would refuse in it
+   * (a batch dimension that is not -1, a constraint on no input or on a float) fails the build
+   * here, with the reader's message, rather than when a worker loads the model.
+   *
+   * <p>Deletes only the folder of this model, which it is about to write again, never the
+   * repository's root, so pointing the kit at a folder that holds other things does not lose them.
+   */
+  public ModelConfig export(ModelRepository repository) {
+    ModelConfig contract = new ModelConfig(name, VERSION, ModelConfig.PLATFORM_TENSORFLOW, MAX_BATCH_SIZE,
+        inputs, outputs, constraints, labels, repository.versionDir(name, VERSION));
+    deleteTree(repository.modelDir(name));
     try {
-      SavedModelBundle.exporter(repository.versionDir(name).toString())
+      SavedModelBundle.exporter(contract.versionDir().toString())
           .withTags(TAG)
           .withSession(session())
           .withSignature(signature.build())
           .export();
     } catch (IOException e) {
-      throw new UncheckedIOException("exporting " + name + " to " + repository.versionDir(name), e);
+      throw new UncheckedIOException("exporting " + name + " to " + contract.versionDir(), e);
     }
-    repository.writeContract(contract);
-    return contract;
+    ModelConfig served = ModelConfig.read(contract.write());
+    if (!served.equals(contract)) {
+      throw new IllegalStateException(contract.modelYaml() + ": reads back as " + served + " (expected: " + contract
+          + ")");
+    }
+    return served;
   }
 
   @Override
@@ -174,6 +191,38 @@ public final class GraphModel implements AutoCloseable {
       session.close();
     }
     graph.close();
+  }
+
+  /**
+   * The Open Inference Protocol datatype of a TensorFlow Java type. Only the four types the demo
+   * models use are mapped, so a graph that produces any other fails at build time rather than
+   * writing a contract that the worker's runtime cannot serve.
+   */
+  private static DataType datatype(Class<? extends TType> type) {
+    if (type == TString.class) {
+      return DataType.BYTES;
+    } else if (type == TFloat32.class) {
+      return DataType.FP32;
+    } else if (type == TInt32.class) {
+      return DataType.INT32;
+    } else if (type == TInt64.class) {
+      return DataType.INT64;
+    }
+    throw new IllegalArgumentException(
+        "tensor type: " + type.getSimpleName() + " (expected: one of TString, TFloat32, TInt32, TInt64)");
+  }
+
+  private static void deleteTree(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleting " + dir, e);
+    }
   }
 
   private void checkSize(String key, int length, long... dims) {

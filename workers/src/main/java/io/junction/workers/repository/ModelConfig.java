@@ -1,6 +1,12 @@
 package io.junction.workers.repository;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -11,7 +17,9 @@ import java.util.Optional;
  * (see docs/model-repository.md). Immutable; every check a request needs (names, datatypes,
  * shapes, batch size, value ranges) can be made against it without touching TensorFlow.
  *
- * <p>Public so that the orchestrator can read a repository's contracts too.
+ * <p>Public so that the orchestrator can read a repository's contracts too, and so that the
+ * model kit writes the contracts it builds with {@link #write()}: model.yaml has this one owner,
+ * its reader and its writer side by side.
  *
  * @param name the model's name, equal to its folder's name
  * @param version the version folder to load, a positive integer
@@ -19,7 +27,7 @@ import java.util.Optional;
  * @param maxBatchSize the largest first dimension a request may have
  * @param inputs the serving signature's inputs, in declaration order
  * @param outputs the serving signature's outputs, in declaration order
- * @param constraints inclusive value ranges of integer inputs, by input name
+ * @param constraints inclusive value ranges of integer inputs, by input name, in the order given
  * @param labels what the model's class ids mean; empty when not given
  * @param versionDir the SavedModel folder, {@code <repo>/<model>/<version>}
  */
@@ -43,13 +51,83 @@ public record ModelConfig(
     Objects.requireNonNull(versionDir, "versionDir");
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
-    constraints = Map.copyOf(constraints);
+    // Insertion order is kept (not Map.copyOf) so that toYaml() writes the same bytes every run.
+    Map<String, ValueRange> ranges = new LinkedHashMap<>();
+    constraints.forEach((input, range) ->
+        ranges.put(Objects.requireNonNull(input, "constraint input"), Objects.requireNonNull(range, input)));
+    constraints = Collections.unmodifiableMap(ranges);
     labels = List.copyOf(labels);
   }
 
   /** Reads and validates one {@code model.yaml}; the folder holding it must be named after the model. */
   public static ModelConfig read(Path modelYaml) {
     return ModelConfigParser.parse(modelYaml);
+  }
+
+  /** Where this contract's file lives: {@code model.yaml} beside its version folder. */
+  public Path modelYaml() {
+    return versionDir.getParent().resolve(FILE_NAME);
+  }
+
+  /**
+   * The model.yaml text: the keys in the order of docs/model-repository.md, tensors in
+   * declaration order, constraints in the order given, {@code constraints} and {@code labels}
+   * only when not empty. The same value always gives the same text.
+   */
+  public String toYaml() {
+    StringBuilder y = new StringBuilder();
+    y.append("name: ").append(RepositoryYaml.scalar(name)).append('\n');
+    y.append("version: ").append(version).append('\n');
+    y.append("platform: ").append(RepositoryYaml.scalar(platform)).append('\n');
+    y.append("max_batch_size: ").append(maxBatchSize).append('\n');
+    appendTensors(y, "inputs", inputs);
+    appendTensors(y, "outputs", outputs);
+    if (!constraints.isEmpty()) {
+      y.append("constraints:\n");
+      constraints.forEach((input, range) -> y.append("  ").append(RepositoryYaml.scalar(input))
+          .append(": {min: ").append(range.min()).append(", max: ").append(range.max()).append("}\n"));
+    }
+    if (!labels.isEmpty()) {
+      y.append("labels: ").append(RepositoryYaml.flowList(labels)).append('\n');
+    }
+    return y.toString();
+  }
+
+  private static void appendTensors(StringBuilder y, String key, List<TensorSpec> tensors) {
+    y.append(key).append(":\n");
+    for (TensorSpec t : tensors) {
+      y.append("  - name: ").append(RepositoryYaml.scalar(t.name())).append('\n');
+      y.append("    datatype: ").append(t.datatype().name()).append('\n');
+      y.append("    shape: ").append(RepositoryYaml.flowList(t.shape())).append('\n');
+    }
+  }
+
+  /**
+   * Writes {@link #toYaml()} to {@link #modelYaml()}, creating the model's folder if needed, and
+   * returns the file. For every contract that {@link #read} accepts and whose {@code versionDir} is
+   * absolute and normalised (as {@link ModelRepository#versionDir} gives it), {@code read(write())}
+   * equals this value; a contract read() would refuse is written all the same, and read() then says
+   * what is wrong with it.
+   *
+   * @throws IllegalArgumentException when {@code versionDir} is not {@code <repo>/<name>/<version>},
+   *     the only place read() would look for it
+   * @throws UncheckedIOException when the file cannot be written
+   */
+  public Path write() {
+    Path modelDir = versionDir.getParent();
+    if (modelDir == null || !String.valueOf(versionDir.getFileName()).equals(versionString())
+        || !String.valueOf(modelDir.getFileName()).equals(name)) {
+      throw new IllegalArgumentException("versionDir: " + versionDir
+          + " (expected: <repository>/" + name + "/" + version + ")");
+    }
+    Path file = modelYaml();
+    try {
+      Files.createDirectories(modelDir);
+      Files.writeString(file, toYaml(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing " + file, e);
+    }
+    return file;
   }
 
   public Optional<TensorSpec> input(String inputName) {

@@ -11,6 +11,10 @@ import java.util.stream.Stream;
  * A model repository on disk: one folder per model, each with a {@code model.yaml}. Lists the
  * models and reads their contracts; reads the disk on every call, so a model the kit adds later
  * can be loaded without a restart. Loads nothing into TensorFlow.
+ *
+ * <p>It also says where a model's files go ({@link #modelDir}, {@link #versionDir}), the one
+ * statement of the layout that the model kit writes by; writing a contract is
+ * {@link ModelConfig#write()}.
  */
 public final class ModelRepository {
   private final Path root;
@@ -46,7 +50,29 @@ public final class ModelRepository {
   }
 
   public boolean contains(String model) {
-    return isPlainName(model) && Files.isRegularFile(root.resolve(model).resolve(ModelConfig.FILE_NAME));
+    return isPlainName(model) && Files.isRegularFile(modelYaml(model));
+  }
+
+  /**
+   * The folder of {@code model}: {@code <root>/<model>}. It need not exist yet.
+   *
+   * @throws IllegalArgumentException when {@code model} is not a plain folder name
+   */
+  public Path modelDir(String model) {
+    if (!isPlainName(model)) {
+      throw new IllegalArgumentException("model: \"" + model + "\" (expected: a folder name, not a path)");
+    }
+    return root.resolve(model);
+  }
+
+  /** The contract of {@code model}: {@code <root>/<model>/model.yaml}. It need not exist yet. */
+  public Path modelYaml(String model) {
+    return modelDir(model).resolve(ModelConfig.FILE_NAME);
+  }
+
+  /** The SavedModel folder of one version: {@code <root>/<model>/<version>}. It need not exist yet. */
+  public Path versionDir(String model, long version) {
+    return modelDir(model).resolve(Long.toString(version));
   }
 
   /**
@@ -59,7 +85,7 @@ public final class ModelRepository {
     if (!contains(model)) {
       throw new UnknownModelException(model, "in the repository " + root, modelNames());
     }
-    return ModelConfig.read(root.resolve(model).resolve(ModelConfig.FILE_NAME));
+    return ModelConfig.read(modelYaml(model));
   }
 
   /** A folder name, never a path: a request must not reach outside the repository. */

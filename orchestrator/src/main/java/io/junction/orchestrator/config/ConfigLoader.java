@@ -1,0 +1,586 @@
+package io.junction.orchestrator.config;
+
+import io.junction.orchestrator.config.YamlNode.Fields;
+import io.junction.orchestrator.pipeline.PipelineSpec;
+import io.junction.orchestrator.pipeline.StepSpec;
+import io.junction.orchestrator.pipeline.TensorRef;
+import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
+import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.tensor.DataType;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.yaml.snakeyaml.LoaderOptions;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
+import org.yaml.snakeyaml.error.YAMLException;
+import org.yaml.snakeyaml.nodes.Node;
+
+/**
+ * Reads the orchestrator's YAML configuration into a {@link JunctionConfig}, validating it
+ * once: types, ranges, unknown keys, unique names, each model served by exactly one pool, and
+ * pipelines naming only models some pool serves. Errors name the file, the path inside it,
+ * the value and what was expected. Reads the YAML as nodes (not into maps) to keep line
+ * numbers and to see repeated keys. Tensor-level checks of pipelines need the models'
+ * signatures and happen when the pipelines are compiled.
+ */
+public final class ConfigLoader {
+  static final String DEMO_RESOURCE = "/io/junction/orchestrator/config/demo.yaml";
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
+  private static final Pattern STEP_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
+  private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
+  private static final String NAME_RULE = "letters, digits, '_', '-' or '.', starting with a letter or digit";
+
+  private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits");
+  private static final List<String> SERVER = List.of("host", "port", "http_port");
+  private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
+  private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
+      "endpoints", "repository", "max_in_flight", "health_interval_ms", "start_timeout_ms", "jvm_options");
+  private static final List<String> LOCAL_ONLY = List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options");
+  private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps");
+  private static final List<String> TENSOR = List.of("name", "datatype", "shape");
+  private static final List<String> OUTPUT = List.of("name", "from");
+  private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
+  private static final List<String> KINDS = List.of("model", "loop", "merge", "switch");
+  private static final List<String> LOOP = List.of("model", "inputs", "feedback", "collect", "until", "max_iterations");
+  private static final List<String> FEEDBACK = List.of("input", "output", "window", "start");
+  private static final List<String> UNTIL = List.of("output", "equals");
+  private static final List<String> MERGE = List.of("concat", "first_of", "axis", "output");
+  private static final List<String> SWITCH = List.of("on", "cases", "default");
+  private static final List<String> CASE = List.of("equals", "steps");
+
+  private final String file;
+  private final Path baseDir;
+  /** Every model some pool serves, in the order written, and the pool that serves it. */
+  private final Map<String, String> poolOfModel = new LinkedHashMap<>();
+
+  private ConfigLoader(String file, Path baseDir) {
+    this.file = file;
+    this.baseDir = baseDir;
+  }
+
+  /**
+   * Loads a configuration file. A relative {@code repository} is resolved against the
+   * file's directory.
+   */
+  public static JunctionConfig load(Path file) throws ConfigException {
+    String text;
+    try {
+      text = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new ConfigException(file.toString(), "", "cannot be read: " + e
+          + " (expected: a readable YAML file)", 0);
+    }
+    Path dir = file.toAbsolutePath().getParent();
+    return parse(file.toString(), text, dir == null ? Path.of("").toAbsolutePath() : dir);
+  }
+
+  /**
+   * The demo configuration: both workloads on local CPU workers, serving the model
+   * repository {@code repository} (as the model kit builds it).
+   */
+  public static JunctionConfig demo(Path repository) throws ConfigException {
+    String text;
+    try (InputStream in = ConfigLoader.class.getResourceAsStream(DEMO_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("resource " + DEMO_RESOURCE + " is missing from the build");
+      }
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("resource " + DEMO_RESOURCE + " cannot be read", e);
+    }
+    Path repo = repository.toAbsolutePath().normalize();
+    return parse("demo.yaml", text.replace("${repository}", yamlQuoted(repo.toString())), repo);
+  }
+
+  /** Parses configuration text; {@code file} names it in messages, {@code baseDir} resolves relative paths. */
+  static JunctionConfig parse(String file, String text, Path baseDir) throws ConfigException {
+    return new ConfigLoader(file, baseDir).parse(text);
+  }
+
+  /** A YAML double-quoted scalar, so that any path (spaces, colons, '#') reads back as itself. */
+  static String yamlQuoted(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        case '\n' -> b.append("\\n");
+        case '\t' -> b.append("\\t");
+        default -> b.append(c);
+      }
+    }
+    return b.append('"').toString();
+  }
+
+  private JunctionConfig parse(String text) throws ConfigException {
+    Node rootNode;
+    try {
+      LoaderOptions options = new LoaderOptions();
+      options.setAllowRecursiveKeys(false);
+      rootNode = new Yaml(options).compose(new StringReader(text));
+    } catch (MarkedYAMLException e) {
+      int line = e.getProblemMark() == null ? 0 : e.getProblemMark().getLine() + 1;
+      throw new ConfigException(file, "", "not valid YAML: " + e.getProblem() + " (expected: a YAML mapping)", line);
+    } catch (YAMLException e) {
+      throw new ConfigException(file, "", "not valid YAML: " + e.getMessage() + " (expected: a YAML mapping)", 0);
+    }
+    if (rootNode == null) {
+      throw new ConfigException(file, "", "empty (expected: a mapping with pools, pipelines, server and limits)", 0);
+    }
+    Fields top = YamlNode.root(file, rootNode).fields("a mapping with pools, pipelines, server and limits", TOP);
+
+    JunctionConfig.Server server = JunctionConfig.Server.DEFAULT;
+    if (top.has("server")) {
+      server = server(top.get("server").orElseThrow());
+    }
+    Optional<Path> repository = Optional.empty();
+    if (top.has("repository")) {
+      repository = Optional.of(path(top.get("repository").orElseThrow()));
+    }
+    List<YamlNode> poolNodes = top.require("pools", "a list of pools").list("a list of pools");
+    if (poolNodes.isEmpty()) {
+      throw top.require("pools", "").fail("empty (expected: at least one pool)");
+    }
+    List<PoolSpec> pools = new ArrayList<>();
+    Set<String> poolNames = new HashSet<>();
+    for (YamlNode p : poolNodes) {
+      pools.add(pool(p, repository, poolNames));
+    }
+    List<PipelineSpec> pipelines = new ArrayList<>();
+    if (top.has("pipelines")) {
+      Set<String> names = new HashSet<>();
+      for (YamlNode p : top.get("pipelines").orElseThrow().list("a list of pipelines")) {
+        pipelines.add(pipeline(p, names));
+      }
+    }
+    JunctionConfig.Limits limits = JunctionConfig.Limits.DEFAULT;
+    if (top.has("limits")) {
+      limits = limits(top.get("limits").orElseThrow());
+    }
+    return new JunctionConfig(server, repository, pools, pipelines, limits);
+  }
+
+  private JunctionConfig.Server server(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with host, port, http_port", SERVER);
+    JunctionConfig.Server d = JunctionConfig.Server.DEFAULT;
+    String host = f.has("host") ? f.get("host").orElseThrow().text("a host name or address, like 127.0.0.1") : d.host();
+    int port = f.has("port") ? f.get("port").orElseThrow().integer(0, 65535) : d.port();
+    int httpPort = f.has("http_port") ? f.get("http_port").orElseThrow().integer(0, 65535) : d.httpPort();
+    if (port != 0 && port == httpPort) {
+      YamlNode at = f.get("http_port").or(() -> f.get("port")).orElseThrow();
+      throw at.fail(httpPort + " (expected: http_port and port to differ)");
+    }
+    return new JunctionConfig.Server(host, port, httpPort);
+  }
+
+  private JunctionConfig.Limits limits(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with max_message_bytes, max_text_chars, max_k", LIMITS);
+    JunctionConfig.Limits d = JunctionConfig.Limits.DEFAULT;
+    return new JunctionConfig.Limits(
+        f.has("max_message_bytes") ? f.get("max_message_bytes").orElseThrow().integer(1024, Integer.MAX_VALUE)
+            : d.maxMessageBytes(),
+        f.has("max_text_chars") ? f.get("max_text_chars").orElseThrow().integer(1, 1_000_000) : d.maxTextChars(),
+        f.has("max_k") ? f.get("max_k").orElseThrow().integer(1, 10_000) : d.maxK());
+  }
+
+  private Path path(YamlNode n) throws ConfigException {
+    return baseDir.resolve(n.text("a directory path")).normalize();
+  }
+
+  private String name(YamlNode n, String what) throws ConfigException {
+    String s = n.text(what + ": " + NAME_RULE);
+    if (!NAME.matcher(s).matches()) {
+      throw n.expected(what + ": " + NAME_RULE);
+    }
+    return s;
+  }
+
+  // ---- pools ----
+
+  private PoolSpec pool(YamlNode n, Optional<Path> defaultRepository, Set<String> names) throws ConfigException {
+    Fields f = n.fields("a mapping with name, kind, models, ...", POOL);
+    YamlNode nameNode = f.require("name", "the pool's name");
+    String name = name(nameNode, "a pool name");
+    if (!names.add(name)) {
+      throw nameNode.expected("a name no other pool has");
+    }
+    PoolSpec.Kind kind = PoolSpec.Kind.LOCAL;
+    if (f.has("kind")) {
+      YamlNode k = f.get("kind").orElseThrow();
+      String text = k.text("local or static");
+      kind = switch (text) {
+        case "local" -> PoolSpec.Kind.LOCAL;
+        case "static" -> PoolSpec.Kind.STATIC;
+        case "dns" -> throw k.expected("local or static; dns is not supported yet");
+        default -> throw k.expected("local or static");
+      };
+    }
+    if (kind == PoolSpec.Kind.STATIC) {
+      for (String key : LOCAL_ONLY) {
+        if (f.has(key)) {
+          throw f.get(key).orElseThrow().fail("given for a static pool (expected: only in local pools;"
+              + " a static pool has one replica per endpoint, run and placed by whoever runs it)");
+        }
+      }
+    } else if (f.has("endpoints")) {
+      throw f.get("endpoints").orElseThrow().fail("given for a local pool (expected: only in static pools)");
+    }
+
+    List<String> models = new ArrayList<>();
+    List<YamlNode> modelNodes = f.require("models", "a list of the models this pool serves").list("a list of model names");
+    if (modelNodes.isEmpty()) {
+      throw f.require("models", "").fail("empty (expected: at least one model)");
+    }
+    for (YamlNode m : modelNodes) {
+      String model = name(m, "a model name");
+      String other = poolOfModel.putIfAbsent(model, name);
+      if (other != null) {
+        throw m.expected(other.equals(name) ? "each model once" : "a model no other pool serves; pool " + other + " serves it");
+      }
+      models.add(model);
+    }
+
+    List<String> endpoints = new ArrayList<>();
+    int replicas;
+    if (kind == PoolSpec.Kind.STATIC) {
+      List<YamlNode> eps = f.require("endpoints", "a list of host:port, one per replica").list("a list of host:port");
+      if (eps.isEmpty()) {
+        throw f.require("endpoints", "").fail("empty (expected: at least one host:port)");
+      }
+      for (YamlNode e : eps) {
+        String ep = endpoint(e);
+        if (endpoints.contains(ep)) {
+          throw e.expected("each endpoint once");
+        }
+        endpoints.add(ep);
+      }
+      replicas = endpoints.size();
+    } else {
+      replicas = f.has("replicas") ? f.get("replicas").orElseThrow().integer(1, 64) : 1;
+    }
+
+    Device device = Device.CPU;
+    if (f.has("device")) {
+      YamlNode d = f.get("device").orElseThrow();
+      try {
+        device = Device.parse(d.text("cpu or gpu:N with N >= 0"));
+      } catch (IllegalArgumentException e) {
+        throw d.expected("cpu or gpu:N with N >= 0");
+      }
+    }
+    boolean fallbackCpu = false;
+    if (f.has("fallback")) {
+      YamlNode fb = f.get("fallback").orElseThrow();
+      if (!"cpu".equals(fb.text("cpu"))) {
+        throw fb.expected("cpu");
+      }
+      if (!device.isGpu()) {
+        throw fb.fail("cpu with device " + device + " (expected: only with a gpu device)");
+      }
+      fallbackCpu = true;
+    }
+
+    List<String> cpus = new ArrayList<>();
+    if (f.has("cpus")) {
+      YamlNode c = f.get("cpus").orElseThrow();
+      if (c.isList()) {
+        List<YamlNode> entries = c.list("a cpu list or one per replica");
+        if (entries.size() != replicas) {
+          throw c.fail(entries.size() + " entries (expected: one per replica, " + replicas
+              + ", or one string for every replica)");
+        }
+        for (YamlNode e : entries) {
+          cpus.add(cpuList(e));
+        }
+      } else {
+        cpus.add(cpuList(c));
+      }
+    }
+
+    Optional<Path> repository = Optional.empty();
+    if (kind == PoolSpec.Kind.LOCAL) {
+      repository = f.has("repository") ? Optional.of(path(f.get("repository").orElseThrow())) : defaultRepository;
+      if (repository.isEmpty()) {
+        throw f.absent("repository").fail("missing (expected: a model repository here or at the top level)");
+      }
+    }
+    int maxInFlight = f.has("max_in_flight") ? f.get("max_in_flight").orElseThrow().integer(1, 100_000) : 64;
+    long health = f.has("health_interval_ms") ? f.get("health_interval_ms").orElseThrow().integer(10L, 3_600_000L) : 1000;
+    long start = f.has("start_timeout_ms") ? f.get("start_timeout_ms").orElseThrow().integer(1L, 3_600_000L) : 120_000;
+    List<String> jvmOptions = new ArrayList<>();
+    if (f.has("jvm_options")) {
+      for (YamlNode o : f.get("jvm_options").orElseThrow().list("a list of JVM options, like -Xmx512m")) {
+        String opt = o.text("a JVM option, like -Xmx512m");
+        if (!opt.startsWith("-")) {
+          throw o.expected("a JVM option starting with '-', like -Xmx512m");
+        }
+        jvmOptions.add(opt);
+      }
+    }
+    return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
+        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions);
+  }
+
+  private static String endpoint(YamlNode n) throws ConfigException {
+    String s = n.text("host:port");
+    int colon = s.lastIndexOf(':');
+    if (colon <= 0 || colon == s.length() - 1) {
+      throw n.expected("host:port");
+    }
+    try {
+      int port = Integer.parseInt(s.substring(colon + 1));
+      if (port < 1 || port > 65535) {
+        throw n.expected("host:port with a port from 1 to 65535");
+      }
+    } catch (NumberFormatException e) {
+      throw n.expected("host:port with a port from 1 to 65535");
+    }
+    return s;
+  }
+
+  private static String cpuList(YamlNode n) throws ConfigException {
+    String expected = "a cpu list like \"0-3\" or \"0,2,4-5\"";
+    String s = n.text(expected);
+    if (!CPU_LIST.matcher(s).matches()) {
+      throw n.expected(expected);
+    }
+    for (String range : s.split(",")) {
+      String[] ends = range.split("-");
+      try {
+        if (ends.length == 2 && Integer.parseInt(ends[0]) > Integer.parseInt(ends[1])) {
+          throw n.expected(expected + ", each range low-high");
+        }
+        Integer.parseInt(ends[0]);
+      } catch (NumberFormatException e) {
+        throw n.expected(expected);
+      }
+    }
+    return s;
+  }
+
+  // ---- pipelines ----
+
+  private PipelineSpec pipeline(YamlNode n, Set<String> names) throws ConfigException {
+    Fields f = n.fields("a mapping with name, inputs, outputs, steps", PIPELINE);
+    YamlNode nameNode = f.require("name", "the pipeline's name");
+    String name = name(nameNode, "a pipeline name");
+    if (!names.add(name)) {
+      throw nameNode.expected("a name no other pipeline has");
+    }
+    List<TensorSpec> inputs = new ArrayList<>();
+    Set<String> inputNames = new HashSet<>();
+    for (YamlNode i : f.require("inputs", "a list of {name, datatype, shape}").list("a list of {name, datatype, shape}")) {
+      TensorSpec t = tensor(i);
+      if (!inputNames.add(t.name())) {
+        throw i.fail("input " + t.name() + " given twice (expected: unique input names)");
+      }
+      inputs.add(t);
+    }
+    List<PipelineSpec.Output> outputs = new ArrayList<>();
+    Set<String> outputNames = new HashSet<>();
+    List<YamlNode> outNodes = f.require("outputs", "a list of {name, from}").list("a list of {name, from}");
+    if (outNodes.isEmpty()) {
+      throw f.require("outputs", "").fail("empty (expected: at least one output)");
+    }
+    for (YamlNode o : outNodes) {
+      Fields of = o.fields("a mapping with name and from", OUTPUT);
+      YamlNode on = of.require("name", "the output's name");
+      String outName = on.text("the output's name");
+      if (!outputNames.add(outName)) {
+        throw on.expected("a name no other output of this pipeline has");
+      }
+      outputs.add(new PipelineSpec.Output(outName, ref(of.require("from", "<step>.<output>"))));
+    }
+    List<StepSpec> steps = new ArrayList<>();
+    Set<String> stepNames = new HashSet<>();
+    List<YamlNode> stepNodes = f.require("steps", "a list of steps").list("a list of steps");
+    if (stepNodes.isEmpty()) {
+      throw f.require("steps", "").fail("empty (expected: at least one step)");
+    }
+    for (YamlNode s : stepNodes) {
+      steps.add(step(s, stepNames));
+    }
+    return new PipelineSpec(name, inputs, outputs, steps);
+  }
+
+  private static TensorSpec tensor(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with name, datatype, shape", TENSOR);
+    String name = f.require("name", "the tensor's name").text("the tensor's name");
+    YamlNode dt = f.require("datatype", "one of " + DataType.names());
+    DataType type = DataType.fromName(dt.text("one of " + DataType.names()))
+        .orElseThrow(() -> dt.expected("one of " + DataType.names()));
+    List<Long> shape = new ArrayList<>();
+    for (YamlNode d : f.require("shape", "a list of dimensions, -1 for any size").list("a list of dimensions, -1 for any size")) {
+      shape.add(d.integer(-1L, Integer.MAX_VALUE));
+    }
+    return new TensorSpec(name, type, shape);
+  }
+
+  private static TensorRef ref(YamlNode n) throws ConfigException {
+    String s = n.text("input.<name> or <step>.<output>");
+    try {
+      return TensorRef.parse(s);
+    } catch (IllegalArgumentException e) {
+      throw n.expected("input.<name> or <step>.<output>");
+    }
+  }
+
+  private StepSpec step(YamlNode n, Set<String> names) throws ConfigException {
+    Fields f = n.fields("a mapping with name and one of model, loop, merge, switch", STEP);
+    YamlNode nameNode = f.require("name", "the step's name");
+    String name = nameNode.text("a step name");
+    if (!STEP_NAME.matcher(name).matches() || name.equals(TensorRef.INPUT)) {
+      throw nameNode.expected("a step name of letters, digits, '_' or '-', other than \"input\"");
+    }
+    if (!names.add(name)) {
+      throw nameNode.expected("a name no other step of this pipeline has");
+    }
+    List<String> kinds = KINDS.stream().filter(f::has).toList();
+    if (kinds.size() != 1) {
+      throw n.fail((kinds.isEmpty() ? "no " : "both " + String.join(" and ", kinds) + ": more than one ")
+          + "kind of step (expected: exactly one of model, loop, merge, switch)");
+    }
+    String kind = kinds.get(0);
+    if (!kind.equals("model") && f.has("inputs")) {
+      throw f.get("inputs").orElseThrow().fail("given for a " + kind + " step (expected: only with model"
+          + (kind.equals("loop") ? "; a loop takes loop.inputs)" : ")"));
+    }
+    Duration timeout = StepSpec.DEFAULT_TIMEOUT;
+    if (f.has("timeout_ms")) {
+      timeout = Duration.ofMillis(f.get("timeout_ms").orElseThrow().integer(1L, 86_400_000L));
+    }
+    int retries = f.has("retries") ? f.get("retries").orElseThrow().integer(0, 10) : StepSpec.DEFAULT_RETRIES;
+    StepSpec.Kind body = switch (kind) {
+      case "model" -> new StepSpec.ModelCall(model(f.get("model").orElseThrow()),
+          bindings(f.require("inputs", "a mapping of model input name to input.<name> or <step>.<output>")));
+      case "loop" -> loop(f.get("loop").orElseThrow());
+      case "merge" -> merge(f.get("merge").orElseThrow());
+      default -> switchStep(f.get("switch").orElseThrow());
+    };
+    return new StepSpec(name, timeout, retries, body);
+  }
+
+  private String model(YamlNode n) throws ConfigException {
+    String expected = "a model of some pool: " + String.join(", ", poolOfModel.keySet());
+    String model = n.text(expected);
+    if (!poolOfModel.containsKey(model)) {
+      throw n.expected(expected);
+    }
+    return model;
+  }
+
+  private static List<StepSpec.Binding> bindings(YamlNode n) throws ConfigException {
+    List<StepSpec.Binding> out = new ArrayList<>();
+    for (Map.Entry<String, YamlNode> e
+        : n.entries("a mapping of model input name to input.<name> or <step>.<output>").entrySet()) {
+      out.add(new StepSpec.Binding(e.getKey(), ref(e.getValue())));
+    }
+    return out;
+  }
+
+  private StepSpec.Loop loop(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with model, inputs, feedback, collect, until, max_iterations", LOOP);
+    String model = model(f.require("model", "the model to call each iteration"));
+    List<StepSpec.Binding> inputs = f.has("inputs") ? bindings(f.get("inputs").orElseThrow()) : List.of();
+    Fields fb = f.require("feedback", "{input, output, window, start}")
+        .fields("a mapping with input, output, window, start", FEEDBACK);
+    StepSpec.Feedback feedback = new StepSpec.Feedback(
+        fb.require("input", "the model input that gets the window").text("a model input name"),
+        fb.require("output", "the model output fed back").text("a model output name"),
+        fb.require("window", "how many past values the input holds").integer(1, 1024),
+        fb.has("start") ? fb.get("start").orElseThrow().integer(Long.MIN_VALUE, Long.MAX_VALUE) : 0);
+    List<String> collect = new ArrayList<>();
+    YamlNode collectNode = f.require("collect", "a list of model outputs to collect");
+    for (YamlNode c : collectNode.list("a list of model outputs to collect")) {
+      collect.add(c.text("a model output name"));
+    }
+    if (collect.isEmpty()) {
+      throw collectNode.fail("empty (expected: at least one model output)");
+    }
+    Optional<StepSpec.Until> until = Optional.empty();
+    if (f.has("until")) {
+      Fields u = f.get("until").orElseThrow().fields("a mapping with output and equals", UNTIL);
+      until = Optional.of(new StepSpec.Until(u.require("output", "a model output").text("a model output name"),
+          u.require("equals", "the value that stops the loop").text("a number or text")));
+    }
+    int max = f.require("max_iterations", "an upper bound on iterations, 1 to 100000").integer(1, 100_000);
+    return new StepSpec.Loop(model, inputs, feedback, collect, until, max);
+  }
+
+  private static StepSpec.Merge merge(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with concat or first_of, axis, output", MERGE);
+    if (f.has("concat") == f.has("first_of")) {
+      throw n.fail((f.has("concat") ? "both concat and first_of" : "neither concat nor first_of")
+          + " (expected: exactly one of them)");
+    }
+    StepSpec.Merge.Mode mode = f.has("concat") ? StepSpec.Merge.Mode.CONCAT : StepSpec.Merge.Mode.FIRST_OF;
+    YamlNode list = f.get(mode == StepSpec.Merge.Mode.CONCAT ? "concat" : "first_of").orElseThrow();
+    List<TensorRef> from = new ArrayList<>();
+    for (YamlNode r : list.list("a list of <step>.<output>")) {
+      from.add(ref(r));
+    }
+    if (from.size() < 2) {
+      throw list.fail(from.size() + " reference(s) (expected: at least 2)");
+    }
+    int axis = 0;
+    if (f.has("axis")) {
+      if (mode == StepSpec.Merge.Mode.FIRST_OF) {
+        throw f.get("axis").orElseThrow().fail("given for first_of (expected: only with concat)");
+      }
+      axis = f.get("axis").orElseThrow().integer(0, 32);
+    }
+    String output;
+    if (f.has("output")) {
+      output = f.get("output").orElseThrow().text("the merged tensor's name");
+    } else {
+      // Merging a.items and b.items yields items, unless the names differ.
+      Set<String> tensors = new HashSet<>();
+      from.forEach(r -> tensors.add(r.tensor()));
+      if (tensors.size() != 1) {
+        throw f.absent("output").fail("missing (expected: the merged tensor's name, since the merged tensors' names"
+            + " differ)");
+      }
+      output = from.get(0).tensor();
+    }
+    return new StepSpec.Merge(mode, from, axis, output);
+  }
+
+  private static StepSpec.Switch switchStep(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with on, cases, default", SWITCH);
+    TensorRef on = ref(f.require("on", "input.<name> or <step>.<output> of one element"));
+    List<StepSpec.Case> cases = new ArrayList<>();
+    YamlNode casesNode = f.require("cases", "a list of {equals, steps}");
+    for (YamlNode c : casesNode.list("a list of {equals, steps}")) {
+      Fields cf = c.fields("a mapping with equals and steps", CASE);
+      String value = cf.require("equals", "the value that selects this branch").text("a number or text");
+      cases.add(new StepSpec.Case(value, stepList(cf.require("steps", "a list of step names"))));
+    }
+    if (cases.isEmpty()) {
+      throw casesNode.fail("empty (expected: at least one case)");
+    }
+    List<String> defaults = f.has("default") ? stepList(f.get("default").orElseThrow()) : List.of();
+    return new StepSpec.Switch(on, cases, defaults);
+  }
+
+  private static List<String> stepList(YamlNode n) throws ConfigException {
+    List<String> out = new ArrayList<>();
+    for (YamlNode s : n.list("a list of step names")) {
+      out.add(s.text("a step name"));
+    }
+    return out;
+  }
+}

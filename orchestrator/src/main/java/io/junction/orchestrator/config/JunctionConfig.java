@@ -1,0 +1,58 @@
+package io.junction.orchestrator.config;
+
+import io.junction.orchestrator.pipeline.PipelineSpec;
+import io.junction.orchestrator.pool.PoolSpec;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The orchestrator's whole configuration, as {@link ConfigLoader} parsed and validated it:
+ * immutable, and trusted by the code that receives it. Checks that need the models'
+ * signatures (tensor names, datatypes, shapes of pipelines) happen when the pipelines are
+ * compiled against the running pools.
+ *
+ * @param repository the default model repository of local pools (each local pool's
+ *                   {@link PoolSpec#repository()} is already resolved against it)
+ */
+public record JunctionConfig(
+    Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines, Limits limits) {
+
+  public JunctionConfig {
+    Objects.requireNonNull(server, "server");
+    Objects.requireNonNull(repository, "repository");
+    pools = List.copyOf(pools);
+    pipelines = List.copyOf(pipelines);
+    Objects.requireNonNull(limits, "limits");
+  }
+
+  public Optional<PipelineSpec> pipeline(String name) {
+    return pipelines.stream().filter(p -> p.name().equals(name)).findFirst();
+  }
+
+  /**
+   * Where the orchestrator listens.
+   *
+   * @param port     public gRPC port (0 picks a free one)
+   * @param httpPort HTTP port of /metrics, /healthz and /readyz (0 picks a free one)
+   */
+  public record Server(String host, int port, int httpPort) {
+    public static final Server DEFAULT = new Server("127.0.0.1", 8500, 8501);
+
+    public Server {
+      Objects.requireNonNull(host, "host");
+    }
+  }
+
+  /**
+   * Bounds on what a request may ask, enforced by the services.
+   *
+   * @param maxMessageBytes largest gRPC message accepted, in bytes
+   * @param maxTextChars    longest text the conversation service accepts
+   * @param maxK            most items the recommendation service returns
+   */
+  public record Limits(int maxMessageBytes, int maxTextChars, int maxK) {
+    public static final Limits DEFAULT = new Limits(16 * 1024 * 1024, 2000, 50);
+  }
+}

@@ -1,0 +1,355 @@
+package io.junction.orchestrator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.junction.orchestrator.pipeline.PipelineSpec;
+import io.junction.orchestrator.pipeline.StepSpec;
+import io.junction.orchestrator.pipeline.TensorRef;
+import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
+import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.tensor.DataType;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class ConfigLoaderTest {
+  private static final Path BASE = Path.of("/srv/junction");
+
+  /** A small valid config; the bad ones below each change one thing in it. */
+  private static final String GOOD = """
+      repository: models
+      pools:
+        - name: conversation
+          models: [featurizer, intent]
+        - name: remote
+          kind: static
+          models: [ranker]
+          endpoints: [10.0.0.1:9000]
+      pipelines:
+        - name: intent
+          inputs:
+            - {name: text, datatype: BYTES, shape: [1]}
+          outputs:
+            - {name: intent, from: classify.intent}
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}}
+            - {name: classify, model: intent, inputs: {features: featurize.features}}
+      """;
+
+  private static JunctionConfig parse(String yaml) throws ConfigException {
+    return ConfigLoader.parse("junction.yaml", yaml, BASE);
+  }
+
+  private static String good(String from, String to) {
+    if (!GOOD.contains(from)) {
+      throw new IllegalArgumentException("not in the base config: " + from);
+    }
+    return GOOD.replace(from, to);
+  }
+
+  static Stream<Arguments> badConfigs() {
+    return Stream.of(
+        Arguments.of("replicas below one", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 0"),
+            "junction.yaml: pools[0].replicas: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("replicas above 64", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 65"),
+            "junction.yaml: pools[0].replicas: 65 (expected: <= 64) (line 5)"),
+        Arguments.of("replicas not a number", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: two"),
+            "junction.yaml: pools[0].replicas: \"two\" (expected: an integer from 1 to 64) (line 5)"),
+        Arguments.of("an unknown pool key", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replica: 2"),
+            "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
+                + " fallback, cpus, endpoints, repository, max_in_flight, health_interval_ms, start_timeout_ms,"
+                + " jvm_options) (line 5)"),
+        Arguments.of("an unknown top-level key", "pool: []\n" + GOOD,
+            "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits) (line 1)"),
+        Arguments.of("a key given twice", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    models: [x]"),
+            "junction.yaml: pools[0].models: given twice (expected: each key once) (line 5)"),
+        Arguments.of("a pipeline naming an unknown model", good("model: intent,", "model: intnet,"),
+            "junction.yaml: pipelines[0].steps[1].model: \"intnet\" (expected: a model of some pool: featurizer,"
+                + " intent, ranker) (line 17)"),
+        Arguments.of("a loop naming an unknown model", good("{name: classify, model: intent, inputs: {features: featurize.features}}",
+                "name: classify\n        loop: {model: responder, feedback: {input: c, output: n, window: 2}, collect: [n],"
+                    + " max_iterations: 3}"),
+            "junction.yaml: pipelines[0].steps[1].loop.model: \"responder\" (expected: a model of some pool: featurizer,"
+                + " intent, ranker) (line 18)"),
+        Arguments.of("a model served by two pools", good("models: [ranker]", "models: [intent]"),
+            "junction.yaml: pools[1].models[0]: \"intent\" (expected: a model no other pool serves; pool conversation"
+                + " serves it) (line 7)"),
+        Arguments.of("a model listed twice in a pool", good("[featurizer, intent]", "[featurizer, featurizer]"),
+            "junction.yaml: pools[0].models[1]: \"featurizer\" (expected: each model once) (line 4)"),
+        Arguments.of("two pools of one name", good("name: remote", "name: conversation"),
+            "junction.yaml: pools[1].name: \"conversation\" (expected: a name no other pool has) (line 5)"),
+        Arguments.of("a pool without a name", good("  - name: remote\n    kind: static", "  - kind: static"),
+            "junction.yaml: pools[1].name: missing (expected: the pool's name) (line 5)"),
+        Arguments.of("a dns pool", good("kind: static", "kind: dns"),
+            "junction.yaml: pools[1].kind: \"dns\" (expected: local or static; dns is not supported yet) (line 6)"),
+        Arguments.of("an unknown kind", good("kind: static", "kind: k8s"),
+            "junction.yaml: pools[1].kind: \"k8s\" (expected: local or static) (line 6)"),
+        Arguments.of("a static pool without endpoints", good("    endpoints: [10.0.0.1:9000]\n", ""),
+            "junction.yaml: pools[1].endpoints: missing (expected: a list of host:port, one per replica) (line 5)"),
+        Arguments.of("a static pool with replicas", good("endpoints: [10.0.0.1:9000]", "endpoints: [10.0.0.1:9000]\n    replicas: 2"),
+            "junction.yaml: pools[1].replicas: given for a static pool (expected: only in local pools; a static pool"
+                + " has one replica per endpoint, run and placed by whoever runs it) (line 9)"),
+        Arguments.of("a local pool with endpoints", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    endpoints: [a:1]"),
+            "junction.yaml: pools[0].endpoints: given for a local pool (expected: only in static pools) (line 5)"),
+        Arguments.of("an endpoint without a port", good("10.0.0.1:9000", "10.0.0.1"),
+            "junction.yaml: pools[1].endpoints[0]: \"10.0.0.1\" (expected: host:port) (line 8)"),
+        Arguments.of("an endpoint with a bad port", good("10.0.0.1:9000", "10.0.0.1:99999"),
+            "junction.yaml: pools[1].endpoints[0]: \"10.0.0.1:99999\" (expected: host:port with a port from 1 to 65535)"
+                + " (line 8)"),
+        Arguments.of("a bad device", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    device: gpu"),
+            "junction.yaml: pools[0].device: \"gpu\" (expected: cpu or gpu:N with N >= 0) (line 5)"),
+        Arguments.of("a fallback other than cpu", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    device: gpu:0\n    fallback: tpu"),
+            "junction.yaml: pools[0].fallback: \"tpu\" (expected: cpu) (line 6)"),
+        Arguments.of("a fallback for a cpu pool", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    fallback: cpu"),
+            "junction.yaml: pools[0].fallback: cpu with device cpu (expected: only with a gpu device) (line 5)"),
+        Arguments.of("a bad cpu list", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    cpus: 0-"),
+            "junction.yaml: pools[0].cpus: \"0-\" (expected: a cpu list like \"0-3\" or \"0,2,4-5\") (line 5)"),
+        Arguments.of("a reversed cpu range", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    cpus: 3-1"),
+            "junction.yaml: pools[0].cpus: \"3-1\" (expected: a cpu list like \"0-3\" or \"0,2,4-5\", each range"
+                + " low-high) (line 5)"),
+        Arguments.of("cpus for fewer replicas", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    replicas: 3\n    cpus: [\"0\", \"1\"]"),
+            "junction.yaml: pools[0].cpus: 2 entries (expected: one per replica, 3, or one string for every replica)"
+                + " (line 6)"),
+        Arguments.of("a local pool without a repository", good("repository: models\n", ""),
+            "junction.yaml: pools[0].repository: missing (expected: a model repository here or at the top level)"
+                + " (line 2)"),
+        Arguments.of("max_in_flight of zero", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    max_in_flight: 0"),
+            "junction.yaml: pools[0].max_in_flight: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("a jvm option without a dash", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    jvm_options: [Xmx1g]"),
+            "junction.yaml: pools[0].jvm_options[0]: \"Xmx1g\" (expected: a JVM option starting with '-', like"
+                + " -Xmx512m) (line 5)"),
+        Arguments.of("no pools", "pipelines: []\n",
+            "junction.yaml: pools: missing (expected: a list of pools) (line 1)"),
+        Arguments.of("pools as a mapping", "pools: {name: x}\n",
+            "junction.yaml: pools: a mapping (expected: a list of pools) (line 1)"),
+        Arguments.of("an empty file", "",
+            "junction.yaml: empty (expected: a mapping with pools, pipelines, server and limits)"),
+        Arguments.of("invalid YAML", "pools: [\n",
+            "junction.yaml: not valid YAML: expected the node content, but found '<stream end>' (expected: a YAML mapping) (line 2)"),
+        Arguments.of("a server port out of range", "server: {port: 70000}\n" + GOOD,
+            "junction.yaml: server.port: 70000 (expected: <= 65535) (line 1)"),
+        Arguments.of("equal ports", "server: {port: 9000, http_port: 9000}\n" + GOOD,
+            "junction.yaml: server.http_port: 9000 (expected: http_port and port to differ) (line 1)"),
+        Arguments.of("a tiny message limit", "limits: {max_message_bytes: 10}\n" + GOOD,
+            "junction.yaml: limits.max_message_bytes: 10 (expected: >= 1024) (line 1)"),
+        Arguments.of("an unknown datatype", good("datatype: BYTES", "datatype: STRING"),
+            "junction.yaml: pipelines[0].inputs[0].datatype: \"STRING\" (expected: one of BOOL, UINT8, UINT16, UINT32,"
+                + " UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES) (line 12)"),
+        Arguments.of("a shape dimension below -1", good("shape: [1]", "shape: [-2]"),
+            "junction.yaml: pipelines[0].inputs[0].shape[0]: -2 (expected: >= -1) (line 12)"),
+        Arguments.of("a reference without a dot", good("from: classify.intent", "from: classify"),
+            "junction.yaml: pipelines[0].outputs[0].from: \"classify\" (expected: input.<name> or <step>.<output>)"
+                + " (line 14)"),
+        Arguments.of("a step input reference without a dot", good("{text: input.text}", "{text: text}"),
+            "junction.yaml: pipelines[0].steps[0].inputs.text: \"text\" (expected: input.<name> or <step>.<output>)"
+                + " (line 16)"),
+        Arguments.of("a step of no kind", good("{name: featurize, model: featurizer, inputs: {text: input.text}}",
+                "{name: featurize}"),
+            "junction.yaml: pipelines[0].steps[0]: no kind of step (expected: exactly one of model, loop, merge,"
+                + " switch) (line 16)"),
+        Arguments.of("a step of two kinds", good("{name: featurize, model: featurizer,",
+                "{name: featurize, merge: {first_of: [a.x, b.x]}, model: featurizer,"),
+            "junction.yaml: pipelines[0].steps[0]: both model and merge: more than one kind of step (expected: exactly"
+                + " one of model, loop, merge, switch) (line 16)"),
+        Arguments.of("a step name given twice", good("{name: classify,", "{name: featurize,"),
+            "junction.yaml: pipelines[0].steps[1].name: \"featurize\" (expected: a name no other step of this pipeline"
+                + " has) (line 17)"),
+        Arguments.of("a step named input", good("{name: classify,", "{name: input,"),
+            "junction.yaml: pipelines[0].steps[1].name: \"input\" (expected: a step name of letters, digits, '_' or"
+                + " '-', other than \"input\") (line 17)"),
+        Arguments.of("a timeout of zero", good("{name: classify,", "{name: classify, timeout_ms: 0,"),
+            "junction.yaml: pipelines[0].steps[1].timeout_ms: 0 (expected: >= 1) (line 17)"),
+        Arguments.of("too many retries", good("{name: classify,", "{name: classify, retries: 11,"),
+            "junction.yaml: pipelines[0].steps[1].retries: 11 (expected: <= 10) (line 17)"),
+        Arguments.of("a model input fed twice", good("{features: featurize.features}",
+                "{features: featurize.features, features: input.text}"),
+            "junction.yaml: pipelines[0].steps[1].inputs.features: given twice (expected: each key once) (line 17)"),
+        Arguments.of("a merge of one tensor", good("{name: classify, model: intent, inputs: {features: featurize.features}}",
+                "{name: m, merge: {concat: [featurize.features]}}"),
+            "junction.yaml: pipelines[0].steps[1].merge.concat: 1 reference(s) (expected: at least 2) (line 17)"),
+        Arguments.of("a merge of differently named tensors without an output name",
+            good("{name: classify, model: intent, inputs: {features: featurize.features}}",
+                "{name: m, merge: {first_of: [a.x, b.y]}}"),
+            "junction.yaml: pipelines[0].steps[1].merge.output: missing (expected: the merged tensor's name, since the"
+                + " merged tensors' names differ) (line 17)"),
+        Arguments.of("a loop without max_iterations", good("{name: classify, model: intent, inputs: {features: featurize.features}}",
+                "name: classify\n        loop: {model: intent, feedback: {input: c, output: n, window: 2}, collect: [n]}"),
+            "junction.yaml: pipelines[0].steps[1].loop.max_iterations: missing (expected: an upper bound on iterations,"
+                + " 1 to 100000) (line 18)"),
+        Arguments.of("a switch without cases", good("{name: classify, model: intent, inputs: {features: featurize.features}}",
+                "{name: route, switch: {on: input.text, cases: []}}"),
+            "junction.yaml: pipelines[0].steps[1].switch.cases: empty (expected: at least one case) (line 17)"),
+        Arguments.of("two pipelines of one name", GOOD + """
+              - name: intent
+                inputs: []
+                outputs: [{name: x, from: a.x}]
+                steps: [{name: a, model: intent, inputs: {}}]
+            """,
+            "junction.yaml: pipelines[1].name: \"intent\" (expected: a name no other pipeline has) (line 18)"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badConfigs")
+  void rejectsWithFilePathValueAndExpectation(String label, String yaml, String message) {
+    assertThatThrownBy(() -> parse(yaml)).isInstanceOf(ConfigException.class).hasMessage(message);
+  }
+
+  @Test
+  void theBaseOfTheBadConfigsIsValid() throws Exception {
+    JunctionConfig c = parse(GOOD);
+    assertThat(c.pools()).extracting(PoolSpec::name).containsExactly("conversation", "remote");
+    assertThat(c.pipelines()).extracting(PipelineSpec::name).containsExactly("intent");
+  }
+
+  @Test
+  void defaultsFillWhatIsNotWritten() throws Exception {
+    JunctionConfig c = parse(GOOD);
+    assertThat(c.server()).isEqualTo(new JunctionConfig.Server("127.0.0.1", 8500, 8501));
+    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(16 * 1024 * 1024, 2000, 50));
+    assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
+    assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
+        1, Device.CPU, false, List.of(), List.of(), Optional.of(Path.of("/srv/junction/models")), 64,
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()));
+    assertThat(c.pools().get(1)).isEqualTo(new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("ranker"),
+        1, Device.CPU, false, List.of(), List.of("10.0.0.1:9000"), Optional.empty(), 64,
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()));
+    StepSpec featurize = c.pipelines().get(0).steps().get(0);
+    assertThat(featurize.timeout()).isEqualTo(Duration.ofMillis(1000));
+    assertThat(featurize.retries()).isEqualTo(1);
+  }
+
+  @Test
+  void everyKeyIsRead() throws Exception {
+    JunctionConfig c = parse("""
+        server: {host: 0.0.0.0, port: 9500, http_port: 9501}
+        repository: /data/models
+        limits: {max_message_bytes: 4194304, max_text_chars: 500, max_k: 20}
+        pools:
+          - name: gpu
+            kind: local
+            models: [a]
+            replicas: 2
+            device: gpu:1
+            fallback: cpu
+            cpus: ["0-1", "2,3"]
+            repository: ../other
+            max_in_flight: 8
+            health_interval_ms: 250
+            start_timeout_ms: 30000
+            jvm_options: [-Xmx512m, -XX:+UseSerialGC]
+          - name: pinned
+            models: [b]
+            replicas: 4
+            cpus: 0-3
+          - name: far
+            kind: static
+            models: [c]
+            endpoints: ["w1:9000", "w2:9000"]
+            max_in_flight: 16
+        pipelines:
+          - name: p
+            inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]
+            outputs: [{name: y, from: pick.out}]
+            steps:
+              - {name: s1, model: a, inputs: {x: input.x}, timeout_ms: 250, retries: 0}
+              - name: route
+                switch:
+                  on: s1.kind
+                  cases: [{equals: 0, steps: [s2]}, {equals: "1", steps: [s3]}]
+                  default: [s3]
+              - {name: s2, model: b, inputs: {x: s1.y}}
+              - {name: s3, model: c, inputs: {x: s1.y}}
+              - {name: pick, merge: {first_of: [s2.out, s3.out]}}
+              - name: gen
+                loop:
+                  model: a
+                  inputs: {x: input.x}
+                  feedback: {input: ctx, output: id, window: 3}
+                  collect: [tok]
+                  until: {output: tok, equals: "</s>"}
+                  max_iterations: 7
+        """);
+    assertThat(c.server()).isEqualTo(new JunctionConfig.Server("0.0.0.0", 9500, 9501));
+    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
+    assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
+        List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
+        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC")));
+    assertThat(c.pools().get(1).cpusOf(3)).contains("0-3");
+    assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
+    assertThat(c.pools().get(2).replicas()).isEqualTo(2);
+    assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");
+
+    PipelineSpec p = c.pipeline("p").orElseThrow();
+    assertThat(p.inputs()).containsExactly(new TensorSpec("x", DataType.FP32, List.of(-1L, 4L)));
+    assertThat(p.steps().get(0)).isEqualTo(new StepSpec("s1", Duration.ofMillis(250), 0,
+        new StepSpec.ModelCall("a", List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))))));
+    assertThat(p.steps().get(1).kind()).isEqualTo(new StepSpec.Switch(TensorRef.parse("s1.kind"),
+        List.of(new StepSpec.Case("0", List.of("s2")), new StepSpec.Case("1", List.of("s3"))), List.of("s3")));
+    assertThat(p.steps().get(4).kind()).isEqualTo(new StepSpec.Merge(StepSpec.Merge.Mode.FIRST_OF,
+        List.of(TensorRef.parse("s2.out"), TensorRef.parse("s3.out")), 0, "out"));
+    assertThat(p.steps().get(5).kind()).isEqualTo(new StepSpec.Loop("a",
+        List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))), new StepSpec.Feedback("ctx", "id", 3, 0),
+        List.of("tok"), Optional.of(new StepSpec.Until("tok", "</s>")), 7));
+  }
+
+  @Test
+  void theDemoServesBothWorkloadsFromTheGivenRepository() throws Exception {
+    Path repo = Path.of("/tmp/a dir: with \"quotes\" # and more");
+    JunctionConfig c = ConfigLoader.demo(repo);
+    assertThat(c.repository()).contains(repo);
+    assertThat(c.pools()).extracting(PoolSpec::name).containsExactly("conversation", "recommendation");
+    assertThat(c.pools().get(0).models()).containsExactly("featurizer", "intent", "responder");
+    assertThat(c.pools().get(1).models()).containsExactly("user_tower", "retrieval", "popular", "ranker");
+    assertThat(c.pools()).allSatisfy(p -> {
+      assertThat(p.kind()).isEqualTo(PoolSpec.Kind.LOCAL);
+      assertThat(p.replicas()).isEqualTo(2);
+      assertThat(p.device()).isEqualTo(Device.CPU);
+      assertThat(p.repository()).contains(repo);
+    });
+    assertThat(c.pipelines()).extracting(PipelineSpec::name).containsExactly("chat", "recommend");
+    assertThat(c.pipeline("chat").orElseThrow().outputs()).extracting(PipelineSpec.Output::name)
+        .containsExactly("intent", "confidence", "tokens");
+    assertThat(c.pipeline("recommend").orElseThrow().outputs()).extracting(PipelineSpec.Output::name)
+        .containsExactly("items", "scores");
+  }
+
+  @Test
+  void loadResolvesARelativeRepositoryAgainstTheFilesDirectory(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("junction.yaml");
+    Files.writeString(file, GOOD);
+    assertThat(ConfigLoader.load(file).repository()).contains(dir.resolve("models"));
+  }
+
+  @Test
+  void loadNamesAFileItCannotRead(@TempDir Path dir) {
+    Path missing = dir.resolve("nope.yaml");
+    assertThatThrownBy(() -> ConfigLoader.load(missing)).isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith(missing + ": cannot be read: java.nio.file.NoSuchFileException")
+        .hasMessageEndingWith("(expected: a readable YAML file)");
+  }
+
+  @Test
+  void anExceptionCarriesThePathAndLine() {
+    ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+        () -> parse(good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 0")));
+    assertThat(e.file()).isEqualTo("junction.yaml");
+    assertThat(e.path()).isEqualTo("pools[0].replicas");
+    assertThat(e.line()).isEqualTo(5);
+  }
+}
