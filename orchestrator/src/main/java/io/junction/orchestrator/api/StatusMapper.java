@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.junction.orchestrator.pipeline.PipelineInputException;
+import io.junction.orchestrator.pipeline.PipelineStalledException;
 import io.junction.orchestrator.pipeline.StepFailedException;
 import io.junction.orchestrator.pipeline.StepTimeoutException;
 import io.junction.orchestrator.pipeline.UnknownPipelineException;
@@ -58,6 +59,8 @@ public final class StatusMapper {
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
       new Rule<>(StepTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
       new Rule<>(UnknownPipelineException.class, e -> code(Status.NOT_FOUND, e)),
+      // outputs missing because a switch skipped their steps: the same request fails again
+      new Rule<>(PipelineStalledException.class, e -> code(Status.FAILED_PRECONDITION, e)),
       new Rule<>(PipelineInputException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       // pool package, subclasses of PoolException
       new Rule<>(UnknownModelException.class, e -> code(Status.NOT_FOUND, e)),

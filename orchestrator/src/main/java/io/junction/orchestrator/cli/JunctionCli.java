@@ -17,7 +17,7 @@ import picocli.CommandLine.IVersionProvider;
     mixinStandardHelpOptions = true,
     versionProvider = JunctionCli.Version.class,
     description = "Junction: a gRPC multi-model orchestration service.",
-    subcommands = {ChatCommand.class, RecommendCommand.class, StatusCommand.class, ModelsCommand.class,
+    subcommands = {ServeCommand.class, ChatCommand.class, RecommendCommand.class, StatusCommand.class, ModelsCommand.class,
         CommandLine.HelpCommand.class})
 public final class JunctionCli {
   public static final int FAILED = 1;

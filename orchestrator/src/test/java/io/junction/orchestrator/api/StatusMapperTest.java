@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.Status;
 import io.grpc.Status.Code;
 import io.junction.orchestrator.pipeline.PipelineInputException;
+import io.junction.orchestrator.pipeline.PipelineStalledException;
 import io.junction.orchestrator.pipeline.StepFailedException;
 import io.junction.orchestrator.pipeline.StepTimeoutException;
 import io.junction.orchestrator.pipeline.UnknownPipelineException;
@@ -49,6 +50,8 @@ class StatusMapperTest {
             "pool chat: no ready replica (2 replicas STARTING)"),
         Arguments.of(new StepTimeoutException("step ranker: 2000 ms (expected: within the deadline)"), Code.DEADLINE_EXCEEDED,
             "step ranker"),
+        Arguments.of(new PipelineStalledException("pipeline chat: outputs [reply] missing; skipped: [greet]"),
+            Code.FAILED_PRECONDITION, "outputs [reply] missing"),
         Arguments.of(new CancellationException(), Code.CANCELLED, "cancelled"),
         Arguments.of(new TimeoutException("probe"), Code.DEADLINE_EXCEEDED, "probe"),
         Arguments.of(Status.RESOURCE_EXHAUSTED.withDescription("queue full").asRuntimeException(), Code.RESOURCE_EXHAUSTED,

@@ -1,0 +1,101 @@
+package io.junction.orchestrator.cli;
+
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.config.ConfigException;
+import io.junction.orchestrator.config.ConfigLoader;
+import io.junction.orchestrator.config.JunctionConfig;
+import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.pool.Pools;
+import io.junction.orchestrator.server.ServerOptions;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code junction serve}: loads the config (or the demo's), starts everything through
+ * {@link Serving}, and serves until SIGTERM or SIGINT; then it drains, stops the workers and
+ * exits 0. A start that fails exits 1 with the error, which names the file and key, the pool
+ * and replica, the pipeline and step, or the port.
+ */
+@Command(name = "serve", description = "Run the orchestrator: start the pools' workers, compile the pipelines, serve gRPC and HTTP.")
+final class ServeCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE", description = "The YAML config (default: the demo over --repository).")
+  Path config;
+
+  @Option(names = "--repository", paramLabel = "DIR",
+      description = "Model repository of the demo (default: -Djunction.repository, else $JUNCTION_REPOSITORY, "
+          + "else models/target/model-repository); built first if missing. Not used with --config.")
+  Path repository;
+
+  @Override
+  public Integer call() throws Exception {
+    JunctionConfig cfg = load();
+    // Until serving starts, a SIGTERM exits the JVM the default way; this hook then stops the
+    // workers already launched. Afterwards it only covers exits other than the signals below.
+    AtomicReference<AutoCloseable> running = new AtomicReference<>();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running.get()), "junction-shutdown"));
+    Serving serving = Serving.start(cfg.pools(),
+        specs -> {
+          Pools pools = Pools.create(specs);
+          running.set(pools);
+          return pools;
+        },
+        pools -> Pipelines.compile(cfg.pipelines(), pools),
+        serverOptions(cfg), apiLimits(cfg));
+    running.set(serving);
+    CountDownLatch stop = new CountDownLatch(1);
+    Shutdown.onSignals(stop::countDown);
+    log.info("Junction serving on {}:{} (HTTP {}:{} /healthz /readyz /metrics; {} transport)", cfg.server().host(),
+        serving.grpcPort(), cfg.server().host(), serving.httpPort(), serving.transport());
+    stop.await();
+    serving.close();
+    return 0;
+  }
+
+  static ServerOptions serverOptions(JunctionConfig cfg) {
+    return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
+        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
+  }
+
+  static ApiLimits apiLimits(JunctionConfig cfg) {
+    return new ApiLimits(cfg.limits().maxTextChars(), cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline());
+  }
+
+  private JunctionConfig load() throws ConfigException {
+    if (config != null) {
+      return ConfigLoader.load(config);
+    }
+    Path repo = (repository != null ? repository : Repository.resolve()).toAbsolutePath().normalize();
+    if (!Repository.isBuilt(repo)) {
+      PrintWriter out = spec.commandLine().getOut();
+      out.println("no model repository at " + repo + " (expected: kit.yaml there): building the demo models first");
+      out.flush();
+      ModelsCommand.build(repo, out);
+    }
+    return ConfigLoader.demo(repo);
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      log.warn("while stopping: {}", e.toString());
+    }
+  }
+}
