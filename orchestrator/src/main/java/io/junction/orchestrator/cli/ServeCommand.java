@@ -14,6 +14,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,6 +40,12 @@ final class ServeCommand implements Callable<Integer> {
       description = "Model repository of the demo (default: -Djunction.repository, else $JUNCTION_REPOSITORY, "
           + "else models/target/model-repository); built first if missing. Not used with --config.")
   Path repository;
+
+  @Option(names = "--port", paramLabel = "PORT", description = "Public gRPC port, overriding the config's server.port (0 picks a free one).")
+  Integer port;
+
+  @Option(names = "--http-port", paramLabel = "PORT", description = "HTTP port of /metrics, /healthz and /readyz, overriding server.http_port.")
+  Integer httpPort;
 
   @Override
   public Integer call() throws Exception {
@@ -75,6 +82,18 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private JunctionConfig load() throws ConfigException {
+    JunctionConfig cfg = loadFile();
+    for (Integer p : new Integer[] {port, httpPort}) {
+      if (p != null && (p < 0 || p > 65535)) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "port: " + p + " (expected: 0..65535)");
+      }
+    }
+    JunctionConfig.Server server = cfg.server();
+    return cfg.withServer(new JunctionConfig.Server(server.host(),
+        port != null ? port : server.port(), httpPort != null ? httpPort : server.httpPort()));
+  }
+
+  private JunctionConfig loadFile() throws ConfigException {
     if (config != null) {
       return ConfigLoader.load(config);
     }

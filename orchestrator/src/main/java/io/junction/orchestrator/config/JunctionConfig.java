@@ -27,6 +27,11 @@ public record JunctionConfig(
     Objects.requireNonNull(limits, "limits");
   }
 
+  /** The same config listening elsewhere: what `serve --port/--http-port` override. */
+  public JunctionConfig withServer(Server newServer) {
+    return new JunctionConfig(newServer, repository, pools, pipelines, limits);
+  }
+
   public Optional<PipelineSpec> pipeline(String name) {
     return pipelines.stream().filter(p -> p.name().equals(name)).findFirst();
   }

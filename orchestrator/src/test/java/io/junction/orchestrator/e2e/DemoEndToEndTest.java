@@ -41,59 +41,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * The demo as a user runs it: `junction serve` with two local pools of two worker JVMs each,
- * the real demo models, the CLI and every public service over loopback. One orchestrator for
+ * The demo as a user runs it: `junction serve` with no config (the demo config, two local pools
+ * of two worker JVMs each, the real demo models; only the ports are moved to free ones), the
+ * CLI and every public service over loopback. One orchestrator for
  * the whole class; the test that stops it runs last.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DemoEndToEndTest {
-  private static final String CONFIG = """
-      server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
-      repository: ${repository}
-      pools:
-        - {name: conversation, kind: local, models: [featurizer, intent, responder], replicas: 2, device: cpu, jvm_options: [-Xmx384m]}
-        - {name: recommendation, kind: local, models: [user_tower, retrieval, popular, ranker], replicas: 2, device: cpu, jvm_options: [-Xmx384m]}
-      pipelines:
-        - name: chat
-          inputs:
-            - {name: text, datatype: BYTES, shape: [1]}
-          outputs:
-            - {name: intent, from: classify.intent}
-            - {name: confidence, from: classify.confidence}
-            - {name: tokens, from: reply.next_token}
-          steps:
-            - {name: featurize, model: featurizer, inputs: {text: input.text}}
-            - {name: classify, model: intent, inputs: {features: featurize.features}}
-            - name: reply
-              timeout_ms: 10000
-              loop:
-                model: responder
-                inputs: {intent_id: classify.intent_id}
-                feedback: {input: context, output: next_id, window: 2, start: 1}
-                collect: [next_token, next_id]
-                until: {output: next_id, equals: 2}
-                max_iterations: 24
-        - name: recommend
-          inputs:
-            - {name: user_id, datatype: INT64, shape: [1]}
-          outputs:
-            - {name: items, from: ranker.items}
-            - {name: scores, from: ranker.scores}
-          steps:
-            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
-            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
-            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
-            - name: candidates
-              merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}
-            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
-      """;
-
   private static OrchestratorProcess orchestrator;
   private static String target;
 
   @BeforeAll
   static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.start("demo", CONFIG);
+    orchestrator = OrchestratorProcess.startDemo("demo");
     target = "127.0.0.1:" + orchestrator.port;
     orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
   }

@@ -74,13 +74,27 @@ final class OrchestratorProcess implements AutoCloseable {
         .replace("${port}", Integer.toString(port))
         .replace("${http_port}", Integer.toString(httpPort))
         .replace("${repository}", repository().toString()));
+    return launch(name, port, httpPort, List.of("--config", config.toString()));
+  }
+
+  /** Starts `serve` without a config, that is the demo exactly as `bin/demo` serves it, on free ports. */
+  static OrchestratorProcess startDemo(String name) throws IOException {
+    int port = freePort();
+    int httpPort = freePort();
+    return launch(name, port, httpPort, List.of("--repository", repository().toString(),
+        "--port", Integer.toString(port), "--http-port", Integer.toString(httpPort)));
+  }
+
+  private static OrchestratorProcess launch(String name, int port, int httpPort, List<String> serveArgs) throws IOException {
+    Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
         "-Dai.djl.offline=true",
         "-cp", System.getProperty("java.class.path"),
-        "io.junction.orchestrator.cli.JunctionCli", "serve", "--config", config.toString()));
+        "io.junction.orchestrator.cli.JunctionCli", "serve"));
+    command.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
     return new OrchestratorProcess(pb.start(), port, httpPort, log);
