@@ -28,6 +28,17 @@ final class ProcessLauncher implements Launcher {
 
   private static final Logger workerLog = LoggerFactory.getLogger("io.junction.orchestrator.pool.worker");
 
+  /**
+   * TensorFlow 2.10's CUDA build prints this at ERROR level in every process, GPU or not, and
+   * it is harmless; TF_CPP_MIN_LOG_LEVEL=3 would hide it but also every real error. Logged at
+   * DEBUG so that operators do not chase it.
+   */
+  static boolean isKnownNoise(String line) {
+    return line.contains("Unable to register cuBLAS factory")
+        || line.contains("Unable to register cuDNN factory")
+        || line.contains("Unable to register cuFFT factory");
+  }
+
   @Override
   public WorkerProcess launch(String replicaId, WorkerCommand command, Listener listener) throws IOException {
     ProcessBuilder builder = new ProcessBuilder(command.command()).redirectErrorStream(true);
@@ -45,7 +56,11 @@ final class ProcessLauncher implements Launcher {
         new InputStreamReader(child.process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        workerLog.info("[{}] {}", replicaId, line);
+        if (isKnownNoise(line)) {
+          workerLog.debug("[{}] {}", replicaId, line);
+        } else {
+          workerLog.info("[{}] {}", replicaId, line);
+        }
         child.remember(line);
         Announcement.parse(line).ifPresent(listener::onAnnouncement);
       }
