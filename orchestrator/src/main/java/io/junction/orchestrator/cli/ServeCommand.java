@@ -1,12 +1,12 @@
 package io.junction.orchestrator.cli;
 
-import io.junction.orchestrator.api.ApiLimits;
+import com.google.inject.CreationException;
+import com.google.inject.Guice;
+import com.google.inject.ProvisionException;
+import com.google.inject.Stage;
 import io.junction.orchestrator.config.ConfigException;
 import io.junction.orchestrator.config.ConfigLoader;
 import io.junction.orchestrator.config.JunctionConfig;
-import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pool.Pools;
-import io.junction.orchestrator.server.ServerOptions;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -54,15 +54,9 @@ final class ServeCommand implements Callable<Integer> {
     // workers already launched. Afterwards it only covers exits other than the signals below.
     AtomicReference<AutoCloseable> running = new AtomicReference<>();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> closeQuietly(running.get()), "junction-shutdown"));
-    Serving serving = Serving.start(cfg.pools(),
-        specs -> {
-          Pools pools = Pools.create(specs);
-          running.set(pools);
-          return pools;
-        },
-        pools -> Pipelines.compile(cfg.pipelines(), pools),
-        serverOptions(cfg), apiLimits(cfg));
+    Serving serving = serving(cfg);
     running.set(serving);
+    serving.start();
     CountDownLatch stop = new CountDownLatch(1);
     Shutdown.onSignals(stop::countDown);
     log.info("Junction serving on {}:{} (HTTP {}:{} /healthz /readyz /metrics; {} transport)", cfg.server().host(),
@@ -72,13 +66,20 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  static ServerOptions serverOptions(JunctionConfig cfg) {
-    return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
-        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
-  }
-
-  static ApiLimits apiLimits(JunctionConfig cfg) {
-    return new ApiLimits(cfg.limits().maxTextChars(), cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline());
+  /**
+   * The process's one injector, and the lifecycle object it builds; nothing has started yet.
+   * A Guice error whose one cause is ours (a pool the pool package refuses, say) is reported
+   * as that cause, so that the user reads our message rather than Guice's wrapping of it.
+   */
+  static Serving serving(JunctionConfig cfg) {
+    try {
+      return Guice.createInjector(Stage.PRODUCTION, new ServeModule(cfg)).getInstance(Serving.class);
+    } catch (CreationException | ProvisionException e) {
+      if (e.getCause() instanceof RuntimeException cause) {
+        throw cause;
+      }
+      throw e;
+    }
   }
 
   private JunctionConfig load() throws ConfigException {

@@ -1,61 +1,74 @@
 package io.junction.orchestrator.cli;
 
-import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.pipeline.PipelineFactory;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.PoolStartException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.server.JunctionServer;
-import io.junction.orchestrator.server.ServerOptions;
+import io.junction.orchestrator.server.ServerFactory;
+import jakarta.inject.Inject;
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running orchestrator, built in the order that makes each step's input exist: pools started
- * (workers up, model signatures known), then pipelines compiled against those signatures, then
- * the servers opened. Closing goes the other way. This is the one place that wires the
- * packages together; plain constructors, because every object here exists once and the order
- * is dictated by I/O (starting pools) that a Guice module must not do.
+ * The orchestrator's lifecycle: {@link #start()} brings it up in the order that makes each
+ * step's input exist: pools started (workers up, model signatures known), then pipelines
+ * compiled against those signatures, then the servers opened. {@link #close()} goes the other
+ * way. The injector builds this object and everything it holds, but none of those does I/O
+ * until {@link #start()}: the injector gives factories for the pipelines and the server,
+ * whose inputs exist only once the pools have started, and the pools themselves unstarted.
  */
 final class Serving implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Serving.class);
 
+  private final List<PoolSpec> specs;
   private final Pools pools;
-  private final JunctionServer server;
+  private final PipelineFactory pipelines;
+  private final ServerFactory servers;
+  private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Set once start() has opened the server; read by close(), which may run on a shutdown hook. */
+  private volatile JunctionServer server;
 
-  private Serving(Pools pools, JunctionServer server) {
+  @Inject
+  Serving(List<PoolSpec> specs, Pools pools, PipelineFactory pipelines, ServerFactory servers) {
+    this.specs = List.copyOf(specs);
     this.pools = pools;
-    this.server = server;
+    this.pipelines = pipelines;
+    this.servers = servers;
   }
 
   /**
    * Starts everything or nothing: if a step fails, what was started is stopped again before
-   * the error is thrown, so that no worker process outlives a failed start.
+   * the error is thrown, so that no worker process outlives a failed start. Once.
    */
-  static Serving start(List<PoolSpec> specs, Function<List<PoolSpec>, Pools> createPools,
-      Function<Pools, Pipelines> compilePipelines, ServerOptions options, ApiLimits limits)
-      throws PoolStartException, IOException {
+  Serving start() throws PoolStartException, IOException {
+    if (closed.get()) {
+      throw new IllegalStateException("serving: closed (expected: start before close)");
+    }
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("serving: started (expected: start once)");
+    }
     log.info("starting {} pool(s): {}", specs.size(), specs.stream()
-        .map(s -> s.name() + " (" + s.kind().name().toLowerCase(java.util.Locale.ROOT) + ", " + s.replicas() + " x "
+        .map(s -> s.name() + " (" + s.kind().name().toLowerCase(Locale.ROOT) + ", " + s.replicas() + " x "
             + s.device() + ", models " + String.join(",", s.models()) + ")")
         .toList());
-    Pools pools = createPools.apply(specs);
     try {
       long start = System.nanoTime();
       pools.start();
       log.info("pools ready in {} ms: {}", (System.nanoTime() - start) / 1_000_000, summary(pools.snapshot()));
-      Pipelines pipelines = compilePipelines.apply(pools);
-      log.info("pipelines compiled: {}", pipelines.describe().stream().map(d -> d.name()).sorted().toList());
-      JunctionServer server = new JunctionServer(options, pools, pipelines, limits).start();
-      return new Serving(pools, server);
+      Pipelines compiled = pipelines.compile(pools);
+      log.info("pipelines compiled: {}", compiled.describe().stream().map(d -> d.name()).sorted().toList());
+      server = servers.create(pools, compiled).start();
+      return this;
     } catch (PoolStartException | IOException | RuntimeException e) {
-      pools.close();
+      close();
       throw e;
     }
   }
@@ -72,15 +85,23 @@ final class Serving implements AutoCloseable {
     return server.transport();
   }
 
-  /** Stops the servers (in-flight calls get the grace period), then the pools and their workers. Once. */
+  /**
+   * Stops the server if it was opened (in-flight calls get the grace period), then the pools
+   * and their workers. Once. Safe before or without {@link #start()}: then only the pools stop.
+   */
   @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    JunctionServer s = server;
+    if (s == null) {
+      pools.close();
+      return;
+    }
     log.info("stopping: draining calls, then the pools");
     try {
-      server.close();
+      s.close();
     } finally {
       pools.close();
     }

@@ -9,6 +9,8 @@ import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.FakePipelines;
 import io.junction.orchestrator.api.FakePools;
 import io.junction.orchestrator.pool.PoolStartException;
+import io.junction.orchestrator.server.JunctionServer;
+import io.junction.orchestrator.server.ServerFactory;
 import io.junction.orchestrator.server.ServerOptions;
 import io.junction.proto.v1.AdminServiceGrpc;
 import io.junction.proto.v1.ListPipelinesRequest;
@@ -28,10 +30,10 @@ class ServingTest {
   void startsPoolsThenCompilesPipelinesThenServesAndStopsInReverse() throws Exception {
     FakePools pools = new FakePools().snapshot(List.of(FakePools.pool("p", List.of("m"), "READY")));
     FakePipelines pipelines = new FakePipelines().put(FakePipelines.chat(), (in, o, d) -> null);
-    Serving serving = Serving.start(List.of(), specs -> pools, p -> {
+    Serving serving = new Serving(List.of(), pools, p -> {
       assertThat(pools.started).as("pipelines compile against started pools").isTrue();
       return pipelines;
-    }, LOOPBACK, ApiLimits.DEFAULT);
+    }, servers(LOOPBACK)).start();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", serving.grpcPort()).usePlaintext().build();
     try {
       assertThat(AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
@@ -49,7 +51,7 @@ class ServingTest {
   @Test
   void aPoolThatCannotStartFailsServeWithItsError() {
     FakePools pools = new FakePools().failStart(new PoolStartException("pool gpus, replica gpus-0: gpu:0 not present (expected: a GPU, or fallback: cpu)", null));
-    assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> new FakePipelines(), LOOPBACK, ApiLimits.DEFAULT))
+    assertThatThrownBy(() -> new Serving(List.of(), pools, p -> new FakePipelines(), servers(LOOPBACK)).start())
         .isInstanceOf(PoolStartException.class).hasMessageContaining("fallback: cpu");
     assertThat(pools.closed).as("workers already started are stopped").isTrue();
   }
@@ -57,9 +59,9 @@ class ServingTest {
   @Test
   void aPipelineThatDoesNotCompileStopsThePools() {
     FakePools pools = new FakePools();
-    assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> {
+    assertThatThrownBy(() -> new Serving(List.of(), pools, p -> {
       throw new IllegalArgumentException("pipelines[0].steps[1].model: \"nope\" (expected: a served model)");
-    }, LOOPBACK, ApiLimits.DEFAULT)).hasMessageContaining("nope");
+    }, servers(LOOPBACK)).start()).hasMessageContaining("nope");
     assertThat(pools.closed).isTrue();
   }
 
@@ -69,10 +71,35 @@ class ServingTest {
     try (ServerSocket taken = new ServerSocket()) {
       taken.bind(new InetSocketAddress("127.0.0.1", 0));
       ServerOptions options = new ServerOptions("127.0.0.1", taken.getLocalPort(), 0, 1 << 20, Duration.ZERO);
-      assertThatThrownBy(() -> Serving.start(List.of(), specs -> pools, p -> new FakePipelines(), options, ApiLimits.DEFAULT))
+      assertThatThrownBy(() -> new Serving(List.of(), pools, p -> new FakePipelines(), servers(options)).start())
           .isInstanceOf(IOException.class);
     }
     assertThat(pools.closed).isTrue();
+  }
+
+  @Test
+  void closingBeforeStartStopsThePoolsAndStartIsThenRefused() {
+    FakePools pools = new FakePools();
+    Serving serving = new Serving(List.of(), pools, p -> new FakePipelines(), servers(LOOPBACK));
+    serving.close();
+    assertThat(pools.closed).as("what the shutdown hook does when a signal comes during start").isTrue();
+    assertThatThrownBy(serving::start).isInstanceOf(IllegalStateException.class);
+    assertThat(pools.started).isFalse();
+  }
+
+  @Test
+  void startsOnce() throws Exception {
+    FakePools pools = new FakePools();
+    Serving serving = new Serving(List.of(), pools, p -> new FakePipelines(), servers(LOOPBACK)).start();
+    try {
+      assertThatThrownBy(serving::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("start once");
+    } finally {
+      serving.close();
+    }
+  }
+
+  private static ServerFactory servers(ServerOptions options) {
+    return (pools, pipelines) -> new JunctionServer(options, pools, pipelines, ApiLimits.DEFAULT);
   }
 
   private static boolean canBind(int port) {

@@ -2,29 +2,21 @@ package io.junction.workers.cli;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.inject.Guice;
+import com.google.inject.Stage;
 import io.junction.workers.api.WorkerServer;
-import io.junction.workers.repository.ModelConfig;
-import io.junction.workers.repository.ModelConfigException;
-import io.junction.workers.repository.ModelRepository;
-import io.junction.workers.repository.UnknownModelException;
-import io.junction.workers.runtime.CpuAffinity;
 import io.junction.workers.runtime.DeviceRequest;
-import io.junction.workers.runtime.DeviceSelection;
-import io.junction.workers.runtime.DeviceUnavailableException;
-import io.junction.workers.runtime.GpuProbe;
-import io.junction.workers.runtime.ModelLoadException;
-import io.junction.workers.runtime.ModelLoader;
 import io.junction.workers.serving.ModelHost;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -49,6 +41,11 @@ import picocli.CommandLine.Option;
  * Logs go to stderr. SIGTERM, SIGINT, stdin EOF ({@code --exit-with-stdin}) and the death of
  * {@code --parent-pid} all stop it the same way: stop taking calls, finish those in flight
  * within a short grace, exit 0.
+ *
+ * <p>This class is the worker's lifecycle and the one place its injector is made: the command
+ * line becomes a {@link WorkerOptions} record, {@link WorkerModule} binds it, and the
+ * {@link WorkerStartup} the injector builds does the I/O when it is called here. The server
+ * and the drain stay here by hand: they need the models loaded, which no module may do.
  */
 @Command(name = "junction-worker", mixinStandardHelpOptions = true, sortOptions = false,
     description = "Serves the models of one model repository over gRPC (Open Inference Protocol + WorkerControl).")
@@ -138,24 +135,28 @@ public final class WorkerMain {
     ModelHost host = null;
     WorkerServer server = null;
     try {
-      Started started = start();
-      host = started.host;
-      server = WorkerServer.start(this.host, port, host);
+      WorkerOptions options = options();
+      // The process's one injector; what it builds does no I/O until start() below.
+      WorkerStartup startup = Guice.createInjector(Stage.PRODUCTION, new WorkerModule(options))
+          .getInstance(WorkerStartup.class);
+      WorkerStartup.Started started = startup.start();
+      host = started.host();
+      server = WorkerServer.start(options.host(), options.port(), host);
       host.startServing();
       server.health().serving();
       serving = true;
       Map<String, Object> ready = new LinkedHashMap<>();
       ready.put("port", server.port());
       ready.put("pid", ProcessHandle.current().pid());
-      ready.put("device", started.device.device());
-      ready.put("requested_device", started.device.requested().toString());
-      ready.put("fell_back", started.device.fellBack());
-      ready.put("cpus", started.cpus.list());
-      ready.put("models", started.models);
+      ready.put("device", started.device().device());
+      ready.put("requested_device", started.device().requested().toString());
+      ready.put("fell_back", started.device().fellBack());
+      ready.put("cpus", started.cpus().list());
+      ready.put("models", started.models());
       protocol.println(READY + JSON.toJson(ready));
       protocol.flush();
-      log.info("Serving {} on {}:{} ({}, cpus {})", started.models, this.host, server.port(),
-          started.device.device(), started.cpus.list());
+      log.info("Serving {} on {}:{} ({}, cpus {})", started.models(), options.host(), server.port(),
+          started.device().device(), started.cpus().list());
     } catch (StartupException e) {
       log.error("Cannot start: {}", e.getMessage(), e.getCause());
       fail(protocol, e.getMessage());
@@ -185,71 +186,18 @@ public final class WorkerMain {
     return 0;
   }
 
-  private record Started(ModelHost host, DeviceSelection device, CpuAffinity cpus, List<String> models) {}
-
-  /** Everything before the server: flags, repository, device, engine, models. */
-  private Started start() throws StartupException {
-    if (port < 0 || port > 65535) {
-      throw config("port: " + port + " (expected: 0..65535; 0 picks a free port)");
-    }
-    if (queue < 1) {
-      throw config("queue: " + queue + " (expected: >= 1)");
-    }
-    DeviceRequest requested;
+  /**
+   * The command line as a checked record.
+   *
+   * @throws StartupException (permanent) naming the flag that is wrong
+   */
+  private WorkerOptions options() throws StartupException {
     try {
-      requested = DeviceRequest.parse(device);
+      return new WorkerOptions(repository,
+          models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
+          this.host, port, DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue);
     } catch (IllegalArgumentException e) {
-      throw config(e.getMessage());
-    }
-    CpuAffinity affinity = CpuAffinity.current();
-    if (cpus != null) {
-      try {
-        CpuAffinity.countCpus(cpus);
-      } catch (IllegalArgumentException e) {
-        throw config("cpus: \"" + cpus + "\" (expected: a CPU list such as 0-3,8)");
-      }
-      if (!cpus.equals(affinity.list())) {
-        log.warn("--cpus {} given but the process may run on {}; reporting the real affinity", cpus, affinity.list());
-      }
-    }
-    ModelRepository repo;
-    List<String> names;
-    try {
-      repo = ModelRepository.open(repository);
-      names = models == null || models.isEmpty() ? repo.modelNames() : new ArrayList<>(new LinkedHashSet<>(models));
-      if (names.isEmpty()) {
-        throw config("repository: " + repo.root() + " has no models (expected: folders holding a model.yaml)");
-      }
-      for (String name : names) {
-        ModelConfig c = repo.resolve(name);
-        log.debug("{}: {} inputs, {} outputs", name, c.inputs().size(), c.outputs().size());
-      }
-    } catch (ModelConfigException | UnknownModelException e) {
-      throw config(e.getMessage());
-    }
-    DeviceSelection selected;
-    try {
-      selected = DeviceSelection.choose(requested, fallbackCpu, GpuProbe.cuda());
-    } catch (DeviceUnavailableException e) {
-      throw config(e.getMessage());
-    }
-    if (selected.fellBack()) {
-      log.warn("device {} not visible; running on the CPU (--fallback-cpu)", requested);
-    }
-    ModelHost host = null;
-    try {
-      ModelLoader loader = ModelLoader.tensorFlow(selected, affinity.count());
-      host = new ModelHost(repo, loader, selected, affinity, affinity.count(), queue, System::nanoTime);
-      for (String name : names) {
-        host.load(name);
-      }
-      return new Started(host, selected, affinity, names);
-    } catch (ModelLoadException | ModelConfigException | UnknownModelException e) {
-      closeQuietly(null, host);
-      throw config(e.getMessage());
-    } catch (RuntimeException e) {
-      closeQuietly(null, host);
-      throw e;
+      throw WorkerStartup.config(e.getMessage());
     }
   }
 
@@ -339,10 +287,6 @@ public final class WorkerMain {
     if (host != null) {
       host.close();
     }
-  }
-
-  private static StartupException config(String message) {
-    return new StartupException(message, true, null);
   }
 
   private static void fail(PrintStream protocol, String reason) {

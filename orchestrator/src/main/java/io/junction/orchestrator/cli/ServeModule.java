@@ -1,0 +1,57 @@
+package io.junction.orchestrator.cli;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.config.JunctionConfig;
+import io.junction.orchestrator.pipeline.PipelineModule;
+import io.junction.orchestrator.pipeline.PipelineSpec;
+import io.junction.orchestrator.pool.PoolModule;
+import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.server.ServerModule;
+import io.junction.orchestrator.server.ServerOptions;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The process module of {@code junction serve}: binds the loaded, validated config and the
+ * records each feature takes from it, and installs the feature modules. The config is read
+ * here and nowhere to its right (pool, pipeline, server and api take their own records), and
+ * nothing here does I/O: the config was loaded before the injector was made.
+ */
+final class ServeModule extends AbstractModule {
+  private final JunctionConfig config;
+
+  ServeModule(JunctionConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+  }
+
+  @Override
+  protected void configure() {
+    bind(JunctionConfig.class).toInstance(config);
+    install(new PoolModule());
+    install(new PipelineModule());
+    install(new ServerModule());
+  }
+
+  @Provides
+  List<PoolSpec> poolSpecs(JunctionConfig cfg) {
+    return cfg.pools();
+  }
+
+  @Provides
+  List<PipelineSpec> pipelineSpecs(JunctionConfig cfg) {
+    return cfg.pipelines();
+  }
+
+  @Provides
+  ServerOptions serverOptions(JunctionConfig cfg) {
+    return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
+        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
+  }
+
+  @Provides
+  ApiLimits apiLimits(JunctionConfig cfg) {
+    return new ApiLimits(cfg.limits().maxTextChars(), cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline());
+  }
+}

@@ -1,0 +1,19 @@
+package io.junction.orchestrator.pipeline;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import jakarta.inject.Singleton;
+import java.util.List;
+
+/**
+ * The pipeline package's bindings: a {@link PipelineFactory} over the pipeline specs the process
+ * module binds. Not the compiled {@link Pipelines}: see {@link PipelineFactory} for why.
+ */
+public final class PipelineModule extends AbstractModule {
+  @Provides
+  @Singleton
+  PipelineFactory pipelineFactory(List<PipelineSpec> specs) {
+    List<PipelineSpec> copy = List.copyOf(specs);
+    return pools -> Pipelines.compile(copy, pools);
+  }
+}
