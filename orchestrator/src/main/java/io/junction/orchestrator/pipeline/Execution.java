@@ -383,8 +383,9 @@ final class Execution {
         throw new IllegalStateException("model " + model + " answered without output " + name
             + " (got: " + byName.keySet() + ")");
       }
+      // Null where the plan knows no spec (a loop's feedback or stop output that it does not collect).
       TensorSpec spec = specs.get(asked.indexOf(name));
-      if (spec != null && t.datatype() != spec.datatype() || t.rank() != spec.shape().size()) {
+      if (spec != null && (t.datatype() != spec.datatype() || t.rank() != spec.shape().size())) {
         throw new IllegalStateException("model " + model + " answered output " + name + " as " + t.datatype() + " "
             + Tensor.shapeString(t.shape()) + " (expected: " + PipelineCompiler.describe(spec) + ", its signature)");
       }

@@ -535,6 +535,32 @@ class ExecutionTest {
   }
 
   @Test
+  void aLoopNeedNotCollectItsFeedbackOrStopOutput() throws Exception {
+    // Only next_token is collected: next_id is asked for the feedback and the stop condition alone,
+    // so the plan knows no spec to check it against.
+    PipelineSpec spec = new PipelineSpec("decode", List.of(t("intent_id", DataType.INT64, 1)),
+        List.of(out("tokens", "reply.next_token")),
+        List.of(step("reply", new StepSpec.Loop("responder", List.of(bind("intent_id", "input.intent_id")),
+            new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token"),
+            Optional.of(new StepSpec.Until("next_id", "2")), 24))));
+    PipelineResult r = compile(spec)
+        .run("decode", List.of(Tensor.ofLongs("intent_id", new long[] {1}, 0)), RunOptions.DEFAULT, null).get();
+    assertThat(r.output("tokens").strings()).containsExactly("t5", "t6", "t7");
+    assertThat(pools.calls("responder")).extracting(c -> Arrays.toString(c.input("context").longs()))
+        .containsExactly("[1, 1]", "[1, 5]", "[5, 6]", "[6, 7]");
+  }
+
+  @Test
+  void aModelThatAnswersAnOutputOfAnotherRankIsAnInternalErrorNamingIt() {
+    pools.handle("featurizer", FakePools.answer(c -> List.of(Tensor.ofFloats("features", new long[] {2048}, new float[2048]))));
+    assertThatThrownBy(() -> compile(featurizeOnly(1000, 1))
+        .run("features", List.of(text("a")), RunOptions.DEFAULT, null).get())
+        .hasCauseInstanceOf(StepFailedException.class)
+        .hasRootCauseInstanceOf(IllegalStateException.class)
+        .hasRootCauseMessage("model featurizer answered output features as FP32 [2048] (expected: FP32 [-1, 2048], its signature)");
+  }
+
+  @Test
   void aLoopsTimeoutCoversTheWholeLoopAndIsCheckedBetweenIterations() {
     pools.handle("responder", FakePools.hold());
     PipelineSpec spec = new PipelineSpec("chat", Specs.chat().inputs(), Specs.chat().outputs(),
