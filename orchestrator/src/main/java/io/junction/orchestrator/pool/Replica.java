@@ -140,7 +140,16 @@ abstract class Replica implements Candidate {
       return;
     }
     probing = c;
-    c.serverReady(PROBE_TIMEOUT).whenComplete((ready, t) -> {
+    CompletableFuture<Boolean> answer;
+    try {
+      answer = c.serverReady(PROBE_TIMEOUT);
+    } catch (RuntimeException e) {
+      // A stub or interceptor that throws instead of failing the call: count it as a failed
+      // probe, or `probing` would stay set and this channel would never be probed again.
+      answer = CompletableFuture.failedFuture(
+          Status.UNAVAILABLE.withDescription("probe not sent: " + e).withCause(e).asRuntimeException());
+    }
+    answer.whenComplete((ready, t) -> {
       boolean ok = t == null && Boolean.TRUE.equals(ready);
       String error = ok ? "" : t != null ? describe(Status.fromThrowable(t)) : "ServerReady: not ready";
       scheduler.execute(() -> onProbe(c, ok, error));

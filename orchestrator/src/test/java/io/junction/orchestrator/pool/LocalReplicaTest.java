@@ -2,10 +2,16 @@ package io.junction.orchestrator.pool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -22,13 +28,15 @@ class LocalReplicaTest {
   private final FakeLauncher launcher = new FakeLauncher();
   private FakeWorker worker;
   private LocalReplica replica;
+  /** Makes the next call on the replica's channel throw when it is made, as a failing interceptor would. */
+  private final AtomicBoolean throwOnNextCall = new AtomicBoolean();
 
   @BeforeEach
   void setUp() throws Exception {
     worker = new FakeWorker("127.0.0.1:40001", 4242, List.of("a"));
     PoolSpec spec = new PoolSpec("conv", PoolSpec.Kind.LOCAL, List.of("a"), 1, Device.CPU, false, List.of("0"),
         List.of(), Optional.of(Path.of("/models")), 4, HEALTH, START_TIMEOUT, List.of());
-    replica = new LocalReplica(spec, 0, scheduler, FakeWorker::channels, launcher,
+    replica = new LocalReplica(spec, 0, scheduler, target -> new ThrowingChannel(FakeWorker.channels(target)), launcher,
         new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), RestartBackoff.standard());
   }
 
@@ -197,6 +205,20 @@ class LocalReplicaTest {
   }
 
   @Test
+  void aProbeThatThrowsWhenSentCountsAsFailedAndHealthChecksGoOn() {
+    startUntilReady();
+    throwOnNextCall.set(true);
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+    assertThat(replica.snapshot().lastError())
+        .isEqualTo("health check: UNAVAILABLE: probe not sent: java.lang.IllegalStateException: interceptor failed");
+
+    // The next tick probes again: a probe that was never sent does not stay "out".
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+  }
+
+  @Test
   void aCallThatFindsTheWorkerGoneTriggersAProbeAtOnce() {
     startUntilReady();
     worker.ready = false;
@@ -227,5 +249,51 @@ class LocalReplicaTest {
     assertThat(replica.inFlight()).isEqualTo(2);
     replica.release();
     assertThat(replica.tryAcquire(2)).isTrue();
+  }
+
+  private final class ThrowingChannel extends ManagedChannel {
+    private final ManagedChannel delegate;
+
+    ThrowingChannel(ManagedChannel delegate) {
+      this.delegate = delegate;
+    }
+
+    @Override
+    public <Q, R> ClientCall<Q, R> newCall(MethodDescriptor<Q, R> method, CallOptions options) {
+      if (throwOnNextCall.getAndSet(false)) {
+        throw new IllegalStateException("interceptor failed");
+      }
+      return delegate.newCall(method, options);
+    }
+
+    @Override
+    public String authority() {
+      return delegate.authority();
+    }
+
+    @Override
+    public ManagedChannel shutdown() {
+      return delegate.shutdown();
+    }
+
+    @Override
+    public boolean isShutdown() {
+      return delegate.isShutdown();
+    }
+
+    @Override
+    public boolean isTerminated() {
+      return delegate.isTerminated();
+    }
+
+    @Override
+    public ManagedChannel shutdownNow() {
+      return delegate.shutdownNow();
+    }
+
+    @Override
+    public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+      return delegate.awaitTermination(timeout, unit);
+    }
   }
 }
