@@ -275,8 +275,10 @@ final class PoolSet implements Pools {
             Status.INTERNAL.withDescription("unreadable response: " + e.getMessage())));
       }
     });
+    // However the caller ends its future first (cancel, orTimeout, completeExceptionally), the
+    // call goes too: else it would hold its slot until the worker answers, which may be never.
     result.whenComplete((v, t) -> {
-      if (result.isCancelled()) {
+      if (!call.isDone()) {
         call.cancel(false);
       }
     });

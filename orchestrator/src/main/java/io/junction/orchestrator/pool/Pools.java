@@ -51,7 +51,8 @@ public interface Pools extends AutoCloseable {
    * Sends one inference for {@code model} to a replica chosen by least outstanding requests.
    * Completes exceptionally with {@link UnknownModelException}, {@link NoReadyReplicaException}
    * or {@link ReplicaCallException}; never blocks the caller. The future may complete on a
-   * gRPC event loop: what is chained on it must not block. Cancelling it cancels the call.
+   * gRPC event loop: what is chained on it must not block. Cancelling it (or completing it
+   * any other way, as orTimeout does) before the answer cancels the call and frees its slot.
    *
    * @param deadline the call's deadline, or null for none
    *

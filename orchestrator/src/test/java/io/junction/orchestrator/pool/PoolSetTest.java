@@ -192,6 +192,25 @@ class PoolSetTest {
   }
 
   @Test
+  void aCallerThatEndsTheFutureOtherwiseThanByCancelAlsoCancelsTheCallAndFreesTheSlot() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));
+    pools.start();
+
+    // As orTimeout() or completeExceptionally() would: the future ends while the call is still out.
+    CompletableFuture<List<Tensor>> call = pools.infer("a", List.of(X), List.of(), null);
+    call.completeExceptionally(new java.util.concurrent.TimeoutException("caller gave up"));
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+    io.grpc.stub.ServerCallStreamObserver<ModelInferResponse> held =
+        (io.grpc.stub.ServerCallStreamObserver<ModelInferResponse>) w.held.take();
+    for (int i = 0; i < 500 && !held.isCancelled(); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(held.isCancelled()).isTrue();
+  }
+
+  @Test
   void aStaticPoolStartsWithOneMemberUpAndReportsTheOtherUnhealthy() throws Exception {
     worker("w1:1", 11, "a");
     PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1", "gone:1"));
