@@ -12,7 +12,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -102,13 +101,16 @@ final class Execution {
   }
 
   void start() {
+    // The caller may end the run first (cancel, orTimeout, completeExceptionally): stop it then,
+    // so that nothing more is dispatched and calls in flight give back their slots.
     result.whenComplete((r, e) -> {
-      if (e instanceof CancellationException) {
-        synchronized (lock) {
-          finished = true;
+      synchronized (lock) {
+        if (finished) {
+          return; // ended by the run itself, which has cancelled what it had to
         }
-        cancelInFlight();
+        finished = true;
       }
+      cancelInFlight();
     });
     Transition t;
     synchronized (lock) {

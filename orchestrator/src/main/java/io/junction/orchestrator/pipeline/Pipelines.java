@@ -35,7 +35,8 @@ public interface Pipelines {
    * or a loop was fed a batch larger than 1), {@link StepFailedException} (naming the step;
    * its cause is the step's own error, a {@link StepTimeoutException} for a timeout) or
    * {@link PipelineStalledException} (outputs missing because their steps were skipped).
-   * Cancelling the returned future stops the run.
+   * Cancelling the returned future (or completing it any other way first, as orTimeout does)
+   * stops the run and cancels its calls in flight.
    *
    * @param deadline the request's deadline, or null for none
    */

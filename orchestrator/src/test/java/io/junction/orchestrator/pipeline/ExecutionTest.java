@@ -391,6 +391,21 @@ class ExecutionTest {
     assertThat(pools.calls("featurizer")).hasSize(1);
   }
 
+  @Test
+  void aCallerThatEndsTheRunOtherwiseThanByCancelAlsoStopsIt() {
+    pools.handle("featurizer", FakePools.hold());
+    CompletableFuture<PipelineResult> run = compile(Specs.chat())
+        .run("chat", List.of(text("abc")), RunOptions.DEFAULT, null);
+    // As orTimeout() would: the caller gives up while featurize is in flight.
+    run.completeExceptionally(new java.util.concurrent.TimeoutException("caller gave up"));
+    Call featurize = pools.calls("featurizer").get(0);
+    assertThat(featurize.future()).isCancelled();
+    // A late answer starts nothing more.
+    featurize.future().obtrudeValue(featurize(featurize));
+    time.advanceMillis(60_000);
+    assertThat(pools.calls()).hasSize(1);
+  }
+
   // ---- switch, merge, first_of, stall ----
 
   /**
