@@ -54,6 +54,15 @@ final class Pool {
   }
 
   /** Why {@link #acquire()} found nothing, for the error message. */
+  boolean hasReady() {
+    for (Replica r : replicas) {
+      if (r.state() == ReplicaState.READY) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   String unavailableDetail() {
     int ready = 0;
     StringBuilder others = new StringBuilder();

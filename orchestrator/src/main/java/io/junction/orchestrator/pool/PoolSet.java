@@ -241,7 +241,10 @@ final class PoolSet implements Pools {
     }
     Replica replica = pool.acquire();
     if (replica == null) {
-      return CompletableFuture.failedFuture(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+      // Full and down are different answers: capacity (back off) versus no replica (retry elsewhere).
+      return CompletableFuture.failedFuture(pool.hasReady()
+          ? new PoolSaturatedException(pool.name(), pool.unavailableDetail())
+          : new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
     }
     CompletableFuture<ModelInferResponse> call;
     try {

@@ -139,8 +139,8 @@ class PoolSetTest {
 
     CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(X), List.of(), null);
     assertThat(failure(pools.infer("a", List.of(X), List.of(), null)))
-        .isInstanceOf(NoReadyReplicaException.class)
-        .hasMessage("pool p: no ready replica (1 READY replica(s) at their limit of 1 calls in flight)");
+        .isInstanceOf(PoolSaturatedException.class)
+        .hasMessage("pool p: at capacity (1 READY replica(s) at their limit of 1 calls in flight)");
 
     StreamObserver<ModelInferResponse> out = w.held.take();
     out.onNext(w.echo(w.received.get(0)));
