@@ -16,6 +16,7 @@ import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
+import io.junction.workers.api.MalformedRequests;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -77,7 +78,8 @@ public final class JunctionServer implements AutoCloseable {
         .directExecutor()
         .maxInboundMessageSize(options.maxInboundMessageBytes());
     for (BindableService s : services) {
-      b.addService(ServerInterceptors.intercept(s, interceptor));
+      // parse failures answered inside the interceptor, so that metrics count them too
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));
     }
     b.addService(health.getHealthService());
     b.addService(ProtoReflectionServiceV1.newInstance());
