@@ -84,8 +84,16 @@ public final class JunctionServer implements AutoCloseable {
     b.addService(health.getHealthService());
     b.addService(ProtoReflectionServiceV1.newInstance());
     try {
-      grpc = b.build().start();
-      http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+      try {
+        grpc = b.build().start();
+      } catch (IOException e) {
+        throw bindFailure("server.port", options.port(), e);
+      }
+      try {
+        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+      } catch (IOException e) {
+        throw bindFailure("server.http_port", options.httpPort(), e);
+      }
       http.start();
     } catch (IOException | RuntimeException e) {
       closeQuietly();
@@ -99,6 +107,17 @@ public final class JunctionServer implements AutoCloseable {
     log.debug("gRPC on {}:{} ({} transport), HTTP on {}:{}", options.host(), grpcPort(),
         Epoll.isAvailable() ? "epoll" : "nio", options.host(), httpPort());
     return this;
+  }
+
+  /**
+   * A port that cannot be bound, named as the config names it: grpc says only "Failed to bind to
+   * address" and the JDK only "Address already in use", neither of which says which port.
+   */
+  private IOException bindFailure(String key, int port, IOException e) {
+    Throwable cause = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith("Failed to bind")
+        ? e.getCause() : e;
+    return new IOException(key + ": " + port + " on " + options.host() + " cannot be bound: " + cause.getMessage()
+        + " (expected: a free port; --port and --http-port override the config's)", e);
   }
 
   /** The bound gRPC port (the real one when the options said 0). */

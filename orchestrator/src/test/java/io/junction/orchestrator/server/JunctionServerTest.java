@@ -167,6 +167,19 @@ class JunctionServerTest {
   }
 
   @Test
+  void aPortInUseIsNamedAsTheConfigNamesIt() {
+    JunctionServer grpcTaken = new JunctionServer(new ServerOptions("127.0.0.1", server.grpcPort(), 0, 64 * 1024,
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+    assertThatThrownBy(grpcTaken::start).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith("server.port: " + server.grpcPort() + " on 127.0.0.1 cannot be bound: ")
+        .hasMessageEndingWith("(expected: a free port; --port and --http-port override the config's)");
+    JunctionServer httpTaken = new JunctionServer(new ServerOptions("127.0.0.1", 0, server.httpPort(), 64 * 1024,
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+    assertThatThrownBy(httpTaken::start).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith("server.http_port: " + server.httpPort() + " on 127.0.0.1 cannot be bound: ");
+  }
+
+  @Test
   void aRequestOverTheMessageLimitIsRefused() {
     var conversation = ConversationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     assertThatThrownBy(() -> conversation.converse(ConverseRequest.newBuilder().setText("a".repeat(100_000)).build()))
