@@ -33,7 +33,8 @@ import java.util.TreeSet;
  * it. A name is a pipeline (run as a whole, as Triton runs an ensemble) or a model (sent to a
  * replica of its pool); pipelines are looked up first, since a pipeline is what an operator
  * chose to expose under that name. Versions are not tracked here: the orchestrator serves one
- * version of each name, and the request's version is echoed back.
+ * version of each name and cannot tell which, so a request must leave model_version empty; a
+ * version it cannot honour is refused rather than answered by whatever version runs.
  */
 public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   public static final String SERVER_NAME = "junction";
@@ -75,6 +76,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> observer) {
     Calls.respondNow(observer, () -> {
       String name = request.getName();
+      checkVersion(request.getVersion());
       List<PoolSnapshot> snapshot = pools.snapshot();
       boolean ready;
       if (pipelines.describe(name).isPresent()) {
@@ -93,6 +95,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> observer) {
     Calls.respondNow(observer, () -> {
       String name = request.getName();
+      checkVersion(request.getVersion());
       ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(name);
       PipelineDescription pipeline = pipelines.describe(name).orElse(null);
       if (pipeline != null) {
@@ -115,6 +118,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
     Calls.respond(observer, () -> {
       String name = request.getModelName();
+      checkVersion(request.getModelVersion());
       List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
       List<String> outputs = request.getOutputsList().stream()
           .map(ModelInferRequest.InferRequestedOutputTensor::getName)
@@ -137,6 +141,14 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
       }
       return b.build();
     });
+  }
+
+  private static void checkVersion(String version) {
+    if (!version.isEmpty()) {
+      String shown = version.length() > 40 ? version.substring(0, 40) + "... (" + version.length() + " characters)" : version;
+      throw new InvalidRequestException("model_version: \"" + shown + "\" (expected: \"\"; the orchestrator serves one "
+          + "version of each name and does not choose among versions)");
+    }
   }
 
   /** NOT_FOUND naming what does exist, for a name that is neither a pipeline nor a model. */

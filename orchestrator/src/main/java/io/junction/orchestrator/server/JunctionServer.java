@@ -16,6 +16,7 @@ import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
+import io.junction.workers.api.MalformedRequests;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -77,13 +78,22 @@ public final class JunctionServer implements AutoCloseable {
         .directExecutor()
         .maxInboundMessageSize(options.maxInboundMessageBytes());
     for (BindableService s : services) {
-      b.addService(ServerInterceptors.intercept(s, interceptor));
+      // parse failures answered inside the interceptor, so that metrics count them too
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));
     }
     b.addService(health.getHealthService());
     b.addService(ProtoReflectionServiceV1.newInstance());
     try {
-      grpc = b.build().start();
-      http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+      try {
+        grpc = b.build().start();
+      } catch (IOException e) {
+        throw bindFailure("server.port", options.port(), e);
+      }
+      try {
+        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+      } catch (IOException e) {
+        throw bindFailure("server.http_port", options.httpPort(), e);
+      }
       http.start();
     } catch (IOException | RuntimeException e) {
       closeQuietly();
@@ -97,6 +107,17 @@ public final class JunctionServer implements AutoCloseable {
     log.debug("gRPC on {}:{} ({} transport), HTTP on {}:{}", options.host(), grpcPort(),
         Epoll.isAvailable() ? "epoll" : "nio", options.host(), httpPort());
     return this;
+  }
+
+  /**
+   * A port that cannot be bound, named as the config names it: grpc says only "Failed to bind to
+   * address" and the JDK only "Address already in use", neither of which says which port.
+   */
+  private IOException bindFailure(String key, int port, IOException e) {
+    Throwable cause = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith("Failed to bind")
+        ? e.getCause() : e;
+    return new IOException(key + ": " + port + " on " + options.host() + " cannot be bound: " + cause.getMessage()
+        + " (expected: a free port; --port and --http-port override the config's)", e);
   }
 
   /** The bound gRPC port (the real one when the options said 0). */

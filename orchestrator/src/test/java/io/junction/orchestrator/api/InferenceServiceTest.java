@@ -164,6 +164,24 @@ class InferenceServiceTest {
   }
 
   @Test
+  void aModelVersionIsRefusedRatherThanAnsweredByWhateverVersionRuns() {
+    String expected = "model_version: \"7\" (expected: \"\"; the orchestrator serves one version of each name "
+        + "and does not choose among versions)";
+    for (String name : List.of("user_tower", "chat")) {
+      for (StatusRuntimeException e : List.of(
+          failure(s -> s.modelInfer(ModelInferRequest.newBuilder().setModelName(name).setModelVersion("7")
+              .addInputs(InferInputTensor.newBuilder().setName("user_id").setDatatype("INT64").addShape(1)
+                  .setContents(InferTensorContents.newBuilder().addInt64Contents(3)))
+              .build())),
+          failure(s -> s.modelReady(ModelReadyRequest.newBuilder().setName(name).setVersion("7").build())),
+          failure(s -> s.modelMetadata(ModelMetadataRequest.newBuilder().setName(name).setVersion("7").build())))) {
+        assertThat(e.getStatus().getCode()).as(name).isEqualTo(Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).as(name).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void malformedInputsAreInvalid() {
     StatusRuntimeException e = failure(s -> s.modelInfer(ModelInferRequest.newBuilder().setModelName("user_tower")
         .addInputs(InferInputTensor.newBuilder().setName("user_id").setDatatype("INT64").addShape(-1))

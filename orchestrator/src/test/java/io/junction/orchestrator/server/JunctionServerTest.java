@@ -146,6 +146,40 @@ class JunctionServerTest {
   }
 
   @Test
+  void aRequestThatDoesNotParseIsInvalidArgumentOnEveryServiceAndCounted() throws Exception {
+    List<String[]> calls = List.of(
+        new String[] {"junction.v1.ConversationService/Converse", "junction.v1.ConverseRequest"},
+        new String[] {"junction.v1.RecommendationService/Recommend", "junction.v1.RecommendRequest"},
+        new String[] {"junction.v1.PipelineService/Run", "junction.v1.RunPipelineRequest"},
+        new String[] {"junction.v1.AdminService/ListPools", "junction.v1.ListPoolsRequest"},
+        new String[] {"inference.GRPCInferenceService/ModelInfer", "inference.ModelInferRequest"});
+    for (String[] c : calls) {
+      // ConverseRequest.text, RunPipelineRequest.pipeline and ModelInferRequest.model_name are field 1 strings
+      byte[] body = c[0].contains("ListPools") || c[0].contains("Recommend") ? RawCalls.NOT_PROTOBUF : RawCalls.FIELD_1_NOT_UTF8;
+      assertThatThrownBy(() -> RawCalls.call(channel, c[0], body)).as(c[0])
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+            assertThat(e.getStatus().getDescription()).startsWith("request: not a " + c[1] + ": ");
+          });
+    }
+    assertThat(get("/metrics").body())
+        .containsPattern("junction_requests_total\\{service=\"junction.v1.AdminService\",outcome=\"INVALID_ARGUMENT\"} [1-9]");
+  }
+
+  @Test
+  void aPortInUseIsNamedAsTheConfigNamesIt() {
+    JunctionServer grpcTaken = new JunctionServer(new ServerOptions("127.0.0.1", server.grpcPort(), 0, 64 * 1024,
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+    assertThatThrownBy(grpcTaken::start).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith("server.port: " + server.grpcPort() + " on 127.0.0.1 cannot be bound: ")
+        .hasMessageEndingWith("(expected: a free port; --port and --http-port override the config's)");
+    JunctionServer httpTaken = new JunctionServer(new ServerOptions("127.0.0.1", 0, server.httpPort(), 64 * 1024,
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+    assertThatThrownBy(httpTaken::start).isInstanceOf(java.io.IOException.class)
+        .hasMessageStartingWith("server.http_port: " + server.httpPort() + " on 127.0.0.1 cannot be bound: ");
+  }
+
+  @Test
   void aRequestOverTheMessageLimitIsRefused() {
     var conversation = ConversationServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     assertThatThrownBy(() -> conversation.converse(ConverseRequest.newBuilder().setText("a".repeat(100_000)).build()))

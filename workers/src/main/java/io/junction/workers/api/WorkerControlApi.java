@@ -103,8 +103,13 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
         T response;
         try {
           response = work.get();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+          // An Error too (a native library that will not link, say): otherwise the call would
+          // wait for its deadline, or forever without one. The mapper logs it as INTERNAL.
           out.onError(StatusMapper.toException(e));
+          if (e instanceof VirtualMachineError fatal) {
+            throw fatal;
+          }
           return;
         }
         out.onNext(response);

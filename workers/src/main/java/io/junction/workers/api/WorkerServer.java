@@ -55,8 +55,8 @@ public final class WorkerServer implements AutoCloseable {
   /** The services every worker serves; the in-process tests bind the same ones. */
   static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, WorkerHealth health, Executor control) {
     return builder
-        .addService(new InferenceApi(models))
-        .addService(new WorkerControlApi(models, health, control))
+        .addService(MalformedRequests.rejectedAsInvalid(new InferenceApi(models).bindService()))
+        .addService(MalformedRequests.rejectedAsInvalid(new WorkerControlApi(models, health, control).bindService()))
         .addService(health.service())
         .addService(ProtoReflectionServiceV1.newInstance());
   }

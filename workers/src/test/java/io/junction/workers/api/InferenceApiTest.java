@@ -208,6 +208,34 @@ class InferenceApiTest {
         });
   }
 
+  static Stream<Arguments> malformedRequests() {
+    return Stream.of(
+        Arguments.of("inference.GRPCInferenceService/ModelInfer", RawCalls.FIELD_1_NOT_UTF8, "inference.ModelInferRequest"),
+        Arguments.of("inference.GRPCInferenceService/ModelInfer", RawCalls.NOT_PROTOBUF, "inference.ModelInferRequest"),
+        Arguments.of("inference.GRPCInferenceService/ModelReady", RawCalls.FIELD_1_NOT_UTF8, "inference.ModelReadyRequest"),
+        Arguments.of("junction.v1.WorkerControl/Load", RawCalls.FIELD_1_NOT_UTF8, "junction.v1.LoadModelRequest"),
+        Arguments.of("junction.v1.WorkerControl/Unload", RawCalls.NOT_PROTOBUF, "junction.v1.UnloadModelRequest"));
+  }
+
+  @ParameterizedTest(name = "{0} {2}")
+  @MethodSource("malformedRequests")
+  void requestThatDoesNotParseIsInvalidArgumentNamingTheMessage(String method, byte[] body, String type) {
+    assertThatThrownBy(() -> RawCalls.call(worker.channel, method, body))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("request: not a " + type + ": ")
+              .contains("(expected: a serialized " + type + ", its strings in UTF-8)");
+        });
+  }
+
+  @Test
+  void requestThatParsesStillReachesTheServiceThroughTheRawBinding() {
+    byte[] body = ModelReadyRequest.newBuilder().setName("scale").build().toByteArray();
+    byte[] answer = RawCalls.call(worker.channel, "inference.GRPCInferenceService/ModelReady", body);
+    assertThat(answer).isEqualTo(io.junction.proto.inference.ModelReadyResponse.newBuilder().setReady(true).build()
+        .toByteArray());
+  }
+
   @Test
   void callScopeTellsADeadlineFromACancellation() throws Exception {
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
