@@ -258,7 +258,8 @@ public final class Tensor {
       if (len < 0 || len > b.remaining()) {
         throw new TensorFormatException(
             name + ": raw BYTES element " + count + " claims " + Integer.toUnsignedString(len)
-                + " bytes but " + b.remaining() + " remain");
+                + " bytes but " + b.remaining() + " remain (expected: each element as a 4-byte little-endian "
+                + "length followed by that many bytes)");
       }
       b.position(b.position() + len);
       count++;

@@ -10,6 +10,7 @@ import io.junction.orchestrator.pipeline.StepTimeoutException;
 import io.junction.orchestrator.pipeline.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolException;
+import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.tensor.TensorFormatException;
@@ -65,6 +66,8 @@ public final class StatusMapper {
       // pool package, subclasses of PoolException
       new Rule<>(UnknownModelException.class, e -> code(Status.NOT_FOUND, e)),
       new Rule<>(NoReadyReplicaException.class, e -> code(Status.UNAVAILABLE, e)),
+      // every READY replica full: capacity, so back off rather than retry at once
+      new Rule<>(PoolSaturatedException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
       new Rule<>(ReplicaCallException.class, StatusMapper::replicaCall),
       // a pool error added after this table: the pool could not serve, so retrying is right
       new Rule<>(PoolException.class, e -> code(Status.UNAVAILABLE, e)),

@@ -16,7 +16,7 @@ import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
-import io.junction.workers.api.MalformedRequests;
+import io.junction.grpc.MalformedRequests;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;

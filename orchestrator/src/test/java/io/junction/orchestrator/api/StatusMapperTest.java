@@ -10,6 +10,7 @@ import io.junction.orchestrator.pipeline.StepFailedException;
 import io.junction.orchestrator.pipeline.StepTimeoutException;
 import io.junction.orchestrator.pipeline.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
+import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.tensor.TensorFormatException;
@@ -48,6 +49,8 @@ class StatusMapperTest {
         Arguments.of(new InvalidRequestException("k: 5000 (expected: 1..50)"), Code.INVALID_ARGUMENT, "k: 5000 (expected: 1..50)"),
         Arguments.of(new NoReadyReplicaException("chat", "2 replicas STARTING"), Code.UNAVAILABLE,
             "pool chat: no ready replica (2 replicas STARTING)"),
+        Arguments.of(new PoolSaturatedException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),
+            Code.RESOURCE_EXHAUSTED, "pool chat: at capacity"),
         Arguments.of(new StepTimeoutException("step ranker: 2000 ms (expected: within the deadline)"), Code.DEADLINE_EXCEEDED,
             "step ranker"),
         Arguments.of(new PipelineStalledException("pipeline chat: outputs [reply] missing; skipped: [greet]"),

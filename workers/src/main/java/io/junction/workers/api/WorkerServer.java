@@ -4,6 +4,7 @@ import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.junction.grpc.MalformedRequests;
 import io.junction.workers.serving.ModelHost;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,4 +1,4 @@
-package io.junction.workers.api;
+package io.junction.grpc;
 
 import com.google.protobuf.Message;
 import io.grpc.Attributes;
