@@ -15,6 +15,7 @@ import io.grpc.reflection.v1.ServerReflectionRequest;
 import io.grpc.reflection.v1.ServerReflectionResponse;
 import io.grpc.reflection.v1.ServiceResponse;
 import io.grpc.stub.StreamObserver;
+import io.junction.grpc.RawCalls;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.FakePipelines;
 import io.junction.orchestrator.api.FakePools;

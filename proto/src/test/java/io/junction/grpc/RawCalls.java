@@ -1,4 +1,4 @@
-package io.junction.orchestrator.server;
+package io.junction.grpc;
 
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -10,12 +10,15 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.TimeUnit;
 
-/** Sends bytes as they are to a unary method: what a broken or hostile client puts on the wire. */
-final class RawCalls {
+/**
+ * Sends bytes as they are to a unary method: what a broken or hostile client puts on the wire.
+ * Shared with the workers' and the orchestrator's tests through this module's test jar.
+ */
+public final class RawCalls {
   /** Field 1 (a string in every request below) holding 0xFF 0xFE, which is not UTF-8. */
-  static final byte[] FIELD_1_NOT_UTF8 = {0x0a, 2, (byte) 0xff, (byte) 0xfe};
+  public static final byte[] FIELD_1_NOT_UTF8 = {0x0a, 2, (byte) 0xff, (byte) 0xfe};
   /** A varint that never ends: no protobuf message at all. */
-  static final byte[] NOT_PROTOBUF = {(byte) 0xff, (byte) 0xff, (byte) 0xff};
+  public static final byte[] NOT_PROTOBUF = {(byte) 0xff, (byte) 0xff, (byte) 0xff};
 
   private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
     @Override
@@ -35,7 +38,7 @@ final class RawCalls {
 
   private RawCalls() {}
 
-  static byte[] call(Channel channel, String fullMethodName, byte[] request) {
+  public static byte[] call(Channel channel, String fullMethodName, byte[] request) {
     MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(BYTES, BYTES)
         .setType(MethodDescriptor.MethodType.UNARY)
         .setFullMethodName(fullMethodName)
