@@ -30,7 +30,8 @@ final class LoopRun {
   private long endNanos;
   private int iterations;
   private int calls;
-  private boolean over;
+  /** Set by the drain loop and by the error callback (which may run on another thread). */
+  private volatile boolean over;
   /** The answer of the call in flight, handed from its callback to the drain loop. */
   private volatile Answer pending;
 
