@@ -28,7 +28,8 @@ final class ChatCommand implements Callable<Integer> {
   @Option(names = "--session", paramLabel = "ID", description = "Conversation id, echoed back.")
   String session = "";
 
-  @Option(names = "--max-tokens", paramLabel = "N", description = "At most N generated tokens (1..64; default: the pipeline's).")
+  @Option(names = "--max-tokens", paramLabel = "N", description = "At most N generated tokens, 0..64 (0, the default: the pipeline's own limit, 24 in the demo; "
+          + "a value above the pipeline's limit does not raise it).")
   int maxTokens;
 
   @Override

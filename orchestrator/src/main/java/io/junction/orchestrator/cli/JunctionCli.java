@@ -15,6 +15,8 @@ import picocli.CommandLine.IVersionProvider;
  */
 @Command(name = "junction",
     mixinStandardHelpOptions = true,
+    // every subcommand takes --help and --version too
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = JunctionCli.Version.class,
     description = "Junction: a gRPC multi-model orchestration service.",
     subcommands = {ServeCommand.class, ChatCommand.class, RecommendCommand.class, StatusCommand.class, ModelsCommand.class,

@@ -83,15 +83,23 @@ final class ServeCommand implements Callable<Integer> {
   }
 
   private JunctionConfig load() throws ConfigException {
+    checkPort("--port", port);
+    checkPort("--http-port", httpPort);
     JunctionConfig cfg = loadFile();
-    for (Integer p : new Integer[] {port, httpPort}) {
-      if (p != null && (p < 0 || p > 65535)) {
-        throw new CommandLine.ParameterException(spec.commandLine(), "port: " + p + " (expected: 0..65535)");
-      }
-    }
     JunctionConfig.Server server = cfg.server();
-    return cfg.withServer(new JunctionConfig.Server(server.host(),
-        port != null ? port : server.port(), httpPort != null ? httpPort : server.httpPort()));
+    int grpc = port != null ? port : server.port();
+    int http = httpPort != null ? httpPort : server.httpPort();
+    if (grpc != 0 && grpc == http) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--port and --http-port: both " + grpc + " (expected: two different ports, or 0 to pick free ones)");
+    }
+    return cfg.withServer(new JunctionConfig.Server(server.host(), grpc, http));
+  }
+
+  private void checkPort(String flag, Integer value) {
+    if (value != null && (value < 0 || value > 65535)) {
+      throw new CommandLine.ParameterException(spec.commandLine(), flag + ": " + value + " (expected: 0..65535)");
+    }
   }
 
   private JunctionConfig loadFile() throws ConfigException {

@@ -194,4 +194,25 @@ class ClientCommandsTest {
     assertThat(help.out()).contains("chat").contains("recommend").contains("status");
     assertThat(run("--version").exit()).isZero();
   }
+
+  @Test
+  void everySubcommandTakesHelp() {
+    for (String[] args : new String[][] {{"chat", "--help"}, {"recommend", "--help"}, {"status", "--help"},
+        {"serve", "--help"}, {"models", "build", "--help"}}) {
+      Run r = run(args);
+      assertThat(r.exit()).as(String.join(" ", args)).isZero();
+      assertThat(r.out()).as(String.join(" ", args)).contains("Usage: junction");
+    }
+  }
+
+  @Test
+  void serveRefusesBadPortFlagsAsWrongUsageBeforeLoadingAnything() {
+    Run outOfRange = run("serve", "--config", "/nonexistent.yaml", "--port", "70000");
+    assertThat(outOfRange.exit()).isEqualTo(JunctionCli.USAGE);
+    assertThat(outOfRange.err()).contains("--port: 70000 (expected: 0..65535)");
+
+    Run same = run("serve", "--config", "/nonexistent.yaml", "--http-port", "-1");
+    assertThat(same.exit()).isEqualTo(JunctionCli.USAGE);
+    assertThat(same.err()).contains("--http-port: -1 (expected: 0..65535)");
+  }
 }
