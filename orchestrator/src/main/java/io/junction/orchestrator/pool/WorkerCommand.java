@@ -1,5 +1,6 @@
 package io.junction.orchestrator.pool;
 
+import io.junction.workers.runtime.CpuAffinity;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -102,31 +103,13 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
     return option.startsWith("-XX:+Use") && option.endsWith("GC");
   }
 
-  /** Number of CPUs in a Linux CPU list such as {@code 0-3,6,8-9}. */
+  /** Number of CPUs in a Linux CPU list such as {@code 0-3,6,8-9}, counted as the worker counts them. */
   static int cpuCount(String list) {
-    int count = 0;
-    for (String part : list.split(",", -1)) {
-      String p = part.trim();
-      try {
-        int dash = p.indexOf('-');
-        if (dash < 0) {
-          if (Integer.parseInt(p) < 0) {
-            throw new NumberFormatException();
-          }
-          count++;
-        } else {
-          int lo = Integer.parseInt(p.substring(0, dash));
-          int hi = Integer.parseInt(p.substring(dash + 1));
-          if (lo < 0 || hi < lo) {
-            throw new NumberFormatException();
-          }
-          count += hi - lo + 1;
-        }
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException(
-            "cpus: \"" + list + "\" (expected: a CPU list such as 0, 0-3 or 0,2-3)");
-      }
+    try {
+      return CpuAffinity.countCpus(list);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "cpus: \"" + list + "\" (expected: a CPU list such as 0, 0-3 or 0,2-3)", e);
     }
-    return count;
   }
 }

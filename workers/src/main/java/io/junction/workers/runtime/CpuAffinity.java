@@ -35,14 +35,19 @@ public record CpuAffinity(String list, int count) {
     return new CpuAffinity("", Math.max(1, fallbackCount));
   }
 
-  /** Counts the CPUs of a list such as "0-3,8,10-11". */
+  /**
+   * Counts the CPUs of a list such as "0-3,8,10-11": the one parser of CPU lists, for the
+   * kernel's affinity, the worker's --cpus and the orchestrator's launcher. Empty parts,
+   * negative numbers and reversed ranges are refused.
+   */
   public static int countCpus(String list) {
+    if (list.isBlank()) {
+      throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: at least one CPU)");
+    }
     int count = 0;
-    for (String part : list.split(",")) {
+    for (String part : list.split(",", -1)) {
       String p = part.trim();
-      if (p.isEmpty()) {
-        continue;
-      }
+      // The first '-' splits a range; a leading one leaves an empty low end, which parseInt refuses.
       int dash = p.indexOf('-');
       if (dash < 0) {
         Integer.parseInt(p);
@@ -55,9 +60,6 @@ public record CpuAffinity(String list, int count) {
         }
         count += hi - lo + 1;
       }
-    }
-    if (count == 0) {
-      throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: at least one CPU)");
     }
     return count;
   }
