@@ -9,12 +9,10 @@ import java.util.Optional;
  * the gRPC health service and the HTTP /readyz: a pool is ready when one of its replicas is READY.
  */
 public final class PoolReadiness {
-  public static final String READY = "READY";
-
   private PoolReadiness() {}
 
   public static boolean isReady(PoolSnapshot pool) {
-    return pool.replicas().stream().anyMatch(r -> READY.equals(r.state()));
+    return pool.replicas().stream().anyMatch(r -> PoolSnapshot.ReplicaSnapshot.READY.equals(r.state()));
   }
 
   /** True when every pool has a READY replica. */

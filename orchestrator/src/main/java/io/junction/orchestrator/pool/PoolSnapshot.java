@@ -15,5 +15,11 @@ public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models,
    * @param state    STARTING, READY, UNHEALTHY, RESTARTING, DRAINING, STOPPED or FAILED
    */
   public record ReplicaSnapshot(
-      String id, long pid, String endpoint, String device, String state, int inFlight, int restarts, String cpus, String lastError) {}
+      String id, long pid, String endpoint, String device, String state, int inFlight, int restarts, String cpus, String lastError) {
+    /** The state in which a replica takes calls. */
+    public static final String READY = ReplicaState.READY.name();
+    /** Every state a replica can report, in lifecycle order. */
+    public static final List<String> STATES =
+        java.util.Arrays.stream(ReplicaState.values()).map(Enum::name).toList();
+  }
 }

@@ -23,5 +23,5 @@ public final class MetricNames {
 
   /** Every replica state, so that a state with no replica is exported as 0 rather than missing. */
   public static final java.util.List<String> REPLICA_STATES =
-      java.util.List.of("STARTING", "READY", "UNHEALTHY", "RESTARTING", "DRAINING", "STOPPED", "FAILED");
+      io.junction.orchestrator.pool.PoolSnapshot.ReplicaSnapshot.STATES;
 }
