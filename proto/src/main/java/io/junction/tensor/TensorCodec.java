@@ -185,6 +185,27 @@ public final class TensorCodec {
     return b.build();
   }
 
+  /**
+   * Adds {@code tensors} to a response as output headers plus raw_output_contents, the two in
+   * the same order, as the protocol pairs them.
+   */
+  public static ModelInferResponse.Builder addRawOutputs(ModelInferResponse.Builder response, List<Tensor> tensors) {
+    for (Tensor t : tensors) {
+      response.addOutputs(toRawOutputHeader(t));
+      response.addRawOutputContents(t.data());
+    }
+    return response;
+  }
+
+  /** Adds {@code tensors} to a request as input headers plus raw_input_contents, in the same order. */
+  public static ModelInferRequest.Builder addRawInputs(ModelInferRequest.Builder request, List<Tensor> tensors) {
+    for (Tensor t : tensors) {
+      request.addInputs(toRawInputHeader(t));
+      request.addRawInputContents(t.data());
+    }
+    return request;
+  }
+
   /** An input header without contents; its data goes in raw_input_contents. */
   public static ModelInferRequest.InferInputTensor toRawInputHeader(Tensor t) {
     ModelInferRequest.InferInputTensor.Builder b = ModelInferRequest.InferInputTensor.newBuilder()

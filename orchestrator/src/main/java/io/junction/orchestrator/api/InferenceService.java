@@ -135,11 +135,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
           .setModelName(request.getModelName())
           .setModelVersion(request.getModelVersion())
           .setId(request.getId());
-      for (Tensor t : tensors) {
-        b.addOutputs(TensorCodec.toRawOutputHeader(t));
-        b.addRawOutputContents(t.data());
-      }
-      return b.build();
+      return TensorCodec.addRawOutputs(b, tensors).build();
     });
   }
 

@@ -289,11 +289,7 @@ final class PoolSet implements Pools {
   }
 
   private static ModelInferRequest request(String model, List<Tensor> inputs, List<String> outputs) {
-    ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(model);
-    for (Tensor t : inputs) {
-      b.addInputs(TensorCodec.toRawInputHeader(t));
-      b.addRawInputContents(t.data());
-    }
+    ModelInferRequest.Builder b = TensorCodec.addRawInputs(ModelInferRequest.newBuilder().setModelName(model), inputs);
     for (String o : outputs) {
       b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(o));
     }

@@ -115,11 +115,7 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
         .setModelName(result.model())
         .setModelVersion(result.version())
         .setId(id);
-    for (Tensor t : result.outputs()) {
-      b.addOutputs(TensorCodec.toRawOutputHeader(t));
-      b.addRawOutputContents(t.data());
-    }
-    return b.build();
+    return TensorCodec.addRawOutputs(b, result.outputs()).build();
   }
 
   /** gRPC cancels a call's context when its deadline passes, so one check covers both ways of leaving. */

@@ -57,12 +57,7 @@ final class Requests {
   }
 
   static ModelInferRequest raw(String model, Tensor... inputs) {
-    ModelInferRequest.Builder b = ModelInferRequest.newBuilder().setModelName(model);
-    for (Tensor t : inputs) {
-      b.addInputs(TensorCodec.toRawInputHeader(t));
-      b.addRawInputContents(t.data());
-    }
-    return b.build();
+    return TensorCodec.addRawInputs(ModelInferRequest.newBuilder().setModelName(model), List.of(inputs)).build();
   }
 
   static long[] shape(long... dims) {
