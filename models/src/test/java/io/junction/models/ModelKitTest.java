@@ -3,9 +3,6 @@ package io.junction.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.Featurizer;
 import io.junction.models.conversation.ResponseSet;
 import io.junction.models.quality.GreedyDecoder;
@@ -15,9 +12,9 @@ import io.junction.models.quality.SavedModelRunner;
 import io.junction.models.recommendation.InteractionGenerator;
 import io.junction.models.recommendation.Interactions;
 import io.junction.models.recommendation.RankerModel;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -76,15 +73,14 @@ class ModelKitTest {
 
   @Test
   void emptyAndPunctuationOnlyTextFeaturizeToZeroAndTextIsNormalised() {
-    try (SavedModelRunner featurizer = SavedModelRunner.open(repository, Featurizer.NAME);
-        NDManager manager = NDManager.newBaseManager("TensorFlow")) {
-      String[] texts = {"", "?!", "Hello, World!", "hello world"};
-      NDArray text = manager.create(texts, StandardCharsets.UTF_8, new Shape(texts.length));
+    try (SavedModelRunner featurizer = SavedModelRunner.open(repository, Featurizer.NAME)) {
+      List<String> texts = List.of("", "?!", "Hello, World!", "hello world");
+      Tensor text = Tensor.ofStrings("text", new long[] {texts.size()}, texts);
 
-      NDArray features = featurizer.run(Map.of("text", text)).get("features");
+      Tensor features = featurizer.run(text).get("features");
 
-      assertThat(features.getShape()).isEqualTo(new Shape(4, Featurizer.BUCKETS));
-      float[][] rows = rows(features.toFloatArray(), Featurizer.BUCKETS);
+      assertThat(features.shape()).containsExactly(4, Featurizer.BUCKETS);
+      float[][] rows = rows(features.floats(), Featurizer.BUCKETS);
       assertThat(rows[0]).containsOnly(0f);
       assertThat(rows[1]).containsOnly(0f);
       assertThat(norm(rows[2])).isCloseTo(1.0, within(1e-5));
@@ -139,17 +135,15 @@ class ModelKitTest {
       expected.add(Arrays.stream(u).boxed().collect(java.util.stream.Collectors.toSet()));
     }
     try (SavedModelRunner userTower = SavedModelRunner.open(repository, "user_tower");
-        SavedModelRunner ranker = SavedModelRunner.open(repository, RankerModel.NAME);
-        NDManager manager = NDManager.newBaseManager("TensorFlow")) {
-      NDArray embedding = userTower.run(Map.of("user_id", manager.create(users, new Shape(3)))).get("embedding");
-      Map<String, NDArray> out = ranker.run(Map.of(
-          "user_id", manager.create(users, new Shape(3)),
-          "embedding", embedding,
-          "candidates", manager.create(candidates, new Shape(3, width))));
+        SavedModelRunner ranker = SavedModelRunner.open(repository, RankerModel.NAME)) {
+      Tensor userIds = Tensor.ofLongs("user_id", new long[] {3}, users);
+      Tensor embedding = userTower.run(userIds).get("embedding");
+      Map<String, Tensor> out = ranker.run(userIds, embedding,
+          Tensor.ofLongs("candidates", new long[] {3, width}, candidates));
 
-      assertThat(out.get("items").getShape()).isEqualTo(new Shape(3, RankerModel.TOP_N));
-      long[] items = out.get("items").toLongArray();
-      float[] scores = out.get("scores").toFloatArray();
+      assertThat(out.get("items").shape()).containsExactly(3, RankerModel.TOP_N);
+      long[] items = out.get("items").longs();
+      float[] scores = out.get("scores").floats();
       for (int b = 0; b < users.length; b++) {
         long[] rowItems = Arrays.copyOfRange(items, b * RankerModel.TOP_N, (b + 1) * RankerModel.TOP_N);
         float[] rowScores = Arrays.copyOfRange(scores, b * RankerModel.TOP_N, (b + 1) * RankerModel.TOP_N);

@@ -1,12 +1,9 @@
 package io.junction.models.quality;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.ResponderModel;
 import io.junction.models.conversation.Vocabulary;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,18 +32,16 @@ public final class GreedyDecoder implements AutoCloseable {
     long previous1 = Vocabulary.BOS;
     List<String> tokens = new ArrayList<>();
     for (int step = 0; step < maxSteps; step++) {
-      try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
-        Map<String, NDArray> out = responder.run(Map.of(
-            "intent_id", manager.create(new long[] {intentId}, new Shape(1)),
-            "context", manager.create(new long[] {previous2, previous1}, new Shape(1, 2))));
-        long next = out.get("next_id").toLongArray()[0];
-        if (next == Vocabulary.EOS) {
-          return new Reply(tokens, true);
-        }
-        tokens.add(out.get("next_token").toStringArray(StandardCharsets.UTF_8)[0]);
-        previous2 = previous1;
-        previous1 = next;
+      Map<String, Tensor> out = responder.run(
+          Tensor.ofLongs("intent_id", new long[] {1}, intentId),
+          Tensor.ofLongs("context", new long[] {1, 2}, previous2, previous1));
+      long next = out.get("next_id").longs()[0];
+      if (next == Vocabulary.EOS) {
+        return new Reply(tokens, true);
       }
+      tokens.add(out.get("next_token").strings().get(0));
+      previous2 = previous1;
+      previous1 = next;
     }
     return new Reply(tokens, false);
   }

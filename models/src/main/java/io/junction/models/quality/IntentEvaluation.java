@@ -1,13 +1,11 @@
 package io.junction.models.quality;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.junction.models.conversation.Featurizer;
 import io.junction.models.conversation.IntentModel;
 import io.junction.models.conversation.Utterance;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
-import java.nio.charset.StandardCharsets;
+import io.junction.workers.runtime.ModelLoader;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -26,24 +24,22 @@ public final class IntentEvaluation implements AutoCloseable {
   public record Prediction(String text, String intent, long intentId, float confidence) {}
 
   public IntentEvaluation(ModelRepository repository) {
-    this.featurizer = SavedModelRunner.open(repository, Featurizer.NAME);
-    this.intent = SavedModelRunner.open(repository, IntentModel.NAME);
+    ModelLoader loader = SavedModelRunner.cpuLoader();
+    this.featurizer = SavedModelRunner.open(loader, repository, Featurizer.NAME);
+    this.intent = SavedModelRunner.open(loader, repository, IntentModel.NAME);
   }
 
   public List<Prediction> classify(List<String> texts) {
     List<Prediction> out = new ArrayList<>();
     for (int from = 0; from < texts.size(); from += BATCH) {
       List<String> batch = texts.subList(from, Math.min(texts.size(), from + BATCH));
-      try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
-        NDArray text = manager.create(batch.toArray(String[]::new), StandardCharsets.UTF_8, new Shape(batch.size()));
-        NDArray features = featurizer.run(Map.of("text", text)).get("features");
-        Map<String, NDArray> result = intent.run(Map.of("features", features));
-        String[] labels = result.get("intent").toStringArray(StandardCharsets.UTF_8);
-        long[] ids = result.get("intent_id").toLongArray();
-        float[] confidence = result.get("confidence").toFloatArray();
-        for (int i = 0; i < batch.size(); i++) {
-          out.add(new Prediction(batch.get(i), labels[i], ids[i], confidence[i]));
-        }
+      Tensor features = featurizer.run(Tensor.ofStrings("text", new long[] {batch.size()}, batch)).get("features");
+      Map<String, Tensor> result = intent.run(features);
+      List<String> labels = result.get("intent").strings();
+      long[] ids = result.get("intent_id").longs();
+      float[] confidence = result.get("confidence").floats();
+      for (int i = 0; i < batch.size(); i++) {
+        out.add(new Prediction(batch.get(i), labels.get(i), ids[i], confidence[i]));
       }
     }
     return out;

@@ -1,16 +1,14 @@
 package io.junction.models.quality;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.junction.models.recommendation.Interactions;
 import io.junction.models.recommendation.PopularModel;
 import io.junction.models.recommendation.Popularity;
 import io.junction.models.recommendation.RankerModel;
 import io.junction.models.recommendation.RetrievalModel;
 import io.junction.models.recommendation.UserTowerModel;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
-import java.util.Map;
+import io.junction.workers.runtime.ModelLoader;
 
 /**
  * Measures recall@k on held-out interactions for the recommendation pipeline, run through the
@@ -30,10 +28,11 @@ public final class RecommendationEvaluation implements AutoCloseable {
   public record Result(double pipelineRecall, double popularityRecall, int users) {}
 
   public RecommendationEvaluation(ModelRepository repository) {
-    this.userTower = SavedModelRunner.open(repository, UserTowerModel.NAME);
-    this.retrieval = SavedModelRunner.open(repository, RetrievalModel.NAME);
-    this.popular = SavedModelRunner.open(repository, PopularModel.NAME);
-    this.ranker = SavedModelRunner.open(repository, RankerModel.NAME);
+    ModelLoader loader = SavedModelRunner.cpuLoader();
+    this.userTower = SavedModelRunner.open(loader, repository, UserTowerModel.NAME);
+    this.retrieval = SavedModelRunner.open(loader, repository, RetrievalModel.NAME);
+    this.popular = SavedModelRunner.open(loader, repository, PopularModel.NAME);
+    this.ranker = SavedModelRunner.open(loader, repository, RankerModel.NAME);
   }
 
   /** Evaluates every user with at least one held-out interaction. */
@@ -57,31 +56,26 @@ public final class RecommendationEvaluation implements AutoCloseable {
 
   /** The ranker's output rows (50 items each) for {@code userIds}. */
   public long[][] recommend(long[] userIds) {
-    try (NDManager manager = NDManager.newBaseManager("TensorFlow")) {
-      int n = userIds.length;
-      NDArray embedding = userTower.run(Map.of("user_id", manager.create(userIds, new Shape(n)))).get("embedding");
-      long[] retrieved = retrieval.run(Map.of("embedding", embedding)).get("items").toLongArray();
-      long[] popularItems = popular.run(Map.of("user_id", manager.create(userIds, new Shape(n))))
-          .get("items").toLongArray();
-      int width = RetrievalModel.TOP_N + PopularModel.TOP_N;
-      long[] candidates = new long[n * width];
-      for (int b = 0; b < n; b++) {
-        System.arraycopy(retrieved, b * RetrievalModel.TOP_N, candidates, b * width, RetrievalModel.TOP_N);
-        System.arraycopy(popularItems, b * PopularModel.TOP_N, candidates, b * width + RetrievalModel.TOP_N,
-            PopularModel.TOP_N);
-      }
-      return rank(manager, userIds, embedding, candidates, width);
+    int n = userIds.length;
+    Tensor ids = Tensor.ofLongs("user_id", new long[] {n}, userIds);
+    Tensor embedding = userTower.run(ids).get("embedding");
+    long[] retrieved = retrieval.run(embedding).get("items").longs();
+    long[] popularItems = popular.run(ids).get("items").longs();
+    int width = RetrievalModel.TOP_N + PopularModel.TOP_N;
+    long[] candidates = new long[n * width];
+    for (int b = 0; b < n; b++) {
+      System.arraycopy(retrieved, b * RetrievalModel.TOP_N, candidates, b * width, RetrievalModel.TOP_N);
+      System.arraycopy(popularItems, b * PopularModel.TOP_N, candidates, b * width + RetrievalModel.TOP_N,
+          PopularModel.TOP_N);
     }
+    return rank(ids, embedding, candidates, width);
   }
 
   /** Runs the ranker alone on explicit candidates ({@code width} per user, row-major). */
-  public long[][] rank(NDManager manager, long[] userIds, NDArray embedding, long[] candidates, int width) {
-    int n = userIds.length;
-    Map<String, NDArray> out = ranker.run(Map.of(
-        "user_id", manager.create(userIds, new Shape(n)),
-        "embedding", embedding,
-        "candidates", manager.create(candidates, new Shape(n, width))));
-    long[] items = out.get("items").toLongArray();
+  public long[][] rank(Tensor userIds, Tensor embedding, long[] candidates, int width) {
+    int n = (int) userIds.elementCount();
+    long[] items = ranker.run(userIds, embedding, Tensor.ofLongs("candidates", new long[] {n, width}, candidates))
+        .get("items").longs();
     long[][] rows = new long[n][RankerModel.TOP_N];
     for (int b = 0; b < n; b++) {
       System.arraycopy(items, b * RankerModel.TOP_N, rows[b], 0, RankerModel.TOP_N);

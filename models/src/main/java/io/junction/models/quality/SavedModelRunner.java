@@ -1,86 +1,59 @@
 package io.junction.models.quality;
 
-import ai.djl.MalformedModelException;
-import ai.djl.inference.Predictor;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.repository.zoo.Criteria;
-import ai.djl.repository.zoo.ModelNotFoundException;
-import ai.djl.repository.zoo.ZooModel;
-import ai.djl.translate.TranslateException;
-import io.junction.models.tf.GraphModel;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Path;
+import io.junction.workers.runtime.CpuAffinity;
+import io.junction.workers.runtime.DeviceRequest;
+import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.runtime.GpuProbe;
+import io.junction.workers.runtime.LoadedModel;
+import io.junction.workers.runtime.ModelLoader;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
- * Runs one exported SavedModel of a repository through DJL, the way a worker will: tag
- * {@code serve}, signature {@code serving_default}, inputs and outputs matched by name (DJL sorts
- * them by key, so position means nothing). Quality figures come from these runs, not from the
- * Java objects the models were built from, so they measure what is actually served.
+ * Runs one exported model of a repository through the worker's own runtime: its model.yaml read
+ * and checked, the SavedModel loaded and its signature matched against that contract, inputs
+ * and outputs by name. Quality figures come from these runs, not from the Java objects the
+ * models were built from, so they measure what a worker serves.
  */
 public final class SavedModelRunner implements AutoCloseable {
-  private final String name;
-  private final ZooModel<NDList, NDList> model;
-  private final Predictor<NDList, NDList> predictor;
+  private final LoadedModel model;
 
-  private SavedModelRunner(String name, ZooModel<NDList, NDList> model) {
-    this.name = name;
+  private SavedModelRunner(LoadedModel model) {
     this.model = model;
-    this.predictor = model.newPredictor();
   }
 
-  /**
-   * Loads {@code name} as a worker does: its model.yaml read and checked first, then the version
-   * folder that it names.
-   */
+  /** The worker's TensorFlow loader on the CPU, sized to the CPUs this process may use. */
+  public static ModelLoader cpuLoader() {
+    return ModelLoader.tensorFlow(DeviceSelection.choose(DeviceRequest.CPU, false, GpuProbe.cuda()),
+        CpuAffinity.current().count());
+  }
+
+  /** Loads {@code name} with {@code loader}, as a worker does. */
+  public static SavedModelRunner open(ModelLoader loader, ModelRepository repository, String name) {
+    return new SavedModelRunner(loader.load(repository.resolve(name)));
+  }
+
+  /** Loads {@code name} with a loader of its own. */
   public static SavedModelRunner open(ModelRepository repository, String name) {
-    Path versionDir = repository.resolve(name).versionDir();
-    Criteria<NDList, NDList> criteria = Criteria.builder()
-        .setTypes(NDList.class, NDList.class)
-        .optModelPath(versionDir)
-        .optModelName(name)
-        .optEngine("TensorFlow")
-        .optOption("Tags", GraphModel.TAG)
-        .optOption("SignatureDefKey", GraphModel.SIGNATURE_KEY)
-        .build();
-    try {
-      return new SavedModelRunner(name, criteria.loadModel());
-    } catch (IOException e) {
-      throw new UncheckedIOException("loading " + name, e);
-    } catch (ModelNotFoundException | MalformedModelException e) {
-      throw new IllegalStateException("loading " + name + " from " + versionDir, e);
-    }
+    return open(cpuLoader(), repository, name);
   }
 
-  /**
-   * Runs the model; each input is named after its signature key ({@code key=array}). The outputs
-   * belong to the manager of the first input, which the caller closes.
-   */
-  public Map<String, NDArray> run(Map<String, NDArray> inputs) {
-    NDList list = new NDList();
-    inputs.forEach((key, array) -> {
-      array.setName(key);
-      list.add(array);
-    });
-    try {
-      NDList out = predictor.predict(list);
-      Map<String, NDArray> byName = new HashMap<>();
-      for (NDArray a : out) {
-        byName.put(a.getName(), a);
-      }
-      return byName;
-    } catch (TranslateException e) {
-      throw new IllegalStateException("running " + name, e);
+  /** Runs the model on inputs named after its signature keys; every output, by name. */
+  public Map<String, Tensor> run(Tensor... inputs) {
+    List<String> names = model.config().outputNames();
+    List<Tensor> outputs = model.infer(List.of(inputs), names);
+    Map<String, Tensor> byName = new HashMap<>();
+    for (int i = 0; i < names.size(); i++) {
+      byName.put(names.get(i), outputs.get(i));
     }
+    return byName;
   }
 
   @Override
   public void close() {
-    predictor.close();
     model.close();
   }
 }
