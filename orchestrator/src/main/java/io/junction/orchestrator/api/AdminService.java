@@ -1,9 +1,9 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.pipeline.PipelineDescription;
+import io.junction.engine.ModelSignature;
+import io.junction.engine.PipelineDescription;
 import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pool.ModelSignature;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.proto.v1.AdminServiceGrpc;
@@ -93,7 +93,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     return b.build();
   }
 
-  static List<TensorSpec> specs(List<ModelSignature.TensorSpec> specs) {
+  static List<TensorSpec> specs(List<io.junction.tensor.TensorSpec> specs) {
     return specs.stream()
         .map(s -> TensorSpec.newBuilder().setName(s.name()).setDatatype(s.datatype().name()).addAllShape(s.shape()).build())
         .toList();

@@ -2,9 +2,9 @@ package io.junction.orchestrator.api;
 
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.RunOptions;
 import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pipeline.RunOptions;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;

@@ -1,11 +1,11 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.pipeline.PipelineDescription;
-import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.engine.ModelSignature;
+import io.junction.engine.PipelineDescription;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.RunOptions;
 import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pipeline.RunOptions;
-import io.junction.orchestrator.pool.ModelSignature;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
@@ -23,6 +23,7 @@ import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import io.junction.tensor.TensorSpec;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -156,7 +157,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
         + ", or a model, one of " + models + ")");
   }
 
-  private static ModelMetadataResponse.TensorMetadata metadata(ModelSignature.TensorSpec s) {
+  private static ModelMetadataResponse.TensorMetadata metadata(TensorSpec s) {
     return ModelMetadataResponse.TensorMetadata.newBuilder()
         .setName(s.name())
         .setDatatype(s.datatype().name())

@@ -1,9 +1,9 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.RunOptions;
 import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pipeline.RunOptions;
 import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;

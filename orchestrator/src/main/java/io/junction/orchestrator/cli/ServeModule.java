@@ -2,10 +2,10 @@ package io.junction.orchestrator.cli;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
+import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.config.JunctionConfig;
 import io.junction.orchestrator.pipeline.PipelineModule;
-import io.junction.orchestrator.pipeline.PipelineSpec;
 import io.junction.orchestrator.pool.PoolModule;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.server.ServerModule;

@@ -1,13 +1,13 @@
 package io.junction.orchestrator.config;
 
+import io.junction.engine.PipelineSpec;
+import io.junction.engine.StepSpec;
+import io.junction.engine.TensorRef;
 import io.junction.orchestrator.config.YamlNode.Fields;
-import io.junction.orchestrator.pipeline.PipelineSpec;
-import io.junction.orchestrator.pipeline.StepSpec;
-import io.junction.orchestrator.pipeline.TensorRef;
 import io.junction.orchestrator.pool.Device;
-import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.tensor.DataType;
+import io.junction.tensor.TensorSpec;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;

@@ -1,6 +1,6 @@
 package io.junction.orchestrator.config;
 
-import io.junction.orchestrator.pipeline.PipelineSpec;
+import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.pool.PoolSpec;
 import java.nio.file.Path;
 import java.util.List;

@@ -1,5 +1,6 @@
 package io.junction.orchestrator.pipeline;
 
+import io.junction.engine.PipelineConfigException;
 import io.junction.orchestrator.pool.Pools;
 
 /**

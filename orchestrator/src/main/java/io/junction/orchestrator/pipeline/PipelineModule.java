@@ -2,6 +2,7 @@ package io.junction.orchestrator.pipeline;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
+import io.junction.engine.PipelineSpec;
 import jakarta.inject.Singleton;
 import java.util.List;
 

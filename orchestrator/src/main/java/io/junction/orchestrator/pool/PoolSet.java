@@ -3,6 +3,7 @@ package io.junction.orchestrator.pool;
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.junction.engine.ModelSignature;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
@@ -11,6 +12,7 @@ import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import io.junction.tensor.TensorFormatException;
+import io.junction.tensor.TensorSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -219,16 +221,16 @@ final class PoolSet implements Pools {
         specs(pool, model, "outputs", md.getOutputsList()));
   }
 
-  private static List<ModelSignature.TensorSpec> specs(Pool pool, String model, String side,
+  private static List<TensorSpec> specs(Pool pool, String model, String side,
       List<ModelMetadataResponse.TensorMetadata> tensors) throws PoolStartException {
-    List<ModelSignature.TensorSpec> out = new ArrayList<>(tensors.size());
+    List<TensorSpec> out = new ArrayList<>(tensors.size());
     for (ModelMetadataResponse.TensorMetadata t : tensors) {
       Optional<DataType> type = DataType.fromName(t.getDatatype());
       if (type.isEmpty()) {
         throw new PoolStartException("pool " + pool.name() + ": model " + model + ": " + side + "." + t.getName()
             + ".datatype: \"" + t.getDatatype() + "\" (expected: one of " + DataType.names() + ")", null);
       }
-      out.add(new ModelSignature.TensorSpec(t.getName(), type.get(), t.getShapeList()));
+      out.add(new TensorSpec(t.getName(), type.get(), t.getShapeList()));
     }
     return out;
   }

@@ -2,6 +2,7 @@ package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.junction.engine.ModelSignature;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.tensor.Tensor;
 import java.util.List;

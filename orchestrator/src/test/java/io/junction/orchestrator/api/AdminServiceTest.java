@@ -2,8 +2,8 @@ package io.junction.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.junction.engine.ModelSignature;
 import io.junction.orchestrator.pool.Device;
-import io.junction.orchestrator.pool.ModelSignature;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.proto.v1.AdminServiceGrpc;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.Context;
-import io.grpc.Status;
 import io.grpc.Status.Code;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.pipeline.PipelineResult;
-import io.junction.orchestrator.pipeline.StepFailedException;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.StepFailedException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
@@ -169,7 +169,7 @@ class ConversationServiceTest {
   @Test
   void aPipelineThatThrowsInsteadOfFailingTheFutureIsStillAnswered() {
     pipelines.answer("chat", (in, o, d) -> {
-      throw new StepFailedException("chat", "decode", new io.junction.orchestrator.pipeline.StepTimeoutException("3 s"));
+      throw new StepFailedException("chat", "decode", new io.junction.engine.StepTimeoutException("3 s"));
     });
     assertThat(failure(text("hi")).getStatus().getCode()).isEqualTo(Code.DEADLINE_EXCEEDED);
   }

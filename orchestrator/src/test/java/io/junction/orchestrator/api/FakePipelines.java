@@ -1,14 +1,15 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.Deadline;
-import io.junction.orchestrator.pipeline.PipelineDescription;
-import io.junction.orchestrator.pipeline.PipelineResult;
+import io.junction.engine.IterationListener;
+import io.junction.engine.PipelineDescription;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.RunOptions;
+import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pipeline.Pipelines;
-import io.junction.orchestrator.pipeline.RunOptions;
-import io.junction.orchestrator.pipeline.UnknownPipelineException;
-import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -65,8 +66,10 @@ public final class FakePipelines implements Pipelines {
     return Optional.ofNullable(descriptions.get(pipeline));
   }
 
+  /** Delivers no loop iterations: the handlers answer whole results. */
   @Override
-  public CompletableFuture<PipelineResult> run(String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline) {
+  public CompletableFuture<PipelineResult> run(
+      String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline, IterationListener listener) {
     last = new Call(pipeline, inputs, options, deadline);
     Handler h = handlers.get(pipeline);
     if (h == null) {

@@ -1,8 +1,8 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.Deadline;
+import io.junction.engine.ModelSignature;
 import io.junction.orchestrator.pool.Device;
-import io.junction.orchestrator.pool.ModelSignature;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.PoolStartException;

@@ -2,16 +2,16 @@ package io.junction.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Status;
 import io.grpc.Status.Code;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.junction.orchestrator.pipeline.PipelineResult;
-import io.junction.orchestrator.pool.ModelSignature;
+import io.junction.engine.ModelSignature;
+import io.junction.engine.PipelineResult;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferTensorContents;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;

@@ -2,11 +2,11 @@ package io.junction.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Status;
 import io.grpc.Status.Code;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.junction.orchestrator.pipeline.PipelineResult;
-import io.junction.orchestrator.pipeline.StepFailedException;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.StepFailedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.proto.v1.RecommendRequest;
 import io.junction.proto.v1.RecommendResponse;

@@ -2,13 +2,13 @@ package io.junction.orchestrator.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.Status;
 import io.grpc.Status.Code;
-import io.junction.orchestrator.pipeline.PipelineInputException;
-import io.junction.orchestrator.pipeline.PipelineStalledException;
-import io.junction.orchestrator.pipeline.StepFailedException;
-import io.junction.orchestrator.pipeline.StepTimeoutException;
-import io.junction.orchestrator.pipeline.UnknownPipelineException;
+import io.grpc.Status;
+import io.junction.engine.PipelineInputException;
+import io.junction.engine.PipelineStalledException;
+import io.junction.engine.StepFailedException;
+import io.junction.engine.StepTimeoutException;
+import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;

@@ -3,13 +3,13 @@ package io.junction.orchestrator.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.junction.orchestrator.pipeline.PipelineSpec;
-import io.junction.orchestrator.pipeline.StepSpec;
-import io.junction.orchestrator.pipeline.TensorRef;
+import io.junction.engine.PipelineSpec;
+import io.junction.engine.StepSpec;
+import io.junction.engine.TensorRef;
 import io.junction.orchestrator.pool.Device;
-import io.junction.orchestrator.pool.ModelSignature.TensorSpec;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.tensor.DataType;
+import io.junction.tensor.TensorSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

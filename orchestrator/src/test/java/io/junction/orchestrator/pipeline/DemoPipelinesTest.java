@@ -2,6 +2,10 @@ package io.junction.orchestrator.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.junction.engine.CompiledPipelines;
+import io.junction.engine.ModelInvoker;
+import io.junction.engine.PipelineDescription;
+import io.junction.engine.Specs;
 import io.junction.orchestrator.config.ConfigLoader;
 import io.junction.orchestrator.config.JunctionConfig;
 import io.junction.tensor.Tensor;
@@ -10,7 +14,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
-/** The demo config's pipelines are the ones the engine is tested with, and compile against the demo models. */
+/**
+ * The demo config's pipelines are the ones the engine is tested with ({@link Specs}, whose runs
+ * {@code ExecutionTest} checks), and compile against the demo models.
+ */
 class DemoPipelinesTest {
 
   @Test
@@ -20,19 +27,21 @@ class DemoPipelinesTest {
   }
 
   @Test
-  void demoPipelinesCompileAgainstTheDemoModelsAndRun() throws Exception {
-    FakePools pools = new FakePools();
-    Specs.demoModels().values().forEach(s -> pools.add(s, FakePools.hold()));
-    FakeTime time = new FakeTime();
-    Pipelines pipelines = PipelineCompiler.compile(ConfigLoader.demo(Path.of("/tmp/models")).pipelines(), pools, time, time);
+  void demoPipelinesCompileAgainstTheDemoModels() throws Exception {
+    CompiledPipelines pipelines = CompiledPipelines.compile(ConfigLoader.demo(Path.of("/tmp/models")).pipelines(),
+        Specs.demoModels(), new ModelInvoker() {
+          @Override
+          public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> in, List<String> out, long timeout) {
+            throw new AssertionError("compiling calls no model");
+          }
 
-    CompletableFuture<PipelineResult> run = pipelines.run("recommend",
-        List.of(Tensor.ofLongs("user_id", new long[] {1}, 3)), RunOptions.DEFAULT, time.deadlineAfterMillis(1000));
-    // popular needs only the request's input: it starts with user_tower, not after it.
-    assertThat(pools.calls()).extracting(FakePools.Call::model).containsExactly("user_tower", "popular");
-    FakePools.Call tower = pools.calls("user_tower").get(0);
-    tower.future().complete(List.of(Tensor.ofFloats("embedding", new long[] {1, Specs.D}, new float[(int) Specs.D])));
-    assertThat(pools.calls()).extracting(FakePools.Call::model).containsExactly("user_tower", "popular", "retrieval");
-    assertThat(run).isNotDone();
+          @Override
+          public Failure classify(Throwable error) {
+            return Failure.FINAL;
+          }
+        }, System::nanoTime);
+    assertThat(pipelines.describe()).extracting(PipelineDescription::name).containsExactly("chat", "recommend");
+    assertThat(pipelines.describe("recommend").orElseThrow().steps())
+        .containsExactly("user_tower", "retrieval", "popular", "candidates", "ranker");
   }
 }

@@ -8,6 +8,7 @@ import ai.djl.engine.Engine;
 import io.grpc.Deadline;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorSpec;
 import io.junction.workers.runtime.TensorFlowNatives;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -101,7 +102,7 @@ class LocalPoolWorkersTest {
     });
     assertThat(scale.replicas().get(0).pid()).isNotEqualTo(scale.replicas().get(1).pid());
     assertThat(pools.models().get("scale").inputs())
-        .containsExactly(new ModelSignature.TensorSpec("x", DataType.FP32, List.of(-1L, 2L)));
+        .containsExactly(new TensorSpec("x", DataType.FP32, List.of(-1L, 2L)));
   }
 
   @Test

@@ -10,6 +10,7 @@ import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -67,8 +68,8 @@ class PoolSetTest {
 
     assertThat(pools.models()).containsOnlyKeys("a", "b");
     assertThat(pools.models().get("a").inputs())
-        .containsExactly(new ModelSignature.TensorSpec("x", DataType.FP32, List.of(-1L, 2L)));
-    assertThat(pools.models().get("a").outputs()).extracting(ModelSignature.TensorSpec::name).containsExactly("y", "n");
+        .containsExactly(new TensorSpec("x", DataType.FP32, List.of(-1L, 2L)));
+    assertThat(pools.models().get("a").outputs()).extracting(TensorSpec::name).containsExactly("y", "n");
     assertThat(pools.poolOf("b")).hasValue("p");
     assertThat(pools.poolOf("c")).isEmpty();
   }

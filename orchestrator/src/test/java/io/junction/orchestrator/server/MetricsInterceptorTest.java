@@ -2,17 +2,17 @@ package io.junction.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.BindableService;
 import io.grpc.Context;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.BindableService;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.junction.engine.PipelineResult;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
 import io.junction.orchestrator.api.FakePipelines;
 import io.junction.orchestrator.api.InProcess;
-import io.junction.orchestrator.pipeline.PipelineResult;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;

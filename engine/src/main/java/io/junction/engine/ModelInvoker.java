@@ -1,0 +1,61 @@
+package io.junction.engine;
+
+import io.junction.tensor.Tensor;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * How the engine calls a model: through a pool of workers in the orchestrator, in process in a
+ * worker. The engine schedules no timers of its own: each call is given the time it may take,
+ * and the invoker's transport enforces it (the gRPC deadline of a worker call, the queue deadline
+ * of a model call in process), so a step costs no timer task.
+ */
+public interface ModelInvoker {
+
+  /**
+   * One model call. Never blocks; the future may complete on any thread, and what is chained on
+   * it must not block. It completes with the asked outputs (any order, found by name), or fails;
+   * once {@code timeoutNanos} have passed it fails in a way {@link #classify} calls
+   * {@link Failure#TIMED_OUT}. Cancelling it cancels the call.
+   *
+   * @param outputs outputs to ask for; never empty
+   */
+  CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos);
+
+  /**
+   * Runs a fused segment whose plan the workers of {@code group} hold (see {@link SegmentPlan}).
+   * Streams each loop iteration of the segment to {@code listener} as it comes, then completes
+   * with the segment's outputs and the timings of its steps. A failure inside the segment, which
+   * the worker's engine has named, is a {@link SegmentFailedException}; other failures (the
+   * transport's) are classified as {@link #infer}'s are. Invokers that cannot run segments keep
+   * this default; the compiler fuses nothing for them ({@link Placement}).
+   *
+   * @param maxIterations caps every loop of the segment; {@link Integer#MAX_VALUE} for none
+   */
+  default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("segment " + planId
+        + ": this invoker runs no segments (expected: a placement that fuses nothing)"));
+  }
+
+  /** What a segment answered: its outputs, what each of its steps cost, and where it ran. */
+  record SegmentAnswer(List<Tensor> outputs, List<PipelineResult.StepTiming> steps, String ranOn) {
+    public SegmentAnswer {
+      outputs = List.copyOf(outputs);
+      steps = List.copyOf(steps);
+    }
+  }
+
+  /** What a failure of {@link #infer} or {@link #runSegment} means to the step that made the call. */
+  Failure classify(Throwable error);
+
+  /** The engine's own words for how a call failed; the transport's codes stay behind the invoker. */
+  enum Failure {
+    /** The call did not reach a model, or its replica went away: another attempt may succeed. */
+    RETRYABLE,
+    /** The call's time ran out. */
+    TIMED_OUT,
+    /** Anything else: the step fails with this error as its cause. */
+    FINAL
+  }
+}

@@ -1,0 +1,843 @@
+package io.junction.engine;
+
+import io.junction.engine.Plan.Feed;
+import io.junction.engine.Plan.Node;
+import io.junction.engine.Plan.Slot;
+import io.junction.engine.StepSpec.Binding;
+import io.junction.engine.StepSpec.Case;
+import io.junction.engine.StepSpec.Loop;
+import io.junction.engine.StepSpec.Merge;
+import io.junction.engine.StepSpec.ModelCall;
+import io.junction.engine.StepSpec.Switch;
+import io.junction.tensor.DataType;
+import io.junction.tensor.TensorSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * Turns pipeline specs into immutable {@link Plan}s, checking everything that can be checked
+ * without data against the models' signatures: names, references, cycles, which model inputs
+ * are fed, datatypes and shapes between producer and consumer, and the wiring of switches,
+ * merges and loops. Runs once at start; a run never validates its plan again.
+ */
+final class PipelineCompiler {
+  private final PipelineSpec spec;
+  private final Map<String, ModelSignature> models;
+  private final Map<String, Integer> declared = new LinkedHashMap<>();
+  /** Output specs of each step, by step name, filled in topological order. */
+  private final Map<String, LinkedHashMap<String, TensorSpec>> produced = new HashMap<>();
+  /** The node each step runs in: its own, or its segment's. */
+  private final Map<String, Integer> order = new HashMap<>();
+  private final Placement placement;
+  /** For each fused step, its segment. */
+  private final Map<String, FusedSegment> fusedIn = new HashMap<>();
+  /** Which switch's branches name a step. */
+  private final Map<String, String> controllerOf = new HashMap<>();
+  /** The outputs of each step that some step, switch or pipeline output reads. */
+  private final Map<String, Set<String>> used = new HashMap<>();
+
+  private PipelineCompiler(PipelineSpec spec, Map<String, ModelSignature> models, Placement placement) {
+    this.spec = spec;
+    this.models = models;
+    this.placement = placement;
+  }
+
+  static Map<String, Plan> compileAll(List<PipelineSpec> specs, Map<String, ModelSignature> signatures, Placement placement) {
+    Map<String, ModelSignature> models = Map.copyOf(signatures);
+    Map<String, Plan> plans = new LinkedHashMap<>();
+    for (PipelineSpec spec : specs) {
+      if (plans.containsKey(spec.name())) {
+        throw new PipelineConfigException("pipeline " + spec.name() + ": name given twice (expected: unique pipeline names)");
+      }
+      plans.put(spec.name(), new PipelineCompiler(spec, models, placement).compile());
+    }
+    return plans;
+  }
+
+  /** Compiles one pipeline; for tests of the compiler alone. */
+  static Plan compileOne(PipelineSpec spec, Map<String, ModelSignature> models) {
+    return compileOne(spec, models, Placement.NONE);
+  }
+
+  /** Compiles one pipeline with a placement; for tests of the compiler alone. */
+  static Plan compileOne(PipelineSpec spec, Map<String, ModelSignature> models, Placement placement) {
+    return new PipelineCompiler(spec, models, placement).compile();
+  }
+
+  private Plan compile() {
+    String p = spec.name();
+    if (p.isEmpty()) {
+      throw new PipelineConfigException("pipeline: empty name (expected: a name)");
+    }
+    Map<String, Integer> inputIndex = new LinkedHashMap<>();
+    for (TensorSpec in : spec.inputs()) {
+      if (inputIndex.put(in.name(), inputIndex.size()) != null) {
+        throw pipelineError("inputs: " + in.name() + " given twice (expected: unique input names)");
+      }
+    }
+    if (spec.outputs().isEmpty()) {
+      throw pipelineError("outputs: none (expected: at least one output)");
+    }
+    if (spec.steps().isEmpty()) {
+      throw pipelineError("steps: none (expected: at least one step)");
+    }
+    for (int i = 0; i < spec.steps().size(); i++) {
+      String name = spec.steps().get(i).name();
+      if (name.isEmpty() || name.contains(".") || TensorRef.INPUT.equals(name)) {
+        throw pipelineError("steps[" + i + "].name: \"" + name
+            + "\" (expected: a name without dots, other than \"input\")");
+      }
+      if (declared.put(name, i) != null) {
+        throw pipelineError("steps[" + i + "].name: " + name + " given twice (expected: unique step names)");
+      }
+    }
+
+    Map<String, Set<String>> deps = new LinkedHashMap<>();
+    for (StepSpec step : spec.steps()) {
+      deps.put(step.name(), dependencies(step, inputIndex.keySet()));
+    }
+    for (StepSpec step : spec.steps()) {
+      if (step.kind() instanceof Switch sw) {
+        for (String controlled : branchSteps(step, sw)) {
+          deps.get(controlled).add(step.name());
+        }
+      }
+    }
+    List<String> topo = topologicalOrder(deps);
+
+    for (String name : topo) {
+      StepSpec step = spec.steps().get(declared.get(name));
+      produced.put(name, outputsOf(step));
+    }
+    Map<String, Integer> outputIndex = new LinkedHashMap<>();
+    List<TensorSpec> outputSpecs = new ArrayList<>();
+    for (PipelineSpec.Output out : spec.outputs()) {
+      if (outputIndex.put(out.name(), outputIndex.size()) != null) {
+        throw pipelineError("outputs: " + out.name() + " given twice (expected: unique output names)");
+      }
+      TensorSpec from = resolve(null, "outputs." + out.name(), out.from());
+      outputSpecs.add(new TensorSpec(out.name(), from.datatype(), from.shape()));
+    }
+    for (String name : topo) {
+      StepSpec step = spec.steps().get(declared.get(name));
+      if (!(step.kind() instanceof Switch) && used.getOrDefault(name, Set.of()).isEmpty()) {
+        throw stepError(name, "no step or pipeline output uses its outputs "
+            + produced.get(name).keySet() + " (expected: remove the step or use it)");
+      }
+    }
+
+    // ---- phase 3: fused segments, then the plan's nodes in an order of the condensed graph ----
+    List<FusedSegment> segments = spec.fuse() ? fuse(topo) : List.of();
+    List<Object> units = units(topo, segments, deps);
+    for (int i = 0; i < units.size(); i++) {
+      if (units.get(i) instanceof FusedSegment seg) {
+        for (String step : seg.steps()) {
+          order.put(step, i);
+        }
+      } else {
+        order.put((String) units.get(i), i);
+      }
+    }
+    List<Node> nodes = new ArrayList<>();
+    for (Object unit : units) {
+      nodes.add(unit instanceof FusedSegment seg ? segmentNode(seg) : node(spec.steps().get(declared.get((String) unit))));
+    }
+    List<Plan.Output> outputs = new ArrayList<>();
+    for (int i = 0; i < spec.outputs().size(); i++) {
+      PipelineSpec.Output out = spec.outputs().get(i);
+      outputs.add(new Plan.Output(out.name(), slot(out.from()), outputSpecs.get(i)));
+    }
+    PipelineDescription description = new PipelineDescription(p, spec.inputs(), outputSpecs, topo,
+        segments.stream().map(s -> new PipelineDescription.Segment(s.plan().id(), s.plan().group(), s.steps())).toList());
+    return new Plan(p, spec.inputs(), Map.copyOf(inputIndex), List.copyOf(outputs), Map.copyOf(outputIndex),
+        List.copyOf(nodes), description, segments.stream().map(FusedSegment::plan).toList());
+  }
+
+  // ---- phase 1: names and references ----
+
+  private Set<String> dependencies(StepSpec step, Set<String> inputs) {
+    Set<String> out = new LinkedHashSet<>();
+    for (Map.Entry<String, TensorRef> e : references(step).entrySet()) {
+      TensorRef ref = e.getValue();
+      if (ref.isPipelineInput()) {
+        if (!inputs.contains(ref.tensor())) {
+          throw stepError(step.name(), e.getKey() + ": \"" + ref + "\" (expected: a pipeline input: "
+              + String.join(", ", inputs) + ")");
+        }
+      } else if (!declared.containsKey(ref.step())) {
+        throw stepError(step.name(), e.getKey() + ": \"" + ref + "\" (expected: input.<name> or <step>.<output>"
+            + " with step one of: " + String.join(", ", declared.keySet()) + ")");
+      } else {
+        out.add(ref.step());
+      }
+    }
+    return out;
+  }
+
+  /** Every reference of a step, keyed by where it is written (for messages). */
+  private static Map<String, TensorRef> references(StepSpec step) {
+    Map<String, TensorRef> refs = new LinkedHashMap<>();
+    if (step.kind() instanceof ModelCall call) {
+      call.inputs().forEach(b -> refs.putIfAbsent("inputs." + b.input(), b.from()));
+    } else if (step.kind() instanceof Loop loop) {
+      loop.inputs().forEach(b -> refs.putIfAbsent("loop.inputs." + b.input(), b.from()));
+    } else if (step.kind() instanceof Switch sw) {
+      refs.put("switch.on", sw.on());
+    } else if (step.kind() instanceof Merge merge) {
+      String key = merge.mode() == Merge.Mode.CONCAT ? "merge.concat" : "merge.first_of";
+      for (int i = 0; i < merge.from().size(); i++) {
+        refs.put(key + "[" + i + "]", merge.from().get(i));
+      }
+    }
+    return refs;
+  }
+
+  private Set<String> branchSteps(StepSpec step, Switch sw) {
+    Set<String> all = new LinkedHashSet<>();
+    for (int c = 0; c < sw.cases().size(); c++) {
+      checkBranch(step, "switch.cases[" + c + "].steps", sw.cases().get(c).steps(), all);
+    }
+    checkBranch(step, "switch.default", sw.defaultSteps(), all);
+    return all;
+  }
+
+  private void checkBranch(StepSpec step, String where, List<String> names, Set<String> all) {
+    for (String name : names) {
+      if (!declared.containsKey(name) || name.equals(step.name())) {
+        throw stepError(step.name(), where + ": \"" + name + "\" (expected: another step of this pipeline: "
+            + declared.keySet().stream().filter(n -> !n.equals(step.name())).collect(Collectors.joining(", ")) + ")");
+      }
+      String other = controllerOf.putIfAbsent(name, step.name());
+      if (other != null && !other.equals(step.name())) {
+        throw stepError(step.name(), where + ": \"" + name + "\" is already in a branch of switch " + other
+            + " (expected: each step in the branches of one switch at most)");
+      }
+      all.add(name);
+    }
+  }
+
+  /** Kahn's algorithm, taking steps in the order written when several are ready; names a cycle if there is one. */
+  private List<String> topologicalOrder(Map<String, Set<String>> deps) {
+    List<String> topo = new ArrayList<>();
+    Set<String> placed = new HashSet<>();
+    while (topo.size() < deps.size()) {
+      String next = null;
+      for (Map.Entry<String, Set<String>> e : deps.entrySet()) {
+        if (!placed.contains(e.getKey()) && placed.containsAll(e.getValue())) {
+          next = e.getKey();
+          break;
+        }
+      }
+      if (next == null) {
+        throw pipelineError("steps form a cycle: " + String.join(" -> ", findCycle(deps, placed))
+            + " (expected: each step to use only earlier steps' outputs)");
+      }
+      placed.add(next);
+      topo.add(next);
+    }
+    return topo;
+  }
+
+  private static List<String> findCycle(Map<String, Set<String>> deps, Set<String> placed) {
+    // Every unplaced step waits on some unplaced step: walk those edges until a step repeats.
+    List<String> path = new ArrayList<>();
+    String at = deps.keySet().stream().filter(s -> !placed.contains(s)).findFirst().orElseThrow();
+    while (!path.contains(at)) {
+      path.add(at);
+      at = deps.get(at).stream().filter(s -> !placed.contains(s)).findFirst().orElseThrow();
+    }
+    List<String> cycle = new ArrayList<>(path.subList(path.indexOf(at), path.size()));
+    cycle.add(at);
+    // Written as "producer -> consumer": reverse the wait-for walk.
+    java.util.Collections.reverse(cycle);
+    return cycle;
+  }
+
+  // ---- phase 2: types, in topological order ----
+
+  private LinkedHashMap<String, TensorSpec> outputsOf(StepSpec step) {
+    LinkedHashMap<String, TensorSpec> out = new LinkedHashMap<>();
+    if (step.kind() instanceof ModelCall call) {
+      ModelSignature sig = model(step, "model", call.model());
+      checkFeeds(step, "inputs", sig, call.inputs(), null);
+      sig.outputs().forEach(t -> out.put(t.name(), t));
+    } else if (step.kind() instanceof Switch sw) {
+      checkSwitch(step, sw);
+    } else if (step.kind() instanceof Merge merge) {
+      TensorSpec merged = checkMerge(step, merge);
+      out.put(merge.output(), merged);
+    } else if (step.kind() instanceof Loop loop) {
+      for (TensorSpec t : checkLoop(step, loop)) {
+        out.put(t.name(), t);
+      }
+    }
+    return out;
+  }
+
+  private ModelSignature model(StepSpec step, String where, String model) {
+    ModelSignature sig = models.get(model);
+    if (sig == null) {
+      throw stepError(step.name(), where + ": \"" + model + "\" (expected: a model of some pool: "
+          + String.join(", ", new TreeSet<>(models.keySet())) + ")");
+    }
+    return sig;
+  }
+
+  private void checkFeeds(StepSpec step, String where, ModelSignature sig, List<Binding> feeds, String feedbackInput) {
+    Map<String, TensorSpec> inputs = new LinkedHashMap<>();
+    sig.inputs().forEach(t -> inputs.put(t.name(), t));
+    Set<String> fed = new HashSet<>();
+    for (Binding b : feeds) {
+      TensorSpec want = inputs.get(b.input());
+      if (want == null) {
+        throw stepError(step.name(), where + "." + b.input() + ": not an input of model " + sig.name()
+            + " (expected one of: " + String.join(", ", inputs.keySet()) + ")");
+      }
+      if (b.input().equals(feedbackInput) || !fed.add(b.input())) {
+        throw stepError(step.name(), where + "." + b.input() + ": fed twice"
+            + (b.input().equals(feedbackInput) ? " (by the loop's feedback too)" : "")
+            + " (expected: each model input fed once)");
+      }
+      TensorSpec have = resolve(step.name(), where + "." + b.input(), b.from());
+      checkFits(step, where + "." + b.input(), b.from(), have, want, "model " + sig.name() + "'s input " + want.name());
+    }
+    for (TensorSpec want : sig.inputs()) {
+      if (!fed.contains(want.name()) && !want.name().equals(feedbackInput)) {
+        throw stepError(step.name(), where + "." + want.name() + ": not fed (expected: a reference for model "
+            + sig.name() + "'s input " + want.name() + " " + describe(want) + ")");
+      }
+    }
+  }
+
+  private void checkFits(StepSpec step, String where, TensorRef ref, TensorSpec have, TensorSpec want, String what) {
+    if (have.datatype() != want.datatype()) {
+      throw stepError(step.name(), where + ": " + ref + " is " + have.datatype()
+          + " (expected: " + want.datatype() + ", " + what + ")");
+    }
+    if (!fits(have.shape(), want.shape())) {
+      throw stepError(step.name(), where + ": " + ref + " has shape " + shape(have.shape())
+          + " (expected: " + shape(want.shape()) + ", " + what + "; -1 matches any size)");
+    }
+  }
+
+  private void checkSwitch(StepSpec step, Switch sw) {
+    TensorSpec on = resolve(step.name(), "switch.on", sw.on());
+    boolean integer = isInteger(on.datatype());
+    if (!integer && on.datatype() != DataType.BYTES) {
+      throw stepError(step.name(), "switch.on: " + sw.on() + " is " + on.datatype()
+          + " (expected: an integer or BYTES tensor)");
+    }
+    if (!oneElementPerRow(on.shape(), 0)) {
+      throw stepError(step.name(), "switch.on: " + sw.on() + " has shape " + shape(on.shape())
+          + " (expected: one element, like [1] or [-1])");
+    }
+    if (sw.cases().isEmpty()) {
+      throw stepError(step.name(), "switch.cases: none (expected: at least one case)");
+    }
+    Set<String> seen = new HashSet<>();
+    for (int c = 0; c < sw.cases().size(); c++) {
+      String value = caseValue(step, "switch.cases[" + c + "].equals", sw.cases().get(c).equals(), on, sw.on());
+      if (!seen.add(value)) {
+        throw stepError(step.name(), "switch.cases[" + c + "].equals: " + value + " given twice (expected: each value once)");
+      }
+    }
+  }
+
+  private String caseValue(StepSpec step, String where, String text, TensorSpec on, TensorRef ref) {
+    if (!isInteger(on.datatype())) {
+      return text;
+    }
+    try {
+      return Long.toString(Long.parseLong(text.trim()));
+    } catch (NumberFormatException e) {
+      throw stepError(step.name(), where + ": \"" + text + "\" (expected: an integer, " + ref + " is " + on.datatype() + ")");
+    }
+  }
+
+  private TensorSpec checkMerge(StepSpec step, Merge merge) {
+    String key = merge.mode() == Merge.Mode.CONCAT ? "merge.concat" : "merge.first_of";
+    if (merge.output().isEmpty()) {
+      throw stepError(step.name(), "merge.output: empty (expected: the merged tensor's name)");
+    }
+    if (merge.from().size() < 2) {
+      throw stepError(step.name(), key + ": " + merge.from().size() + " reference(s) (expected: at least 2)");
+    }
+    TensorRef firstRef = merge.from().get(0);
+    TensorSpec first = resolve(step.name(), key + "[0]", firstRef);
+    int rank = first.shape().size();
+    if (merge.mode() == Merge.Mode.CONCAT && (merge.axis() < 0 || merge.axis() >= rank)) {
+      throw stepError(step.name(), "merge.axis: " + merge.axis() + " (expected: 0 to " + (rank - 1)
+          + " for " + firstRef + " of shape " + shape(first.shape()) + ")");
+    }
+    List<Long> merged = new ArrayList<>(first.shape());
+    for (int i = 1; i < merge.from().size(); i++) {
+      TensorRef ref = merge.from().get(i);
+      TensorSpec t = resolve(step.name(), key + "[" + i + "]", ref);
+      if (t.datatype() != first.datatype()) {
+        throw stepError(step.name(), key + "[" + i + "]: " + ref + " is " + t.datatype()
+            + " (expected: " + first.datatype() + " like " + firstRef + ")");
+      }
+      if (t.shape().size() != rank) {
+        throw stepError(step.name(), key + "[" + i + "]: " + ref + " has shape " + shape(t.shape())
+            + " (expected: rank " + rank + " like " + firstRef + " " + shape(first.shape()) + ")");
+      }
+      for (int d = 0; d < rank; d++) {
+        long a = merged.get(d);
+        long b = t.shape().get(d);
+        if (merge.mode() == Merge.Mode.CONCAT && d == merge.axis()) {
+          merged.set(d, a < 0 || b < 0 ? -1L : a + b);
+        } else if (a >= 0 && b >= 0 && a != b) {
+          throw stepError(step.name(), key + "[" + i + "]: " + ref + " has shape " + shape(t.shape())
+              + " (expected: dimension " + d + " of " + a + " like " + firstRef + " " + shape(first.shape())
+              + (merge.mode() == Merge.Mode.CONCAT ? ", all dimensions but the axis equal" : "") + ")");
+        } else if (a < 0) {
+          merged.set(d, merge.mode() == Merge.Mode.FIRST_OF ? -1L : b);
+        } else if (b < 0 && merge.mode() == Merge.Mode.FIRST_OF) {
+          merged.set(d, -1L);
+        }
+      }
+    }
+    return new TensorSpec(merge.output(), first.datatype(), merged);
+  }
+
+  private List<TensorSpec> checkLoop(StepSpec step, Loop loop) {
+    ModelSignature sig = model(step, "loop.model", loop.model());
+    Map<String, TensorSpec> ins = new LinkedHashMap<>();
+    sig.inputs().forEach(t -> ins.put(t.name(), t));
+    Map<String, TensorSpec> outs = new LinkedHashMap<>();
+    sig.outputs().forEach(t -> outs.put(t.name(), t));
+    StepSpec.Feedback fb = loop.feedback();
+
+    TensorSpec fbIn = ins.get(fb.input());
+    if (fbIn == null) {
+      throw stepError(step.name(), "loop.feedback.input: \"" + fb.input() + "\" (expected: an input of model "
+          + sig.name() + ": " + String.join(", ", ins.keySet()) + ")");
+    }
+    if (fb.window() < 1) {
+      throw stepError(step.name(), "loop.feedback.window: " + fb.window() + " (expected: >= 1)");
+    }
+    if (!isInteger(fbIn.datatype()) || fbIn.shape().size() != 2
+        || (fbIn.shape().get(1) >= 0 && fbIn.shape().get(1) != fb.window())) {
+      throw stepError(step.name(), "loop.feedback.input: model " + sig.name() + "'s input " + fb.input() + " is "
+          + describe(fbIn) + " (expected: an integer tensor of shape [-1, " + fb.window() + "], the window)");
+    }
+    TensorSpec fbOut = outs.get(fb.output());
+    if (fbOut == null) {
+      throw stepError(step.name(), "loop.feedback.output: \"" + fb.output() + "\" (expected: an output of model "
+          + sig.name() + ": " + String.join(", ", outs.keySet()) + ")");
+    }
+    if (fbOut.datatype() != fbIn.datatype() || !oneElementPerRow(fbOut.shape(), 1)) {
+      throw stepError(step.name(), "loop.feedback.output: model " + sig.name() + "'s output " + fb.output() + " is "
+          + describe(fbOut) + " (expected: " + fbIn.datatype() + " with one element per row, like [-1], to feed "
+          + fb.input() + ")");
+    }
+    checkFeeds(step, "loop.inputs", sig, loop.inputs(), fb.input());
+
+    if (loop.until().isPresent()) {
+      StepSpec.Until until = loop.until().get();
+      TensorSpec u = outs.get(until.output());
+      if (u == null) {
+        throw stepError(step.name(), "loop.until.output: \"" + until.output() + "\" (expected: an output of model "
+            + sig.name() + ": " + String.join(", ", outs.keySet()) + ")");
+      }
+      if ((!isInteger(u.datatype()) && u.datatype() != DataType.BYTES) || !oneElementPerRow(u.shape(), 1)) {
+        throw stepError(step.name(), "loop.until.output: model " + sig.name() + "'s output " + until.output() + " is "
+            + describe(u) + " (expected: an integer or BYTES tensor with one element per row)");
+      }
+      caseValue(step, "loop.until.equals", until.equals(), u, new TensorRef(step.name(), until.output()));
+    }
+    if (loop.maxIterations() < 1) {
+      throw stepError(step.name(), "loop.max_iterations: " + loop.maxIterations() + " (expected: >= 1)");
+    }
+    if (loop.collect().isEmpty()) {
+      throw stepError(step.name(), "loop.collect: none (expected: at least one output of model " + sig.name() + ")");
+    }
+    List<TensorSpec> collected = new ArrayList<>();
+    Set<String> seen = new HashSet<>();
+    for (String name : loop.collect()) {
+      TensorSpec t = outs.get(name);
+      if (t == null) {
+        throw stepError(step.name(), "loop.collect: \"" + name + "\" (expected: an output of model "
+            + sig.name() + ": " + String.join(", ", outs.keySet()) + ")");
+      }
+      if (!seen.add(name)) {
+        throw stepError(step.name(), "loop.collect: " + name + " given twice (expected: each output once)");
+      }
+      if (t.shape().isEmpty()) {
+        throw stepError(step.name(), "loop.collect: model " + sig.name() + "'s output " + name + " is " + describe(t)
+            + " (expected: a batch dimension to concatenate iterations along)");
+      }
+      List<Long> shape = new ArrayList<>(t.shape());
+      shape.set(0, -1L);
+      collected.add(new TensorSpec(name, t.datatype(), shape));
+    }
+    return collected;
+  }
+
+  /** The spec of a referenced tensor, recording that it is used; the producer must be compiled already. */
+  private TensorSpec resolve(String step, String where, TensorRef ref) {
+    if (ref.isPipelineInput()) {
+      for (TensorSpec in : spec.inputs()) {
+        if (in.name().equals(ref.tensor())) {
+          return in;
+        }
+      }
+      String known = spec.inputs().stream().map(TensorSpec::name).collect(Collectors.joining(", "));
+      throw error(step, where + ": \"" + ref + "\" (expected: a pipeline input: " + known + ")");
+    }
+    LinkedHashMap<String, TensorSpec> outs = produced.get(ref.step());
+    if (outs == null) {
+      throw error(step, where + ": \"" + ref + "\" (expected: input.<name> or <step>.<output> with step one of: "
+          + String.join(", ", declared.keySet()) + ")");
+    }
+    TensorSpec t = outs.get(ref.tensor());
+    if (t == null) {
+      throw error(step, where + ": \"" + ref + "\" (expected: " + (outs.isEmpty()
+          ? "a step with outputs; " + ref.step() + " is a switch"
+          : "an output of step " + ref.step() + ": " + String.join(", ", outs.keySet())) + ")");
+    }
+    used.computeIfAbsent(ref.step(), k -> new LinkedHashSet<>()).add(ref.tensor());
+    return t;
+  }
+
+  // ---- phase 3: nodes ----
+
+  private Slot slot(TensorRef ref) {
+    if (ref.isPipelineInput()) {
+      for (int i = 0; i < spec.inputs().size(); i++) {
+        if (spec.inputs().get(i).name().equals(ref.tensor())) {
+          return new Slot(Slot.INPUT, i);
+        }
+      }
+      throw new IllegalStateException("unresolved " + ref);
+    }
+    FusedSegment seg = fusedIn.get(ref.step());
+    if (seg != null) {
+      return new Slot(order.get(ref.step()), seg.outputs().indexOf(ref.toString()));
+    }
+    int index = new ArrayList<>(produced.get(ref.step()).keySet()).indexOf(ref.tensor());
+    return new Slot(order.get(ref.step()), index);
+  }
+
+  private List<Feed> feeds(List<Binding> bindings) {
+    return bindings.stream().map(b -> new Feed(b.input(), slot(b.from()))).toList();
+  }
+
+  private Node node(StepSpec step) {
+    String name = step.name();
+    List<String> outs = List.copyOf(produced.get(name).keySet());
+    Set<String> asked = used.getOrDefault(name, Set.of());
+    Plan.Op op;
+    if (step.kind() instanceof ModelCall call) {
+      op = new Plan.Call(call.model(), feeds(call.inputs()), List.copyOf(asked),
+          asked.stream().map(produced.get(name)::get).toList());
+    } else if (step.kind() instanceof Switch sw) {
+      op = branch(step, sw);
+    } else if (step.kind() instanceof Merge merge) {
+      op = merge.mode() == Merge.Mode.CONCAT
+          ? new Plan.Concat(merge.from().stream().map(this::slot).toList(), merge.axis())
+          : new Plan.FirstOf(merge.from().stream().map(this::slot).toList());
+    } else {
+      op = repeat((Loop) step.kind());
+    }
+    Set<Integer> dataDeps = new LinkedHashSet<>();
+    references(step).values().stream().filter(r -> !r.isPipelineInput()).forEach(r -> dataDeps.add(order.get(r.step())));
+    String controller = controllerOf.get(name);
+    return new Node(order.get(name), name, step.timeout().toNanos(), step.retries(), op, outs,
+        dataDeps.stream().mapToInt(Integer::intValue).toArray(), controller == null ? -1 : order.get(controller));
+  }
+
+  private Plan.Branch branch(StepSpec step, Switch sw) {
+    TensorSpec on = produced.containsKey(sw.on().step()) ? produced.get(sw.on().step()).get(sw.on().tensor())
+        : spec.inputs().get(slot(sw.on()).index());
+    Map<String, int[]> cases = new LinkedHashMap<>();
+    for (Case c : sw.cases()) {
+      cases.put(caseValue(step, "switch", c.equals(), on, sw.on()), indexes(c.steps()));
+    }
+    int[] controlled = indexes(new ArrayList<>(branchSteps(sw)));
+    return new Plan.Branch(slot(sw.on()), Map.copyOf(cases), indexes(sw.defaultSteps()), controlled);
+  }
+
+  private static Set<String> branchSteps(Switch sw) {
+    Set<String> all = new LinkedHashSet<>();
+    sw.cases().forEach(c -> all.addAll(c.steps()));
+    all.addAll(sw.defaultSteps());
+    return all;
+  }
+
+  private int[] indexes(List<String> steps) {
+    return steps.stream().mapToInt(order::get).distinct().toArray();
+  }
+
+  private Plan.Repeat repeat(Loop loop) {
+    ModelSignature sig = models.get(loop.model());
+    Map<String, TensorSpec> outs = new HashMap<>();
+    sig.outputs().forEach(t -> outs.put(t.name(), t));
+    DataType fbType = sig.inputs().stream().filter(t -> t.name().equals(loop.feedback().input()))
+        .findFirst().orElseThrow().datatype();
+    Set<String> asked = new LinkedHashSet<>(loop.collect());
+    asked.add(loop.feedback().output());
+    String untilOutput = null;
+    String untilEquals = null;
+    if (loop.until().isPresent()) {
+      untilOutput = loop.until().get().output();
+      asked.add(untilOutput);
+      TensorSpec u = outs.get(untilOutput);
+      untilEquals = isInteger(u.datatype())
+          ? Long.toString(Long.parseLong(loop.until().get().equals().trim())) : loop.until().get().equals();
+    }
+    return new Plan.Repeat(loop.model(), feeds(loop.inputs()), loop.feedback().input(), loop.feedback().output(),
+        fbType, loop.feedback().window(), loop.feedback().start(), loop.collect(),
+        loop.collect().stream().map(outs::get).toList(), untilOutput, untilEquals, loop.maxIterations(),
+        List.copyOf(asked));
+  }
+
+  // ---- fused segments ----
+
+  /**
+   * A segment of this pipeline: its steps, its inputs (references it reads from outside it, in
+   * order) and its outputs (references the rest of the pipeline reads from it, as text).
+   */
+  private record FusedSegment(SegmentPlan plan, List<String> steps, List<TensorRef> inputs, List<String> outputs) {}
+
+  private List<FusedSegment> fuse(List<String> topo) {
+    Map<String, Segmenter.StepNode> graph = new LinkedHashMap<>();
+    Map<String, Set<String>> controls = new HashMap<>();
+    controllerOf.forEach((step, sw) -> controls.computeIfAbsent(sw, k -> new LinkedHashSet<>()).add(step));
+    for (String name : topo) {
+      StepSpec step = spec.steps().get(declared.get(name));
+      Set<String> data = new LinkedHashSet<>();
+      references(step).values().stream().filter(r -> !r.isPipelineInput()).forEach(r -> data.add(r.step()));
+      Segmenter.Kind kind;
+      String group = null;
+      if (step.kind() instanceof ModelCall || step.kind() instanceof Loop) {
+        kind = Segmenter.Kind.MODEL;
+        String model = step.kind() instanceof ModelCall c ? c.model() : ((Loop) step.kind()).model();
+        group = placement.canFuse(model) ? placement.group(model) : null;
+      } else if (step.kind() instanceof Switch) {
+        kind = Segmenter.Kind.SWITCH;
+      } else {
+        kind = ((Merge) step.kind()).mode() == Merge.Mode.CONCAT ? Segmenter.Kind.CONCAT : Segmenter.Kind.FIRST_OF;
+      }
+      List<Set<String>> branches = new ArrayList<>();
+      boolean exhaustive = false;
+      if (step.kind() instanceof Switch sw) {
+        sw.cases().forEach(c -> branches.add(Set.copyOf(c.steps())));
+        exhaustive = !sw.defaultSteps().isEmpty();
+        if (exhaustive) {
+          branches.add(Set.copyOf(sw.defaultSteps()));
+        }
+      }
+      graph.put(name, new Segmenter.StepNode(name, kind, group, data, controllerOf.get(name),
+          controls.getOrDefault(name, Set.of()), branches, exhaustive));
+    }
+    Set<String> readByPipeline = new HashSet<>();
+    spec.outputs().stream().filter(o -> !o.from().isPipelineInput()).forEach(o -> readByPipeline.add(o.from().step()));
+    List<FusedSegment> out = new ArrayList<>();
+    for (Segmenter.Cut cut : Segmenter.cut(topo, graph, readByPipeline)) {
+      FusedSegment seg = segment(out.size(), cut);
+      out.add(seg);
+      seg.steps().forEach(st -> fusedIn.put(st, seg));
+    }
+    return out;
+  }
+
+  /** The plan of one cut: a pipeline of its own, whose references to outside become its inputs. */
+  private FusedSegment segment(int number, Segmenter.Cut cut) {
+    Set<String> inside = new HashSet<>(cut.steps());
+    Map<String, TensorRef> inputs = new LinkedHashMap<>();
+    List<StepSpec> steps = new ArrayList<>();
+    for (String name : cut.steps()) {
+      StepSpec step = spec.steps().get(declared.get(name));
+      steps.add(rewrite(step, ref -> {
+        if (!ref.isPipelineInput() && inside.contains(ref.step())) {
+          return ref;
+        }
+        inputs.putIfAbsent(ref.toString(), ref);
+        return new TensorRef(TensorRef.INPUT, ref.toString());
+      }));
+    }
+    // What the rest of the pipeline reads from the segment, in step order.
+    Set<String> readOutside = new HashSet<>();
+    for (StepSpec step : spec.steps()) {
+      if (!inside.contains(step.name())) {
+        references(step).values().forEach(r -> readOutside.add(r.toString()));
+      }
+    }
+    spec.outputs().forEach(o -> readOutside.add(o.from().toString()));
+    List<String> outputs = new ArrayList<>();
+    List<PipelineSpec.Output> planOutputs = new ArrayList<>();
+    for (String name : cut.steps()) {
+      for (String tensor : produced.get(name).keySet()) {
+        String ref = name + "." + tensor;
+        if (readOutside.contains(ref)) {
+          outputs.add(ref);
+          planOutputs.add(new PipelineSpec.Output(ref, new TensorRef(name, tensor)));
+        }
+      }
+    }
+    List<TensorSpec> planInputs = new ArrayList<>();
+    for (Map.Entry<String, TensorRef> e : inputs.entrySet()) {
+      TensorSpec t = typeOf(e.getValue());
+      planInputs.add(new TensorSpec(e.getKey(), t.datatype(), t.shape()));
+    }
+    PipelineSpec planSpec = new PipelineSpec(spec.name(), planInputs, planOutputs, steps, false);
+    String id = spec.name() + "/" + number + "-" + fingerprint(cut.group() + "\n" + planSpec);
+    return new FusedSegment(new SegmentPlan(id, cut.group(), planSpec), cut.steps(),
+        List.copyOf(inputs.values()), List.copyOf(outputs));
+  }
+
+  private TensorSpec typeOf(TensorRef ref) {
+    if (ref.isPipelineInput()) {
+      return spec.inputs().stream().filter(t -> t.name().equals(ref.tensor())).findFirst().orElseThrow();
+    }
+    return produced.get(ref.step()).get(ref.tensor());
+  }
+
+  /** Eight hex digits of SHA-256: a plan's id changes when its content does. */
+  private static String fingerprint(String text) {
+    try {
+      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(d, 0, 4);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  /** The same step with every reference mapped. */
+  private static StepSpec rewrite(StepSpec step, java.util.function.UnaryOperator<TensorRef> map) {
+    StepSpec.Kind kind = step.kind();
+    StepSpec.Kind mapped;
+    if (kind instanceof ModelCall c) {
+      mapped = new ModelCall(c.model(), c.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList());
+    } else if (kind instanceof Loop l) {
+      mapped = new Loop(l.model(), l.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList(),
+          l.feedback(), l.collect(), l.until(), l.maxIterations());
+    } else if (kind instanceof Switch sw) {
+      mapped = new Switch(map.apply(sw.on()), sw.cases(), sw.defaultSteps());
+    } else {
+      Merge m = (Merge) kind;
+      mapped = new Merge(m.mode(), m.from().stream().map(map).toList(), m.axis(), m.output());
+    }
+    return new StepSpec(step.name(), step.timeout(), step.retries(), mapped);
+  }
+
+  /**
+   * Steps left on their own and segments, in an order where every unit comes after the units it
+   * reads from (Kahn's algorithm on the condensed graph, which is a DAG because segments are convex).
+   */
+  private List<Object> units(List<String> topo, List<FusedSegment> segments, Map<String, Set<String>> deps) {
+    Map<String, Object> unitOf = new HashMap<>();
+    List<Object> all = new ArrayList<>();
+    for (String name : topo) {
+      FusedSegment seg = fusedIn.get(name);
+      Object unit = seg == null ? name : seg;
+      unitOf.put(name, unit);
+      if (!all.contains(unit)) {
+        all.add(unit);
+      }
+    }
+    Map<Object, Set<Object>> needs = new HashMap<>();
+    for (String name : topo) {
+      Object unit = unitOf.get(name);
+      for (String d : deps.get(name)) {
+        Object du = unitOf.get(d);
+        if (du != unit) {
+          needs.computeIfAbsent(unit, k -> new HashSet<>()).add(du);
+        }
+      }
+    }
+    List<Object> ordered = new ArrayList<>();
+    Set<Object> placed = new HashSet<>();
+    while (ordered.size() < all.size()) {
+      Object next = all.stream()
+          .filter(u -> !placed.contains(u) && placed.containsAll(needs.getOrDefault(u, Set.of())))
+          .findFirst().orElseThrow(() -> new IllegalStateException("pipeline " + spec.name()
+              + ": fused segments form a cycle (a bug of the segment cutter)"));
+      placed.add(next);
+      ordered.add(next);
+    }
+    return ordered;
+  }
+
+  /** One node for a whole segment; its time is bounded by the request's deadline and its steps' own. */
+  private Node segmentNode(FusedSegment seg) {
+    List<Feed> feeds = new ArrayList<>();
+    Set<Integer> dataDeps = new LinkedHashSet<>();
+    for (TensorRef ref : seg.inputs()) {
+      feeds.add(new Feed(ref.toString(), slot(ref)));
+      if (!ref.isPipelineInput()) {
+        dataDeps.add(order.get(ref.step()));
+      }
+    }
+    int retries = seg.plan().spec().steps().stream().mapToInt(StepSpec::retries).max().orElse(0);
+    int index = order.get(seg.steps().get(0));
+    return new Node(index, seg.plan().id(), Long.MAX_VALUE, retries,
+        new Plan.Segment(seg.plan().group(), seg.plan().id(), List.copyOf(feeds), seg.steps()), seg.outputs(),
+        dataDeps.stream().mapToInt(Integer::intValue).toArray(), -1);
+  }
+
+  // ---- helpers ----
+
+  static boolean isInteger(DataType t) {
+    return switch (t) {
+      case INT8, INT16, INT32, INT64, UINT8, UINT16, UINT32, UINT64, BOOL -> true;
+      default -> false;
+    };
+  }
+
+  /** True when every dimension from {@code from} on is 1 or unknown (and the rank is at least 1). */
+  private static boolean oneElementPerRow(List<Long> shape, int from) {
+    if (shape.isEmpty()) {
+      return false;
+    }
+    for (int d = from; d < shape.size(); d++) {
+      if (shape.get(d) >= 0 && shape.get(d) != 1) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static boolean fits(List<Long> have, List<Long> want) {
+    if (have.size() != want.size()) {
+      return false;
+    }
+    for (int d = 0; d < have.size(); d++) {
+      long a = have.get(d);
+      long b = want.get(d);
+      if (a >= 0 && b >= 0 && a != b) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  static String shape(List<Long> shape) {
+    return shape.toString();
+  }
+
+  static String describe(TensorSpec t) {
+    return t.datatype() + " " + shape(t.shape());
+  }
+
+  private PipelineConfigException pipelineError(String message) {
+    return new PipelineConfigException("pipeline " + spec.name() + ": " + message);
+  }
+
+  private PipelineConfigException stepError(String step, String message) {
+    return new PipelineConfigException("pipeline " + spec.name() + ", step " + step + ": " + message);
+  }
+
+  private PipelineConfigException error(String step, String message) {
+    return step == null ? pipelineError(message) : stepError(step, message);
+  }
+}

@@ -1,0 +1,78 @@
+package io.junction.engine;
+
+import io.junction.engine.Plan.Node;
+import io.junction.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * One run of a fused segment: one call to a worker that runs the segment's steps with this same
+ * engine. Its iterations are handed on to the run's listener as they stream in; once one has
+ * been, the segment is not attempted again (that would stream it twice). Its steps' own timeouts
+ * and retries hold inside the worker; here its time is what is left of the request's deadline.
+ */
+final class SegmentRun {
+  private final Execution ex;
+  private final Node node;
+  private final Plan.Segment op;
+  private final List<Tensor> inputs;
+  private final AtomicBoolean streamed = new AtomicBoolean();
+  private final AtomicReference<ModelInvoker.SegmentAnswer> answer = new AtomicReference<>();
+
+  SegmentRun(Execution ex, Node node, Plan.Segment op, List<Tensor> inputs) {
+    this.ex = ex;
+    this.node = node;
+    this.op = op;
+    this.inputs = inputs;
+  }
+
+  void start() {
+    IterationListener relay = (step, iteration, values) -> {
+      streamed.set(true);
+      ex.listener.onIteration(step, iteration, values);
+    };
+    new StepCall(ex, node,
+        budget -> ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay)
+            .thenApply(a -> {
+              answer.set(a);
+              return a.outputs();
+            }),
+        () -> !streamed.get(), node::timeoutNanos, false, "the request's deadline",
+        (outputs, error, attempts) -> {
+          Tensor[] picked;
+          try {
+            if (error != null) {
+              throw error;
+            }
+            picked = pick(outputs);
+          } catch (Throwable e) {
+            ex.fail(node, e);
+            return;
+          }
+          ex.succeed(node, picked, attempts, answer.get());
+        }).start();
+  }
+
+  /** The segment's outputs in the node's order; a worker that leaves one out breaks the plan. */
+  private Tensor[] pick(List<Tensor> outputs) {
+    List<String> names = node.outputs();
+    Tensor[] out = new Tensor[names.size()];
+    List<String> got = new ArrayList<>();
+    for (Tensor t : outputs) {
+      int i = names.indexOf(t.name());
+      if (i >= 0) {
+        out[i] = t;
+      }
+      got.add(t.name());
+    }
+    for (int i = 0; i < out.length; i++) {
+      if (out[i] == null) {
+        throw new IllegalStateException("segment " + op.planId() + " answered without output " + names.get(i)
+            + " (got: " + got + ")");
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,116 @@
+package io.junction.engine;
+
+import io.junction.engine.ModelSignature;
+import io.junction.engine.StepSpec.Binding;
+import io.junction.tensor.DataType;
+import io.junction.tensor.TensorSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/** Builders for pipeline specs and the demo models' signatures (docs/model-repository.md), for tests. */
+public final class Specs {
+  private Specs() {}
+
+  static final long D = 16;
+  static final long C = 8;
+  static final long V = 12;
+
+  static TensorSpec t(String name, DataType type, long... shape) {
+    return new TensorSpec(name, type, Arrays.stream(shape).boxed().toList());
+  }
+
+  static ModelSignature sig(String name, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    return new ModelSignature(name, inputs, outputs);
+  }
+
+  static final ModelSignature FEATURIZER = sig("featurizer",
+      List.of(t("text", DataType.BYTES, -1)), List.of(t("features", DataType.FP32, -1, 2048)));
+  static final ModelSignature INTENT = sig("intent",
+      List.of(t("features", DataType.FP32, -1, 2048)),
+      List.of(t("intent_id", DataType.INT64, -1), t("intent", DataType.BYTES, -1),
+          t("confidence", DataType.FP32, -1), t("probabilities", DataType.FP32, -1, C)));
+  static final ModelSignature RESPONDER = sig("responder",
+      List.of(t("intent_id", DataType.INT64, -1), t("context", DataType.INT64, -1, 2)),
+      List.of(t("scores", DataType.FP32, -1, V), t("next_id", DataType.INT64, -1), t("next_token", DataType.BYTES, -1)));
+  static final ModelSignature USER_TOWER = sig("user_tower",
+      List.of(t("user_id", DataType.INT64, -1)), List.of(t("embedding", DataType.FP32, -1, D)));
+  static final ModelSignature RETRIEVAL = sig("retrieval",
+      List.of(t("embedding", DataType.FP32, -1, D)),
+      List.of(t("items", DataType.INT64, -1, 200), t("scores", DataType.FP32, -1, 200)));
+  static final ModelSignature POPULAR = sig("popular",
+      List.of(t("user_id", DataType.INT64, -1)),
+      List.of(t("items", DataType.INT64, -1, 50), t("scores", DataType.FP32, -1, 50)));
+  static final ModelSignature RANKER = sig("ranker",
+      List.of(t("user_id", DataType.INT64, -1), t("embedding", DataType.FP32, -1, D), t("candidates", DataType.INT64, -1, -1)),
+      List.of(t("items", DataType.INT64, -1, 50), t("scores", DataType.FP32, -1, 50)));
+
+  public static Map<String, ModelSignature> demoModels() {
+    return Map.of("featurizer", FEATURIZER, "intent", INTENT, "responder", RESPONDER, "user_tower", USER_TOWER,
+        "retrieval", RETRIEVAL, "popular", POPULAR, "ranker", RANKER);
+  }
+
+  static Binding bind(String input, String ref) {
+    return new Binding(input, TensorRef.parse(ref));
+  }
+
+  static StepSpec model(String name, String model, Binding... inputs) {
+    return StepSpec.model(name, model, List.of(inputs));
+  }
+
+  static StepSpec step(String name, StepSpec.Kind kind) {
+    return new StepSpec(name, StepSpec.DEFAULT_TIMEOUT, StepSpec.DEFAULT_RETRIES, kind);
+  }
+
+  static StepSpec timed(StepSpec s, long timeoutMs, int retries) {
+    return new StepSpec(s.name(), Duration.ofMillis(timeoutMs), retries, s.kind());
+  }
+
+  static PipelineSpec.Output out(String name, String ref) {
+    return new PipelineSpec.Output(name, TensorRef.parse(ref));
+  }
+
+  static StepSpec.Loop replyLoop(int maxIterations) {
+    return new StepSpec.Loop("responder", List.of(bind("intent_id", "classify.intent_id")),
+        new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token", "next_id"),
+        Optional.of(new StepSpec.Until("next_id", "2")), maxIterations);
+  }
+
+  public static PipelineSpec chat() {
+    return new PipelineSpec("chat", List.of(t("text", DataType.BYTES, 1)),
+        List.of(out("intent", "classify.intent"), out("confidence", "classify.confidence"), out("tokens", "reply.next_token")),
+        List.of(
+            model("featurize", "featurizer", bind("text", "input.text")),
+            model("classify", "intent", bind("features", "featurize.features")),
+            new StepSpec("reply", Duration.ofMillis(10_000), 1, replyLoop(24))));
+  }
+
+  public static PipelineSpec recommend() {
+    return new PipelineSpec("recommend", List.of(t("user_id", DataType.INT64, 1)),
+        List.of(out("items", "ranker.items"), out("scores", "ranker.scores")),
+        List.of(
+            model("user_tower", "user_tower", bind("user_id", "input.user_id")),
+            model("retrieval", "retrieval", bind("embedding", "user_tower.embedding")),
+            model("popular", "popular", bind("user_id", "input.user_id")),
+            step("candidates", new StepSpec.Merge(StepSpec.Merge.Mode.CONCAT,
+                List.of(TensorRef.parse("retrieval.items"), TensorRef.parse("popular.items")), 1, "candidates")),
+            model("ranker", "ranker", bind("user_id", "input.user_id"), bind("embedding", "user_tower.embedding"),
+                bind("candidates", "candidates.candidates"))));
+  }
+
+  /** The chat pipeline with its steps replaced or added, for compiler error cases. */
+  static PipelineSpec withSteps(PipelineSpec base, List<StepSpec> steps) {
+    return new PipelineSpec(base.name(), base.inputs(), base.outputs(), steps);
+  }
+
+  static List<StepSpec> replace(List<StepSpec> steps, String name, StepSpec with) {
+    List<StepSpec> out = new ArrayList<>();
+    for (StepSpec s : steps) {
+      out.add(s.name().equals(name) ? with : s);
+    }
+    return out;
+  }
+}
