@@ -97,6 +97,27 @@ class SegmentTest {
   }
 
   @Test
+  void aPlanSurvivesItsWireFormExactly() {
+    CompiledPipelines p = compile(allIn("g"), Specs.chat(), Specs.recommend(), routedWithReply(true));
+    assertThat(p.segmentPlans()).hasSize(3);
+    for (SegmentPlan plan : p.segmentPlans()) {
+      assertThat(PlanCodec.fromMessage(PlanCodec.toMessage(plan), plan.group())).isEqualTo(plan);
+    }
+  }
+
+  @Test
+  void aMalformedPlanIsRefusedWithWhereItIsWrong() {
+    SegmentPlan plan = compile(allIn("g"), Specs.chat()).segmentPlans().get(0);
+    io.junction.proto.v1.SegmentPlan broken = PlanCodec.toMessage(plan).toBuilder()
+        .setSteps(0, PlanCodec.toMessage(plan).getSteps(0).toBuilder().setModel(
+            io.junction.proto.v1.PlanModelCall.newBuilder().setModel("featurizer").addInputs(
+                io.junction.proto.v1.PlanBinding.newBuilder().setInput("text").setFrom("nodot")))).build();
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanCodec.fromMessage(broken, "g"))
+        .isInstanceOf(PipelineConfigException.class)
+        .hasMessage("plan " + plan.id() + ": steps[0].model.inputs.text: \"nodot\" (expected: input.<name> or <step>.<output>)");
+  }
+
+  @Test
   void fuseFalseAndAPlacementThatCannotFuseCutNothing() {
     assertThat(compile(allIn("g"), Specs.chat().withFuse(false)).segmentPlans()).isEmpty();
     assertThat(compile(Placement.NONE, Specs.chat()).segmentPlans()).isEmpty();

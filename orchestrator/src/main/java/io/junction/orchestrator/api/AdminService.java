@@ -17,6 +17,7 @@ import io.junction.proto.v1.ModelInfo;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.SegmentInfo;
 import io.junction.proto.v1.TensorSpec;
 import java.util.List;
 import java.util.Locale;
@@ -48,11 +49,14 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     Calls.respondNow(observer, () -> {
       ListPipelinesResponse.Builder b = ListPipelinesResponse.newBuilder();
       for (PipelineDescription d : pipelines.describe()) {
-        b.addPipelines(PipelineInfo.newBuilder()
+        PipelineInfo.Builder info = PipelineInfo.newBuilder()
             .setName(d.name())
             .addAllInputs(specs(d.inputs()))
             .addAllOutputs(specs(d.outputs()))
-            .addAllSteps(d.steps()));
+            .addAllSteps(d.steps());
+        d.segments().forEach(seg ->
+            info.addSegments(SegmentInfo.newBuilder().setId(seg.id()).setPool(seg.group()).addAllSteps(seg.steps())));
+        b.addPipelines(info);
       }
       return b.build();
     });

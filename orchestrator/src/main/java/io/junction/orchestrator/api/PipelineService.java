@@ -50,7 +50,8 @@ public final class PipelineService extends PipelineServiceGrpc.PipelineServiceIm
       b.addOutputs(TensorCodec.toOutput(t));
     }
     for (PipelineResult.StepTiming s : result.steps()) {
-      b.addSteps(StepTiming.newBuilder().setStep(s.step()).setMicros(s.micros()).setAttempts(s.attempts()));
+      b.addSteps(StepTiming.newBuilder().setStep(s.step()).setMicros(s.micros()).setAttempts(s.attempts())
+          .setSegment(s.segment()).setRanOn(s.ranOn()));
     }
     return b.build();
   }

@@ -5,6 +5,7 @@ import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
 import io.junction.engine.PipelineInputException;
 import io.junction.engine.PipelineStalledException;
+import io.junction.engine.SegmentFailedException;
 import io.junction.engine.StepFailedException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
@@ -12,6 +13,7 @@ import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.tensor.TensorFormatException;
 import java.util.EnumSet;
@@ -58,6 +60,8 @@ public final class StatusMapper {
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
       // pipeline package, subclasses of PipelineException
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
+      // a fused segment failed inside its worker, whose message names the step
+      new Rule<>(SegmentFailedException.class, StatusMapper::segmentFailed),
       new Rule<>(StepTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
       new Rule<>(UnknownPipelineException.class, e -> code(Status.NOT_FOUND, e)),
       // outputs missing because a switch skipped their steps: the same request fails again
@@ -69,6 +73,7 @@ public final class StatusMapper {
       // every READY replica full: capacity, so back off rather than retry at once
       new Rule<>(PoolSaturatedException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
       new Rule<>(ReplicaCallException.class, StatusMapper::replicaCall),
+      new Rule<>(SegmentFailedInWorkerException.class, e -> segmentCode(e.status()).withDescription(e.getMessage())),
       // a pool error added after this table: the pool could not serve, so retrying is right
       new Rule<>(PoolException.class, e -> code(Status.UNAVAILABLE, e)),
       // a client's tensor that does not match what it claims (subclass of IllegalArgumentException,
@@ -119,6 +124,21 @@ public final class StatusMapper {
   private static Status stepFailed(StepFailedException e) {
     Status cause = e.getCause() == null ? Status.INTERNAL : toStatus(e.getCause());
     return Status.fromCode(cause.getCode()).withDescription(e.getMessage()).withCause(e.getCause());
+  }
+
+  private static Status segmentFailed(SegmentFailedException e) {
+    Status code = e.getCause() instanceof SegmentFailedInWorkerException w ? segmentCode(w.status()) : Status.INTERNAL;
+    return code.withDescription(e.getMessage());
+  }
+
+  /**
+   * A segment's own failure keeps its code, FAILED_PRECONDITION included (outputs a switch
+   * skipped inside it); INTERNAL and the like mean that replica failed: another may serve.
+   */
+  private static Status segmentCode(Status worker) {
+    Status.Code code = worker.getCode();
+    return KEPT_REPLICA_CODES.contains(code) || code == Status.Code.FAILED_PRECONDITION
+        ? Status.fromCode(code) : Status.UNAVAILABLE;
   }
 
   private static Status replicaCall(ReplicaCallException e) {

@@ -50,7 +50,7 @@ public final class ConfigLoader {
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "health_interval_ms", "start_timeout_ms", "jvm_options");
   private static final List<String> LOCAL_ONLY = List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options");
-  private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps");
+  private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
   private static final List<String> TENSOR = List.of("name", "datatype", "shape");
   private static final List<String> OUTPUT = List.of("name", "from");
   private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
@@ -375,7 +375,7 @@ public final class ConfigLoader {
   // ---- pipelines ----
 
   private PipelineSpec pipeline(YamlNode n, Set<String> names) throws ConfigException {
-    Fields f = n.fields("a mapping with name, inputs, outputs, steps", PIPELINE);
+    Fields f = n.fields("a mapping with name, inputs, outputs, steps and optionally fuse", PIPELINE);
     YamlNode nameNode = f.require("name", "the pipeline's name");
     String name = name(nameNode, "a pipeline name");
     if (!names.add(name)) {
@@ -414,7 +414,16 @@ public final class ConfigLoader {
     for (YamlNode s : stepNodes) {
       steps.add(step(s, stepNames));
     }
-    return new PipelineSpec(name, inputs, outputs, steps);
+    boolean fuse = true;
+    if (f.has("fuse")) {
+      YamlNode fn = f.get("fuse").orElseThrow();
+      String v = fn.text("true or false");
+      if (!v.equals("true") && !v.equals("false")) {
+        throw fn.expected("true or false");
+      }
+      fuse = v.equals("true");
+    }
+    return new PipelineSpec(name, inputs, outputs, steps, fuse);
   }
 
   private static TensorSpec tensor(YamlNode n) throws ConfigException {

@@ -3,13 +3,20 @@ package io.junction.orchestrator.pipeline;
 import io.grpc.Deadline;
 import io.junction.engine.CompiledPipelines;
 import io.junction.engine.IterationListener;
+import io.junction.engine.PipelineConfigException;
 import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.PipelineSpec;
+import io.junction.engine.Placement;
+import io.junction.engine.PlanCodec;
 import io.junction.engine.RunOptions;
+import io.junction.engine.SegmentPlan;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -22,8 +29,29 @@ final class EnginePipelines implements Pipelines {
     this.compiled = compiled;
   }
 
+  /**
+   * Compiles against the pools' models, fusing steps whose models share a pool that runs
+   * segments, and gives each such pool its segment plans.
+   */
   static Pipelines compile(List<PipelineSpec> specs, Pools pools) {
-    return new EnginePipelines(CompiledPipelines.compile(specs, pools.models(), new PoolInvoker(pools), System::nanoTime));
+    Placement placement = Placement.of(
+        model -> pools.poolOf(model).orElse(""),
+        model -> pools.poolOf(model).map(pools::runsSegments).orElse(false));
+    CompiledPipelines compiled = CompiledPipelines.compile(specs, pools.models(), new PoolInvoker(pools), System::nanoTime,
+        placement);
+    Map<String, List<io.junction.proto.v1.SegmentPlan>> byPool = new LinkedHashMap<>();
+    for (SegmentPlan plan : compiled.segmentPlans()) {
+      byPool.computeIfAbsent(plan.group(), k -> new ArrayList<>()).add(PlanCodec.toMessage(plan));
+    }
+    byPool.forEach((pool, plans) -> {
+      try {
+        pools.installPlans(pool, plans);
+      } catch (IllegalArgumentException e) {
+        throw new PipelineConfigException("fused segments: " + e.getMessage()
+            + " (expected: plans that compile on the workers; set fuse: false on the pipeline to run it step by step)");
+      }
+    });
+    return new EnginePipelines(compiled);
   }
 
   @Override

@@ -2,18 +2,24 @@ package io.junction.orchestrator.pipeline;
 
 import io.grpc.Deadline;
 import io.grpc.Status;
+import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.SegmentFailedException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
+import io.junction.orchestrator.pool.SegmentReply;
 import io.junction.tensor.Tensor;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The engine's model calls as pool calls: the step's budget becomes the worker call's gRPC
- * deadline (the only timer a step has), and the transport's codes become the engine's outcomes.
+ * The engine's model calls and fused segments as pool calls: the step's budget becomes the
+ * worker call's gRPC deadline (the only timer a step has), and the transport's codes become the
+ * engine's outcomes.
  */
 final class PoolInvoker implements ModelInvoker {
   private final Pools pools;
@@ -28,7 +34,40 @@ final class PoolInvoker implements ModelInvoker {
   }
 
   @Override
+  public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+    CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
+    CompletableFuture<SegmentReply> call = pools.runSegment(group, planId, inputs, outputs,
+        maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
+        (step, index, values) -> {
+          try {
+            listener.onIteration(step, index, values);
+          } catch (RuntimeException e) {
+            answer.completeExceptionally(e); // the run fails with it, and the call is cancelled
+          }
+        });
+    call.whenComplete((reply, error) -> {
+      if (error == null) {
+        answer.complete(new SegmentAnswer(reply.outputs(), reply.steps().stream()
+            .map(s -> new PipelineResult.StepTiming(s.step(), s.micros(), s.attempts())).toList(), reply.replica()));
+      } else if (error instanceof SegmentFailedInWorkerException e) {
+        answer.completeExceptionally(new SegmentFailedException(e.getMessage(), e));
+      } else {
+        answer.completeExceptionally(error);
+      }
+    });
+    answer.whenComplete((v, t) -> call.cancel(false));
+    return answer;
+  }
+
+  @Override
   public Failure classify(Throwable error) {
+    if (error instanceof SegmentFailedException s) {
+      // Its steps had their own timeouts and retries in the worker: only a worker that could not
+      // serve it (draining, a model not loaded) is worth another replica.
+      return s.getCause() instanceof SegmentFailedInWorkerException w
+          && w.status().getCode() == Status.Code.UNAVAILABLE ? Failure.RETRYABLE : Failure.FINAL;
+    }
     if (error instanceof NoReadyReplicaException) {
       return Failure.RETRYABLE;
     }

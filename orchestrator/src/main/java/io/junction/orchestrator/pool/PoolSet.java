@@ -4,10 +4,16 @@ import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.junction.engine.ModelSignature;
+import io.junction.grpc.SegmentProtocol;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.proto.v1.LoadPlansRequest;
+import io.junction.proto.v1.LoadPlansResponse;
+import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentPlan;
+import io.junction.proto.v1.SegmentResult;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
@@ -15,11 +21,14 @@ import io.junction.tensor.TensorFormatException;
 import io.junction.tensor.TensorSpec;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -47,6 +56,11 @@ final class PoolSet implements Pools {
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Map<String, ModelSignature> signatures = Map.of();
+  private final Map<String, Pool> byName;
+  /** Pools whose every member said at start that it runs segments. */
+  private volatile Set<String> segmentPools = Set.of();
+  /** Each pool's segment plans, loaded into every replica that becomes READY. */
+  private final Map<String, List<SegmentPlan>> plans = new ConcurrentHashMap<>();
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, Function<String, ManagedChannel> channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
@@ -75,6 +89,9 @@ final class PoolSet implements Pools {
       }
       Pool pool = new Pool(spec, replicas, pickers.apply(spec));
       built.add(pool);
+      for (Replica r : replicas) {
+        r.lifecycle.onReady(() -> loadPlansInto(pool, r));
+      }
       for (String model : spec.models()) {
         Pool other = models.putIfAbsent(model, pool);
         if (other != null) {
@@ -85,6 +102,9 @@ final class PoolSet implements Pools {
     }
     this.pools = List.copyOf(built);
     this.byModel = Map.copyOf(models);
+    Map<String, Pool> names = new LinkedHashMap<>();
+    built.forEach(p -> names.put(p.name(), p));
+    this.byName = Map.copyOf(names);
   }
 
   /**
@@ -136,16 +156,21 @@ final class PoolSet implements Pools {
       awaitSettled(pool, begin);
     }
     Map<String, ModelSignature> found = new LinkedHashMap<>();
+    Set<String> fusing = new HashSet<>();
     for (Pool pool : pools) {
       checkStarted(pool);
       for (String model : pool.spec().models()) {
         found.put(model, fetchSignature(pool, model));
+      }
+      if (allRunSegments(pool)) {
+        fusing.add(pool.name());
       }
       long ready = pool.replicas().stream().filter(r -> r.state() == ReplicaState.READY).count();
       log.info("pool {}: {} of {} replicas READY, serving {}", pool.name(), ready, pool.replicas().size(),
           pool.spec().models());
     }
     signatures = Map.copyOf(found);
+    segmentPools = Set.copyOf(fusing);
     log.info("pools: {} started in {}", pools.size(), Replica.seconds(System.nanoTime() - begin));
   }
 
@@ -288,6 +313,166 @@ final class PoolSet implements Pools {
       }
     });
     return result;
+  }
+
+  /** Asks each READY member whether it runs segments (ServerMetadata's extensions); all must. */
+  private static boolean allRunSegments(Pool pool) {
+    for (Replica r : pool.replicas()) {
+      WorkerClient c = r.client();
+      if (r.state() != ReplicaState.READY || c == null) {
+        continue;
+      }
+      try {
+        if (!c.serverMetadata(METADATA_TIMEOUT).get().getExtensionsList().contains(SegmentProtocol.EXTENSION)) {
+          log.info("pool {}: member {} runs no fused segments: its steps get one ModelInfer each", pool.name(), r.id());
+          return false;
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      } catch (ExecutionException e) {
+        log.info("pool {}: member {} did not say whether it runs segments ({}): its steps get one ModelInfer each",
+            pool.name(), r.id(), Replica.describe(Status.fromThrowable(e.getCause())));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public boolean runsSegments(String pool) {
+    return segmentPools.contains(pool);
+  }
+
+  @Override
+  public void installPlans(String pool, List<SegmentPlan> segmentPlans) {
+    Pool p = byName.get(pool);
+    if (p == null || !segmentPools.contains(pool)) {
+      throw new IllegalArgumentException("pool " + pool + ": runs no segments (expected: a pool of Junction workers)");
+    }
+    plans.put(pool, List.copyOf(segmentPlans));
+    for (Replica r : p.replicas()) {
+      if (r.state() != ReplicaState.READY) {
+        continue; // loaded when it becomes READY
+      }
+      try {
+        loadPlansInto(p, r).get(METADATA_TIMEOUT.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (ExecutionException | TimeoutException e) {
+        Status status = Status.fromThrowable(e instanceof ExecutionException ? e.getCause() : e);
+        if (status.getCode() == Status.Code.INVALID_ARGUMENT) {
+          throw new IllegalArgumentException("pool " + pool + ": replica " + r.id() + " refused segment plans: "
+              + status.getDescription(), e);
+        }
+        // Going away, say: it gets the plans when it is READY again, or when a call finds them missing.
+        log.warn("pool {}: replica {} did not load segment plans now: {}", pool, r.id(), Replica.describe(status));
+      }
+    }
+  }
+
+  /** Loads the pool's plans into a replica; never blocks. Runs each time the replica becomes READY. */
+  private CompletableFuture<LoadPlansResponse> loadPlansInto(Pool pool, Replica r) {
+    List<SegmentPlan> ps = plans.getOrDefault(pool.name(), List.of());
+    WorkerClient c = r.client();
+    if (ps.isEmpty() || c == null) {
+      return CompletableFuture.completedFuture(LoadPlansResponse.getDefaultInstance());
+    }
+    CompletableFuture<LoadPlansResponse> loaded;
+    try {
+      loaded = c.loadPlans(LoadPlansRequest.newBuilder().addAllPlans(ps).build(), METADATA_TIMEOUT);
+    } catch (RuntimeException e) {
+      loaded = CompletableFuture.failedFuture(e);
+    }
+    return loaded.whenComplete((ok, t) -> {
+      if (t != null) {
+        log.warn("pool {}: replica {}: segment plans not loaded: {}", pool.name(), r.id(),
+            Replica.describe(Status.fromThrowable(t)));
+      } else {
+        log.info("pool {}: replica {} loaded segment plans {}", pool.name(), r.id(), ok.getLoadedList());
+      }
+    });
+  }
+
+  @Override
+  public CompletableFuture<SegmentReply> runSegment(String pool, String planId, List<Tensor> inputs, List<String> outputs,
+      int maxIterations, Deadline deadline, IterationSink onIteration) {
+    Pool p = byName.get(pool);
+    if (p == null || !segmentPools.contains(pool)) {
+      return CompletableFuture.failedFuture(new IllegalArgumentException(
+          "pool " + pool + ": runs no segments (expected: a pool of Junction workers)"));
+    }
+    RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
+        .addAllOutputs(outputs).setMaxIterations(maxIterations);
+    for (Tensor t : inputs) {
+      request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
+    }
+    CompletableFuture<SegmentReply> result = new CompletableFuture<>();
+    runSegmentOn(p, request.build(), deadline, onIteration, result, true);
+    return result;
+  }
+
+  private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationSink onIteration,
+      CompletableFuture<SegmentReply> result, boolean mayReload) {
+    Replica replica = pool.acquire();
+    if (replica == null) {
+      result.completeExceptionally(pool.hasReady()
+          ? new PoolSaturatedException(pool.name(), pool.unavailableDetail())
+          : new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+      return;
+    }
+    WorkerClient client = replica.client();
+    if (client == null) {
+      replica.release();
+      result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+      return;
+    }
+    CompletableFuture<SegmentResult> call;
+    try {
+      call = client.runSegment(request, deadline, event -> onIteration.onIteration(event.getStep(), event.getIndex(),
+          TensorCodec.fromOutputs(event.getValuesList(), event.getRawValuesList())));
+    } catch (RuntimeException e) {
+      replica.release();
+      result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
+      return;
+    }
+    call.whenComplete((answer, error) -> {
+      replica.release();
+      if (error == null) {
+        try {
+          List<SegmentReply.StepTime> steps = answer.getStepsList().stream()
+              .map(s -> new SegmentReply.StepTime(s.getStep(), s.getMicros(), s.getAttempts())).toList();
+          result.complete(new SegmentReply(
+              TensorCodec.fromOutputs(answer.getOutputsList(), answer.getRawOutputContentsList()), steps, replica.id()));
+        } catch (TensorFormatException e) {
+          result.completeExceptionally(new ReplicaCallException(replica.id(),
+              Status.INTERNAL.withDescription("unreadable segment result: " + e.getMessage())));
+        }
+        return;
+      }
+      Status status = Status.fromThrowable(error);
+      if (SegmentProtocol.isSegmentFailure(Status.trailersFromThrowable(error))) {
+        result.completeExceptionally(new SegmentFailedInWorkerException(replica.id(), status));
+      } else if (status.getCode() == Status.Code.NOT_FOUND && mayReload && !result.isDone()) {
+        // The replica lacks the plan (restarted before its READY load, or a member restarted
+        // by someone else): give it the plans, then ask once more.
+        log.info("pool {}: replica {} lacks segment plan {}: loading the plans, then asking again", pool.name(),
+            replica.id(), request.getPlanId());
+        loadPlansInto(pool, replica).whenComplete((ok, t) ->
+            runSegmentOn(pool, request, deadline, onIteration, result, false));
+      } else {
+        if (status.getCode() == Status.Code.UNAVAILABLE) {
+          replica.probeSoon();
+        }
+        result.completeExceptionally(new ReplicaCallException(replica.id(), status));
+      }
+    });
+    result.whenComplete((v, t) -> {
+      if (!call.isDone()) {
+        call.cancel(false);
+      }
+    });
   }
 
   private static ModelInferRequest request(String model, List<Tensor> inputs, List<String> outputs) {

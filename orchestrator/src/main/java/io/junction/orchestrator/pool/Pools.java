@@ -4,6 +4,7 @@ import io.grpc.Deadline;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.engine.ModelSignature;
 import io.junction.orchestrator.routing.Picker;
+import io.junction.proto.v1.SegmentPlan;
 import io.junction.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,47 @@ public interface Pools extends AutoCloseable {
    * @param outputs outputs to ask for; empty means all
    */
   CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline);
+
+  /**
+   * True when every member of {@code pool} runs fused pipeline segments (Junction workers do;
+   * a member that speaks only the Open Inference Protocol does not), as seen at start.
+   */
+  default boolean runsSegments(String pool) {
+    return false;
+  }
+
+  /**
+   * Gives a pool fused segment plans: loads them into every READY replica now, and into every
+   * replica that becomes READY later (a restart, a member back from UNHEALTHY).
+   *
+   * @throws IllegalArgumentException naming the replica and plan when a worker refuses a plan
+   *     (it does not compile against its models)
+   */
+  default void installPlans(String pool, List<SegmentPlan> plans) {
+    if (!plans.isEmpty()) {
+      throw new UnsupportedOperationException("pool " + pool + ": runs no segments");
+    }
+  }
+
+  /**
+   * Runs a fused segment on a replica of {@code pool} chosen as {@link #infer} chooses, handing
+   * each loop iteration to {@code onIteration} as it arrives (on a transport thread: it must not
+   * block). Completes exceptionally with {@link SegmentFailedInWorkerException} when the segment
+   * failed inside the worker, else as {@link #infer} does. A replica that lacks the plan (it
+   * restarted) is given the plans and asked once more.
+   *
+   * @param maxIterations 0 keeps the plan's loop limits
+   */
+  default CompletableFuture<SegmentReply> runSegment(String pool, String planId, List<Tensor> inputs, List<String> outputs,
+      int maxIterations, Deadline deadline, IterationSink onIteration) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException("pool " + pool + ": runs no segments"));
+  }
+
+  /** Receives a running segment's loop iterations. */
+  @FunctionalInterface
+  interface IterationSink {
+    void onIteration(String step, int index, List<Tensor> values);
+  }
 
   /** Inputs and outputs of every model served by some pool, keyed by model name. */
   Map<String, ModelSignature> models();

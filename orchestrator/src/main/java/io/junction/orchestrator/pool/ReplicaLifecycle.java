@@ -10,6 +10,8 @@ import java.util.concurrent.atomic.AtomicReference;
 final class ReplicaLifecycle {
   private final String replicaId;
   private final AtomicReference<ReplicaState> state = new AtomicReference<>(ReplicaState.STARTING);
+  /** Told each time the replica enters READY (the first time, and after UNHEALTHY or a restart). */
+  private volatile Runnable onReady = () -> {};
 
   ReplicaLifecycle(String replicaId) {
     this.replicaId = replicaId;
@@ -30,7 +32,16 @@ final class ReplicaLifecycle {
       throw new IllegalStateException(
           "replica " + replicaId + ": " + from + " -> " + to + " (expected: one of the allowed transitions)");
     }
-    return state.compareAndSet(from, to);
+    boolean moved = state.compareAndSet(from, to);
+    if (moved && to == ReplicaState.READY) {
+      onReady.run();
+    }
+    return moved;
+  }
+
+  /** What to do each time the replica enters READY; it must not block (it runs on the event thread). */
+  void onReady(Runnable action) {
+    onReady = action;
   }
 
   /**
@@ -45,6 +56,9 @@ final class ReplicaLifecycle {
         return null;
       }
       if (state.compareAndSet(current, to)) {
+        if (to == ReplicaState.READY) {
+          onReady.run();
+        }
         return current;
       }
     }

@@ -10,7 +10,16 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
+import io.junction.proto.inference.ServerMetadataRequest;
+import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.proto.v1.LoadPlansRequest;
+import io.junction.proto.v1.LoadPlansResponse;
+import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentIteration;
+import io.junction.proto.v1.SegmentResult;
+import io.junction.proto.v1.SegmentServiceGrpc;
 import io.junction.proto.v1.StatsRequest;
 import io.junction.proto.v1.StatsResponse;
 import io.junction.proto.v1.WorkerControlGrpc;
@@ -18,6 +27,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 
 /**
  * The calls the pool makes to one worker, over one channel. Asynchronous only: every answer
@@ -29,12 +39,14 @@ final class WorkerClient {
   private final ManagedChannel channel;
   private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub oip;
   private final WorkerControlGrpc.WorkerControlStub control;
+  private final SegmentServiceGrpc.SegmentServiceStub segments;
 
   WorkerClient(String endpoint, ManagedChannel channel) {
     this.endpoint = endpoint;
     this.channel = channel;
     this.oip = GRPCInferenceServiceGrpc.newStub(channel);
     this.control = WorkerControlGrpc.newStub(channel);
+    this.segments = SegmentServiceGrpc.newStub(channel);
   }
 
   String endpoint() {
@@ -52,6 +64,11 @@ final class WorkerClient {
         ModelMetadataRequest.newBuilder().setName(model).build());
   }
 
+  CompletableFuture<ServerMetadataResponse> serverMetadata(Duration timeout) {
+    return unary(oip.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::serverMetadata,
+        ServerMetadataRequest.getDefaultInstance());
+  }
+
   CompletableFuture<StatsResponse> stats(Duration timeout) {
     return unary(control.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::stats,
         StatsRequest.getDefaultInstance());
@@ -64,6 +81,55 @@ final class WorkerClient {
   CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline) {
     GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = deadline == null ? oip : oip.withDeadline(deadline);
     return unary(stub::modelInfer, request);
+  }
+
+  /** Loads fused segment plans; the worker compiles them against its models. */
+  CompletableFuture<LoadPlansResponse> loadPlans(LoadPlansRequest request, Duration timeout) {
+    return unary(segments.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::loadPlans, request);
+  }
+
+  /**
+   * Runs a fused segment: each iteration event goes to {@code onIteration} as it arrives (on
+   * the transport's thread, in order), and the future completes with the result event.
+   * Cancelling the future cancels the call on the wire.
+   */
+  CompletableFuture<SegmentResult> runSegment(RunSegmentRequest request, Deadline deadline,
+      Consumer<SegmentIteration> onIteration) {
+    CompletableFuture<SegmentResult> result = new CompletableFuture<>();
+    SegmentServiceGrpc.SegmentServiceStub stub = deadline == null ? segments : segments.withDeadline(deadline);
+    stub.runSegment(request, new ClientResponseObserver<RunSegmentRequest, SegmentEvent>() {
+      @Override
+      public void beforeStart(ClientCallStreamObserver<RunSegmentRequest> requestStream) {
+        result.whenComplete((r, t) -> {
+          if (result.isCancelled()) {
+            requestStream.cancel("caller cancelled", null);
+          }
+        });
+      }
+
+      @Override
+      public void onNext(SegmentEvent event) {
+        if (event.hasIteration()) {
+          onIteration.accept(event.getIteration());
+        } else if (event.hasResult()) {
+          result.complete(event.getResult());
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        result.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!result.isDone()) {
+          result.completeExceptionally(io.grpc.Status.INTERNAL
+              .withDescription("segment stream ended without a result").asRuntimeException());
+        }
+      }
+    });
+    return result;
   }
 
   /** Closes the channel; calls still on it fail with CANCELLED or UNAVAILABLE. */

@@ -69,6 +69,8 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, health_interval_ms, start_timeout_ms,"
                 + " jvm_options) (line 5)"),
+        Arguments.of("a fuse that is not a boolean", good("  - name: intent\n", "  - name: intent\n    fuse: maybe\n"),
+            "junction.yaml: pipelines[0].fuse: \"maybe\" (expected: true or false) (line 11)"),
         Arguments.of("an unknown top-level key", "pool: []\n" + GOOD,
             "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits) (line 1)"),
         Arguments.of("a key given twice", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    models: [x]"),
@@ -229,6 +231,7 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(1)).isEqualTo(new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("ranker"),
         1, Device.CPU, false, List.of(), List.of("10.0.0.1:9000"), Optional.empty(), 64,
         Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()));
+    assertThat(c.pipelines().get(0).fuse()).isTrue();
     StepSpec featurize = c.pipelines().get(0).steps().get(0);
     assertThat(featurize.timeout()).isEqualTo(Duration.ofMillis(1000));
     assertThat(featurize.retries()).isEqualTo(1);
@@ -264,6 +267,7 @@ class ConfigLoaderTest {
             max_in_flight: 16
         pipelines:
           - name: p
+            fuse: false
             inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]
             outputs: [{name: y, from: pick.out}]
             steps:
@@ -296,6 +300,7 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");
 
     PipelineSpec p = c.pipeline("p").orElseThrow();
+    assertThat(p.fuse()).isFalse();
     assertThat(p.inputs()).containsExactly(new TensorSpec("x", DataType.FP32, List.of(-1L, 4L)));
     assertThat(p.steps().get(0)).isEqualTo(new StepSpec("s1", Duration.ofMillis(250), 0,
         new StepSpec.ModelCall("a", List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))))));

@@ -3,6 +3,7 @@ package io.junction.workers.api;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.StreamObserver;
+import io.junction.grpc.SegmentProtocol;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
@@ -67,7 +68,8 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
 
   @Override
   public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> out) {
-    reply(out, ServerMetadataResponse.newBuilder().setName(SERVER_NAME).setVersion(version).build());
+    reply(out, ServerMetadataResponse.newBuilder().setName(SERVER_NAME).setVersion(version)
+        .addExtensions(SegmentProtocol.EXTENSION).build());
   }
 
   @Override

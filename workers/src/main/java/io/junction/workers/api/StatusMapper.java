@@ -3,6 +3,11 @@ package io.junction.workers.api;
 import io.grpc.Status;
 import io.grpc.StatusException;
 import io.grpc.StatusRuntimeException;
+import io.junction.engine.PipelineConfigException;
+import io.junction.engine.PipelineInputException;
+import io.junction.engine.PipelineStalledException;
+import io.junction.engine.StepFailedException;
+import io.junction.engine.StepTimeoutException;
 import io.junction.tensor.TensorFormatException;
 import io.junction.workers.repository.ModelConfigException;
 import io.junction.workers.repository.UnknownModelException;
@@ -13,6 +18,7 @@ import io.junction.workers.runtime.UnsupportedDatatypeException;
 import io.junction.workers.serving.CallAbandonedException;
 import io.junction.workers.serving.InvalidInferRequestException;
 import io.junction.workers.serving.ModelNotReadyException;
+import io.junction.workers.serving.UnknownPlanException;
 import io.junction.workers.serving.WorkerBusyException;
 import io.junction.workers.serving.WorkerDrainingException;
 import java.util.List;
@@ -35,6 +41,14 @@ public final class StatusMapper {
 
   private static final List<Rule> RULES = List.of(
       rule(TensorFormatException.class, Status.INVALID_ARGUMENT),
+      rule(UnknownPlanException.class, Status.NOT_FOUND),
+      // the pipeline engine, running a segment: a failed step's own error decides the code
+      new Rule(StepFailedException.class, t -> Status.fromCode(
+          t.getCause() == null ? Status.Code.INTERNAL : toStatus(t.getCause()).getCode()).withDescription(t.getMessage())),
+      rule(StepTimeoutException.class, Status.DEADLINE_EXCEEDED),
+      rule(PipelineStalledException.class, Status.FAILED_PRECONDITION),
+      rule(PipelineInputException.class, Status.INVALID_ARGUMENT),
+      rule(PipelineConfigException.class, Status.INVALID_ARGUMENT),
       rule(InvalidInferRequestException.class, Status.INVALID_ARGUMENT),
       rule(UnsupportedDatatypeException.class, Status.INVALID_ARGUMENT),
       rule(UnknownModelException.class, Status.NOT_FOUND),

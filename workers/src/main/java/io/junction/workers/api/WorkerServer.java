@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.MalformedRequests;
 import io.junction.workers.serving.ModelHost;
+import io.junction.workers.serving.SegmentHost;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.Executor;
@@ -14,8 +15,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker's gRPC server: the Open Inference Protocol, WorkerControl, health and reflection
- * on one port. Handlers run on the transport's threads ({@code directExecutor}): they only
+ * The worker's gRPC server: the Open Inference Protocol, fused pipeline segments, WorkerControl,
+ * health and reflection on one port. Handlers run on the transport's threads ({@code directExecutor}): they only
  * decode, check and queue, and model calls run on the host's bounded executor.
  */
 public final class WorkerServer implements AutoCloseable {
@@ -57,6 +58,8 @@ public final class WorkerServer implements AutoCloseable {
   static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, WorkerHealth health, Executor control) {
     return builder
         .addService(MalformedRequests.rejectedAsInvalid(new InferenceApi(models).bindService()))
+        .addService(MalformedRequests.rejectedAsInvalid(
+            new SegmentApi(new SegmentHost(models, System::nanoTime)).bindService()))
         .addService(MalformedRequests.rejectedAsInvalid(new WorkerControlApi(models, health, control).bindService()))
         .addService(health.service())
         .addService(ProtoReflectionServiceV1.newInstance());

@@ -1,0 +1,217 @@
+package io.junction.orchestrator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.v1.ListPipelinesRequest;
+import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PipelineInfo;
+import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.RunPipelineRequest;
+import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.SegmentInfo;
+import io.junction.proto.v1.StepTiming;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Fused segments with real worker processes and the real demo models: each pipeline is served
+ * twice, fused and with {@code fuse: false}, and both must answer alike; a killed worker's
+ * replacement gets the segment plans again and serves them. One orchestrator for the class.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class FusedSegmentsTest {
+  private static final String PIPELINES = """
+        - name: chat%1$s
+          %2$s
+          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          outputs:
+            - {name: intent, from: classify.intent}
+            - {name: confidence, from: classify.confidence}
+            - {name: tokens, from: reply.next_token}
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}}
+            - {name: classify, model: intent, inputs: {features: featurize.features}}
+            - name: reply
+              loop:
+                model: responder
+                inputs: {intent_id: classify.intent_id}
+                feedback: {input: context, output: next_id, window: 2, start: 1}
+                collect: [next_token, next_id]
+                until: {output: next_id, equals: 2}
+                max_iterations: 24
+        - name: recommend%1$s
+          %2$s
+          inputs: [{name: user_id, datatype: INT64, shape: [1]}]
+          outputs:
+            - {name: items, from: ranker.items}
+            - {name: scores, from: ranker.scores}
+          steps:
+            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
+            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
+            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
+            - {name: candidates, merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}}
+            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
+        - name: routed%1$s
+          %2$s
+          inputs:
+            - {name: route, datatype: INT64, shape: [1]}
+            - {name: text, datatype: BYTES, shape: [1]}
+          outputs:
+            - {name: intent, from: classify.intent}
+            - {name: tokens, from: reply.next_token}
+          steps:
+            - name: pick
+              switch:
+                on: input.route
+                cases: [{equals: 0, steps: [a]}, {equals: 1, steps: [b]}]
+                default: [c]
+            - {name: a, model: featurizer, inputs: {text: input.text}}
+            - {name: b, model: featurizer, inputs: {text: input.text}}
+            - {name: c, model: featurizer, inputs: {text: input.text}}
+            - {name: features, merge: {first_of: [a.features, b.features, c.features]}}
+            - {name: classify, model: intent, inputs: {features: features.features}}
+            - name: reply
+              loop:
+                model: responder
+                inputs: {intent_id: classify.intent_id}
+                feedback: {input: context, output: next_id, window: 2, start: 1}
+                collect: [next_token]
+                until: {output: next_id, equals: 2}
+                max_iterations: 6
+      """;
+
+  private static OrchestratorProcess orchestrator;
+
+  @BeforeAll
+  static void start() throws Exception {
+    String config = """
+        server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
+        repository: ${repository}
+        pools:
+          - {name: conversation, models: [featurizer, intent, responder], replicas: 1, jvm_options: [-Xmx384m]}
+          - {name: recommendation, models: [user_tower, retrieval, popular, ranker], replicas: 1, jvm_options: [-Xmx384m]}
+        pipelines:
+        """ + PIPELINES.formatted("", "fuse: true") + PIPELINES.formatted("_plain", "fuse: false");
+    orchestrator = OrchestratorProcess.start("fused", config);
+    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (orchestrator != null) {
+      orchestrator.close();
+    }
+  }
+
+  private static PipelineServiceGrpc.PipelineServiceBlockingStub pipelines() {
+    return PipelineServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  private static RunPipelineResponse run(String pipeline, Tensor... inputs) {
+    RunPipelineRequest.Builder b = RunPipelineRequest.newBuilder().setPipeline(pipeline);
+    for (Tensor t : inputs) {
+      InferInputTensor header = TensorCodec.toRawInputHeader(t);
+      b.addInputs(header).addRawInputContents(t.data());
+    }
+    return pipelines().run(b.build());
+  }
+
+  private static Tensor text(String s) {
+    return Tensor.ofStrings("text", new long[] {1}, List.of(s));
+  }
+
+  /** The answer without the timings: what must not depend on fusion. */
+  private static List<String> outputs(RunPipelineResponse r) {
+    return r.getOutputsList().stream().map(o -> o.getName() + " " + o.getDatatype() + " " + o.getShapeList() + " "
+        + o.getContents()).toList();
+  }
+
+  @Test
+  @Order(1)
+  void listPipelinesShowsEachPipelineAsOneSegmentUnlessFuseIsFalse() {
+    List<PipelineInfo> infos = orchestrator.admin().listPipelines(ListPipelinesRequest.getDefaultInstance())
+        .getPipelinesList();
+    PipelineInfo chat = infos.stream().filter(p -> p.getName().equals("chat")).findFirst().orElseThrow();
+    assertThat(chat.getSegmentsList()).extracting(SegmentInfo::getPool).containsExactly("conversation");
+    assertThat(chat.getSegments(0).getStepsList()).containsExactly("featurize", "classify", "reply");
+    PipelineInfo recommend = infos.stream().filter(p -> p.getName().equals("recommend")).findFirst().orElseThrow();
+    assertThat(recommend.getSegments(0).getStepsList())
+        .containsExactly("user_tower", "retrieval", "popular", "candidates", "ranker");
+    PipelineInfo routed = infos.stream().filter(p -> p.getName().equals("routed")).findFirst().orElseThrow();
+    assertThat(routed.getSegments(0).getStepsList())
+        .containsExactly("pick", "a", "b", "c", "features", "classify", "reply");
+    assertThat(infos).filteredOn(p -> p.getName().endsWith("_plain")).allSatisfy(p ->
+        assertThat(p.getSegmentsList()).isEmpty());
+  }
+
+  @Test
+  @Order(2)
+  void fusedAndUnfusedDemoPipelinesGiveIdenticalOutputs() {
+    for (String t : List.of("I want to book a flight to Paris", "hello", "what is the weather like tomorrow", "")) {
+      RunPipelineResponse fused = run("chat", text(t));
+      assertThat(outputs(fused)).as(t).isEqualTo(outputs(run("chat_plain", text(t))));
+      assertThat(fused.getStepsList()).extracting(StepTiming::getStep).containsExactly("featurize", "classify", "reply");
+      assertThat(fused.getStepsList()).allSatisfy(s -> {
+        assertThat(s.getSegment()).startsWith("chat/0-");
+        assertThat(s.getRanOn()).isEqualTo("conversation-0");
+      });
+    }
+    for (long user : new long[] {0, 42, 1999}) {
+      Tensor id = Tensor.ofLongs("user_id", new long[] {1}, user);
+      RunPipelineResponse plain = run("recommend_plain", id);
+      assertThat(outputs(run("recommend", id))).as("user " + user).isEqualTo(outputs(plain));
+      assertThat(plain.getStepsList()).allSatisfy(s -> assertThat(s.getSegment()).isEmpty());
+      assertThat(plain.getStepsList()).filteredOn(s -> s.getStep().equals("candidates"))
+          .extracting(StepTiming::getRanOn).containsExactly("orchestrator");
+      assertThat(plain.getStepsList()).filteredOn(s -> s.getStep().equals("ranker"))
+          .extracting(StepTiming::getRanOn).containsExactly("recommendation");
+    }
+  }
+
+  @Test
+  @Order(3)
+  void fusedAndUnfusedPipelineWithSwitchMergeAndLoopGiveIdenticalOutputs() {
+    for (long route : new long[] {0, 1, 7}) {
+      for (String t : List.of("book a table for two", "goodbye")) {
+        Tensor r = Tensor.ofLongs("route", new long[] {1}, route);
+        RunPipelineResponse fused = run("routed", r, text(t));
+        RunPipelineResponse plain = run("routed_plain", r, text(t));
+        assertThat(outputs(fused)).as("route " + route + ", " + t).isEqualTo(outputs(plain));
+        // Only the chosen branch ran, in both.
+        assertThat(fused.getStepsList()).extracting(StepTiming::getStep)
+            .isEqualTo(plain.getStepsList().stream().map(StepTiming::getStep).toList());
+      }
+    }
+  }
+
+  @Test
+  @Order(4)
+  void aWorkerThatIsKilledIsReplacedAndItsReplacementServesTheSegments() throws Exception {
+    ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
+    ReplicaInfo old = before.getPoolsList().stream().filter(p -> p.getName().equals("conversation")).findFirst()
+        .orElseThrow().getReplicas(0);
+    ProcessHandle.of(old.getPid()).orElseThrow().destroyForcibly();
+    orchestrator.awaitPools(r -> OrchestratorProcess.allReady(r) && r.getPoolsList().stream()
+        .filter(p -> p.getName().equals("conversation"))
+        .allMatch(p -> p.getReplicas(0).getPid() != old.getPid()), Duration.ofSeconds(120));
+
+    RunPipelineResponse fused = run("chat", text("hello there"));
+    assertThat(outputs(fused)).isEqualTo(outputs(run("chat_plain", text("hello there"))));
+    assertThat(fused.getStepsList()).allSatisfy(s -> assertThat(s.getSegment()).startsWith("chat/0-"));
+    // The replacement was given the plans when it became READY, not on a failed first call.
+    String log = java.nio.file.Files.readString(orchestrator.log);
+    assertThat(log.split("replica conversation-0 loaded segment plans", -1)).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(log).doesNotContain("lacks segment plan");
+  }
+}

@@ -1,0 +1,146 @@
+package io.junction.workers.api;
+
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.junction.engine.CompiledPipelines;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.PlanCodec;
+import io.junction.engine.SegmentPlan;
+import io.junction.grpc.SegmentProtocol;
+import io.junction.proto.v1.LoadPlansRequest;
+import io.junction.proto.v1.LoadPlansResponse;
+import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentIteration;
+import io.junction.proto.v1.SegmentResult;
+import io.junction.proto.v1.SegmentServiceGrpc;
+import io.junction.proto.v1.StepTiming;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import io.junction.workers.serving.SegmentHost;
+import io.junction.workers.serving.UnknownPlanException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code junction.v1.SegmentService} over a {@link SegmentHost}: thin. Decodes plans and tensors,
+ * runs the engine, streams each loop iteration as it comes and the result last. A failure inside
+ * the segment goes out with {@link SegmentProtocol}' trailer, so the orchestrator passes the
+ * engine's message (naming the step) on as it is.
+ */
+public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase {
+  private static final Logger log = LoggerFactory.getLogger(SegmentApi.class);
+
+  private final SegmentHost segments;
+
+  public SegmentApi(SegmentHost segments) {
+    this.segments = segments;
+  }
+
+  @Override
+  public void loadPlans(LoadPlansRequest request, StreamObserver<LoadPlansResponse> out) {
+    try {
+      List<SegmentPlan> plans = new ArrayList<>();
+      for (io.junction.proto.v1.SegmentPlan m : request.getPlansList()) {
+        plans.add(PlanCodec.fromMessage(m, ""));
+      }
+      out.onNext(LoadPlansResponse.newBuilder().addAllLoaded(segments.load(plans)).build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      out.onError(StatusMapper.toException(e));
+    }
+  }
+
+  @Override
+  public void runSegment(RunSegmentRequest request, StreamObserver<SegmentEvent> observer) {
+    ServerCallStreamObserver<SegmentEvent> out = (ServerCallStreamObserver<SegmentEvent>) observer;
+    // Set before anything is sent (gRPC's rule), so a run started below can always be stopped.
+    AtomicReference<CompletableFuture<PipelineResult>> running = new AtomicReference<>();
+    out.setOnCancelHandler(() -> {
+      CompletableFuture<PipelineResult> r = running.get();
+      if (r != null) {
+        r.cancel(false);
+      }
+    });
+    CompletableFuture<PipelineResult> run;
+    try {
+      if (request.getMaxIterations() < 0) {
+        throw new io.junction.engine.PipelineInputException(
+            "max_iterations: " + request.getMaxIterations() + " (expected: >= 0; 0 keeps the plan's)");
+      }
+      List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
+      Deadline deadline = Context.current().getDeadline();
+      long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
+      run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), timeout,
+          (step, index, values) -> send(out, SegmentEvent.newBuilder().setIteration(iteration(step, index, values)).build()));
+    } catch (UnknownPlanException e) {
+      out.onError(StatusMapper.toException(e));
+      return;
+    } catch (RuntimeException e) {
+      out.onError(failure(request.getPlanId(), e));
+      return;
+    }
+    running.set(run);
+    if (out.isCancelled()) {
+      run.cancel(false);
+    }
+    run.whenComplete((result, error) -> {
+      try {
+        if (error != null) {
+          synchronized (out) {
+            out.onError(failure(request.getPlanId(), error));
+          }
+          return;
+        }
+        send(out, SegmentEvent.newBuilder().setResult(result(result)).build());
+        synchronized (out) {
+          out.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        // The call was cancelled or closed meanwhile; nobody is left to answer.
+        log.debug("Answer to segment {} not delivered: {}", request.getPlanId(), e.toString());
+      }
+    });
+  }
+
+  /** Loops of one segment may run at once, on model threads: one message on the wire at a time. */
+  private static void send(ServerCallStreamObserver<SegmentEvent> out, SegmentEvent event) {
+    synchronized (out) {
+      if (!out.isCancelled()) {
+        out.onNext(event);
+      }
+    }
+  }
+
+  private static io.grpc.StatusRuntimeException failure(String planId, Throwable error) {
+    Status status = StatusMapper.toStatus(error);
+    return status.asRuntimeException(SegmentProtocol.trailers(planId));
+  }
+
+  private static SegmentIteration iteration(String step, int index, List<Tensor> values) {
+    SegmentIteration.Builder b = SegmentIteration.newBuilder().setStep(step).setIndex(index);
+    for (Tensor t : values) {
+      b.addValues(TensorCodec.toRawOutputHeader(t)).addRawValues(t.data());
+    }
+    return b.build();
+  }
+
+  private static SegmentResult result(PipelineResult r) {
+    SegmentResult.Builder b = SegmentResult.newBuilder();
+    for (Tensor t : r.outputs()) {
+      b.addOutputs(TensorCodec.toRawOutputHeader(t)).addRawOutputContents(t.data());
+    }
+    for (PipelineResult.StepTiming s : r.steps()) {
+      b.addSteps(StepTiming.newBuilder().setStep(s.step()).setMicros(s.micros()).setAttempts(s.attempts()));
+    }
+    return b.build();
+  }
+}

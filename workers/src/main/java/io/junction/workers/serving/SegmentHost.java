@@ -1,0 +1,152 @@
+package io.junction.workers.serving;
+
+import io.junction.engine.CompiledPipelines;
+import io.junction.engine.IterationListener;
+import io.junction.engine.ModelInvoker;
+import io.junction.engine.ModelSignature;
+import io.junction.engine.PipelineResult;
+import io.junction.engine.Placement;
+import io.junction.engine.RunOptions;
+import io.junction.engine.SegmentPlan;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorSpec;
+import io.junction.workers.repository.ModelConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fused segments this worker runs: plans the orchestrator loaded, compiled by the pipeline
+ * engine against the models loaded here and run by it, with every model call going through
+ * {@link ModelHost#infer} as a direct call does (the same checks, queue and batching). Knows
+ * nothing of gRPC.
+ */
+public final class SegmentHost {
+  private static final Logger log = LoggerFactory.getLogger(SegmentHost.class);
+
+  private final ModelHost host;
+  private final LongSupplier nanoClock;
+  private final Map<String, CompiledPipelines> plans = new ConcurrentHashMap<>();
+  private final ModelInvoker invoker;
+
+  public SegmentHost(ModelHost host, LongSupplier nanoClock) {
+    this.host = host;
+    this.nanoClock = nanoClock;
+    this.invoker = new LocalInvoker();
+  }
+
+  /**
+   * Compiles and keeps plans; one already loaded under its id is left as it is. All or nothing:
+   * a plan that does not compile loads none of them.
+   *
+   * @return the ids of every plan loaded now
+   * @throws io.junction.engine.PipelineConfigException naming the plan, the step and the problem
+   * @throws WorkerDrainingException while draining
+   */
+  public synchronized List<String> load(List<SegmentPlan> segmentPlans) {
+    if (host.isDraining()) {
+      throw new WorkerDrainingException("load plans");
+    }
+    Map<String, ModelSignature> models = signatures();
+    Map<String, CompiledPipelines> compiled = new LinkedHashMap<>();
+    for (SegmentPlan p : segmentPlans) {
+      if (!plans.containsKey(p.id()) && !compiled.containsKey(p.id())) {
+        try {
+          compiled.put(p.id(), CompiledPipelines.compile(List.of(p.spec()), models, invoker, nanoClock, Placement.NONE));
+        } catch (io.junction.engine.PipelineConfigException e) {
+          throw new io.junction.engine.PipelineConfigException("plan " + p.id() + ": " + e.getMessage());
+        }
+      }
+    }
+    plans.putAll(compiled);
+    if (!compiled.isEmpty()) {
+      log.info("Loaded segment plans {}", compiled.keySet());
+    }
+    return loaded();
+  }
+
+  public List<String> loaded() {
+    return List.copyOf(new TreeSet<>(plans.keySet()));
+  }
+
+  /**
+   * Runs a loaded plan. Completes as {@link CompiledPipelines#run} does; cancelling the future
+   * stops the run and drops its queued model calls.
+   *
+   * @param maxIterations 0 keeps the plan's own loop limits
+   * @throws UnknownPlanException when no plan has that id here
+   */
+  public CompletableFuture<PipelineResult> run(String planId, List<Tensor> inputs, List<String> outputs,
+      int maxIterations, long timeoutNanos, IterationListener listener) {
+    CompiledPipelines plan = plans.get(planId);
+    if (plan == null) {
+      throw new UnknownPlanException(planId, loaded());
+    }
+    RunOptions options = new RunOptions(outputs, maxIterations > 0 ? OptionalInt.of(maxIterations) : OptionalInt.empty());
+    return plan.run(plan.describe().get(0).name(), inputs, options, timeoutNanos, listener);
+  }
+
+  private Map<String, ModelSignature> signatures() {
+    Map<String, ModelSignature> out = new LinkedHashMap<>();
+    for (String name : host.loadedModels()) {
+      ModelConfig c;
+      try {
+        c = host.config(name, "");
+      } catch (RuntimeException e) {
+        continue; // unloaded meanwhile
+      }
+      out.put(name, new ModelSignature(name,
+          c.inputs().stream().map(t -> new TensorSpec(t.name(), t.datatype(), t.shape())).toList(),
+          c.outputs().stream().map(t -> new TensorSpec(t.name(), t.datatype(), t.shape())).toList()));
+    }
+    return out;
+  }
+
+  /**
+   * A segment's model calls, in process. A call's time is enforced where it can be: a call still
+   * queued when its time is up, or whose run has ended (its future cancelled), is dropped, not
+   * run; a model already running is not interrupted.
+   */
+  private final class LocalInvoker implements ModelInvoker {
+    @Override
+    public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos) {
+      long deadline = nanoClock.getAsLong() + Math.min(timeoutNanos, TimeUnit.DAYS.toNanos(365));
+      CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
+      CallScope scope = () -> {
+        if (result.isDone()) {
+          return Optional.of(CallAbandonedException.Reason.CANCELLED);
+        }
+        return nanoClock.getAsLong() - deadline >= 0
+            ? Optional.of(CallAbandonedException.Reason.DEADLINE_EXCEEDED) : Optional.empty();
+      };
+      try {
+        host.infer(new InferRequest(model, "", inputs, outputs), scope).whenComplete((r, e) -> {
+          if (e != null) {
+            result.completeExceptionally(e);
+          } else {
+            result.complete(r.outputs());
+          }
+        });
+      } catch (RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+      return result;
+    }
+
+    /** Nothing is retried inside one worker: the orchestrator may retry the segment elsewhere. */
+    @Override
+    public Failure classify(Throwable error) {
+      return error instanceof CallAbandonedException a && a.reason() == CallAbandonedException.Reason.DEADLINE_EXCEEDED
+          ? Failure.TIMED_OUT : Failure.FINAL;
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.junction.workers.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.junction.engine.PipelineSpec;
+import io.junction.engine.PlanCodec;
+import io.junction.engine.SegmentPlan;
+import io.junction.engine.StepSpec;
+import io.junction.engine.TensorRef;
+import io.junction.grpc.SegmentProtocol;
+import io.junction.proto.inference.ServerMetadataRequest;
+import io.junction.proto.v1.LoadPlansRequest;
+import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentServiceGrpc;
+import io.junction.proto.v1.StepTiming;
+import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import io.junction.tensor.TensorSpec;
+import io.junction.workers.testing.TestModels;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** SegmentService over a real ModelHost and the real engine: plans load, run and fail as the orchestrator expects. */
+class SegmentApiTest {
+  @TempDir
+  static Path repository;
+  private static InProcessWorker worker;
+
+  /** scale twice: y = 4x, through two model calls inside the worker. */
+  private static final SegmentPlan TWICE = new SegmentPlan("p/0-test", "pool", new PipelineSpec("p",
+      List.of(new TensorSpec("input.x", DataType.FP32, List.of(-1L, 2L))),
+      List.of(new PipelineSpec.Output("s2.y", TensorRef.parse("s2.y"))),
+      List.of(
+          StepSpec.model("s1", "scale", List.of(new StepSpec.Binding("x", TensorRef.parse("input.input.x")))),
+          StepSpec.model("s2", "scale", List.of(new StepSpec.Binding("x", TensorRef.parse("s1.y"))))),
+      false));
+
+  @BeforeAll
+  static void start() throws Exception {
+    TestModels.buildRepository(repository);
+    worker = new InProcessWorker(repository, List.of("scale"));
+    segments().loadPlans(LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(TWICE)).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (worker != null) {
+      worker.close();
+    }
+  }
+
+  private static SegmentServiceGrpc.SegmentServiceBlockingStub segments() {
+    return SegmentServiceGrpc.newBlockingStub(worker.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+  }
+
+  private static RunSegmentRequest request(String plan, Tensor x) {
+    return RunSegmentRequest.newBuilder().setPlanId(plan)
+        .addInputs(TensorCodec.toRawInputHeader(x)).addRawInputContents(x.data()).build();
+  }
+
+  private static List<SegmentEvent> events(RunSegmentRequest request) {
+    List<SegmentEvent> out = new ArrayList<>();
+    Iterator<SegmentEvent> it = segments().runSegment(request);
+    it.forEachRemaining(out::add);
+    return out;
+  }
+
+  @Test
+  void aLoadedPlanRunsItsStepsInTheWorkerAndAnswersWithTheirTimings() {
+    Tensor x = Tensor.ofFloats("input.x", new long[] {2, 2}, 1f, 2f, 3f, -4f);
+    List<SegmentEvent> events = events(request(TWICE.id(), x));
+    assertThat(events).hasSize(1);
+    SegmentEvent last = events.get(0);
+    assertThat(last.hasResult()).isTrue();
+    List<Tensor> outputs = TensorCodec.fromOutputs(last.getResult().getOutputsList(),
+        last.getResult().getRawOutputContentsList());
+    assertThat(outputs).extracting(Tensor::name).containsExactly("s2.y");
+    assertThat(outputs.get(0).floats()).containsExactly(4f, 8f, 12f, -16f);
+    assertThat(last.getResult().getStepsList()).extracting(StepTiming::getStep).containsExactly("s1", "s2");
+  }
+
+  @Test
+  void loadingAPlanTwiceKeepsItAndListsWhatIsLoaded() {
+    assertThat(segments().loadPlans(LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(TWICE)).build())
+        .getLoadedList()).contains(TWICE.id());
+  }
+
+  @Test
+  void aPlanThatIsNotLoadedIsNotFoundWithoutTheSegmentTrailer() {
+    assertThatThrownBy(() -> events(request("nope/0-x", Tensor.ofFloats("input.x", new long[] {1, 2}, 1f, 2f))))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+          assertThat(e.getStatus().getDescription()).startsWith("plan_id: \"nope/0-x\" is not loaded on this worker");
+          assertThat(SegmentProtocol.isSegmentFailure(e.getTrailers())).isFalse();
+        });
+  }
+
+  @Test
+  void aPlanThatDoesNotCompileHereIsInvalidArgumentNamingPlanAndStep() {
+    SegmentPlan unknownModel = new SegmentPlan("q/0-test", "pool", new PipelineSpec("q", TWICE.spec().inputs(),
+        List.of(new PipelineSpec.Output("s1.y", TensorRef.parse("s1.y"))),
+        List.of(StepSpec.model("s1", "nope", List.of(new StepSpec.Binding("x", TensorRef.parse("input.input.x"))))),
+        false));
+    assertThatThrownBy(() -> segments().loadPlans(
+        LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(unknownModel)).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("plan q/0-test: pipeline q, step s1: model: \"nope\"");
+        });
+  }
+
+  @Test
+  void aFailureInsideTheSegmentNamesTheStepAndCarriesTheTrailer() {
+    // Nine rows pass the plan's input ([-1, 2]) but not the model's max_batch_size of 8.
+    Tensor nine = Tensor.ofFloats("input.x", new long[] {9, 2}, new float[18]);
+    assertThatThrownBy(() -> events(request(TWICE.id(), nine)))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("pipeline p, step s1: ");
+          assertThat(SegmentProtocol.isSegmentFailure(e.getTrailers())).isTrue();
+        });
+  }
+
+  @Test
+  void serverMetadataSaysTheWorkerRunsSegments() {
+    assertThat(worker.inference().serverMetadata(ServerMetadataRequest.getDefaultInstance()).getExtensionsList())
+        .contains(SegmentProtocol.EXTENSION);
+  }
+}
