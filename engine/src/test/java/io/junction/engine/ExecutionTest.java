@@ -133,7 +133,7 @@ class ExecutionTest {
     return Tensor.ofLongs("user_id", new long[] {1}, id);
   }
 
-  private static Throwable failure(CompletableFuture<?> f) {
+  static Throwable failure(CompletableFuture<?> f) {
     assertThat(f).isCompletedExceptionally();
     try {
       f.get();

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -61,16 +60,9 @@ class SegmentTest {
   }
 
   private static Throwable failure(CompletableFuture<?> f) {
-    assertThat(f).isCompletedExceptionally();
-    try {
-      f.get();
-      throw new AssertionError("not failed");
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (InterruptedException e) {
-      throw new AssertionError(e);
-    }
+    return ExecutionTest.failure(f);
   }
+
 
   /** Outputs as comparable text: name, datatype, shape and contents. */
   private static List<String> values(PipelineResult r) {
