@@ -3,6 +3,7 @@ package io.junction.engine;
 import io.junction.engine.Plan.Feed;
 import io.junction.engine.Plan.Node;
 import io.junction.engine.Plan.Slot;
+import io.junction.engine.SegmentPlanner.FusedSegment;
 import io.junction.engine.StepSpec.Binding;
 import io.junction.engine.StepSpec.Case;
 import io.junction.engine.StepSpec.Loop;
@@ -135,7 +136,11 @@ final class PipelineCompiler {
     }
 
     // ---- phase 3: fused segments, then the plan's nodes in an order of the condensed graph ----
-    List<FusedSegment> segments = spec.fuse() ? fuse(topo) : List.of();
+    List<FusedSegment> segments = spec.fuse()
+        ? new SegmentPlanner(spec, topo, name -> spec.steps().get(declared.get(name)), produced, controllerOf, placement)
+            .plan()
+        : List.of();
+    segments.forEach(seg -> seg.steps().forEach(st -> fusedIn.put(st, seg)));
     List<Object> units = units(topo, segments, deps);
     for (int i = 0; i < units.size(); i++) {
       if (units.get(i) instanceof FusedSegment seg) {
@@ -148,7 +153,8 @@ final class PipelineCompiler {
     }
     List<Node> nodes = new ArrayList<>();
     for (Object unit : units) {
-      nodes.add(unit instanceof FusedSegment seg ? segmentNode(seg) : node(spec.steps().get(declared.get((String) unit))));
+      nodes.add(unit instanceof FusedSegment seg
+          ? segmentNode(seg) : node(spec.steps().get(declared.get((String) unit))));
     }
     List<Plan.Output> outputs = new ArrayList<>();
     for (int i = 0; i < spec.outputs().size(); i++) {
@@ -183,7 +189,7 @@ final class PipelineCompiler {
   }
 
   /** Every reference of a step, keyed by where it is written (for messages). */
-  private static Map<String, TensorRef> references(StepSpec step) {
+  static Map<String, TensorRef> references(StepSpec step) {
     Map<String, TensorRef> refs = new LinkedHashMap<>();
     if (step.kind() instanceof ModelCall call) {
       call.inputs().forEach(b -> refs.putIfAbsent("inputs." + b.input(), b.from()));
@@ -600,135 +606,7 @@ final class PipelineCompiler {
         List.copyOf(asked));
   }
 
-  // ---- fused segments ----
-
-  /**
-   * A segment of this pipeline: its steps, its inputs (references it reads from outside it, in
-   * order) and its outputs (references the rest of the pipeline reads from it, as text).
-   */
-  private record FusedSegment(SegmentPlan plan, List<String> steps, List<TensorRef> inputs, List<String> outputs) {}
-
-  private List<FusedSegment> fuse(List<String> topo) {
-    Map<String, Segmenter.StepNode> graph = new LinkedHashMap<>();
-    Map<String, Set<String>> controls = new HashMap<>();
-    controllerOf.forEach((step, sw) -> controls.computeIfAbsent(sw, k -> new LinkedHashSet<>()).add(step));
-    for (String name : topo) {
-      StepSpec step = spec.steps().get(declared.get(name));
-      Set<String> data = new LinkedHashSet<>();
-      references(step).values().stream().filter(r -> !r.isPipelineInput()).forEach(r -> data.add(r.step()));
-      Segmenter.Kind kind;
-      String group = null;
-      if (step.kind() instanceof ModelCall || step.kind() instanceof Loop) {
-        kind = Segmenter.Kind.MODEL;
-        String model = step.kind() instanceof ModelCall c ? c.model() : ((Loop) step.kind()).model();
-        group = placement.canFuse(model) ? placement.group(model) : null;
-      } else if (step.kind() instanceof Switch) {
-        kind = Segmenter.Kind.SWITCH;
-      } else {
-        kind = ((Merge) step.kind()).mode() == Merge.Mode.CONCAT ? Segmenter.Kind.CONCAT : Segmenter.Kind.FIRST_OF;
-      }
-      List<Set<String>> branches = new ArrayList<>();
-      boolean exhaustive = false;
-      if (step.kind() instanceof Switch sw) {
-        sw.cases().forEach(c -> branches.add(Set.copyOf(c.steps())));
-        exhaustive = !sw.defaultSteps().isEmpty();
-        if (exhaustive) {
-          branches.add(Set.copyOf(sw.defaultSteps()));
-        }
-      }
-      graph.put(name, new Segmenter.StepNode(name, kind, group, data, controllerOf.get(name),
-          controls.getOrDefault(name, Set.of()), branches, exhaustive));
-    }
-    Set<String> readByPipeline = new HashSet<>();
-    spec.outputs().stream().filter(o -> !o.from().isPipelineInput()).forEach(o -> readByPipeline.add(o.from().step()));
-    List<FusedSegment> out = new ArrayList<>();
-    for (Segmenter.Cut cut : Segmenter.cut(topo, graph, readByPipeline)) {
-      FusedSegment seg = segment(out.size(), cut);
-      out.add(seg);
-      seg.steps().forEach(st -> fusedIn.put(st, seg));
-    }
-    return out;
-  }
-
-  /** The plan of one cut: a pipeline of its own, whose references to outside become its inputs. */
-  private FusedSegment segment(int number, Segmenter.Cut cut) {
-    Set<String> inside = new HashSet<>(cut.steps());
-    Map<String, TensorRef> inputs = new LinkedHashMap<>();
-    List<StepSpec> steps = new ArrayList<>();
-    for (String name : cut.steps()) {
-      StepSpec step = spec.steps().get(declared.get(name));
-      steps.add(rewrite(step, ref -> {
-        if (!ref.isPipelineInput() && inside.contains(ref.step())) {
-          return ref;
-        }
-        inputs.putIfAbsent(ref.toString(), ref);
-        return new TensorRef(TensorRef.INPUT, ref.toString());
-      }));
-    }
-    // What the rest of the pipeline reads from the segment, in step order.
-    Set<String> readOutside = new HashSet<>();
-    for (StepSpec step : spec.steps()) {
-      if (!inside.contains(step.name())) {
-        references(step).values().forEach(r -> readOutside.add(r.toString()));
-      }
-    }
-    spec.outputs().forEach(o -> readOutside.add(o.from().toString()));
-    List<String> outputs = new ArrayList<>();
-    List<PipelineSpec.Output> planOutputs = new ArrayList<>();
-    for (String name : cut.steps()) {
-      for (String tensor : produced.get(name).keySet()) {
-        String ref = name + "." + tensor;
-        if (readOutside.contains(ref)) {
-          outputs.add(ref);
-          planOutputs.add(new PipelineSpec.Output(ref, new TensorRef(name, tensor)));
-        }
-      }
-    }
-    List<TensorSpec> planInputs = new ArrayList<>();
-    for (Map.Entry<String, TensorRef> e : inputs.entrySet()) {
-      TensorSpec t = typeOf(e.getValue());
-      planInputs.add(new TensorSpec(e.getKey(), t.datatype(), t.shape()));
-    }
-    PipelineSpec planSpec = new PipelineSpec(spec.name(), planInputs, planOutputs, steps, false);
-    String id = spec.name() + "/" + number + "-" + fingerprint(cut.group() + "\n" + planSpec);
-    return new FusedSegment(new SegmentPlan(id, cut.group(), planSpec), cut.steps(),
-        List.copyOf(inputs.values()), List.copyOf(outputs));
-  }
-
-  private TensorSpec typeOf(TensorRef ref) {
-    if (ref.isPipelineInput()) {
-      return spec.inputs().stream().filter(t -> t.name().equals(ref.tensor())).findFirst().orElseThrow();
-    }
-    return produced.get(ref.step()).get(ref.tensor());
-  }
-
-  /** Eight hex digits of SHA-256: a plan's id changes when its content does. */
-  private static String fingerprint(String text) {
-    try {
-      byte[] d = java.security.MessageDigest.getInstance("SHA-256").digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(d, 0, 4);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
-    }
-  }
-
-  /** The same step with every reference mapped. */
-  private static StepSpec rewrite(StepSpec step, java.util.function.UnaryOperator<TensorRef> map) {
-    StepSpec.Kind kind = step.kind();
-    StepSpec.Kind mapped;
-    if (kind instanceof ModelCall c) {
-      mapped = new ModelCall(c.model(), c.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList());
-    } else if (kind instanceof Loop l) {
-      mapped = new Loop(l.model(), l.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList(),
-          l.feedback(), l.collect(), l.until(), l.maxIterations());
-    } else if (kind instanceof Switch sw) {
-      mapped = new Switch(map.apply(sw.on()), sw.cases(), sw.defaultSteps());
-    } else {
-      Merge m = (Merge) kind;
-      mapped = new Merge(m.mode(), m.from().stream().map(map).toList(), m.axis(), m.output());
-    }
-    return new StepSpec(step.name(), step.timeout(), step.retries(), mapped);
-  }
+  // ---- fused segments: the plan's nodes for them ----
 
   /**
    * Steps left on their own and segments, in an order where every unit comes after the units it
