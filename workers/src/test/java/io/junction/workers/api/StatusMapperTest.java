@@ -56,4 +56,14 @@ class StatusMapperTest {
     Throwable root = error instanceof CompletionException ? error.getCause() : error;
     assertThat(s.getDescription()).contains(root.getMessage());
   }
+
+  @org.junit.jupiter.api.Test
+  void flowControlErrorsCarryNoStackTraceAndKeepTheirCodes() {
+    WorkerBusyException busy = new WorkerBusyException(4, 4);
+    WorkerDrainingException draining = new WorkerDrainingException("call");
+    assertThat(busy.getStackTrace()).isEmpty();
+    assertThat(draining.getStackTrace()).isEmpty();
+    assertThat(StatusMapper.toStatus(busy).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(StatusMapper.toStatus(draining).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
 }
