@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,7 +58,7 @@ class StatusMapperTest {
     assertThat(s.getDescription()).contains(root.getMessage());
   }
 
-  @org.junit.jupiter.api.Test
+  @Test
   void flowControlErrorsCarryNoStackTraceAndKeepTheirCodes() {
     WorkerBusyException busy = new WorkerBusyException(4, 4);
     WorkerDrainingException draining = new WorkerDrainingException("call");
