@@ -87,6 +87,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           .setId(r.id())
           .setPid(r.pid())
           .setEndpoint(nullToEmpty(r.endpoint()))
+          .setSocket(nullToEmpty(r.socket()))
           .setDevice(nullToEmpty(r.device()))
           .setState(nullToEmpty(r.state()))
           .setInFlight(r.inFlight())

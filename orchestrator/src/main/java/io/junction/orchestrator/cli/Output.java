@@ -52,9 +52,11 @@ final class Output {
       out.append("pool ").append(p.getName()).append(" (").append(p.getKind()).append(", ").append(p.getDevice())
           .append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
           .append(String.join(", ", p.getModelsList())).append('\n');
-      Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS", "LAST ERROR");
+      Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",
+          "LAST ERROR");
       for (ReplicaInfo x : p.getReplicasList()) {
         t.row(x.getId(), x.getState(), x.getPid() == 0 ? "-" : Long.toString(x.getPid()), x.getEndpoint(),
+            x.getSocket().isEmpty() ? "-" : x.getSocket(),
             x.getDevice().isEmpty() ? "-" : x.getDevice(), x.getCpus().isEmpty() ? "-" : x.getCpus(),
             Integer.toString(x.getInFlight()), Integer.toString(x.getRestarts()), x.getLastError());
       }

@@ -10,6 +10,7 @@ import io.junction.orchestrator.pool.PoolModule;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.server.ServerModule;
 import io.junction.orchestrator.server.ServerOptions;
+import io.junction.orchestrator.transport.TransportModule;
 import java.util.List;
 import java.util.Objects;
 
@@ -32,6 +33,7 @@ final class ServeModule extends AbstractModule {
     install(new PoolModule());
     install(new PipelineModule());
     install(new ServerModule());
+    install(new TransportModule());
   }
 
   @Provides

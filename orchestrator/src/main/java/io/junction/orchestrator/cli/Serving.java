@@ -1,5 +1,6 @@
 package io.junction.orchestrator.cli;
 
+import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.pipeline.PipelineFactory;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.PoolSnapshot;
@@ -20,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * The orchestrator's lifecycle: {@link #start()} brings it up in the order that makes each
  * step's input exist: pools started (workers up, model signatures known), then pipelines
  * compiled against those signatures, then the servers opened. {@link #close()} goes the other
- * way. The injector builds this object and everything it holds, but none of those does I/O
+ * way, and closes the event loops last, once nothing runs on them. The injector builds this object and everything it holds, but none of those does I/O
  * until {@link #start()}: the injector gives factories for the pipelines and the server,
  * whose inputs exist only once the pools have started, and the pools themselves unstarted.
  */
@@ -31,17 +32,19 @@ final class Serving implements AutoCloseable {
   private final Pools pools;
   private final PipelineFactory pipelines;
   private final ServerFactory servers;
+  private final EventLoops loops;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   /** Set once start() has opened the server; read by close(), which may run on a shutdown hook. */
   private volatile JunctionServer server;
 
   @Inject
-  Serving(List<PoolSpec> specs, Pools pools, PipelineFactory pipelines, ServerFactory servers) {
+  Serving(List<PoolSpec> specs, Pools pools, EventLoops loops, PipelineFactory pipelines, ServerFactory servers) {
     this.specs = List.copyOf(specs);
     this.pools = pools;
     this.pipelines = pipelines;
     this.servers = servers;
+    this.loops = loops;
   }
 
   /**
@@ -87,7 +90,8 @@ final class Serving implements AutoCloseable {
 
   /**
    * Stops the server if it was opened (in-flight calls get the grace period), then the pools
-   * and their workers. Once. Safe before or without {@link #start()}: then only the pools stop.
+   * and their workers, then the event loops both ran on. Once. Safe before or without
+   * {@link #start()}: then only the pools and the loops stop.
    */
   @Override
   public void close() {
@@ -96,14 +100,22 @@ final class Serving implements AutoCloseable {
     }
     JunctionServer s = server;
     if (s == null) {
-      pools.close();
+      try {
+        pools.close();
+      } finally {
+        loops.close();
+      }
       return;
     }
     log.info("stopping: draining calls, then the pools");
     try {
       s.close();
     } finally {
-      pools.close();
+      try {
+        pools.close();
+      } finally {
+        loops.close();
+      }
     }
     log.info("stopped");
   }

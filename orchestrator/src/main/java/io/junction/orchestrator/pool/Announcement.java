@@ -13,7 +13,7 @@ import java.util.Optional;
  * the launch contract.
  *
  * <pre>
- * JUNCTION_WORKER_READY {"port":P,"pid":PID,"device":"cpu","requested_device":"cpu","fell_back":false,"cpus":"0-1","models":["a","b"]}
+ * JUNCTION_WORKER_READY {"port":P,"pid":PID,"device":"cpu","requested_device":"cpu","fell_back":false,"cpus":"0-1","models":["a","b"],"socket":"/tmp/x/p-0-1.sock"}
  * JUNCTION_WORKER_FAILED {"reason":"..."}     (then exit status 78)
  * </pre>
  */
@@ -23,11 +23,17 @@ sealed interface Announcement {
   /** EX_CONFIG from sysexits.h: the worker's configuration is wrong and a restart cannot fix it. */
   int CONFIG_ERROR_EXIT = 78;
 
-  /** The worker serves on 127.0.0.1:{@code port}. */
+  /** The worker serves on 127.0.0.1:{@code port}, and on the Unix socket {@code socket} unless it is empty. */
   record Ready(int port, long pid, String device, String requestedDevice, boolean fellBack, String cpus,
-      List<String> models) implements Announcement {
+      List<String> models, String socket) implements Announcement {
     public Ready {
       models = List.copyOf(models);
+    }
+
+    /** A worker that listens on TCP only. */
+    public Ready(int port, long pid, String device, String requestedDevice, boolean fellBack, String cpus,
+        List<String> models) {
+      this(port, pid, device, requestedDevice, fellBack, cpus, models, "");
     }
   }
 
@@ -75,7 +81,8 @@ sealed interface Announcement {
           string(o, "requested_device", ""),
           o.has("fell_back") && o.get("fell_back").getAsBoolean(),
           string(o, "cpus", ""),
-          models));
+          models,
+          string(o, "socket", "")));
     } catch (JsonParseException | IllegalStateException | UnsupportedOperationException | NumberFormatException e) {
       return Optional.of(new Malformed(line, "unreadable JSON: " + e.getMessage()));
     }

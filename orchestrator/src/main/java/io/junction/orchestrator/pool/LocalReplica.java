@@ -1,13 +1,17 @@
 package io.junction.orchestrator.pool;
 
-import io.grpc.ManagedChannel;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.function.Function;
+import java.util.Optional;
 
 /**
  * A replica whose worker process we launch, watch and restart.
+ *
+ * <p>Each launch gets its own Unix socket in the pool's {@link SocketDir} (when the transport
+ * has them): the worker listens there as well as on its TCP port, and the replica dials the
+ * socket. The file is removed when that launch's process exits, however it ends.
  *
  * <p>A launch is READY once the worker has announced its port and answered ServerReady on it.
  * A process that dies after the replica has been READY is relaunched after a backoff. One
@@ -24,6 +28,7 @@ final class LocalReplica extends Replica {
   private final Launcher launcher;
   private final WorkerCommand.Host host;
   private final RestartBackoff backoff;
+  private final SocketDir sockets;
 
   // Event thread only.
   private volatile Launcher.WorkerProcess process;
@@ -36,12 +41,13 @@ final class LocalReplica extends Replica {
   private String announcedFailure;
   private Scheduler.Cancellable startTimer = Scheduler.Cancellable.NONE;
 
-  LocalReplica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels,
-      Launcher launcher, WorkerCommand.Host host, RestartBackoff backoff) {
+  LocalReplica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels,
+      Launcher launcher, WorkerCommand.Host host, RestartBackoff backoff, SocketDir sockets) {
     super(spec, index, scheduler, channels);
     this.launcher = launcher;
     this.host = host;
     this.backoff = backoff;
+    this.sockets = sockets;
   }
 
   @Override
@@ -65,11 +71,14 @@ final class LocalReplica extends Replica {
     process = null;
     pid = 0;
     endpoint = "";
+    socket = "";
     device = "";
     cpus = spec.cpusOf(index).orElse(""); // until the worker reports its real affinity
+    Optional<Path> socketPath = sockets.socketFor(id + "-" + gen);
+    socketPath.ifPresent(SocketDir::remove);
     WorkerCommand command;
     try {
-      command = WorkerCommand.forReplica(spec, index, host);
+      command = WorkerCommand.forReplica(spec, index, host, socketPath);
     } catch (IllegalArgumentException e) {
       fail(e.getMessage());
       return;
@@ -86,10 +95,13 @@ final class LocalReplica extends Replica {
 
         @Override
         public void onExit(int status) {
+          // This launch's socket, whatever became of the replica since: a killed worker leaves it.
+          socketPath.ifPresent(SocketDir::remove);
           scheduler.execute(() -> LocalReplica.this.onExit(gen, status));
         }
       });
     } catch (IOException | RuntimeException e) {
+      socketPath.ifPresent(SocketDir::remove);
       fail("could not launch the worker: " + e.getMessage());
       return;
     }
@@ -116,7 +128,8 @@ final class LocalReplica extends Replica {
         log.warn("pool {}: replica {} asked for {} but runs on {} (fallback to the CPU)",
             spec.name(), id, r.requestedDevice(), r.device());
       }
-      connect("127.0.0.1:" + r.port());
+      // The socket the worker says it bound: a worker that did not (an older one) is dialed over TCP.
+      connect("127.0.0.1:" + r.port(), r.socket());
       probe(client);
     } else if (announcement instanceof Announcement.Failed f) {
       // Whether a restart can help is the exit status's to say (78: no).

@@ -5,6 +5,6 @@ public final class NoReadyReplicaException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public NoReadyReplicaException(String pool, String detail) {
-    super("pool " + pool + ": no ready replica (" + detail + ")", null);
+    super("pool " + pool + ": no ready replica (" + detail + ")");
   }
 }

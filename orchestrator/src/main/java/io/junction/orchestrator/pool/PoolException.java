@@ -7,4 +7,13 @@ public abstract class PoolException extends RuntimeException {
   protected PoolException(String message, Throwable cause) {
     super(message, cause);
   }
+
+  /**
+   * For flow control (saturated, no ready replica): answers, not faults, made on the hot path
+   * under load, so they skip the stack trace (which says nothing here) and suppression, as
+   * gRPC's own StatusException can.
+   */
+  protected PoolException(String message) {
+    super(message, null, false, false);
+  }
 }

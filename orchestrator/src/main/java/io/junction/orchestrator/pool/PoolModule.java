@@ -2,6 +2,7 @@ package io.junction.orchestrator.pool;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
+import io.junction.grpc.EventLoops;
 import jakarta.inject.Singleton;
 import java.util.List;
 
@@ -14,7 +15,7 @@ import java.util.List;
 public final class PoolModule extends AbstractModule {
   @Provides
   @Singleton
-  Pools pools(List<PoolSpec> specs) {
-    return Pools.create(specs);
+  Pools pools(List<PoolSpec> specs, EventLoops loops) {
+    return Pools.create(specs, loops);
   }
 }

@@ -9,6 +9,6 @@ public final class PoolSaturatedException extends PoolException {
   private static final long serialVersionUID = 1L;
 
   public PoolSaturatedException(String pool, String detail) {
-    super("pool " + pool + ": at capacity (" + detail + ")", null);
+    super("pool " + pool + ": at capacity (" + detail + ")");
   }
 }

@@ -1,7 +1,6 @@
 package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.junction.engine.ModelSignature;
 import io.junction.grpc.SegmentProtocol;
@@ -39,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every pool of the orchestrator behind {@link Pools}. Owns the event scheduler its replicas
- * share; {@link #close()} stops it and every child process.
+ * share and the folder of the local workers' sockets; {@link #close()} stops both and every
+ * child process. The channels' event loops belong to whoever gave the {@link WorkerChannels}.
  */
 final class PoolSet implements Pools {
   private static final Logger log = LoggerFactory.getLogger(PoolSet.class);
@@ -53,6 +53,7 @@ final class PoolSet implements Pools {
   private final List<Pool> pools;
   private final Map<String, Pool> byModel;
   private final Scheduler scheduler;
+  private final SocketDir sockets;
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile Map<String, ModelSignature> signatures = Map.of();
@@ -62,9 +63,10 @@ final class PoolSet implements Pools {
   /** Each pool's segment plans, loaded into every replica that becomes READY. */
   private final Map<String, List<SegmentPlan>> plans = new ConcurrentHashMap<>();
 
-  PoolSet(List<PoolSpec> specs, Scheduler scheduler, Function<String, ManagedChannel> channels,
+  PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
     this.scheduler = scheduler;
+    this.sockets = SocketDir.inTemp(channels.unixSockets());
     List<Pool> built = new ArrayList<>();
     Map<String, Pool> models = new LinkedHashMap<>();
     for (PoolSpec spec : specs) {
@@ -73,7 +75,7 @@ final class PoolSet implements Pools {
       switch (spec.kind()) {
         case LOCAL -> {
           for (int i = 0; i < spec.replicas(); i++) {
-            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, host, RestartBackoff.standard()));
+            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, host, RestartBackoff.standard(), sockets));
           }
         }
         case STATIC -> {
@@ -530,6 +532,7 @@ final class PoolSet implements Pools {
         r.finishClose(deadline);
       }
     }
+    sockets.close();
     log.info("pools: closed");
   }
 

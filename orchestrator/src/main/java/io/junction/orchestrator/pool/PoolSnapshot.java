@@ -11,11 +11,13 @@ public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models,
 
   /**
    * @param pid      OS pid for a local replica, 0 when unknown
+   * @param endpoint host:port the replica serves on (a local replica's TCP port, for grpcurl and direct calls)
+   * @param socket   the Unix domain socket the orchestrator reaches a local replica on; empty over TCP
    * @param device   the device the replica reports it really got ("cpu", "gpu:0"); empty until known
    * @param state    STARTING, READY, UNHEALTHY, RESTARTING, DRAINING, STOPPED or FAILED
    */
   public record ReplicaSnapshot(
-      String id, long pid, String endpoint, String device, String state, int inFlight, int restarts, String cpus, String lastError) {
+      String id, long pid, String endpoint, String socket, String device, String state, int inFlight, int restarts, String cpus, String lastError) {
     /** The state in which a replica takes calls. */
     public static final String READY = ReplicaState.READY.name();
     /** Every state a replica can report, in lifecycle order. */

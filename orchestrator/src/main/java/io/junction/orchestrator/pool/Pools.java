@@ -1,11 +1,13 @@
 package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.ManagedChannel;
 import io.junction.engine.ModelSignature;
+import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,23 +24,35 @@ public interface Pools extends AutoCloseable {
   int MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
   /**
-   * The pools of {@code specs}, not started yet: local replicas are launched as worker JVMs,
-   * static members are reached over plaintext gRPC. Nothing runs until {@link #start()}.
+   * The pools of {@code specs}, not started yet: local replicas are launched as worker JVMs and
+   * reached over Unix sockets (TCP when {@code loops} has none), static members over plaintext
+   * gRPC on TCP. Every channel runs on {@code loops}, one per loop and worker, which the caller
+   * closes after the pools. Nothing runs until {@link #start()}.
    *
    * @throws IllegalArgumentException for a kind not supported yet (dns), a pool without
    *     replicas, or a model served by two pools
    */
-  static Pools create(List<PoolSpec> specs) {
-    return new PoolSet(specs, new ExecutorScheduler(),
-        // directExecutor: callbacks only complete futures and post events, never block, and
-        // skipping the executor hop is what makes loopback calls cheap (see DESIGN.md).
-        target -> NettyChannelBuilder.forTarget(target)
-            .usePlaintext()
-            .directExecutor()
-            .maxInboundMessageSize(MAX_RESPONSE_BYTES)
-            .build(),
-        new ProcessLauncher(), WorkerCommand.Host.current(),
-        spec -> Picker.leastOutstanding(spec.maxInFlight()));
+  static Pools create(List<PoolSpec> specs, EventLoops loops) {
+    return new PoolSet(specs, new ExecutorScheduler(), new WorkerChannels() {
+      @Override
+      public List<ManagedChannel> open(String target) {
+        List<ManagedChannel> out = new ArrayList<>(loops.size());
+        // directExecutor (set by EventLoops): callbacks only complete futures and post events,
+        // never block, and skipping the executor hop is what makes loopback calls cheap.
+        loops.channelsTo(target).forEach(b -> out.add(b.maxInboundMessageSize(MAX_RESPONSE_BYTES).build()));
+        return out;
+      }
+
+      @Override
+      public int currentLoop() {
+        return loops.currentLoop();
+      }
+
+      @Override
+      public boolean unixSockets() {
+        return loops.unixSockets();
+      }
+    }, new ProcessLauncher(), WorkerCommand.Host.current(), spec -> Picker.leastOutstanding(spec.maxInFlight()));
   }
 
   /**

@@ -1,13 +1,12 @@
 package io.junction.orchestrator.pool;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Candidate;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +30,7 @@ abstract class Replica implements Candidate {
   protected final int index;
   protected final PoolSpec spec;
   protected final Scheduler scheduler;
-  protected final Function<String, ManagedChannel> channels;
+  protected final WorkerChannels channels;
   protected final ReplicaLifecycle lifecycle;
   private final AtomicInteger inFlight = new AtomicInteger();
   /** Completes when the replica first becomes READY or gives up; {@code start()} waits on it. */
@@ -40,6 +39,8 @@ abstract class Replica implements Candidate {
   protected volatile WorkerClient client;
   protected volatile long pid;
   protected volatile String endpoint = "";
+  /** The Unix socket the client dials instead of {@link #endpoint}; empty over TCP. */
+  protected volatile String socket = "";
   protected volatile String device = "";
   protected volatile String cpus;
   protected volatile String lastError = "";
@@ -52,7 +53,7 @@ abstract class Replica implements Candidate {
   private WorkerClient probing;
   protected int failedProbes;
 
-  Replica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels) {
+  Replica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels) {
     this.spec = spec;
     this.index = index;
     this.id = WorkerCommand.replicaId(spec.name(), index);
@@ -112,7 +113,7 @@ abstract class Replica implements Candidate {
 
   PoolSnapshot.ReplicaSnapshot snapshot() {
     return new PoolSnapshot.ReplicaSnapshot(
-        id, pid, endpoint, device, state().name(), inFlight(), restarts, cpus, lastError);
+        id, pid, endpoint, socket, device, state().name(), inFlight(), restarts, cpus, lastError);
   }
 
   /** The last lines the member printed, if we see its output. */
@@ -225,11 +226,18 @@ abstract class Replica implements Candidate {
     settled.complete(null);
   }
 
-  /** Switches to a new worker endpoint, closing the channel to the old one. Event thread. */
-  protected final void connect(String newEndpoint) {
+  /**
+   * Switches to a new worker, closing the channels to the old one. Event thread.
+   *
+   * @param newEndpoint its host:port
+   * @param socketPath  its Unix socket, dialed instead of the endpoint when not empty
+   */
+  protected final void connect(String newEndpoint, String socketPath) {
     disconnect();
     endpoint = newEndpoint;
-    client = new WorkerClient(newEndpoint, channels.apply(newEndpoint));
+    socket = socketPath;
+    String target = socketPath.isEmpty() ? newEndpoint : EventLoops.UNIX + socketPath;
+    client = new WorkerClient(target, channels.open(target), channels);
   }
 
   protected final void disconnect() {

@@ -1,8 +1,5 @@
 package io.junction.orchestrator.pool;
 
-import io.grpc.ManagedChannel;
-import java.util.function.Function;
-
 /**
  * A member of a static pool: an address of an Open Inference Protocol server that someone
  * else runs (another Junction worker, Triton, MLServer). Probed like a local replica, never
@@ -13,7 +10,7 @@ import java.util.function.Function;
 final class StaticReplica extends Replica {
   private final String address;
 
-  StaticReplica(PoolSpec spec, int index, Scheduler scheduler, Function<String, ManagedChannel> channels) {
+  StaticReplica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels) {
     super(spec, index, scheduler, channels);
     this.address = spec.endpoints().get(index);
     this.endpoint = address;
@@ -24,7 +21,7 @@ final class StaticReplica extends Replica {
     if (closing) {
       return;
     }
-    connect(address);
+    connect(address, "");
     probe(client);
     startHealthChecks();
   }

@@ -24,29 +24,52 @@ import io.junction.proto.v1.StatsRequest;
 import io.junction.proto.v1.StatsResponse;
 import io.junction.proto.v1.WorkerControlGrpc;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * The calls the pool makes to one worker, over one channel. Asynchronous only: every answer
- * completes a future from gRPC's callback, which runs on the transport's event loop
- * ({@code directExecutor}), so whoever composes on these futures must not block.
+ * The calls the pool makes to one worker, over one channel per event loop of the process.
+ * An inference leaves on the channel of the loop the caller runs on (the orchestrator's server
+ * handles a request on a loop and calls the pool there), so the request is written, answered
+ * and relayed back on one thread with no hand-off; a caller off the loops takes the channels in
+ * turn. Asynchronous only: every answer completes a future from gRPC's callback, which runs on
+ * the channel's event loop ({@code directExecutor}), so whoever composes on these futures must
+ * not block.
  */
 final class WorkerClient {
   private final String endpoint;
-  private final ManagedChannel channel;
-  private final GRPCInferenceServiceGrpc.GRPCInferenceServiceStub oip;
+  private final List<ManagedChannel> channels;
+  private final WorkerChannels loops;
+  private final List<GRPCInferenceServiceGrpc.GRPCInferenceServiceStub> oip;
   private final WorkerControlGrpc.WorkerControlStub control;
-  private final SegmentServiceGrpc.SegmentServiceStub segments;
+  private final List<SegmentServiceGrpc.SegmentServiceStub> segments;
+  /** Spreads calls from threads that are not loops; a lost update only skews the spread. */
+  private int next;
 
-  WorkerClient(String endpoint, ManagedChannel channel) {
+  /**
+   * @param endpoint what the channels dial, for messages
+   * @param channels one per loop, in the order {@code loops.currentLoop()} indexes
+   */
+  WorkerClient(String endpoint, List<ManagedChannel> channels, WorkerChannels loops) {
+    if (channels.isEmpty()) {
+      throw new IllegalArgumentException("channels: none (expected: at least one)");
+    }
     this.endpoint = endpoint;
-    this.channel = channel;
-    this.oip = GRPCInferenceServiceGrpc.newStub(channel);
-    this.control = WorkerControlGrpc.newStub(channel);
-    this.segments = SegmentServiceGrpc.newStub(channel);
+    this.channels = List.copyOf(channels);
+    this.loops = loops;
+    List<GRPCInferenceServiceGrpc.GRPCInferenceServiceStub> stubs = new ArrayList<>(channels.size());
+    List<SegmentServiceGrpc.SegmentServiceStub> segmentStubs = new ArrayList<>(channels.size());
+    for (ManagedChannel c : this.channels) {
+      stubs.add(GRPCInferenceServiceGrpc.newStub(c));
+      segmentStubs.add(SegmentServiceGrpc.newStub(c));
+    }
+    this.oip = List.copyOf(stubs);
+    this.segments = List.copyOf(segmentStubs);
+    this.control = WorkerControlGrpc.newStub(this.channels.get(0));
   }
 
   String endpoint() {
@@ -55,17 +78,17 @@ final class WorkerClient {
 
   /** True when the server says it is ready (OIP ServerReady: every model loaded). */
   CompletableFuture<Boolean> serverReady(Duration timeout) {
-    return unary(oip.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::serverReady,
+    return unary(oip.get(0).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::serverReady,
         ServerReadyRequest.getDefaultInstance()).thenApply(r -> r.getReady());
   }
 
   CompletableFuture<ModelMetadataResponse> modelMetadata(String model, Duration timeout) {
-    return unary(oip.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::modelMetadata,
+    return unary(oip.get(0).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::modelMetadata,
         ModelMetadataRequest.newBuilder().setName(model).build());
   }
 
   CompletableFuture<ServerMetadataResponse> serverMetadata(Duration timeout) {
-    return unary(oip.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::serverMetadata,
+    return unary(oip.get(0).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::serverMetadata,
         ServerMetadataRequest.getDefaultInstance());
   }
 
@@ -79,32 +102,30 @@ final class WorkerClient {
    * cancels the call on the wire.
    */
   CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline) {
-    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = deadline == null ? oip : oip.withDeadline(deadline);
-    return unary(stub::modelInfer, request);
+    GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = oip.get(channelIndex());
+    return unary((deadline == null ? stub : stub.withDeadline(deadline))::modelInfer, request);
   }
 
   /** Loads fused segment plans; the worker compiles them against its models. */
   CompletableFuture<LoadPlansResponse> loadPlans(LoadPlansRequest request, Duration timeout) {
-    return unary(segments.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::loadPlans, request);
+    return unary(segments.get(0).withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::loadPlans, request);
   }
 
   /**
    * Runs a fused segment: each iteration event goes to {@code onIteration} as it arrives (on
-   * the transport's thread, in order), and the future completes with the result event.
-   * Cancelling the future cancels the call on the wire.
+   * the transport's thread, in order), and the future completes with the result event. It
+   * leaves on the caller's loop, as an inference does. Cancelling the future cancels the call on
+   * the wire.
    */
   CompletableFuture<SegmentResult> runSegment(RunSegmentRequest request, Deadline deadline,
       Consumer<SegmentIteration> onIteration) {
     CompletableFuture<SegmentResult> result = new CompletableFuture<>();
-    SegmentServiceGrpc.SegmentServiceStub stub = deadline == null ? segments : segments.withDeadline(deadline);
-    stub.runSegment(request, new ClientResponseObserver<RunSegmentRequest, SegmentEvent>() {
+    SegmentServiceGrpc.SegmentServiceStub stub = segments.get(channelIndex());
+    (deadline == null ? stub : stub.withDeadline(deadline)).runSegment(request,
+        new ClientResponseObserver<RunSegmentRequest, SegmentEvent>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<RunSegmentRequest> requestStream) {
-        result.whenComplete((r, t) -> {
-          if (result.isCancelled()) {
-            requestStream.cancel("caller cancelled", null);
-          }
-        });
+        cancelWithCaller(result, requestStream);
       }
 
       @Override
@@ -132,9 +153,24 @@ final class WorkerClient {
     return result;
   }
 
-  /** Closes the channel; calls still on it fail with CANCELLED or UNAVAILABLE. */
+  /** The channel on the caller's loop, else the next in turn. */
+  private int channelIndex() {
+    int n = oip.size();
+    if (n == 1) {
+      return 0;
+    }
+    int current = loops.currentLoop();
+    if (current >= 0 && current < n) {
+      return current;
+    }
+    return Math.floorMod(next++, n);
+  }
+
+  /** Closes the channels; calls still on them fail with CANCELLED or UNAVAILABLE. */
   void close() {
-    channel.shutdownNow();
+    for (ManagedChannel c : channels) {
+      c.shutdownNow();
+    }
   }
 
   private static <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request) {
@@ -142,11 +178,7 @@ final class WorkerClient {
     call.accept(request, new ClientResponseObserver<Q, R>() {
       @Override
       public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
-        result.whenComplete((r, t) -> {
-          if (result.isCancelled()) {
-            requestStream.cancel("caller cancelled", null);
-          }
-        });
+        cancelWithCaller(result, requestStream);
       }
 
       @Override
@@ -169,5 +201,14 @@ final class WorkerClient {
       }
     });
     return result;
+  }
+
+  /** A caller that cancels the future cancels the call on the wire. */
+  private static void cancelWithCaller(CompletableFuture<?> result, ClientCallStreamObserver<?> requestStream) {
+    result.whenComplete((r, t) -> {
+      if (result.isCancelled()) {
+        requestStream.cancel("caller cancelled", null);
+      }
+    });
   }
 }

@@ -45,6 +45,11 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
   }
 
   static WorkerCommand forReplica(PoolSpec spec, int index, Host host) {
+    return forReplica(spec, index, host, Optional.empty());
+  }
+
+  /** @param socket the Unix socket the worker listens on besides its TCP port, if any */
+  static WorkerCommand forReplica(PoolSpec spec, int index, Host host, Optional<Path> socket) {
     Optional<String> cpus = spec.cpusOf(index);
     List<String> cmd = new ArrayList<>();
     if (cpus.isPresent()) {
@@ -77,6 +82,10 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
     cmd.add(String.join(",", spec.models()));
     cmd.add("--port");
     cmd.add("0");
+    if (socket.isPresent()) {
+      cmd.add("--socket");
+      cmd.add(socket.get().toString());
+    }
     cmd.add("--device");
     cmd.add(spec.device().toString());
     if (spec.fallbackCpu()) {

@@ -2,18 +2,19 @@ package io.junction.orchestrator.server;
 
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
+import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.api.ApiLimits;
 import jakarta.inject.Singleton;
 
 /**
- * The server package's bindings: a {@link ServerFactory} holding the listening options and the
- * API limits the process module binds. The server is created and bound to its ports by the
+ * The server package's bindings: a {@link ServerFactory} holding the listening options, the
+ * API limits the process module binds and the process's event loops. The server is created and bound to its ports by the
  * lifecycle code, never by the injector.
  */
 public final class ServerModule extends AbstractModule {
   @Provides
   @Singleton
-  ServerFactory serverFactory(ServerOptions options, ApiLimits limits) {
-    return (pools, pipelines) -> new JunctionServer(options, pools, pipelines, limits);
+  ServerFactory serverFactory(ServerOptions options, ApiLimits limits, EventLoops loops) {
+    return (pools, pipelines) -> new JunctionServer(options, pools, pipelines, limits, loops);
   }
 }

@@ -33,10 +33,10 @@ class AdminServiceTest {
   static void start() {
     pools.snapshot(List.of(
         new PoolSnapshot("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"), Device.CPU, List.of(
-            new PoolSnapshot.ReplicaSnapshot("conversation-0", 4242, "127.0.0.1:9100", "cpu", "READY", 3, 1, "0-1", ""),
-            new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", null, "STARTING", 0, 0, null, null))),
+            new PoolSnapshot.ReplicaSnapshot("conversation-0", 4242, "127.0.0.1:9100", "/tmp/j/conversation-0-1.sock", "cpu", "READY", 3, 1, "0-1", ""),
+            new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", "", null, "STARTING", 0, 0, null, null))),
         new PoolSnapshot("gpu", PoolSpec.Kind.STATIC, List.of("ranker"), Device.gpu(1), List.of(
-            new PoolSnapshot.ReplicaSnapshot("gpu-0", 0, "10.0.0.5:8001", "gpu:1", "FAILED", 0, 4, "", "connection refused")))));
+            new PoolSnapshot.ReplicaSnapshot("gpu-0", 0, "10.0.0.5:8001", "", "gpu:1", "FAILED", 0, 4, "", "connection refused")))));
     pools.model("gpu", new ModelSignature("ranker",
             List.of(FakePipelines.spec("user_id", DataType.INT64, -1), FakePipelines.spec("candidates", DataType.INT64, -1, -1)),
             List.of(FakePipelines.spec("items", DataType.INT64, -1, 50))),
@@ -63,7 +63,7 @@ class AdminServiceTest {
     assertThat(conv.getDevice()).isEqualTo("cpu");
     assertThat(conv.getModelsList()).containsExactly("featurizer", "intent");
     assertThat(conv.getReplicas(0)).isEqualTo(ReplicaInfo.newBuilder()
-        .setId("conversation-0").setPid(4242).setEndpoint("127.0.0.1:9100").setDevice("cpu").setState("READY")
+        .setId("conversation-0").setPid(4242).setEndpoint("127.0.0.1:9100").setSocket("/tmp/j/conversation-0-1.sock").setDevice("cpu").setState("READY")
         .setInFlight(3).setRestarts(1).setCpus("0-1").build());
     assertThat(conv.getReplicas(1).getState()).isEqualTo("STARTING");
     assertThat(conv.getReplicas(1).getDevice()).as("not known yet").isEmpty();
@@ -72,6 +72,7 @@ class AdminServiceTest {
     assertThat(gpu.getDevice()).isEqualTo("gpu:1");
     assertThat(gpu.getReplicas(0).getLastError()).isEqualTo("connection refused");
     assertThat(gpu.getReplicas(0).getRestarts()).isEqualTo(4);
+    assertThat(gpu.getReplicas(0).getSocket()).as("a static member is dialed over TCP").isEmpty();
   }
 
   @Test

@@ -103,7 +103,7 @@ public final class FakePools implements Pools {
   public static PoolSnapshot pool(String name, List<String> models, String... replicaStates) {
     List<PoolSnapshot.ReplicaSnapshot> replicas = new ArrayList<>();
     for (int i = 0; i < replicaStates.length; i++) {
-      replicas.add(new PoolSnapshot.ReplicaSnapshot(name + "-" + i, 1000 + i, "127.0.0.1:" + (9000 + i), "cpu",
+      replicas.add(new PoolSnapshot.ReplicaSnapshot(name + "-" + i, 1000 + i, "127.0.0.1:" + (9000 + i), "", "cpu",
           replicaStates[i], i, 0, i == 0 ? "0-1" : "", replicaStates[i].equals("FAILED") ? "exited with 1" : ""));
     }
     return new PoolSnapshot(name, PoolSpec.Kind.LOCAL, models, Device.CPU, replicas);

@@ -110,6 +110,18 @@ class StatusMapperTest {
   }
 
   @Test
+  void flowControlErrorsCarryNoStackTraceAndKeepTheirCodes() {
+    // made per call under load: a stack trace would cost more than the answer and say nothing
+    Throwable saturated = new PoolSaturatedException("p", "1 READY replica(s) at their limit of 1 calls in flight");
+    Throwable noReplica = new NoReadyReplicaException("p", "0 of 1 replicas READY: p-0 STARTING");
+    assertThat(saturated.getStackTrace()).isEmpty();
+    assertThat(noReplica.getStackTrace()).isEmpty();
+    assertThat(StatusMapper.toStatus(saturated).getCode()).isEqualTo(Code.RESOURCE_EXHAUSTED);
+    assertThat(StatusMapper.toStatus(noReplica).getCode()).isEqualTo(Code.UNAVAILABLE);
+    assertThat(StatusMapper.toStatus(step(noReplica)).getCode()).isEqualTo(Code.UNAVAILABLE);
+  }
+
+  @Test
   void userMistakesAreNeverInternal() {
     for (Throwable e : List.of(new InvalidRequestException("a"), new TensorFormatException("b"),
         new PipelineInputException("c"), step(new PipelineInputException("d")))) {

@@ -1,6 +1,7 @@
 package io.junction.orchestrator.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.junction.grpc.EventLoops;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -30,6 +31,7 @@ import picocli.CommandLine;
 class ClientCommandsTest {
   private static final FakePools pools = new FakePools();
   private static final FakePipelines pipelines = new FakePipelines();
+  private static final EventLoops loops = EventLoops.create("test-grpc", 1);
   private static JunctionServer server;
   private static String target;
 
@@ -45,13 +47,14 @@ class ClientCommandsTest {
     pools.snapshot(List.of(FakePools.pool("conversation", List.of("featurizer", "intent"), "READY", "FAILED"),
         FakePools.pool("recommendation", List.of("ranker"), "READY")));
     server = new JunctionServer(new ServerOptions("127.0.0.1", 0, 0, 1 << 20, Duration.ofSeconds(1)),
-        pools, pipelines, ApiLimits.DEFAULT).start();
+        pools, pipelines, ApiLimits.DEFAULT, loops).start();
     target = "127.0.0.1:" + server.grpcPort();
   }
 
   @AfterAll
   static void stop() {
     server.close();
+    loops.close();
   }
 
   @BeforeEach
@@ -137,9 +140,9 @@ class ClientCommandsTest {
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("pool conversation (local, cpu): 1/2 ready; models: featurizer, intent\n")
         .contains("pool recommendation (local, cpu): 1/1 ready; models: ranker\n")
-        .containsPattern("\n  REPLICA +STATE +PID +ENDPOINT +DEVICE +CPUS +IN FLIGHT +RESTARTS +LAST ERROR\n")
-        .containsPattern("\n  conversation-0 +READY +1000 +127\\.0\\.0\\.1:9000 +cpu +0-1 +0 +0\n")
-        .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +cpu +- +1 +0 +exited with 1\n");
+        .containsPattern("\n  REPLICA +STATE +PID +ENDPOINT +SOCKET +DEVICE +CPUS +IN FLIGHT +RESTARTS +LAST ERROR\n")
+        .containsPattern("\n  conversation-0 +READY +1000 +127\\.0\\.0\\.1:9000 +- +cpu +0-1 +0 +0\n")
+        .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +- +cpu +- +1 +0 +exited with 1\n");
   }
 
   @Test

@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.engine.Engine;
 import io.grpc.Deadline;
+import io.grpc.ManagedChannel;
+import io.junction.grpc.EventLoops;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
@@ -56,6 +60,8 @@ class LocalPoolWorkersTest {
   static Path repository;
 
   private static Pools pools;
+  /** The loops every channel of the pools runs on, as the orchestrator's one group. */
+  private static final EventLoops loops = EventLoops.create("pool-test-grpc", 2);
   /** Every worker pid seen, so that the last test can check none outlives close(). */
   private static final Set<Long> pidsSeen = new ConcurrentSkipListSet<>();
 
@@ -72,7 +78,7 @@ class LocalPoolWorkersTest {
     pools = Pools.create(List.of(
         local("scale", 2, Device.CPU, false, List.of()),
         local("pinned", 1, Device.CPU, false, List.of("0")),
-        local("fallback", 1, Device.gpu(0), true, List.of())));
+        local("fallback", 1, Device.gpu(0), true, List.of())), loops);
     pools.start();
     pools.snapshot().forEach(p -> p.replicas().forEach(r -> pidsSeen.add(r.pid())));
   }
@@ -82,6 +88,7 @@ class LocalPoolWorkersTest {
     if (pools != null) {
       pools.close();
     }
+    loops.close();
   }
 
   static PoolSpec local(String name, int replicas, Device device, boolean fallback, List<String> cpus) {
@@ -117,6 +124,37 @@ class LocalPoolWorkersTest {
   }
 
   @Test
+  @Order(2)
+  void localReplicasAreReachedOverTheirOwnUnixSockets() throws Exception {
+    assumeTrue(loops.unixSockets(), "no epoll transport here: local replicas are dialed over TCP");
+    List<PoolSnapshot.ReplicaSnapshot> scale = snapshot("scale").replicas();
+    assertThat(scale).allSatisfy(r -> {
+      assertThat(r.socket()).as("the endpoint kind the pool dials").endsWith(".sock");
+      assertThat(Files.exists(Path.of(r.socket()))).isTrue();
+      assertThat(r.endpoint()).as("TCP stays, for grpcurl and direct clients").startsWith("127.0.0.1:");
+    });
+    assertThat(scale.get(0).socket()).isNotEqualTo(scale.get(1).socket());
+    assertThat(Path.of(scale.get(0).socket()).getParent()).isEqualTo(Path.of(scale.get(1).socket()).getParent());
+    for (int i = 0; i < 4; i++) {
+      assertThat(pools.infer("scale", List.of(X), List.of(), Deadline.after(30, TimeUnit.SECONDS))
+          .get(60, TimeUnit.SECONDS).get(0).floats()).containsExactly(2f, 4f, 6f, -8f);
+    }
+    for (PoolSnapshot.ReplicaSnapshot r : scale) {
+      // An accepted Unix connection carries the listener's path: more than the listener itself
+      // means the pool's channel is connected there, not to the TCP port.
+      assertThat(unixSocketsNamed(r.socket())).as("listener and accepted connections at " + r.socket())
+          .isGreaterThanOrEqualTo(2);
+      ManagedChannel direct = loops.channelTo(EventLoops.UNIX + r.socket()).build();
+      try {
+        assertThat(GRPCInferenceServiceGrpc.newBlockingStub(direct).withDeadlineAfter(30, TimeUnit.SECONDS)
+            .serverReady(ServerReadyRequest.getDefaultInstance()).getReady()).isTrue();
+      } finally {
+        direct.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   @Order(3)
   void aPinnedReplicaRunsEveryThreadOnItsCpu() throws IOException {
     PoolSnapshot.ReplicaSnapshot r = snapshot("pinned").replicas().get(0);
@@ -149,7 +187,7 @@ class LocalPoolWorkersTest {
   @Order(5)
   void aGpuPoolWithoutAGpuFailsToStartAndSaysGpu0() {
     assumeTrue(noGpuHere(), "this machine has a GPU");
-    Pools gpu = Pools.create(List.of(local("nogpu", 1, Device.gpu(0), false, List.of())));
+    Pools gpu = Pools.create(List.of(local("nogpu", 1, Device.gpu(0), false, List.of())), loops);
     try {
       assertThatThrownBy(gpu::start)
           .isInstanceOf(PoolStartException.class)
@@ -180,6 +218,11 @@ class LocalPoolWorkersTest {
     assertThat(replaced.lastError()).isEmpty();
     pidsSeen.add(replaced.pid());
     assertThat(ProcessHandle.of(victim.pid()).map(ProcessHandle::isAlive)).isNotEqualTo(Optional.of(true));
+    if (!victim.socket().isEmpty()) {
+      assertThat(Path.of(victim.socket())).as("the killed worker's socket is removed").doesNotExist();
+      assertThat(replaced.socket()).isNotEqualTo(victim.socket());
+      assertThat(Path.of(replaced.socket())).exists();
+    }
 
     for (int i = 0; i < 8; i++) {
       assertThat(pools.infer("scale", List.of(X), List.of(), Deadline.after(30, TimeUnit.SECONDS))
@@ -190,7 +233,13 @@ class LocalPoolWorkersTest {
   @Test
   @Order(7)
   void closeLeavesNoChildAlive() throws Exception {
+    List<Path> sockets = pools.snapshot().stream().flatMap(p -> p.replicas().stream())
+        .filter(r -> !r.socket().isEmpty()).map(r -> Path.of(r.socket())).toList();
     pools.close();
+    assertThat(sockets).allSatisfy(s -> {
+      assertThat(s).as("sockets are removed when their replicas stop").doesNotExist();
+      assertThat(s.getParent()).as("and so is their private folder").doesNotExist();
+    });
     for (PoolSnapshot p : pools.snapshot()) {
       assertThat(p.replicas()).extracting(PoolSnapshot.ReplicaSnapshot::state).containsOnly("STOPPED");
     }
@@ -220,6 +269,13 @@ class LocalPoolWorkersTest {
       r = snapshot(pool).replicas().get(index);
     }
     return r;
+  }
+
+  /** Unix sockets in the kernel's table bound to {@code path}: a listener plus one per accepted connection. */
+  private static long unixSocketsNamed(String path) throws IOException {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/net/unix"))) {
+      return lines.filter(l -> l.endsWith(" " + path)).count();
+    }
   }
 
   private static Optional<String> cpusAllowed(Path status) {

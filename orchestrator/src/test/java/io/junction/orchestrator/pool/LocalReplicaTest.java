@@ -6,6 +6,7 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The lifecycle of a launched replica on a fake clock: processes are fakes the test makes
@@ -34,10 +36,13 @@ class LocalReplicaTest {
   @BeforeEach
   void setUp() throws Exception {
     worker = new FakeWorker("127.0.0.1:40001", 4242, List.of("a"));
-    PoolSpec spec = new PoolSpec("conv", PoolSpec.Kind.LOCAL, List.of("a"), 1, Device.CPU, false, List.of("0"),
+    replica = new LocalReplica(spec(), 0, scheduler, target -> List.of(new ThrowingChannel(FakeWorker.channels(target))), launcher,
+        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), RestartBackoff.standard(), SocketDir.inTemp(false));
+  }
+
+  private static PoolSpec spec() {
+    return new PoolSpec("conv", PoolSpec.Kind.LOCAL, List.of("a"), 1, Device.CPU, false, List.of("0"),
         List.of(), Optional.of(Path.of("/models")), 4, HEALTH, START_TIMEOUT, List.of());
-    replica = new LocalReplica(spec, 0, scheduler, target -> new ThrowingChannel(FakeWorker.channels(target)), launcher,
-        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), RestartBackoff.standard());
   }
 
   @AfterEach
@@ -72,7 +77,44 @@ class LocalReplicaTest {
     assertThat(replica.state()).isEqualTo(ReplicaState.READY);
     assertThat(replica.settled).isDone();
     assertThat(replica.snapshot()).isEqualTo(new PoolSnapshot.ReplicaSnapshot(
-        "conv-0", 1000, "127.0.0.1:40001", "cpu", "READY", 0, 0, "0", ""));
+        "conv-0", 1000, "127.0.0.1:40001", "", "cpu", "READY", 0, 0, "0", ""));
+  }
+
+  @Test
+  void eachLaunchListensOnItsOwnSocketWhichIsDialedAndRemovedWhenTheProcessExits(@TempDir Path tmp) throws Exception {
+    SocketDir sockets = new SocketDir(true, tmp);
+    List<String> dialed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // A unix: target reaches the fake worker: what matters is which target the replica dials.
+    LocalReplica r = new LocalReplica(spec(), 0, scheduler, target -> {
+      dialed.add(target);
+      return List.of(FakeWorker.channels(target.startsWith("unix:") ? worker.address : target));
+    }, launcher, new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), RestartBackoff.standard(), sockets);
+    scheduler.execute(r::begin);
+    scheduler.runDue();
+    List<String> command = launcher.last().command().command();
+    String socket = command.get(command.indexOf("--socket") + 1);
+    assertThat(Path.of(socket).getParent().getParent()).isEqualTo(tmp);
+    assertThat(Path.of(socket).getFileName().toString()).isEqualTo("conv-0-1.sock");
+    Files.createFile(Path.of(socket)); // what the worker's bind would make
+
+    launcher.last().listener().onAnnouncement(new Announcement.Ready(
+        40001, launcher.last().process().pid(), "cpu", "cpu", false, "0", List.of("a"), socket));
+    scheduler.runDue();
+
+    assertThat(r.state()).isEqualTo(ReplicaState.READY);
+    assertThat(dialed).containsExactly("unix:" + socket);
+    assertThat(r.snapshot().socket()).isEqualTo(socket);
+    assertThat(r.snapshot().endpoint()).isEqualTo("127.0.0.1:40001");
+
+    launcher.last().process().exit(137);
+    scheduler.runDue();
+    assertThat(Path.of(socket)).as("a killed worker's socket is removed").doesNotExist();
+    scheduler.advance(Duration.ofSeconds(30));
+    String next = launcher.last().command().command().get(launcher.last().command().command().indexOf("--socket") + 1);
+    assertThat(next).as("a relaunch gets a socket of its own").endsWith("conv-0-2.sock");
+
+    sockets.close();
+    assertThat(Path.of(socket).getParent()).as("the folder goes with the pools").doesNotExist();
   }
 
   @Test

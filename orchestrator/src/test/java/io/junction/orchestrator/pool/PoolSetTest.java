@@ -44,7 +44,7 @@ class PoolSetTest {
   }
 
   private PoolSet pools(PoolSpec... specs) {
-    PoolSet p = new PoolSet(List.of(specs), new ExecutorScheduler(), FakeWorker::channels, new FakeLauncher(),
+    PoolSet p = new PoolSet(List.of(specs), new ExecutorScheduler(), target -> List.of(FakeWorker.channels(target)), new FakeLauncher(),
         new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), spec -> Picker.leastOutstanding(spec.maxInFlight()));
     closeables.add(0, p);
     return p;

@@ -8,6 +8,7 @@ import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
 import io.junction.engine.PipelineResult;
+import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.FakePipelines;
 import io.junction.orchestrator.api.FakePools;
@@ -30,8 +31,9 @@ class JunctionServerShutdownTest {
     CompletableFuture<PipelineResult> never = new CompletableFuture<>();
     FakePipelines pipelines = new FakePipelines().put(FakePipelines.chat(), (in, o, d) -> never);
     FakePools pools = new FakePools().snapshot(List.of(FakePools.pool("p", List.of("m"), "READY")));
+    EventLoops loops = EventLoops.create("shutdown-test-grpc", 1);
     JunctionServer server = new JunctionServer(new ServerOptions("127.0.0.1", 0, 0, 1 << 20, Duration.ZERO),
-        pools, pipelines, ApiLimits.DEFAULT).start();
+        pools, pipelines, ApiLimits.DEFAULT, loops).start();
     int grpcPort = server.grpcPort();
     int httpPort = server.httpPort();
     ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", grpcPort).usePlaintext().build();
@@ -55,12 +57,14 @@ class JunctionServerShutdownTest {
       assertThat(Status.fromThrowable(error).getCode()).isIn(Status.Code.CANCELLED, Status.Code.UNAVAILABLE);
       assertThat(never.isCancelled()).as("the pipeline run was cancelled too").isTrue();
       assertThat(pools.closed).as("the server does not own the pools").isFalse();
+      assertThat(loops.isTerminated()).as("nor the event loops, which the lifecycle closes after the pools").isFalse();
       assertThat(canBind(grpcPort)).isTrue();
       assertThat(canBind(httpPort)).isTrue();
       assertThatThrownBy(server::start).isInstanceOf(IllegalStateException.class);
     } finally {
       channel.shutdownNow();
       server.close();
+      loops.close();
     }
   }
 

@@ -1,6 +1,7 @@
 package io.junction.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.junction.grpc.EventLoops;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.grpc.ManagedChannel;
@@ -44,6 +45,7 @@ class JunctionServerTest {
   private static final FakePools pools = new FakePools();
   private static final FakePipelines pipelines = new FakePipelines();
   private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private static final EventLoops loops = EventLoops.create("test-grpc", 1);
   private static JunctionServer server;
   private static ManagedChannel channel;
 
@@ -54,7 +56,7 @@ class JunctionServerTest {
         Tensor.ofFloats("confidence", new long[] {1}, 0.9f),
         Tensor.ofStrings("tokens", new long[] {1}, List.of("hi"))));
     server = new JunctionServer(new ServerOptions("127.0.0.1", 0, 0, 64 * 1024, Duration.ofSeconds(1)),
-        pools, pipelines, ApiLimits.DEFAULT).start();
+        pools, pipelines, ApiLimits.DEFAULT, loops).start();
     channel = NettyChannelBuilder.forAddress("127.0.0.1", server.grpcPort()).usePlaintext().build();
   }
 
@@ -62,6 +64,7 @@ class JunctionServerTest {
   static void stop() {
     channel.shutdownNow();
     server.close();
+    loops.close();
   }
 
   @BeforeEach
@@ -170,12 +173,12 @@ class JunctionServerTest {
   @Test
   void aPortInUseIsNamedAsTheConfigNamesIt() {
     JunctionServer grpcTaken = new JunctionServer(new ServerOptions("127.0.0.1", server.grpcPort(), 0, 64 * 1024,
-        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT, loops);
     assertThatThrownBy(grpcTaken::start).isInstanceOf(java.io.IOException.class)
         .hasMessageStartingWith("server.port: " + server.grpcPort() + " on 127.0.0.1 cannot be bound: ")
         .hasMessageEndingWith("(expected: a free port; --port and --http-port override the config's)");
     JunctionServer httpTaken = new JunctionServer(new ServerOptions("127.0.0.1", 0, server.httpPort(), 64 * 1024,
-        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT);
+        Duration.ofSeconds(1)), pools, pipelines, ApiLimits.DEFAULT, loops);
     assertThatThrownBy(httpTaken::start).isInstanceOf(java.io.IOException.class)
         .hasMessageStartingWith("server.http_port: " + server.httpPort() + " on 127.0.0.1 cannot be bound: ");
   }

@@ -2,56 +2,77 @@ package io.junction.workers.api;
 
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.SegmentHost;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The worker's gRPC server: the Open Inference Protocol, fused pipeline segments, WorkerControl,
- * health and reflection on one port. Handlers run on the transport's threads ({@code directExecutor}): they only
- * decode, check and queue, and model calls run on the host's bounded executor.
+ * The worker's gRPC servers: the Open Inference Protocol, fused pipeline segments, WorkerControl,
+ * health and reflection on a TCP port and, when asked, on a Unix domain socket too (how the
+ * orchestrator reaches its local workers: no TCP stack on the way; the port stays for grpcurl,
+ * status and direct clients). Both run on the given {@link EventLoops}, sized to the worker's
+ * cores. Handlers run on the loops ({@code directExecutor}): they only decode, check and queue,
+ * and model calls run on the host's bounded executor.
  */
 public final class WorkerServer implements AutoCloseable {
   /** Large enough for a full batch of the demo models' widest tensors, with room to spare. */
   static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
   private final Server server;
+  private final Optional<Server> socketServer;
   private final WorkerHealth health;
   private final ExecutorService control;
 
-  private WorkerServer(Server server, WorkerHealth health, ExecutorService control) {
+  private WorkerServer(Server server, Optional<Server> socketServer, WorkerHealth health, ExecutorService control) {
     this.server = server;
+    this.socketServer = socketServer;
     this.health = health;
     this.control = control;
   }
 
-  /** Binds {@code host:port} (0 picks a free port) and starts serving. */
-  public static WorkerServer start(String host, int port, ModelHost models) throws IOException {
+  /**
+   * Binds {@code host:port} (0 picks a free port) and, when given, the Unix socket {@code socket},
+   * and starts serving on {@code loops}, which the caller closes after {@link #stop}.
+   */
+  public static WorkerServer start(String host, int port, Optional<Path> socket, ModelHost models, EventLoops loops)
+      throws IOException {
     WorkerHealth health = new WorkerHealth();
     ExecutorService control = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "worker-control");
       t.setDaemon(true);
       return t;
     });
-    NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-        .directExecutor()
-        .maxInboundMessageSize(MAX_MESSAGE_BYTES);
-    Server server = addServices(builder, models, health, control).build();
+    List<Server> started = new ArrayList<>(2);
     try {
-      server.start();
-    } catch (IOException e) {
+      started.add(build(loops, new InetSocketAddress(host, port), models, health, control).start());
+      if (socket.isPresent()) {
+        started.add(build(loops, EventLoops.unixAddress(socket.get()), models, health, control).start());
+      }
+    } catch (IOException | RuntimeException e) {
+      started.forEach(Server::shutdownNow);
       control.shutdownNow();
       throw e;
     }
-    return new WorkerServer(server, health, control);
+    return new WorkerServer(started.get(0), started.size() > 1 ? Optional.of(started.get(1)) : Optional.empty(),
+        health, control);
+  }
+
+  private static Server build(EventLoops loops, SocketAddress address, ModelHost models, WorkerHealth health,
+      Executor control) {
+    return addServices(loops.server(address).maxInboundMessageSize(MAX_MESSAGE_BYTES), models, health, control).build();
   }
 
   /** The services every worker serves; the in-process tests bind the same ones. */
@@ -81,14 +102,18 @@ public final class WorkerServer implements AutoCloseable {
 
   public void stop(long millis) {
     health.terminal();
+    socketServer.ifPresent(Server::shutdown);
     server.shutdown();
     control.shutdown();
     try {
-      if (!server.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
-        server.shutdownNow();
-        server.awaitTermination(millis, TimeUnit.MILLISECONDS);
+      for (Server s : socketServer.isPresent() ? List.of(socketServer.get(), server) : List.of(server)) {
+        if (!s.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
+          s.shutdownNow();
+          s.awaitTermination(millis, TimeUnit.MILLISECONDS);
+        }
       }
     } catch (InterruptedException e) {
+      socketServer.ifPresent(Server::shutdownNow);
       server.shutdownNow();
       Thread.currentThread().interrupt();
     }

@@ -4,6 +4,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.inject.Guice;
 import com.google.inject.Stage;
+import io.junction.grpc.EventLoops;
 import io.junction.workers.api.WorkerServer;
 import io.junction.workers.runtime.DeviceRequest;
 import io.junction.workers.serving.ModelHost;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Option;
  * launcher:
  * <ul>
  *   <li>ready: {@code JUNCTION_WORKER_READY {"port":..,"pid":..,"device":..,"requested_device":..,
- *       "fell_back":..,"cpus":..,"models":[..]}}</li>
+ *       "fell_back":..,"cpus":..,"models":[..],"socket":..}} ({@code socket} only with {@code --socket})</li>
  *   <li>cannot start: {@code JUNCTION_WORKER_FAILED {"reason":".."}}, then exit 78 when a restart
  *       cannot help (bad flags, repository, model, missing GPU without fallback), else 1.</li>
  * </ul>
@@ -57,7 +58,7 @@ public final class WorkerMain {
   private static final long PARENT_POLL_MILLIS = 500;
   private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
   private static final String USAGE =
-      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--device cpu|gpu:N] "
+      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--socket PATH] [--device cpu|gpu:N] "
           + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
 
   @Option(names = "--repository", required = true, paramLabel = "DIR", description = "Model repository folder.")
@@ -71,6 +72,10 @@ public final class WorkerMain {
 
   @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "H", description = "Address to bind.")
   String host;
+
+  @Option(names = "--socket", paramLabel = "PATH",
+      description = "Also listen on this Unix domain socket (epoll only); removed at exit.")
+  Path socket;
 
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu:N", description = "Device.")
   String device;
@@ -134,14 +139,21 @@ public final class WorkerMain {
     startWatchers();
     ModelHost host = null;
     WorkerServer server = null;
+    // Sized to the cores this JVM sees (-XX:ActiveProcessorCount follows the replica's cpus).
+    EventLoops loops = EventLoops.create("worker-grpc", EventLoops.defaultThreads());
+    loops.fallbackReason().ifPresent(why -> log.warn("epoll transport unavailable ({}); using NIO", why));
     try {
       WorkerOptions options = options();
+      if (options.socket().isPresent() && !loops.unixSockets()) {
+        throw WorkerStartup.config("socket: " + options.socket().get() + " (expected: no --socket with the "
+            + loops.transport() + " transport; Unix sockets need epoll)");
+      }
       // The process's one injector; what it builds does no I/O until start() below.
       WorkerStartup startup = Guice.createInjector(Stage.PRODUCTION, new WorkerModule(options))
           .getInstance(WorkerStartup.class);
       WorkerStartup.Started started = startup.start();
       host = started.host();
-      server = WorkerServer.start(options.host(), options.port(), host);
+      server = WorkerServer.start(options.host(), options.port(), options.socket(), host, loops);
       host.startServing();
       server.health().serving();
       serving = true;
@@ -153,19 +165,20 @@ public final class WorkerMain {
       ready.put("fell_back", started.device().fellBack());
       ready.put("cpus", started.cpus().list());
       ready.put("models", started.models());
+      options.socket().ifPresent(p -> ready.put("socket", p.toString()));
       protocol.println(READY + JSON.toJson(ready));
       protocol.flush();
-      log.info("Serving {} on {}:{} ({}, cpus {})", started.models(), options.host(), server.port(),
-          started.device().device(), started.cpus().list());
+      log.info("Serving {} on {}:{}{} ({}, cpus {}, {})", started.models(), options.host(), server.port(),
+          options.socket().map(p -> " and " + p).orElse(""), started.device().device(), started.cpus().list(), loops);
     } catch (StartupException e) {
       log.error("Cannot start: {}", e.getMessage(), e.getCause());
       fail(protocol, e.getMessage());
-      closeQuietly(server, host);
+      closeQuietly(server, host, loops);
       return e.permanent() ? EXIT_CONFIG : 1;
     } catch (IOException | RuntimeException e) {
       log.error("Cannot start", e);
       fail(protocol, "start: " + e);
-      closeQuietly(server, host);
+      closeQuietly(server, host, loops);
       return 1;
     }
 
@@ -181,7 +194,7 @@ public final class WorkerMain {
     } catch (Exception e) {
       log.warn("Drain failed", e);
     }
-    closeQuietly(server, host);
+    closeQuietly(server, host, loops);
     log.info("Stopped");
     return 0;
   }
@@ -195,7 +208,7 @@ public final class WorkerMain {
     try {
       return new WorkerOptions(repository,
           models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
-          this.host, port, DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue);
+          this.host, port, Optional.ofNullable(socket), DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue);
     } catch (IllegalArgumentException e) {
       throw WorkerStartup.config(e.getMessage());
     }
@@ -280,13 +293,14 @@ public final class WorkerMain {
     t.start();
   }
 
-  private static void closeQuietly(WorkerServer server, ModelHost host) {
+  private static void closeQuietly(WorkerServer server, ModelHost host, EventLoops loops) {
     if (server != null) {
       server.stop(2_000);
     }
     if (host != null) {
       host.close();
     }
+    loops.close();
   }
 
   private static void fail(PrintStream protocol, String reason) {

@@ -16,19 +16,21 @@ import java.util.Optional;
  * @param models      models to load, without duplicates; empty means every model of the repository
  * @param host        address to bind
  * @param port        port to bind; 0 picks a free one
+ * @param socket      a Unix domain socket to listen on besides the port (the orchestrator's local replicas)
  * @param device      the device asked for
  * @param fallbackCpu run on the CPU when the GPU asked for is missing
  * @param cpus        the CPU list the launcher says it pinned us to (informational)
  * @param queue       model calls that may wait for a thread
  */
-record WorkerOptions(Path repository, List<String> models, String host, int port, DeviceRequest device,
-    boolean fallbackCpu, Optional<String> cpus, int queue) {
+record WorkerOptions(Path repository, List<String> models, String host, int port, Optional<Path> socket,
+    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue) {
 
   /** @throws IllegalArgumentException naming the flag, the value and what was expected */
   WorkerOptions {
     Objects.requireNonNull(repository, "repository");
     models = List.copyOf(models);
     Objects.requireNonNull(host, "host");
+    Objects.requireNonNull(socket, "socket");
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(cpus, "cpus");
     if (port < 0 || port > 65535) {

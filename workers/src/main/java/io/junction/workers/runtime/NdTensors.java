@@ -3,9 +3,11 @@ package io.junction.workers.runtime;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.protobuf.ByteString;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -18,10 +20,16 @@ import java.util.Set;
 /**
  * Converts between our {@link Tensor} and DJL's {@link NDArray}. Only the datatypes TensorFlow
  * models of this project use are converted; anything else is refused by name, never guessed.
+ *
+ * <p>Numbers cross as bytes: a tensor's raw little-endian data is TensorFlow's own layout on a
+ * little-endian machine, so it is handed to the engine as it is (one copy, into the engine's
+ * buffer) and read back the same way, instead of decoding to a Java array and encoding again.
  */
 final class NdTensors {
   static final Set<DataType> SUPPORTED = EnumSet.of(
       DataType.FP32, DataType.FP64, DataType.INT32, DataType.INT64, DataType.BYTES);
+  /** Our raw form is little-endian; the engine's buffers are in the machine's order. */
+  private static final boolean RAW_IS_NATIVE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
 
   private NdTensors() {}
 
@@ -32,7 +40,25 @@ final class NdTensors {
   /** An NDArray named after the tensor, owned by {@code manager}. */
   static NDArray toNd(NDManager manager, Tensor t) {
     Shape shape = new Shape(t.shape());
-    NDArray nd = switch (t.datatype()) {
+    NDArray nd = RAW_IS_NATIVE && t.datatype() != DataType.BYTES && SUPPORTED.contains(t.datatype())
+        ? manager.create(t.data().asReadOnlyByteBuffer(), shape, engineType(t.datatype()))
+        : decoded(manager, t, shape);
+    nd.setName(t.name());
+    return nd;
+  }
+
+  private static ai.djl.ndarray.types.DataType engineType(DataType t) {
+    return switch (t) {
+      case FP32 -> ai.djl.ndarray.types.DataType.FLOAT32;
+      case FP64 -> ai.djl.ndarray.types.DataType.FLOAT64;
+      case INT32 -> ai.djl.ndarray.types.DataType.INT32;
+      case INT64 -> ai.djl.ndarray.types.DataType.INT64;
+      default -> throw new AssertionError(t);
+    };
+  }
+
+  private static NDArray decoded(NDManager manager, Tensor t, Shape shape) {
+    return switch (t.datatype()) {
       case FP32 -> manager.create(t.floats(), shape);
       case FP64 -> manager.create(t.doubles(), shape);
       case INT32 -> manager.create(t.ints(), shape);
@@ -41,8 +67,6 @@ final class NdTensors {
       default -> throw new UnsupportedDatatypeException(
           t.name() + ".datatype: " + t.datatype() + " (expected: one of " + supportedNames() + ")");
     };
-    nd.setName(t.name());
-    return nd;
   }
 
   /** The tensor an NDArray holds, named {@code name}; its datatype must be {@code expected}. */
@@ -59,6 +83,9 @@ final class NdTensors {
     if (actual == null || actual != expected) {
       throw new ModelExecutionException("output " + name + ": the model returned " + nd.getDataType()
           + " (expected: " + expected + " as model.yaml declares)");
+    }
+    if (RAW_IS_NATIVE && actual != DataType.BYTES) {
+      return new Tensor(name, actual, shape, ByteString.copyFrom(nd.toByteBuffer()));
     }
     return switch (actual) {
       case FP32 -> Tensor.ofFloats(name, shape, nd.toFloatArray());

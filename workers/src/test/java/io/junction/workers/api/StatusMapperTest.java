@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -55,5 +56,15 @@ class StatusMapperTest {
     }
     Throwable root = error instanceof CompletionException ? error.getCause() : error;
     assertThat(s.getDescription()).contains(root.getMessage());
+  }
+
+  @Test
+  void flowControlErrorsCarryNoStackTraceAndKeepTheirCodes() {
+    WorkerBusyException busy = new WorkerBusyException(4, 4);
+    WorkerDrainingException draining = new WorkerDrainingException("call");
+    assertThat(busy.getStackTrace()).isEmpty();
+    assertThat(draining.getStackTrace()).isEmpty();
+    assertThat(StatusMapper.toStatus(busy).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    assertThat(StatusMapper.toStatus(draining).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
   }
 }
