@@ -1,0 +1,174 @@
+package io.junction.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.junction.proto.inference.GRPCInferenceServiceGrpc;
+import io.junction.proto.inference.InferTensorContents;
+import io.junction.proto.inference.ModelInferRequest;
+import io.junction.proto.inference.ModelInferResponse;
+import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseRequest;
+import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.RecommendRequest;
+import io.junction.proto.v1.RecommendResponse;
+import io.junction.proto.v1.RecommendationServiceGrpc;
+import io.junction.proto.v1.RunPipelineRequest;
+import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.ScoredItem;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The requests and answer checks of each workload, for each way of calling a system. A reference
+ * file gives the cases: {@code {"workload": "...", "cases": [...]}} where a case is
+ * <ul>
+ *   <li>threestep: {@code {"x": [16 floats], "y": [8 floats], "<model>": [its output]...}}
+ *   <li>recommend: {@code {"user_id": 7, "k": 10, "items": [...], "scores": [...]}}
+ *   <li>chat: {@code {"text": "...", "intent": "...", "tokens": [...]}}
+ * </ul>
+ */
+final class Workloads {
+  private Workloads() {}
+
+  /** Where and how to call, from the command line. */
+  record Call(String protocol, String host, int port, String url, int connections, int ioThreads,
+      long deadlineMillis, String pipeline, String model, String inputName, String outputName, String expect) {}
+
+  static Target target(String workload, JsonArray cases, Call c) {
+    List<JsonObject> cs = new ArrayList<>();
+    cases.forEach(e -> cs.add(e.getAsJsonObject()));
+    if (cs.isEmpty()) {
+      throw new IllegalArgumentException("reference: no cases (expected: at least one)");
+    }
+    return switch (workload + "/" + c.protocol()) {
+      case "threestep/junction-run" -> grpc(c, PipelineServiceGrpc.getRunMethod(), cs, Workloads::runRequest,
+          (r, k) -> Answers.floats(c.outputName(), pipelineFloats(r, c.outputName()), floats(k, c.expect())));
+      case "threestep/oip" -> grpc(c, GRPCInferenceServiceGrpc.getModelInferMethod(), cs, Workloads::inferRequest,
+          (r, k) -> Answers.floats(c.outputName(), inferFloats(r, c.outputName()), floats(k, c.expect())));
+      case "threestep/http" -> http(c, cs, k -> "{\"inputs\": [" + k.get("x") + "]}",
+          (j, k) -> Answers.floats("outputs", Answers.jsonFloats(j.getAsJsonObject().get("outputs")), floats(k, c.expect())));
+      case "recommend/junction-typed" -> grpc(c, RecommendationServiceGrpc.getRecommendMethod(), cs,
+          (k, call) -> RecommendRequest.newBuilder().setUserId(k.get("user_id").getAsLong())
+              .setK(k.get("k").getAsInt()).build(),
+          (r, k) -> ranked(r.getItemsList().stream().map(ScoredItem::getItemId).toList(),
+              r.getItemsList().stream().map(ScoredItem::getScore).toList(), k));
+      case "recommend/http" -> http(c, cs,
+          k -> "{\"user_id\": " + k.get("user_id") + ", \"k\": " + k.get("k") + "}",
+          (j, k) -> {
+            List<Long> ids = new ArrayList<>();
+            List<Float> scores = new ArrayList<>();
+            j.getAsJsonObject().getAsJsonArray("items").forEach(i -> {
+              ids.add(i.getAsJsonObject().get("item_id").getAsLong());
+              scores.add(i.getAsJsonObject().get("score").getAsFloat());
+            });
+            return ranked(ids, scores, k);
+          });
+      case "chat/junction-typed" -> grpc(c, ConversationServiceGrpc.getConverseMethod(), cs,
+          (k, call) -> ConverseRequest.newBuilder().setText(k.get("text").getAsString()).build(),
+          (r, k) -> reply(r.getIntent(), r.getTokensList(), k));
+      case "chat/http" -> http(c, cs, k -> "{\"text\": " + k.get("text") + "}",
+          (j, k) -> {
+            List<String> tokens = new ArrayList<>();
+            j.getAsJsonObject().getAsJsonArray("tokens").forEach(t -> tokens.add(t.getAsString()));
+            return reply(j.getAsJsonObject().get("intent").getAsString(), tokens, k);
+          });
+      default -> throw new IllegalArgumentException("workload/protocol: " + workload + "/" + c.protocol()
+          + " (expected: threestep with junction-run, oip or http; recommend or chat with junction-typed or http)");
+    };
+  }
+
+  private interface Build<Q> {
+    Q apply(JsonObject kase, Call call);
+  }
+
+  private interface Check<R> {
+    String apply(R answer, JsonObject kase);
+  }
+
+  private static <Q, R> Target grpc(Call c, io.grpc.MethodDescriptor<Q, R> method, List<JsonObject> cases,
+      Build<Q> build, Check<R> check) {
+    List<Q> requests = cases.stream().map(k -> build.apply(k, c)).toList();
+    return new GrpcTarget<>(c.host(), c.port(), c.connections(), c.ioThreads(), c.deadlineMillis(), method,
+        requests, (answer, i) -> check.apply(answer, cases.get(i)));
+  }
+
+  private static Target http(Call c, List<JsonObject> cases, Function<JsonObject, String> body,
+      Check<JsonElement> check) {
+    List<String> bodies = cases.stream().map(body).toList();
+    return new HttpTarget(java.net.URI.create(c.url()), c.ioThreads(), c.deadlineMillis(), bodies,
+        (answer, i) -> check.apply(answer, cases.get(i)));
+  }
+
+  static RunPipelineRequest runRequest(JsonObject k, Call c) {
+    return RunPipelineRequest.newBuilder()
+        .setPipeline(c.pipeline())
+        .addInputs(fp32Input(c.inputName(), k))
+        .addOutputs(c.outputName())
+        .build();
+  }
+
+  static ModelInferRequest inferRequest(JsonObject k, Call c) {
+    return ModelInferRequest.newBuilder()
+        .setModelName(c.model())
+        .addInputs(fp32Input(c.inputName(), k))
+        .addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(c.outputName()))
+        .build();
+  }
+
+  private static ModelInferRequest.InferInputTensor fp32Input(String name, JsonObject k) {
+    float[] x = floats(k, "x");
+    InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+    for (float v : x) {
+      contents.addFp32Contents(v);
+    }
+    return ModelInferRequest.InferInputTensor.newBuilder()
+        .setName(name).setDatatype("FP32").addShape(1).addShape(x.length).setContents(contents).build();
+  }
+
+  static float[] pipelineFloats(RunPipelineResponse r, String name) {
+    for (var o : r.getOutputsList()) {
+      if (o.getName().equals(name)) {
+        return Answers.toFloats(o.getContents().getFp32ContentsList());
+      }
+    }
+    return new float[0];
+  }
+
+  static float[] inferFloats(ModelInferResponse r, String name) {
+    for (int i = 0; i < r.getOutputsCount(); i++) {
+      if (r.getOutputs(i).getName().equals(name)) {
+        return r.getRawOutputContentsCount() > i
+            ? Answers.rawFloats(r.getRawOutputContents(i).asReadOnlyByteBuffer())
+            : Answers.toFloats(r.getOutputs(i).getContents().getFp32ContentsList());
+      }
+    }
+    return new float[0];
+  }
+
+  static float[] floats(JsonObject k, String key) {
+    JsonElement e = k.get(key);
+    if (e == null) {
+      throw new IllegalArgumentException("reference: a case has no \"" + key + "\" (expected: the key of --expect)");
+    }
+    return Answers.jsonFloats(e);
+  }
+
+  static String ranked(List<Long> ids, List<Float> scores, JsonObject k) {
+    List<Long> wantIds = new ArrayList<>();
+    k.getAsJsonArray("items").forEach(e -> wantIds.add(e.getAsLong()));
+    String wrong = Answers.longs("items", Answers.toLongs(ids), Answers.toLongs(wantIds));
+    return wrong != null ? wrong : Answers.floats("scores", Answers.toFloats(scores), floats(k, "scores"));
+  }
+
+  static String reply(String intent, List<String> tokens, JsonObject k) {
+    if (!intent.equals(k.get("intent").getAsString())) {
+      return "intent: " + intent + " (expected: " + k.get("intent").getAsString() + ")";
+    }
+    List<String> want = new ArrayList<>();
+    k.getAsJsonArray("tokens").forEach(e -> want.add(e.getAsString()));
+    return Answers.strings("tokens", tokens, want);
+  }
+}
