@@ -66,7 +66,9 @@ def main(out, md_path, json_path):
       f"this machine, with our load generator (`bench/src`); compare only figures of one run.")
     w("")
     w(f"**Commit measured:** `{meta.get('commit')}` ({meta.get('commit_subject')})"
-      + ("" if meta.get("worktree_clean") else " with uncommitted changes in the worktree") + ".")
+      + ("" if meta.get("worktree_clean") else " with uncommitted changes in the worktree") + ". "
+      f"The last commit that changed Junction's own code (orchestrator, workers, models, proto, bin) is "
+      f"`{meta.get('junction_code_commit', '?')}`.")
     w("")
     loads = [f"{k}: {v['load']}" for k, v in rss.items()]
     w(f"**Load average** (1, 5, 15 min) at start {meta.get('load_at_start')}, at end {end.get('load_at_end')}; "
@@ -160,7 +162,8 @@ def main(out, md_path, json_path):
     w(meta.get("variants_note", ""))
     w("")
 
-    direct, orch = closed(results.get("junction.mlp-direct"), 1), closed(results.get("junction.mlp-orchestrator"), 1)
+    paths = {r.get("path"): r for r in results.get("junction.mlp-overhead", {}).get("runs", [])}
+    direct, orch = paths.get("direct"), paths.get("orchestrator")
     w("## Per-step overhead")
     w("")
     if direct and orch:
@@ -168,15 +171,17 @@ def main(out, md_path, json_path):
                 "overhead_p50_us": round(orch["p50_us"] - direct["p50_us"], 2),
                 "direct_p99_us": direct["p99_us"], "orchestrator_p99_us": orch["p99_us"]}
         summary["overhead"] = over
-        w("One model (`mlp`), one client, `ModelInfer` straight to the worker's port, then the same call through the "
-          "orchestrator, in the same run:")
+        rounds = results["junction.mlp-overhead"].get("rounds")
+        w(f"One model (`mlp`), one client, `ModelInfer` straight to the worker's port and the same call through the "
+          f"orchestrator, in {rounds} alternating rounds of the same run (each path's figures pool its rounds):")
         w("")
         w("| path | req/s | p50 | p99 | errors |")
         w("|---|---|---|---|---|")
         w(f"| direct to the worker | {direct['throughput']:.1f} | {ms(direct['p50_us'])} | {ms(direct['p99_us'])} | {direct['errors']} |")
         w(f"| through the orchestrator | {orch['throughput']:.1f} | {ms(orch['p50_us'])} | {ms(orch['p99_us'])} | {orch['errors']} |")
         w("")
-        w(f"Orchestrator overhead, p50: **{over['overhead_p50_us']:.0f} µs**.")
+        w(f"Orchestrator overhead, p50: **{over['overhead_p50_us']:.0f} µs**"
+          + (" (negative: below the noise of this run)." if over["overhead_p50_us"] < 0 else "."))
     else:
         w("Not measured in this run.")
     w("")

@@ -43,10 +43,18 @@ final class Driver {
   record Result(String mode, int clients, double rate, Recorder.Summary summary, long lateSends, long unsent) {}
 
   Result closedLoop(Target target, int clients, Plan plan) throws InterruptedException {
+    return closedLoop(target, clients, plan, new Recorder());
+  }
+
+  /**
+   * A closed-loop run that records into {@code recorder}, which may hold earlier runs: rounds that
+   * alternate between two targets add up this way. The result's period is this run's alone.
+   */
+  Result closedLoop(Target target, int clients, Plan plan, Recorder recorder) throws InterruptedException {
     if (clients < 1) {
       throw new IllegalArgumentException("clients: " + clients + " (expected: >= 1)");
     }
-    Window w = new Window(ticker.nanoTime(), plan);
+    Window w = new Window(ticker.nanoTime(), plan, recorder);
     AtomicLong issued = new AtomicLong();
     CountDownLatch finished = new CountDownLatch(clients);
     for (int c = 0; c < clients; c++) {
@@ -62,7 +70,7 @@ final class Driver {
       throw new IllegalArgumentException("rate, max in flight: " + rate + ", " + maxInFlight
           + " (expected: > 0, >= 1)");
     }
-    Window w = new Window(ticker.nanoTime(), plan);
+    Window w = new Window(ticker.nanoTime(), plan, new Recorder());
     double intervalNanos = 1e9 / rate;
     Semaphore slots = new Semaphore(maxInFlight);
     long late = 0;
@@ -98,12 +106,13 @@ final class Driver {
     final long stopAt;
     final long drainUntil;
     final long maxRequests;
-    final Recorder recorder = new Recorder();
+    final Recorder recorder;
     final AtomicLong inFlight = new AtomicLong();
     /** End of the last measured answer: the measured period runs from measureFrom to here. */
     final AtomicLong lastEnd;
 
-    Window(long start, Plan plan) {
+    Window(long start, Plan plan, Recorder recorder) {
+      this.recorder = recorder;
       this.start = start;
       this.measureFrom = start + plan.warmupNanos();
       this.stopAt = measureFrom + plan.measureNanos();

@@ -82,11 +82,15 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--worker-of", description = "call the worker that serves this model directly "
       + "(its endpoint from AdminService.ListPools at --address) instead of --address")
   String workerOf;
+  @Option(names = "--overhead-rounds", defaultValue = "0", description = "with --worker-of: alternate this many "
+      + "one-client rounds direct to the worker and through --address, and report both paths (the per-step overhead)")
+  int overheadRounds;
   @Option(names = "--json", description = "write the results here")
   Path json;
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new LoadGen()).execute(args));
+    // bench/run passes defaults first and a workload may override them: the last one wins.
+    System.exit(new CommandLine(new LoadGen()).setOverwrittenOptionsAllowed(true).execute(args));
   }
 
   @Override
@@ -100,6 +104,9 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
     if (workerOf != null) {
       where = workerEndpoint(address, workerOf);
     }
+    if (overheadRounds > 0) {
+      return overhead(cases, where);
+    }
     String name = label != null ? label : protocol + "@" + where;
     PrintStream out = System.out;
     Map<String, Object> result = new LinkedHashMap<>();
@@ -109,12 +116,7 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
     result.put("address", where);
     List<Map<String, Object>> runs = new ArrayList<>();
     result.put("runs", runs);
-    int colon = where.lastIndexOf(':');
-    Workloads.Call call = new Workloads.Call(protocol,
-        protocol.equals("http") ? "" : where.substring(0, colon),
-        protocol.equals("http") ? 0 : Integer.parseInt(where.substring(colon + 1)),
-        url, connections, ioThreads, deadlineMillis, pipeline, model, inputName, outputName, expect);
-    try (Target target = Workloads.target(workload, cases, call)) {
+    try (Target target = Workloads.target(workload, cases, call(where))) {
       Map<String, Object> check = checkAnswers(target);
       result.put("check", check);
       out.printf("%s: answers checked: %s of %s cases correct%s%n", name, check.get("correct"), check.get("cases"),
@@ -136,16 +138,84 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
         runs.add(report(out, name, driver.openLoop(target, rate, maxInFlight, plan())));
       }
     }
-    if (json != null) {
-      Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
-          .create().toJson(result) + "\n", StandardCharsets.UTF_8);
-    }
+    write(result);
     return 0;
   }
 
   private Driver.Plan plan() {
-    return new Driver.Plan((long) (warmupSeconds * 1e9), (long) (seconds * 1e9), maxRequests,
+    return plan(1);
+  }
+
+  /** The plan of one of {@code parts} rounds that share the warm-up and the measured period. */
+  private Driver.Plan plan(int parts) {
+    return new Driver.Plan((long) (warmupSeconds * 1e9 / parts), (long) (seconds * 1e9 / parts), maxRequests,
         (long) (drainSeconds * 1e9));
+  }
+
+  private Workloads.Call call(String where) {
+    int colon = where.lastIndexOf(':');
+    return new Workloads.Call(protocol,
+        protocol.equals("http") ? "" : where.substring(0, colon),
+        protocol.equals("http") ? 0 : Integer.parseInt(where.substring(colon + 1)),
+        url, connections, ioThreads, deadlineMillis, pipeline, model, inputName, outputName, expect);
+  }
+
+  /**
+   * The per-step overhead: the same call direct to the worker and through the orchestrator, one
+   * client, in alternating rounds so that both paths see the same machine (a shared machine's load
+   * drifts over minutes). Each path's figures pool all its rounds.
+   */
+  private Integer overhead(JsonArray cases, String worker) throws Exception {
+    if (workerOf == null) {
+      throw new CommandLine.ParameterException(new CommandLine(this), "--overhead-rounds: needs --worker-of");
+    }
+    String name = label != null ? label : "overhead@" + worker;
+    Driver driver = new Driver(Ticker.SYSTEM);
+    Map<String, Recorder> recorders = new LinkedHashMap<>();
+    Map<String, Double> periods = new LinkedHashMap<>();
+    Map<String, Object> checks = new LinkedHashMap<>();
+    try (Target direct = Workloads.target(workload, cases, call(worker));
+        Target through = Workloads.target(workload, cases, call(address))) {
+      Map<String, Target> paths = new LinkedHashMap<>();
+      paths.put("direct", direct);
+      paths.put("orchestrator", through);
+      for (var p : paths.entrySet()) {
+        checks.put(p.getKey(), checkAnswers(p.getValue()));
+        recorders.put(p.getKey(), new Recorder());
+        periods.put(p.getKey(), 0.0);
+      }
+      for (int round = 0; round < overheadRounds; round++) {
+        for (var p : paths.entrySet()) {
+          Driver.Result r = driver.closedLoop(p.getValue(), 1, plan(overheadRounds), recorders.get(p.getKey()));
+          periods.merge(p.getKey(), r.summary().seconds(), Double::sum);
+        }
+      }
+    }
+    Map<String, Object> result = new LinkedHashMap<>();
+    result.put("label", name);
+    result.put("workload", workload);
+    result.put("target", protocol);
+    result.put("address", address);
+    result.put("worker", worker);
+    result.put("rounds", overheadRounds);
+    result.put("check", checks);
+    List<Map<String, Object>> runs = new ArrayList<>();
+    for (var e : recorders.entrySet()) {
+      Driver.Result pooled = new Driver.Result("closed", 1, 0, e.getValue().summarize(periods.get(e.getKey())), 0, 0);
+      Map<String, Object> m = report(System.out, name + " " + e.getKey(), pooled);
+      m.put("path", e.getKey());
+      runs.add(m);
+    }
+    result.put("runs", runs);
+    write(result);
+    return 0;
+  }
+
+  private void write(Map<String, Object> result) throws java.io.IOException {
+    if (json != null) {
+      Files.writeString(json, new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues()
+          .create().toJson(result) + "\n", StandardCharsets.UTF_8);
+    }
   }
 
   /** Sends each case once, one at a time, before any measurement, so a wrong system shows at once. */
