@@ -62,6 +62,22 @@ class DriverTest {
   }
 
   @Test
+  void roundsIntoOneRecorderPoolTheirAnswersButEachReportsItsOwnPeriod() throws Exception {
+    Recorder pooled = new Recorder();
+    Driver.Plan plan = new Driver.Plan(0, 500 * MS, 1_000_000, 0);
+
+    Driver.Result first = driver.closedLoop(serial(10 * MS, 0), 1, plan, pooled);
+    Driver.Result second = driver.closedLoop(serial(5 * MS, 0), 1, plan, pooled);
+
+    assertThat(first.summary().seconds()).isCloseTo(0.5, within(1e-9));
+    assertThat(second.summary().seconds()).isCloseTo(0.5, within(1e-9));
+    Recorder.Summary all = pooled.summarize(1.0);
+    assertThat(all.ok()).isEqualTo(50 + 100);
+    assertThat(all.throughput()).isEqualTo(150);
+    assertThat(all.maxUs()).isCloseTo(10_000, within(10.0));
+  }
+
+  @Test
   void requestCountBoundsTheRun() throws Exception {
     Driver.Result r = driver.closedLoop(serial(MS, 0), 4, new Driver.Plan(0, 1000 * MS, 50, 0));
 
