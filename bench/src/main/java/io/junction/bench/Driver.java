@@ -126,20 +126,22 @@ final class Driver {
       return new Target.Outcome() {
         @Override
         public void ok() {
-          long end = ticker.nanoTime();
-          if (from >= measureFrom) {
-            recorder.ok(end - from);
-            lastEnd.accumulateAndGet(end, Math::max);
-          }
-          inFlight.decrementAndGet();
-          then.run();
+          finish(null);
         }
 
         @Override
         public void error(String what) {
+          finish(what);
+        }
+
+        private void finish(String error) {
           long end = ticker.nanoTime();
           if (from >= measureFrom) {
-            recorder.error(what);
+            if (error == null) {
+              recorder.ok(end - from);
+            } else {
+              recorder.error(error);
+            }
             lastEnd.accumulateAndGet(end, Math::max);
           }
           inFlight.decrementAndGet();
