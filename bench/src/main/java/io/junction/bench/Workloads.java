@@ -43,38 +43,40 @@ final class Workloads {
     if (cs.isEmpty()) {
       throw new IllegalArgumentException("reference: no cases (expected: at least one)");
     }
+    // Parsed once: the checks run on the event loops, once per answer.
+    List<Expected> want = cs.stream().map(k -> Expected.of(workload, k, c.expect())).toList();
     return switch (workload + "/" + c.protocol()) {
       case "threestep/junction-run" -> grpc(c, PipelineServiceGrpc.getRunMethod(), cs, Workloads::runRequest,
-          (r, k) -> Answers.floats(c.outputName(), pipelineFloats(r, c.outputName()), floats(k, c.expect())));
+          (r, e) -> Answers.floats(c.outputName(), pipelineFloats(r, c.outputName()), e.floats()), want);
       case "threestep/oip" -> grpc(c, GRPCInferenceServiceGrpc.getModelInferMethod(), cs, Workloads::inferRequest,
-          (r, k) -> Answers.floats(c.outputName(), inferFloats(r, c.outputName()), floats(k, c.expect())));
+          (r, e) -> Answers.floats(c.outputName(), inferFloats(r, c.outputName()), e.floats()), want);
       case "threestep/http" -> http(c, cs, k -> "{\"inputs\": [" + k.get("x") + "]}",
-          (j, k) -> Answers.floats("outputs", Answers.jsonFloats(j.getAsJsonObject().get("outputs")), floats(k, c.expect())));
+          (j, e) -> Answers.floats("outputs", Answers.jsonFloats(j.getAsJsonObject().get("outputs")), e.floats()), want);
       case "recommend/junction-typed" -> grpc(c, RecommendationServiceGrpc.getRecommendMethod(), cs,
           (k, call) -> RecommendRequest.newBuilder().setUserId(k.get("user_id").getAsLong())
               .setK(k.get("k").getAsInt()).build(),
-          (r, k) -> ranked(r.getItemsList().stream().map(ScoredItem::getItemId).toList(),
-              r.getItemsList().stream().map(ScoredItem::getScore).toList(), k));
+          (r, e) -> ranked(r.getItemsList().stream().map(ScoredItem::getItemId).toList(),
+              r.getItemsList().stream().map(ScoredItem::getScore).toList(), e), want);
       case "recommend/http" -> http(c, cs,
           k -> "{\"user_id\": " + k.get("user_id") + ", \"k\": " + k.get("k") + "}",
-          (j, k) -> {
+          (j, e) -> {
             List<Long> ids = new ArrayList<>();
             List<Float> scores = new ArrayList<>();
             j.getAsJsonObject().getAsJsonArray("items").forEach(i -> {
               ids.add(i.getAsJsonObject().get("item_id").getAsLong());
               scores.add(i.getAsJsonObject().get("score").getAsFloat());
             });
-            return ranked(ids, scores, k);
-          });
+            return ranked(ids, scores, e);
+          }, want);
       case "chat/junction-typed" -> grpc(c, ConversationServiceGrpc.getConverseMethod(), cs,
           (k, call) -> ConverseRequest.newBuilder().setText(k.get("text").getAsString()).build(),
-          (r, k) -> reply(r.getIntent(), r.getTokensList(), k));
+          (r, e) -> reply(r.getIntent(), r.getTokensList(), e), want);
       case "chat/http" -> http(c, cs, k -> "{\"text\": " + k.get("text") + "}",
-          (j, k) -> {
+          (j, e) -> {
             List<String> tokens = new ArrayList<>();
             j.getAsJsonObject().getAsJsonArray("tokens").forEach(t -> tokens.add(t.getAsString()));
-            return reply(j.getAsJsonObject().get("intent").getAsString(), tokens, k);
-          });
+            return reply(j.getAsJsonObject().get("intent").getAsString(), tokens, e);
+          }, want);
       default -> throw new IllegalArgumentException("workload/protocol: " + workload + "/" + c.protocol()
           + " (expected: threestep with junction-run, oip or http; recommend or chat with junction-typed or http)");
     };
@@ -85,21 +87,41 @@ final class Workloads {
   }
 
   private interface Check<R> {
-    String apply(R answer, JsonObject kase);
+    String apply(R answer, Expected want);
+  }
+
+  /** A case's expected answer: the fields of its workload, the others null. */
+  record Expected(float[] floats, long[] items, float[] scores, String intent, List<String> tokens) {
+    static Expected of(String workload, JsonObject k, String expectKey) {
+      return switch (workload) {
+        case "threestep" -> new Expected(Workloads.floats(k, expectKey), null, null, null, null);
+        case "recommend" -> {
+          List<Long> items = new ArrayList<>();
+          k.getAsJsonArray("items").forEach(e -> items.add(e.getAsLong()));
+          yield new Expected(null, Answers.toLongs(items), Workloads.floats(k, "scores"), null, null);
+        }
+        case "chat" -> {
+          List<String> tokens = new ArrayList<>();
+          k.getAsJsonArray("tokens").forEach(e -> tokens.add(e.getAsString()));
+          yield new Expected(null, null, null, k.get("intent").getAsString(), List.copyOf(tokens));
+        }
+        default -> throw new IllegalArgumentException("workload: " + workload + " (expected: threestep, recommend or chat)");
+      };
+    }
   }
 
   private static <Q, R> Target grpc(Call c, io.grpc.MethodDescriptor<Q, R> method, List<JsonObject> cases,
-      Build<Q> build, Check<R> check) {
+      Build<Q> build, Check<R> check, List<Expected> want) {
     List<Q> requests = cases.stream().map(k -> build.apply(k, c)).toList();
     return new GrpcTarget<>(c.host(), c.port(), c.connections(), c.ioThreads(), c.deadlineMillis(), method,
-        requests, (answer, i) -> check.apply(answer, cases.get(i)));
+        requests, (answer, i) -> check.apply(answer, want.get(i)));
   }
 
   private static Target http(Call c, List<JsonObject> cases, Function<JsonObject, String> body,
-      Check<JsonElement> check) {
+      Check<JsonElement> check, List<Expected> want) {
     List<String> bodies = cases.stream().map(body).toList();
     return new HttpTarget(java.net.URI.create(c.url()), c.ioThreads(), c.deadlineMillis(), bodies,
-        (answer, i) -> check.apply(answer, cases.get(i)));
+        (answer, i) -> check.apply(answer, want.get(i)));
   }
 
   static RunPipelineRequest runRequest(JsonObject k, Call c) {
@@ -156,19 +178,15 @@ final class Workloads {
     return Answers.jsonFloats(e);
   }
 
-  static String ranked(List<Long> ids, List<Float> scores, JsonObject k) {
-    List<Long> wantIds = new ArrayList<>();
-    k.getAsJsonArray("items").forEach(e -> wantIds.add(e.getAsLong()));
-    String wrong = Answers.longs("items", Answers.toLongs(ids), Answers.toLongs(wantIds));
-    return wrong != null ? wrong : Answers.floats("scores", Answers.toFloats(scores), floats(k, "scores"));
+  static String ranked(List<Long> ids, List<Float> scores, Expected want) {
+    String wrong = Answers.longs("items", Answers.toLongs(ids), want.items());
+    return wrong != null ? wrong : Answers.floats("scores", Answers.toFloats(scores), want.scores());
   }
 
-  static String reply(String intent, List<String> tokens, JsonObject k) {
-    if (!intent.equals(k.get("intent").getAsString())) {
-      return "intent: " + intent + " (expected: " + k.get("intent").getAsString() + ")";
+  static String reply(String intent, List<String> tokens, Expected want) {
+    if (!intent.equals(want.intent())) {
+      return "intent: " + intent + " (expected: " + want.intent() + ")";
     }
-    List<String> want = new ArrayList<>();
-    k.getAsJsonArray("tokens").forEach(e -> want.add(e.getAsString()));
-    return Answers.strings("tokens", tokens, want);
+    return Answers.strings("tokens", tokens, want.tokens());
   }
 }
