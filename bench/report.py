@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-PEERS_3STEP = ["fastapi", "triton", "mlserver", "ray"]
+PEERS_3STEP = ["fastapi", "triton", "mlserver", "mlserver-http", "ray"]
 SYSTEM_NAMES = {
     "junction": "Junction (pipeline, one worker)",
     "fastapi": "FastAPI + uvicorn + TF, one process",

@@ -36,7 +36,8 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--workload", required = true, description = "threestep, recommend or chat")
   String workload;
   @Option(names = "--target", required = true,
-      description = "junction-run (PipelineService.Run), oip (ModelInfer), junction-typed (Recommend/Converse), http (JSON POST)")
+      description = "junction-run (PipelineService.Run), oip (ModelInfer), oip-http (the protocol's REST infer), "
+          + "junction-typed (Recommend/Converse), http (JSON POST)")
   String protocol;
   @Option(names = "--address", defaultValue = "127.0.0.1:8500", description = "host:port of a gRPC target")
   String address;
@@ -100,7 +101,7 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
     }
     JsonObject ref = JsonParser.parseString(Files.readString(reference, StandardCharsets.UTF_8)).getAsJsonObject();
     JsonArray cases = ref.getAsJsonArray("cases");
-    String where = protocol.equals("http") ? url : address;
+    String where = httpProtocol() ? url : address;
     if (workerOf != null) {
       where = workerEndpoint(address, workerOf);
     }
@@ -142,6 +143,10 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
     return 0;
   }
 
+  private boolean httpProtocol() {
+    return protocol.equals("http") || protocol.equals("oip-http");
+  }
+
   private Driver.Plan plan() {
     return plan(1);
   }
@@ -155,8 +160,8 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
   private Workloads.Call call(String where) {
     int colon = where.lastIndexOf(':');
     return new Workloads.Call(protocol,
-        protocol.equals("http") ? "" : where.substring(0, colon),
-        protocol.equals("http") ? 0 : Integer.parseInt(where.substring(colon + 1)),
+        httpProtocol() ? "" : where.substring(0, colon),
+        httpProtocol() ? 0 : Integer.parseInt(where.substring(colon + 1)),
         url, connections, ioThreads, deadlineMillis, pipeline, model, inputName, outputName, expect);
   }
 

@@ -52,6 +52,10 @@ final class Workloads {
           (r, e) -> Answers.floats(c.outputName(), inferFloats(r, c.outputName()), e.floats()), want);
       case "threestep/http" -> http(c, cs, k -> "{\"inputs\": [" + k.get("x") + "]}",
           (j, e) -> Answers.floats("outputs", Answers.jsonFloats(j.getAsJsonObject().get("outputs")), e.floats()), want);
+      case "threestep/oip-http" -> http(c, cs,
+          k -> "{\"inputs\": [{\"name\": \"" + c.inputName() + "\", \"datatype\": \"FP32\", \"shape\": [1, "
+              + k.getAsJsonArray("x").size() + "], \"data\": " + k.get("x") + "}]}",
+          (j, e) -> Answers.floats(c.outputName(), oipJsonFloats(j, c.outputName()), e.floats()), want);
       case "recommend/junction-typed" -> grpc(c, RecommendationServiceGrpc.getRecommendMethod(), cs,
           (k, call) -> RecommendRequest.newBuilder().setUserId(k.get("user_id").getAsLong())
               .setK(k.get("k").getAsInt()).build(),
@@ -78,7 +82,7 @@ final class Workloads {
             return reply(j.getAsJsonObject().get("intent").getAsString(), tokens, e);
           }, want);
       default -> throw new IllegalArgumentException("workload/protocol: " + workload + "/" + c.protocol()
-          + " (expected: threestep with junction-run, oip or http; recommend or chat with junction-typed or http)");
+          + " (expected: threestep with junction-run, oip, oip-http or http; recommend or chat with junction-typed or http)");
     };
   }
 
@@ -165,6 +169,16 @@ final class Workloads {
         return r.getRawOutputContentsCount() > i
             ? Answers.rawFloats(r.getRawOutputContents(i).asReadOnlyByteBuffer())
             : Answers.toFloats(r.getOutputs(i).getContents().getFp32ContentsList());
+      }
+    }
+    return new float[0];
+  }
+
+  /** An output of the Open Inference Protocol's REST answer: {"outputs": [{"name", "data": [...]}]}. */
+  static float[] oipJsonFloats(JsonElement answer, String name) {
+    for (JsonElement o : answer.getAsJsonObject().getAsJsonArray("outputs")) {
+      if (o.getAsJsonObject().get("name").getAsString().equals(name)) {
+        return Answers.jsonFloats(o.getAsJsonObject().get("data"));
       }
     }
     return new float[0];

@@ -37,6 +37,15 @@ class WorkloadsTest {
   }
 
   @Test
+  void restInferOutputsAreFoundByName() {
+    var answer = JsonParser.parseString(
+        "{\"outputs\": [{\"name\": \"a\", \"data\": [1]}, {\"name\": \"OUTPUT0\", \"shape\": [1, 2], \"data\": [0.5, 0.25]}]}");
+
+    assertThat(Workloads.oipJsonFloats(answer, "OUTPUT0")).containsExactly(0.5f, 0.25f);
+    assertThat(Workloads.oipJsonFloats(answer, "b")).isEmpty();
+  }
+
+  @Test
   void expectedAnswersAreParsedOncePerWorkloadAndChecked() {
     Workloads.Expected rec = Workloads.Expected.of("recommend",
         json("{\"user_id\": 3, \"k\": 2, \"items\": [7, 5], \"scores\": [0.9, 0.8]}"), "y");
