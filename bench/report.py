@@ -8,11 +8,12 @@ import sys
 
 PEERS_3STEP = ["fastapi", "triton", "mlserver", "mlserver-http", "ray"]
 SYSTEM_NAMES = {
-    "junction": "Junction (pipeline, one worker)",
-    "fastapi": "FastAPI + uvicorn + TF, one process",
-    "triton": "Triton ensemble (python backend, dynamic batching)",
-    "mlserver": "MLServer, one runtime chaining the steps",
-    "ray": "Ray Serve, DeploymentHandle composition",
+    "junction": "Junction: a pipeline on one pool of one worker, PipelineService.Run",
+    "fastapi": "FastAPI + uvicorn + TF, one process, HTTP/JSON",
+    "triton": "Triton ensemble of python-backend models (dynamic batching), ModelInfer over gRPC",
+    "mlserver": "MLServer, one runtime chaining the steps, ModelInfer over gRPC",
+    "mlserver-http": "the same MLServer over its REST JSON endpoint",
+    "ray": "Ray Serve, a deployment per step composed with DeploymentHandles, HTTP/JSON",
 }
 
 
@@ -157,6 +158,10 @@ def main(out, md_path, json_path):
     w("")
     labels = [l for l in results if l.endswith(".threestep")]
     labels.sort(key=lambda l: (0 if l.startswith("junction") else 1, l))
+    for label in labels:
+        system = label[: -len(".threestep")]
+        w(f"- `{label}`: {SYSTEM_NAMES.get(system, system)}")
+    w("")
     table("Closed loop", labels)
     ratios("threestep", "junction.threestep", [f"{p}.threestep" for p in PEERS_3STEP])
     w(meta.get("variants_note", ""))
