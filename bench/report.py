@@ -1,0 +1,254 @@
+"""Writes bench/RESULTS.md and bench/results.json from one bench/run output folder (standard library only).
+
+usage: python report.py OUT_DIR RESULTS.md results.json"""
+import glob
+import json
+import os
+import sys
+
+PEERS_3STEP = ["fastapi", "triton", "mlserver", "mlserver-http", "ray"]
+SYSTEM_NAMES = {
+    "junction": "Junction: a pipeline on one pool of one worker, PipelineService.Run",
+    "fastapi": "FastAPI + uvicorn + TF, one process, HTTP/JSON",
+    "triton": "Triton ensemble of python-backend models (dynamic batching), ModelInfer over gRPC",
+    "mlserver": "MLServer, one runtime chaining the steps, ModelInfer over gRPC",
+    "mlserver-http": "the same MLServer over its REST JSON endpoint",
+    "ray": "Ray Serve, a deployment per step composed with DeploymentHandles, HTTP/JSON",
+}
+
+
+def load(path, default=None):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return default
+
+
+def closed(result, clients):
+    for r in (result or {}).get("runs", []):
+        if r["mode"] == "closed" and r["clients"] == clients:
+            return r
+    return None
+
+
+def ms(us):
+    return f"{us / 1000:.3f}"
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def fmt_ratio(x):
+    return "n/a" if x is None else f"{x:.2f}x"
+
+
+def main(out, md_path, json_path):
+    meta = load(os.path.join(out, "meta.json"), {})
+    versions = load(os.path.join(out, "versions.json"), {})
+    end = load(os.path.join(out, "end.json"), {})
+    results = {}
+    for p in sorted(glob.glob(os.path.join(out, "*.json"))):
+        d = load(p)
+        if isinstance(d, dict) and "runs" in d:
+            results[d["label"]] = d
+    rss = {}
+    for p in sorted(glob.glob(os.path.join(out, "rss-*.json"))):
+        d = load(p)
+        rss[d["system"]] = d
+
+    lines = []
+    w = lines.append
+    w("# Benchmark results")
+    w("")
+    w(f"Produced by `{meta.get('command', 'bench/run')}` ({meta.get('mode')} mode) on {meta.get('date')}, "
+      f"in {end.get('elapsed_seconds', '?')} s. Every figure below is from this one run, one system at a time on "
+      f"this machine, with our load generator (`bench/src`); compare only figures of one run.")
+    w("")
+    w(f"**Commit measured:** `{meta.get('commit')}` ({meta.get('commit_subject')})"
+      + ("" if meta.get("worktree_clean") else " with uncommitted changes in the worktree") + ". "
+      f"The last commit that changed Junction's own code (orchestrator, workers, models, proto, bin) is "
+      f"`{meta.get('junction_code_commit', '?')}`.")
+    w("")
+    loads = [f"{k}: {v['load']}" for k, v in rss.items()]
+    w(f"**Load average** (1, 5, 15 min) at start {meta.get('load_at_start')}, at end {end.get('load_at_end')}; "
+      f"after each system: {'; '.join(loads) or 'n/a'}. On {meta.get('nproc')} cores a load well above the "
+      f"system's own share means other work shared the machine during the run.")
+    extra_note = os.environ.get("BENCH_NOTE")
+    if extra_note:
+        w("")
+        w(f"**Note:** {extra_note}")
+    w("")
+    w("## Machine and versions")
+    w("")
+    w("| what | value |")
+    w("|---|---|")
+    w(f"| cores (`nproc`) | {meta.get('nproc')} |")
+    w(f"| CPU | {meta.get('cpu')} |")
+    w(f"| memory | {round(meta.get('memory_kb', 0) / 1048576, 1)} GiB |")
+    w(f"| kernel | {meta.get('kernel')} |")
+    w(f"| JDK | {meta.get('java')} |")
+    w(f"| Python | {meta.get('python')} |")
+    for k, v in versions.items():
+        w(f"| {k} | {v} |")
+    w(f"| runs | warm-up {meta.get('warmup_seconds')} s (not counted), then {meta.get('seconds')} s measured, per run |")
+    w("")
+    w("Latencies in ms; throughput in correct answers per second. Errors count failed calls and wrong answers "
+      "(every answer is checked against a reference computed by TensorFlow in Python). Closed loop: N clients, each "
+      "sending its next request when the previous one is answered. Open loop: fixed rate, latency from each "
+      "request's intended send time (free of coordinated omission).")
+    w("")
+
+    summary = {"meta": meta, "versions": versions, "end": end, "rss": rss, "results": results,
+               "ratios": [], "overhead": None, "acceptance": []}
+
+    def table(title, labels):
+        w(f"### {title}")
+        w("")
+        w("| system | clients | req/s | p50 | p90 | p99 | p99.9 | errors | answers checked |")
+        w("|---|---|---|---|---|---|---|---|---|")
+        for label in labels:
+            d = results.get(label)
+            if not d:
+                continue
+            chk = d.get("check", {})
+            checked = f"{chk.get('correct')}/{chk.get('cases')}" + (f" ({chk['first_error']})" if "first_error" in chk else "")
+            for r in d["runs"]:
+                if r["mode"] != "closed":
+                    continue
+                w(f"| {label} | {r['clients']} | {r['throughput']:.1f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | "
+                  f"{ms(r['p99_us'])} | {ms(r['p999_us'])} | {r['errors']} | {checked} |")
+        w("")
+        open_rows = [(label, r) for label in labels for r in results.get(label, {}).get("runs", []) if r["mode"] == "open"]
+        if open_rows:
+            w("Open loop (offered rates are fractions of the system's best closed-loop throughput):")
+            w("")
+            w("| system | offered req/s | achieved req/s | p50 | p90 | p99 | p99.9 | errors | sent late |")
+            w("|---|---|---|---|---|---|---|---|---|")
+            for label, r in open_rows:
+                w(f"| {label} | {r['rate']:.0f} | {r['throughput']:.1f} | {ms(r['p50_us'])} | {ms(r['p90_us'])} | "
+                  f"{ms(r['p99_us'])} | {ms(r['p999_us'])} | {r['errors']} | {r['late_sends']} |")
+            w("")
+
+    def ratios(workload, junction_label, peer_labels):
+        rows = []
+        for peer in peer_labels:
+            for c in (1, 8, 64):
+                j, p = closed(results.get(junction_label), c), closed(results.get(peer), c)
+                if not j or not p:
+                    continue
+                row = {"workload": workload, "peer": peer, "clients": c,
+                       "throughput_ratio": ratio(j["throughput"], p["throughput"]),
+                       "p50_ratio": ratio(p["p50_us"], j["p50_us"]), "p99_ratio": ratio(p["p99_us"], j["p99_us"])}
+                rows.append(row)
+        if rows:
+            w(f"Junction against each peer ({workload}): throughput = Junction's ÷ the peer's; latency = the peer's ÷ "
+              "Junction's (above 1: Junction is faster).")
+            w("")
+            w("| peer | clients | throughput | p50 | p99 |")
+            w("|---|---|---|---|---|")
+            for r in rows:
+                w(f"| {r['peer']} | {r['clients']} | {fmt_ratio(r['throughput_ratio'])} | {fmt_ratio(r['p50_ratio'])} | "
+                  f"{fmt_ratio(r['p99_ratio'])} |")
+            w("")
+        summary["ratios"].extend(rows)
+
+    w("## 3-step pipeline (pre -> mlp -> post)")
+    w("")
+    labels = [l for l in results if l.endswith(".threestep")]
+    labels.sort(key=lambda l: (0 if l.startswith("junction") else 1, l))
+    for label in labels:
+        system = label[: -len(".threestep")]
+        w(f"- `{label}`: {SYSTEM_NAMES.get(system, system)}")
+    w("")
+    table("Closed loop", labels)
+    ratios("threestep", "junction.threestep", [f"{p}.threestep" for p in PEERS_3STEP])
+    w(meta.get("variants_note", ""))
+    w("")
+
+    paths = {r.get("path"): r for r in results.get("junction.mlp-overhead", {}).get("runs", [])}
+    direct, orch = paths.get("direct"), paths.get("orchestrator")
+    w("## Per-step overhead")
+    w("")
+    if direct and orch:
+        over = {"direct_p50_us": direct["p50_us"], "orchestrator_p50_us": orch["p50_us"],
+                "overhead_p50_us": round(orch["p50_us"] - direct["p50_us"], 2),
+                "direct_p99_us": direct["p99_us"], "orchestrator_p99_us": orch["p99_us"]}
+        summary["overhead"] = over
+        rounds = results["junction.mlp-overhead"].get("rounds")
+        w(f"One model (`mlp`), one client, `ModelInfer` straight to the worker's port and the same call through the "
+          f"orchestrator, in {rounds} alternating rounds of the same run (each path's figures pool its rounds):")
+        w("")
+        w("| path | req/s | p50 | p99 | errors |")
+        w("|---|---|---|---|---|")
+        w(f"| direct to the worker | {direct['throughput']:.1f} | {ms(direct['p50_us'])} | {ms(direct['p99_us'])} | {direct['errors']} |")
+        w(f"| through the orchestrator | {orch['throughput']:.1f} | {ms(orch['p50_us'])} | {ms(orch['p99_us'])} | {orch['errors']} |")
+        w("")
+        w(f"Orchestrator overhead, p50: **{over['overhead_p50_us']:.0f} µs**"
+          + (" (negative: below the noise of this run)." if over["overhead_p50_us"] < 0 else "."))
+    else:
+        w("Not measured in this run.")
+    w("")
+
+    for workload in ("recommend", "chat"):
+        w(f"## {workload}: Junction's demo against FastAPI + TF in one process")
+        w("")
+        table("Closed loop", [f"junction.{workload}", f"fastapi.{workload}"])
+        ratios(workload, f"junction.{workload}", [f"fastapi.{workload}"])
+
+    w("## Resident memory of each system's whole process tree")
+    w("")
+    w("Taken after the system's runs (models loaded and warm), summed over the process, its descendants and its session.")
+    w("")
+    w("| system | RSS |")
+    w("|---|---|")
+    for k, v in rss.items():
+        w(f"| {k} | {v['rss_kb'] / 1048576:.2f} GiB |")
+    w("")
+
+    # The acceptance figures of issue 11, read off this run.
+    def acc(what, ok, detail):
+        summary["acceptance"].append({"criterion": what, "met": ok, "detail": detail})
+
+    j1, f1 = closed(results.get("junction.threestep"), 1), closed(results.get("fastapi.threestep"), 1)
+    if j1 and f1:
+        acc("3-step, 1 client: Junction p50 below FastAPI's and below 1.0 ms",
+            j1["p50_us"] < f1["p50_us"] and j1["p50_us"] < 1000, f"Junction {ms(j1['p50_us'])} ms, FastAPI {ms(f1['p50_us'])} ms")
+    for c in (8, 64):
+        j, t, f = (closed(results.get(f"{s}.threestep"), c) for s in ("junction", "triton", "fastapi"))
+        if j and t and f:
+            acc(f"3-step, {c} clients: >= 2x Triton's and >= 3x FastAPI's throughput, p99 below both",
+                j["throughput"] >= 2 * t["throughput"] and j["throughput"] >= 3 * f["throughput"]
+                and j["p99_us"] < t["p99_us"] and j["p99_us"] < f["p99_us"],
+                f"req/s {j['throughput']:.0f} vs Triton {t['throughput']:.0f}, FastAPI {f['throughput']:.0f}; "
+                f"p99 {ms(j['p99_us'])} vs {ms(t['p99_us'])}, {ms(f['p99_us'])} ms")
+    for workload, p50_limit in (("recommend", 1500), ("chat", 3000)):
+        j1, j64, f64 = (closed(results.get(f"junction.{workload}"), 1), closed(results.get(f"junction.{workload}"), 64),
+                        closed(results.get(f"fastapi.{workload}"), 64))
+        if j1 and j64 and f64:
+            acc(f"{workload}: >= 3x FastAPI's throughput at 64 clients; 1 client p50 <= {p50_limit / 1000:.1f} ms",
+                j64["throughput"] >= 3 * f64["throughput"] and j1["p50_us"] <= p50_limit,
+                f"req/s {j64['throughput']:.0f} vs {f64['throughput']:.0f}; p50 {ms(j1['p50_us'])} ms")
+    if summary["overhead"]:
+        acc("orchestrator overhead for a single-model call <= 150 us p50", summary["overhead"]["overhead_p50_us"] <= 150,
+            f"{summary['overhead']['overhead_p50_us']:.0f} us")
+    w("## Issue 11's acceptance figures, read off this run")
+    w("")
+    w("| criterion | met | figures |")
+    w("|---|---|---|")
+    for a in summary["acceptance"]:
+        w(f"| {a['criterion']} | {'yes' if a['met'] else 'no'} | {a['detail']} |")
+    w("")
+    w("Batching on against off and fusion on against off are not in this run (see the note under the 3-step tables).")
+    w("")
+
+    with open(md_path, "w") as f:
+        f.write("\n".join(lines))
+    with open(json_path, "w") as f:
+        json.dump(summary, f, indent=1)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
