@@ -58,7 +58,8 @@ public final class WorkerMain {
   private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
   private static final String USAGE =
       "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--device cpu|gpu:N] "
-          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
+          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N] "
+          + "[--batching on|off]";
 
   @Option(names = "--repository", required = true, paramLabel = "DIR", description = "Model repository folder.")
   Path repository;
@@ -93,6 +94,10 @@ public final class WorkerMain {
 
   @Option(names = "--queue", defaultValue = "256", paramLabel = "N", description = "Model calls that may queue.")
   int queue;
+
+  @Option(names = "--batching", defaultValue = "on", paramLabel = "on|off",
+      description = "Dynamic batching of the models whose model.yaml asks for it; off turns it off for all.")
+  String batching;
 
   private final CountDownLatch stop = new CountDownLatch(1);
   private final AtomicReference<String> stopReason = new AtomicReference<>();
@@ -192,10 +197,14 @@ public final class WorkerMain {
    * @throws StartupException (permanent) naming the flag that is wrong
    */
   private WorkerOptions options() throws StartupException {
+    if (!batching.equals("on") && !batching.equals("off")) {
+      throw WorkerStartup.config("batching: \"" + batching + "\" (expected: on or off)");
+    }
     try {
       return new WorkerOptions(repository,
           models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
-          this.host, port, DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue);
+          this.host, port, DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue,
+          batching.equals("on"));
     } catch (IllegalArgumentException e) {
       throw WorkerStartup.config(e.getMessage());
     }

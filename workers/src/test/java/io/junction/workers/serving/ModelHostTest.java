@@ -79,7 +79,8 @@ class ModelHostTest {
     Files.writeString(dir.resolve("1/saved_model.pb"), "");
     Files.writeString(dir.resolve("model.yaml"), TestModels.SCALE_YAML);
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
-    host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get);
+    host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get, true,
+        BatchTimer.daemonThread());
     host.load("scale");
     host.startServing();
   }
