@@ -26,6 +26,7 @@ import org.tensorflow.types.TString;
  * <ul>
  *   <li>{@code scale}: x FP32 [-1,2] → y FP32 [-1,2] = 2x, total FP64 [-1] = the row sums of x;
  *   <li>{@code text}: text BYTES [-1] → lower BYTES [-1] (lower-cased), length INT32 [-1] (bytes);
+ *       the one that batches (no queue delay), so the api tests go through the batcher too;
  *   <li>{@code ids}: user_id INT64 [-1] (0..1999), bias INT32 [-1] → shifted INT64 [-1] =
  *       user_id * 10 - bias. Declared in the opposite of name order, so that a worker which fed
  *       DJL's name-sorted inputs by position would give wrong answers.
@@ -48,6 +49,7 @@ public final class TestModels {
       version: 1
       platform: tensorflow_savedmodel
       max_batch_size: 4
+      batching: {max_queue_delay_us: 0}
       inputs:
         - {name: text, datatype: BYTES, shape: [-1]}
       outputs:
