@@ -27,6 +27,10 @@ import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -135,6 +139,33 @@ class DemoEndToEndTest {
       previous = score;
     }
     assertThat(ids).hasSize(10);
+  }
+
+  @Test
+  @Order(3)
+  void metricsShowTheBatchesTheWorkersRan() throws Exception {
+    // Runs after chat and recommend (order 2 and 3): the featurizer and the ranker have run.
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orchestrator.httpPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    for (String pool : List.of("conversation", "recommendation")) {
+      for (int replica = 0; replica < 2; replica++) {
+        assertThat(r.body()).contains("junction_worker_batch_size_count{pool=\"" + pool + "\",replica=\"" + pool
+            + "-" + replica + "\",model=\"");
+      }
+    }
+    assertThat(batches(r.body(), "featurizer")).isPositive();
+    assertThat(batches(r.body(), "ranker")).isPositive();
+    assertThat(r.body()).contains("junction_worker_batch_queue_seconds_max{pool=\"recommendation\"");
+  }
+
+  /** The batches every replica ran for a model, from the histogram's counts. */
+  private static long batches(String metrics, String model) {
+    return metrics.lines()
+        .filter(l -> l.startsWith("junction_worker_batch_size_count{") && l.contains("model=\"" + model + "\"}"))
+        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
   }
 
   @Test
