@@ -142,7 +142,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(3)
+  @Order(4)
   void metricsShowTheBatchesTheWorkersRan() throws Exception {
     // Runs after chat and recommend (order 2 and 3): the featurizer and the ranker have run.
     HttpResponse<String> r = HttpClient.newHttpClient().send(
@@ -155,8 +155,8 @@ class DemoEndToEndTest {
             + "-" + replica + "\",model=\"");
       }
     }
-    assertThat(batches(r.body(), "featurizer")).isPositive();
-    assertThat(batches(r.body(), "ranker")).isPositive();
+    assertThat(batches(r.body(), "featurizer")).as(r.body()).isPositive();
+    assertThat(batches(r.body(), "ranker")).as(r.body()).isPositive();
     assertThat(r.body()).contains("junction_worker_batch_queue_seconds_max{pool=\"recommendation\"");
   }
 
@@ -169,7 +169,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(4)
+  @Order(5)
   void pipelineAndModelsAreServedThroughTheOpenInferenceProtocol() {
     var oip = GRPCInferenceServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     ModelInferResponse model = oip.modelInfer(ModelInferRequest.newBuilder()
@@ -215,7 +215,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void wrongInputGetsTheRightStatusAndAClearMessage() {
     var conversation = ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -269,7 +269,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void killedWorkerIsReplacedAndServesAgain() throws Exception {
     ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
     ReplicaInfo victim = before.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
@@ -293,7 +293,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void sigtermStopsTheOrchestratorAndEveryWorker() throws Exception {
     List<Long> workers = OrchestratorProcess.workerPids(
         orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30)));

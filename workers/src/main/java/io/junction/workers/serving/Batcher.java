@@ -241,24 +241,37 @@ final class Batcher {
       } catch (WorkerBusyException | WorkerDrainingException e) {
         refusal = e;
       }
-      List<Dropped> dropped = new ArrayList<>(0);
-      List<Job> refused;
-      boolean again;
-      synchronized (lock) {
-        runnerPending = false;
-        removeAbandonedLocked(dropped);
-        refused = takeBatchLocked();
-        again = dueLocked(clock.getAsLong());
-      }
-      finish(dropped);
-      refused.forEach(j -> j.fail(ModelCalls.Outcome.REJECTED, refusal));
-      if (!again) {
+      Taken taken = take(clock.getAsLong());
+      taken.refuse(refusal);
+      if (!taken.more) {
         return;
       }
     }
   }
 
   // ---- taking and running a batch ----
+
+  /**
+   * What a runner (or the refusal of one) takes from the queue: the requests whose caller has
+   * gone, the next batch, and whether another batch is due already (its runner then pending).
+   */
+  private record Taken(List<Dropped> dropped, List<Job> batch, boolean more) {
+    /** Answers every request taken: dropped ones as dropped, the batch with {@code refusal}. */
+    void refuse(RuntimeException refusal) {
+      finish(dropped);
+      batch.forEach(j -> j.fail(ModelCalls.Outcome.REJECTED, refusal));
+    }
+  }
+
+  private Taken take(long now) {
+    List<Dropped> dropped = new ArrayList<>(0);
+    synchronized (lock) {
+      runnerPending = false;
+      removeAbandonedLocked(dropped);
+      List<Job> batch = takeBatchLocked();
+      return new Taken(dropped, batch, dueLocked(now));
+    }
+  }
 
   /** Takes the oldest request and those that can join it, in arrival order, up to max_batch_size rows. */
   @GuardedBy("lock")
@@ -378,21 +391,13 @@ final class Batcher {
     @Override
     public void run() {
       long now = clock.getAsLong();
-      List<Dropped> dropped = new ArrayList<>(0);
-      List<Job> batch;
-      boolean more;
-      synchronized (lock) {
-        runnerPending = false;
-        removeAbandonedLocked(dropped);
-        batch = takeBatchLocked();
-        more = dueLocked(now);
-      }
-      finish(dropped);
-      if (more) {
+      Taken taken = take(now);
+      finish(taken.dropped);
+      if (taken.more) {
         startRunner();
       }
-      if (!batch.isEmpty()) {
-        Batcher.this.run(batch, now);
+      if (!taken.batch.isEmpty()) {
+        Batcher.this.run(taken.batch, now);
       }
     }
 

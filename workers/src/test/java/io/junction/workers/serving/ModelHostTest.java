@@ -97,11 +97,7 @@ class ModelHostTest {
 
   /** A second host whose scale model batches with a 1 s queue delay on the test's clock and timer. */
   private ModelHost batchingHost() throws Exception {
-    Path dir = repo.resolve("batching/scale");
-    Files.createDirectories(dir.resolve("1"));
-    Files.writeString(dir.resolve("1/saved_model.pb"), "");
-    Files.writeString(dir.resolve("model.yaml"),
-        TestModels.SCALE_YAML.replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
+    Path batchingRepo = batchingScale("batching");
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
     BatchTimer byHand = new BatchTimer() {
       @Override
@@ -112,11 +108,21 @@ class ModelHostTest {
       @Override
       public void close() {}
     };
-    ModelHost h = new ModelHost(ModelRepository.open(repo.resolve("batching")), FakeModel::new, cpu,
+    ModelHost h = new ModelHost(ModelRepository.open(batchingRepo), FakeModel::new, cpu,
         new CpuAffinity("0", 1), 1, 4, clock::get, true, byHand);
     h.load("scale");
     h.startServing();
     return h;
+  }
+
+  /** A repository folder {@code name} holding scale with a batching block (1 s queue delay). */
+  private Path batchingScale(String name) throws Exception {
+    Path dir = repo.resolve(name + "/scale");
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("1/saved_model.pb"), "");
+    Files.writeString(dir.resolve("model.yaml"),
+        TestModels.SCALE_YAML.replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
+    return dir.getParent();
   }
 
   private void fireTimers() {
@@ -166,13 +172,8 @@ class ModelHostTest {
   @Test
   void batchingOffServesAModelWithABatchingBlockUnbatched() throws Exception {
     hold = false;
-    Path dir = repo.resolve("off/scale");
-    Files.createDirectories(dir.resolve("1"));
-    Files.writeString(dir.resolve("1/saved_model.pb"), "");
-    Files.writeString(dir.resolve("model.yaml"),
-        TestModels.SCALE_YAML.replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
-    try (ModelHost off = new ModelHost(ModelRepository.open(repo.resolve("off")), FakeModel::new, cpu,
+    try (ModelHost off = new ModelHost(ModelRepository.open(batchingScale("off")), FakeModel::new, cpu,
         new CpuAffinity("0", 1), 1, 4, clock::get, false, BatchTimer.daemonThread())) {
       off.load("scale");
       off.startServing();
