@@ -3,6 +3,7 @@ package io.junction.models;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.entry;
 
+import io.junction.models.tf.GraphModel;
 import io.junction.tensor.DataType;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.ModelRepository;
@@ -75,6 +76,7 @@ class RepositoryContractTest {
       assertThat(config.version()).as(entry.getKey()).isEqualTo(1);
       assertThat(config.platform()).as(entry.getKey()).isEqualTo(ModelConfig.PLATFORM_TENSORFLOW);
       assertThat(config.maxBatchSize()).as(entry.getKey()).isEqualTo(64);
+      assertThat(config.batching()).as(entry.getKey()).isEqualTo(GraphModel.BATCHING).isPresent();
       assertThat(describe(config.inputs())).as(entry.getKey()).isEqualTo(entry.getValue().get(0));
       assertThat(describe(config.outputs())).as(entry.getKey()).isEqualTo(entry.getValue().get(1));
     }

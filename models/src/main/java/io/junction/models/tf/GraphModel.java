@@ -1,6 +1,7 @@
 package io.junction.models.tf;
 
 import io.junction.tensor.DataType;
+import io.junction.workers.repository.BatchingConfig;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.repository.TensorSpec;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.tensorflow.Graph;
@@ -50,6 +52,14 @@ public final class GraphModel implements AutoCloseable {
   public static final String SIGNATURE_KEY = "serving_default";
   public static final String TAG = "serve";
   public static final int MAX_BATCH_SIZE = 64;
+  /**
+   * Every demo model takes the batch first and treats its rows independently, so each batches.
+   * No queue delay: a lone request runs at once (a delay would add itself to every step of a
+   * pipeline at low load), while under load the requests that arrive while the model-call
+   * threads are busy still join one batch, which is where batching pays off on a CPU.
+   * Preferred sizes matter to kernels tuned for some sizes (GPUs), not to these.
+   */
+  public static final Optional<BatchingConfig> BATCHING = Optional.of(new BatchingConfig(0, List.of()));
   /** The one version the kit builds of each model. */
   public static final int VERSION = 1;
 
@@ -165,7 +175,7 @@ public final class GraphModel implements AutoCloseable {
    * repository's root, so pointing the kit at a folder that holds other things does not lose them.
    */
   public ModelConfig export(ModelRepository repository) {
-    ModelConfig contract = new ModelConfig(name, VERSION, ModelConfig.PLATFORM_TENSORFLOW, MAX_BATCH_SIZE,
+    ModelConfig contract = new ModelConfig(name, VERSION, ModelConfig.PLATFORM_TENSORFLOW, MAX_BATCH_SIZE, BATCHING,
         inputs, outputs, constraints, labels, repository.versionDir(name, VERSION));
     deleteTree(repository.modelDir(name));
     try {

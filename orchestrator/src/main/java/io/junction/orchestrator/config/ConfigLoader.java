@@ -48,8 +48,9 @@ public final class ConfigLoader {
   private static final List<String> SERVER = List.of("host", "port", "http_port");
   private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
-      "endpoints", "repository", "max_in_flight", "health_interval_ms", "start_timeout_ms", "jvm_options");
-  private static final List<String> LOCAL_ONLY = List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options");
+      "endpoints", "repository", "max_in_flight", "health_interval_ms", "start_timeout_ms", "jvm_options", "batching");
+  private static final List<String> LOCAL_ONLY =
+      List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
   private static final List<String> TENSOR = List.of("name", "datatype", "shape");
   private static final List<String> OUTPUT = List.of("name", "from");
@@ -331,8 +332,9 @@ public final class ConfigLoader {
         jvmOptions.add(opt);
       }
     }
+    boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions);
+        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching);
   }
 
   private static String endpoint(YamlNode n) throws ConfigException {

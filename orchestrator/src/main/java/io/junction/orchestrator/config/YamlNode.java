@@ -145,6 +145,15 @@ final class YamlNode {
     return v;
   }
 
+  /** {@code true} or {@code false}, as YAML booleans; YAML 1.1's yes/no/on/off are refused as unclear. */
+  boolean bool() throws ConfigException {
+    if (!(node instanceof ScalarNode s) || !s.getTag().equals(Tag.BOOL)
+        || !(s.getValue().equals("true") || s.getValue().equals("false"))) {
+      throw expected("true or false");
+    }
+    return s.getValue().equals("true");
+  }
+
   int integer(int min, int max) throws ConfigException {
     return (int) integer((long) min, (long) max);
   }

@@ -505,6 +505,34 @@ final class PoolSet implements Pools {
   }
 
   @Override
+  public List<ReplicaStats> workerStats(Duration timeout) {
+    List<CompletableFuture<ReplicaStats>> asked = new ArrayList<>();
+    for (Pool p : pools) {
+      for (Replica r : p.replicas()) {
+        WorkerClient c = r.client();
+        if (r.state() == ReplicaState.READY && c != null) {
+          // The call's own deadline is the timeout, so every future ends by then.
+          asked.add(c.stats(timeout).thenApply(s -> new ReplicaStats(p.name(), r.id(), s)));
+        }
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    List<ReplicaStats> out = new ArrayList<>(asked.size());
+    for (CompletableFuture<ReplicaStats> f : asked) {
+      try {
+        out.add(f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+      } catch (ExecutionException | TimeoutException e) {
+        f.cancel(false);
+        log.debug("worker stats left out: {}", e.toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    return out;
+  }
+
+  @Override
   public void close() {
     if (!closed.compareAndSet(false, true)) {
       return;

@@ -24,6 +24,8 @@ import java.util.Optional;
  * @param healthInterval how often each replica is probed
  * @param startTimeout how long a local replica may take to become READY
  * @param jvmOptions   extra JVM options for local replicas (for example -Xmx512m)
+ * @param batching     local replicas batch the models whose model.yaml asks for it; false starts
+ *                     them with {@code --batching off} (to measure what batching brings)
  */
 public record PoolSpec(
     String name,
@@ -38,9 +40,18 @@ public record PoolSpec(
     int maxInFlight,
     Duration healthInterval,
     Duration startTimeout,
-    List<String> jvmOptions) {
+    List<String> jvmOptions,
+    boolean batching) {
 
   public enum Kind { LOCAL, STATIC, DNS }
+
+  /** A pool with batching left on, the default. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, true);
+  }
 
   public PoolSpec {
     Objects.requireNonNull(name);

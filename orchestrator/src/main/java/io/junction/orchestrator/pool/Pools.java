@@ -7,6 +7,7 @@ import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.tensor.Tensor;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -125,6 +126,17 @@ public interface Pools extends AutoCloseable {
 
   /** A consistent-enough view of every pool and replica, for status and metrics. */
   List<PoolSnapshot> snapshot();
+
+  /**
+   * Asks every READY replica for its worker's stats and waits for the answers, at most
+   * {@code timeout}: a replica that does not answer in time, or does not speak
+   * {@code WorkerControl} (a Triton or MLServer member), is left out. Blocks the calling thread,
+   * so call it from a thread of its own (the HTTP endpoint's), never from an event loop. Pools
+   * that cannot ask their workers anything report none.
+   */
+  default List<ReplicaStats> workerStats(Duration timeout) {
+    return List.of();
+  }
 
   /** Stops every pool; local replicas are terminated (then killed after a grace period). */
   @Override

@@ -95,6 +95,10 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
       cmd.add("--cpus");
       cmd.add(cpus.get());
     }
+    if (!spec.batching()) {
+      cmd.add("--batching");
+      cmd.add("off");
+    }
     cmd.add("--id");
     cmd.add(replicaId(spec.name(), index));
     cmd.add("--parent-pid");

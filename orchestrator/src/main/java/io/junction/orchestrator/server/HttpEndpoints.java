@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
@@ -22,6 +23,9 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpEndpoints {
   private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
+
+  /** How long a scrape waits for the workers' stats: short, a live worker answers from memory. */
+  static final Duration WORKER_STATS_TIMEOUT = Duration.ofMillis(500);
 
   private final HttpServer server;
   private final ExecutorService executor;
@@ -40,8 +44,10 @@ final class HttpEndpoints {
       answer(ex, ready ? 200 : 503, "text/plain; charset=utf-8",
           ready ? "ready\n" : draining.getAsBoolean() ? "draining\n" : "not ready: a pool has no READY replica\n");
     });
-    server.createContext("/metrics", ex ->
-        answer(ex, 200, PrometheusText.CONTENT_TYPE, PrometheusText.render(pools.snapshot(), metrics)));
+    // The workers' stats are asked for on each scrape, from this endpoint's own thread: nothing
+    // polls them in between, and a worker that does not answer in time is left out of this scrape.
+    server.createContext("/metrics", ex -> answer(ex, 200, PrometheusText.CONTENT_TYPE,
+        PrometheusText.render(pools.snapshot(), metrics, pools.workerStats(WORKER_STATS_TIMEOUT))));
   }
 
   void start() {

@@ -16,7 +16,29 @@ public final class MetricNames {
   public static final String REQUEST_SECONDS_SUM = REQUEST_SECONDS + "_sum";
   public static final String REQUEST_SECONDS_COUNT = REQUEST_SECONDS + "_count";
 
+  /**
+   * Histogram: sizes (in rows) of the batches a worker ran for a model that batches, as the
+   * worker reports them in WorkerControl Stats; {@code _sum} is the rows, {@code _count} the
+   * batches. Labels: {@link #POOL}, {@link #REPLICA}, {@link #MODEL}, and {@link #LE} on buckets.
+   */
+  public static final String WORKER_BATCH_SIZE = "junction_worker_batch_size";
+  public static final String WORKER_BATCH_SIZE_BUCKET = WORKER_BATCH_SIZE + "_bucket";
+  public static final String WORKER_BATCH_SIZE_SUM = WORKER_BATCH_SIZE + "_sum";
+  public static final String WORKER_BATCH_SIZE_COUNT = WORKER_BATCH_SIZE + "_count";
+  /**
+   * Summary without quantiles: time requests waited in a worker's batch queue; {@code _count} is
+   * the requests taken into batches. Labels: {@link #POOL}, {@link #REPLICA}, {@link #MODEL}.
+   */
+  public static final String WORKER_BATCH_QUEUE_SECONDS = "junction_worker_batch_queue_seconds";
+  public static final String WORKER_BATCH_QUEUE_SECONDS_SUM = WORKER_BATCH_QUEUE_SECONDS + "_sum";
+  public static final String WORKER_BATCH_QUEUE_SECONDS_COUNT = WORKER_BATCH_QUEUE_SECONDS + "_count";
+  /** Gauge: the longest any request waited in that queue since the model was loaded. Same labels. */
+  public static final String WORKER_BATCH_QUEUE_SECONDS_MAX = "junction_worker_batch_queue_seconds_max";
+
   public static final String POOL = "pool";
+  public static final String REPLICA = "replica";
+  public static final String MODEL = "model";
+  public static final String LE = "le";
   public static final String STATE = "state";
   public static final String SERVICE = "service";
   public static final String OUTCOME = "outcome";

@@ -1,18 +1,30 @@
 package io.junction.orchestrator.server;
 
 import io.junction.orchestrator.pool.PoolSnapshot;
+import io.junction.orchestrator.pool.ReplicaStats;
+import io.junction.proto.v1.BatchSizeBucket;
+import io.junction.proto.v1.ModelStats;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BiConsumer;
 
-/** Renders the metrics in the Prometheus text exposition format (version 0.0.4). */
+/**
+ * Renders the metrics in the Prometheus text exposition format (version 0.0.4): the
+ * orchestrator's own, and the batching statistics its workers reported for this scrape.
+ */
 final class PrometheusText {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
   private PrometheusText() {}
 
   static String render(List<PoolSnapshot> pools, RequestMetrics requests) {
+    return render(pools, requests, List.of());
+  }
+
+  static String render(List<PoolSnapshot> pools, RequestMetrics requests, List<ReplicaStats> workers) {
     StringBuilder out = new StringBuilder(1024);
     header(out, MetricNames.REPLICAS, "gauge", "Replicas of each pool by state.");
     for (PoolSnapshot pool : pools) {
@@ -31,7 +43,52 @@ final class PrometheusText {
           String.format(Locale.ROOT, "%.9f", t[1] / 1e9));
       sample(out, MetricNames.REQUEST_SECONDS_COUNT, MetricNames.SERVICE, service, Long.toString(t[0]));
     });
+    batching(out, workers);
     return out.toString();
+  }
+
+  /** One series per pool, replica and model that batches. */
+  private static void batching(StringBuilder out, List<ReplicaStats> workers) {
+    header(out, MetricNames.WORKER_BATCH_SIZE, "histogram", "Rows per batch a worker ran, per model that batches.");
+    forEachBatching(workers, (labels, m) -> {
+      for (BatchSizeBucket b : m.getBatchSizesList()) {
+        sample(out, MetricNames.WORKER_BATCH_SIZE_BUCKET, with(labels, MetricNames.LE,
+            b.getLe() == 0 ? "+Inf" : Long.toString(b.getLe()), Long.toString(b.getBatches())));
+      }
+      sample(out, MetricNames.WORKER_BATCH_SIZE_SUM, with(labels, Long.toString(m.getBatchRows())));
+      sample(out, MetricNames.WORKER_BATCH_SIZE_COUNT, with(labels, Long.toString(m.getBatches())));
+    });
+    header(out, MetricNames.WORKER_BATCH_QUEUE_SECONDS, "summary",
+        "Time requests waited in a worker's batch queue.");
+    forEachBatching(workers, (labels, m) -> {
+      sample(out, MetricNames.WORKER_BATCH_QUEUE_SECONDS_SUM, with(labels, seconds(m.getQueueMicrosTotal())));
+      sample(out, MetricNames.WORKER_BATCH_QUEUE_SECONDS_COUNT, with(labels, Long.toString(m.getBatchedRequests())));
+    });
+    header(out, MetricNames.WORKER_BATCH_QUEUE_SECONDS_MAX, "gauge",
+        "The longest a request waited in a worker's batch queue.");
+    forEachBatching(workers, (labels, m) ->
+        sample(out, MetricNames.WORKER_BATCH_QUEUE_SECONDS_MAX, with(labels, seconds(m.getQueueMicrosMax()))));
+  }
+
+  private static void forEachBatching(List<ReplicaStats> workers, BiConsumer<String[], ModelStats> each) {
+    for (ReplicaStats r : workers) {
+      for (ModelStats m : r.stats().getModelsList()) {
+        if (m.getBatching()) {
+          each.accept(new String[] {MetricNames.POOL, r.pool(), MetricNames.REPLICA, r.replica(),
+              MetricNames.MODEL, m.getName()}, m);
+        }
+      }
+    }
+  }
+
+  private static String[] with(String[] labels, String... more) {
+    String[] all = Arrays.copyOf(labels, labels.length + more.length);
+    System.arraycopy(more, 0, all, labels.length, more.length);
+    return all;
+  }
+
+  private static String seconds(long micros) {
+    return String.format(Locale.ROOT, "%.6f", micros / 1e6);
   }
 
   private static void header(StringBuilder out, String name, String type, String help) {

@@ -68,7 +68,10 @@ class ConfigLoaderTest {
         Arguments.of("an unknown pool key", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replica: 2"),
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, health_interval_ms, start_timeout_ms,"
-                + " jvm_options) (line 5)"),
+                + " jvm_options, batching) (line 5)"),
+        Arguments.of("batching that is not a boolean", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    batching: off"),
+            "junction.yaml: pools[0].batching: off (expected: true or false) (line 5)"),
         Arguments.of("a fuse that is not a boolean", good("  - name: intent\n", "  - name: intent\n    fuse: maybe\n"),
             "junction.yaml: pipelines[0].fuse: \"maybe\" (expected: true or false) (line 11)"),
         Arguments.of("an unknown top-level key", "pool: []\n" + GOOD,
@@ -256,6 +259,7 @@ class ConfigLoaderTest {
             health_interval_ms: 250
             start_timeout_ms: 30000
             jvm_options: [-Xmx512m, -XX:+UseSerialGC]
+            batching: false
           - name: pinned
             models: [b]
             replicas: 4
@@ -293,7 +297,8 @@ class ConfigLoaderTest {
     assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
-        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC")));
+        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false));
+    assertThat(c.pools().get(1).batching()).isTrue();
     assertThat(c.pools().get(1).cpusOf(3)).contains("0-3");
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);

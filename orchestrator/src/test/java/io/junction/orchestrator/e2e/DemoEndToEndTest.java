@@ -27,6 +27,10 @@ import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -139,6 +143,33 @@ class DemoEndToEndTest {
 
   @Test
   @Order(4)
+  void metricsShowTheBatchesTheWorkersRan() throws Exception {
+    // Runs after chat and recommend (order 2 and 3): the featurizer and the ranker have run.
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orchestrator.httpPort + "/metrics")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).isEqualTo(200);
+    for (String pool : List.of("conversation", "recommendation")) {
+      for (int replica = 0; replica < 2; replica++) {
+        assertThat(r.body()).contains("junction_worker_batch_size_count{pool=\"" + pool + "\",replica=\"" + pool
+            + "-" + replica + "\",model=\"");
+      }
+    }
+    assertThat(batches(r.body(), "featurizer")).as(r.body()).isPositive();
+    assertThat(batches(r.body(), "ranker")).as(r.body()).isPositive();
+    assertThat(r.body()).contains("junction_worker_batch_queue_seconds_max{pool=\"recommendation\"");
+  }
+
+  /** The batches every replica ran for a model, from the histogram's counts. */
+  private static long batches(String metrics, String model) {
+    return metrics.lines()
+        .filter(l -> l.startsWith("junction_worker_batch_size_count{") && l.contains("model=\"" + model + "\"}"))
+        .mapToLong(l -> Long.parseLong(l.substring(l.lastIndexOf(' ') + 1)))
+        .sum();
+  }
+
+  @Test
+  @Order(5)
   void pipelineAndModelsAreServedThroughTheOpenInferenceProtocol() {
     var oip = GRPCInferenceServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     ModelInferResponse model = oip.modelInfer(ModelInferRequest.newBuilder()
@@ -184,7 +215,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void wrongInputGetsTheRightStatusAndAClearMessage() {
     var conversation = ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -238,7 +269,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void killedWorkerIsReplacedAndServesAgain() throws Exception {
     ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
     ReplicaInfo victim = before.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
@@ -262,7 +293,7 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void sigtermStopsTheOrchestratorAndEveryWorker() throws Exception {
     List<Long> workers = OrchestratorProcess.workerPids(
         orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30)));

@@ -34,6 +34,8 @@ final class FakeWorker implements AutoCloseable {
   final long pid;
   volatile boolean ready = true;
   volatile Mode mode = Mode.ECHO;
+  /** Stats calls get no answer (their deadline ends them) while set. */
+  volatile boolean silentStats;
   volatile Status failWith = Status.INVALID_ARGUMENT.withDescription("x: shape [3] (expected: [-1, 2])");
   final List<ModelInferRequest> received = new CopyOnWriteArrayList<>();
   final LinkedBlockingQueue<StreamObserver<ModelInferResponse>> held = new LinkedBlockingQueue<>();
@@ -116,6 +118,9 @@ final class FakeWorker implements AutoCloseable {
   private final class Control extends WorkerControlGrpc.WorkerControlImplBase {
     @Override
     public void stats(StatsRequest request, StreamObserver<StatsResponse> out) {
+      if (silentStats) {
+        return;
+      }
       out.onNext(StatsResponse.newBuilder().setPid(pid).setDevice("cpu").setCpus("0").setReady(ready).build());
       out.onCompleted();
     }

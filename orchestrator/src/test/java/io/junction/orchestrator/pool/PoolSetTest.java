@@ -75,6 +75,21 @@ class PoolSetTest {
   }
 
   @Test
+  void workerStatsAskEveryReadyReplicaAndLeaveOutThoseThatDoNotAnswer() throws Exception {
+    worker("w1:1", 11, "a");
+    FakeWorker silent = worker("w2:1", 22, "a");
+    worker("w3:1", 33, "b");
+    PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1", "w2:1"), staticPool("q", 4, List.of("b"), "w3:1"));
+    pools.start();
+    silent.silentStats = true;
+
+    List<ReplicaStats> stats = pools.workerStats(Duration.ofMillis(300));
+    assertThat(stats).extracting(ReplicaStats::pool, ReplicaStats::replica, s -> s.stats().getPid())
+        .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("p", "p-0", 11L),
+            org.assertj.core.groups.Tuple.tuple("q", "q-0", 33L));
+  }
+
+  @Test
   void inferSendsRawInputsAndRequestedOutputsAndDecodesTheAnswer() throws Exception {
     FakeWorker w = worker("w1:1", 11, "a");
     PoolSet pools = pools(staticPool("p", 4, List.of("a"), "w1:1"));

@@ -67,6 +67,16 @@ class WorkerCommandTest {
   }
 
   @Test
+  void aPoolWithBatchingOffStartsItsWorkersWithBatchingOff() {
+    PoolSpec on = local("p", Device.CPU, false, List.of(), List.of());
+    assertThat(WorkerCommand.forReplica(on, 0, HOST).command()).doesNotContain("--batching");
+    PoolSpec off = new PoolSpec(on.name(), on.kind(), on.models(), on.replicas(), on.device(), on.fallbackCpu(),
+        on.cpus(), on.endpoints(), on.repository(), on.maxInFlight(), on.healthInterval(), on.startTimeout(),
+        on.jvmOptions(), false);
+    assertThat(String.join(" ", WorkerCommand.forReplica(off, 0, HOST).command())).contains("--batching off --id p-0");
+  }
+
+  @Test
   void theWorkerClasspathPropertyWinsOverOurs() {
     String before = System.getProperty(WorkerCommand.CLASSPATH_PROPERTY);
     try {

@@ -3,6 +3,10 @@ package io.junction.orchestrator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.junction.orchestrator.api.FakePools;
+import io.junction.orchestrator.pool.ReplicaStats;
+import io.junction.proto.v1.BatchSizeBucket;
+import io.junction.proto.v1.ModelStats;
+import io.junction.proto.v1.StatsResponse;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -25,6 +29,34 @@ class PrometheusTextTest {
         .contains("junction_request_seconds_sum{service=\"junction.v1.AdminService\"} 2.000000000\n")
         .contains("junction_request_seconds_count{service=\"junction.v1.AdminService\"} 3\n");
     assertThat(m.requests()).isEqualTo(Map.of("junction.v1.AdminService", Map.of("OK", 2L, "UNAVAILABLE", 1L)));
+  }
+
+  @Test
+  void rendersTheBatchingOfEveryWorkerModelThatBatches() {
+    ModelStats featurizer = ModelStats.newBuilder().setName("featurizer").setBatching(true)
+        .setBatches(3).setBatchRows(7).setBatchedRequests(5).setQueueMicrosTotal(1_500).setQueueMicrosMax(900)
+        .addBatchSizes(BatchSizeBucket.newBuilder().setLe(1).setBatches(1))
+        .addBatchSizes(BatchSizeBucket.newBuilder().setLe(2).setBatches(1))
+        .addBatchSizes(BatchSizeBucket.newBuilder().setLe(4).setBatches(3))
+        .addBatchSizes(BatchSizeBucket.newBuilder().setLe(0).setBatches(3))
+        .build();
+    ModelStats intent = ModelStats.newBuilder().setName("intent").setCalls(4).build();
+    ReplicaStats replica = new ReplicaStats("conversation", "conversation-1",
+        StatsResponse.newBuilder().addModels(featurizer).addModels(intent).build());
+
+    String text = PrometheusText.render(List.of(), new RequestMetrics(), List.of(replica));
+    String labels = "pool=\"conversation\",replica=\"conversation-1\",model=\"featurizer\"";
+    assertThat(text)
+        .contains("# TYPE junction_worker_batch_size histogram\n")
+        .contains("junction_worker_batch_size_bucket{" + labels + ",le=\"1\"} 1\n")
+        .contains("junction_worker_batch_size_bucket{" + labels + ",le=\"4\"} 3\n")
+        .contains("junction_worker_batch_size_bucket{" + labels + ",le=\"+Inf\"} 3\n")
+        .contains("junction_worker_batch_size_sum{" + labels + "} 7\n")
+        .contains("junction_worker_batch_size_count{" + labels + "} 3\n")
+        .contains("junction_worker_batch_queue_seconds_sum{" + labels + "} 0.001500\n")
+        .contains("junction_worker_batch_queue_seconds_count{" + labels + "} 5\n")
+        .contains("junction_worker_batch_queue_seconds_max{" + labels + "} 0.000900\n")
+        .doesNotContain("model=\"intent\"");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.junction.workers.api;
 
 import io.grpc.stub.StreamObserver;
+import io.junction.proto.v1.BatchSizeBucket;
 import io.junction.proto.v1.DrainRequest;
 import io.junction.proto.v1.DrainResponse;
 import io.junction.proto.v1.LoadModelRequest;
@@ -11,6 +12,7 @@ import io.junction.proto.v1.StatsResponse;
 import io.junction.proto.v1.UnloadModelRequest;
 import io.junction.proto.v1.UnloadModelResponse;
 import io.junction.proto.v1.WorkerControlGrpc;
+import io.junction.workers.serving.BatchStats;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.WorkerStats;
 import java.time.Duration;
@@ -84,17 +86,33 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
         .setCpus(s.cpus())
         .setInFlight(s.inFlight());
     for (WorkerStats.Model m : s.models()) {
-      b.addModels(ModelStats.newBuilder()
+      ModelStats.Builder model = ModelStats.newBuilder()
           .setName(m.name())
           .setVersion(m.version())
           .setReady(m.ready())
           .setCalls(m.calls())
           .setErrors(m.errors())
           .setRows(m.rows())
-          .setTotalMicros(m.totalMicros()));
+          .setTotalMicros(m.totalMicros());
+      m.batching().ifPresent(batching -> batchStats(model, batching));
+      b.addModels(model);
     }
     out.onNext(b.build());
     out.onCompleted();
+  }
+
+  private static void batchStats(ModelStats.Builder model, BatchStats s) {
+    model.setBatching(true)
+        .setBatches(s.batches())
+        .setBatchRows(s.rows())
+        .setBatchedRequests(s.jobs())
+        .setQueueMicrosTotal(s.queueMicrosTotal())
+        .setQueueMicrosMax(s.queueMicrosMax());
+    for (BatchStats.Bucket bucket : s.sizes()) {
+      model.addBatchSizes(BatchSizeBucket.newBuilder()
+          .setLe(bucket.le() == Long.MAX_VALUE ? 0 : bucket.le())
+          .setBatches(bucket.batches()));
+    }
   }
 
   private <T> void offload(StreamObserver<T> out, java.util.function.Supplier<T> work) {

@@ -25,9 +25,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The worker process: serves the models of one repository over the Open Inference Protocol and
@@ -59,7 +59,8 @@ public final class WorkerMain {
   private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
   private static final String USAGE =
       "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--socket PATH] [--device cpu|gpu:N] "
-          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N]";
+          + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N] "
+          + "[--batching on|off]";
 
   @Option(names = "--repository", required = true, paramLabel = "DIR", description = "Model repository folder.")
   Path repository;
@@ -98,6 +99,10 @@ public final class WorkerMain {
 
   @Option(names = "--queue", defaultValue = "256", paramLabel = "N", description = "Model calls that may queue.")
   int queue;
+
+  @Option(names = "--batching", defaultValue = "on", paramLabel = "on|off",
+      description = "Dynamic batching of the models whose model.yaml asks for it; off turns it off for all.")
+  String batching;
 
   private final CountDownLatch stop = new CountDownLatch(1);
   private final AtomicReference<String> stopReason = new AtomicReference<>();
@@ -205,10 +210,14 @@ public final class WorkerMain {
    * @throws StartupException (permanent) naming the flag that is wrong
    */
   private WorkerOptions options() throws StartupException {
+    if (!batching.equals("on") && !batching.equals("off")) {
+      throw WorkerStartup.config("batching: \"" + batching + "\" (expected: on or off)");
+    }
     try {
       return new WorkerOptions(repository,
           models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
-          this.host, port, Optional.ofNullable(socket), DeviceRequest.parse(device), fallbackCpu, Optional.ofNullable(cpus), queue);
+          this.host, port, Optional.ofNullable(socket), DeviceRequest.parse(device), fallbackCpu,
+          Optional.ofNullable(cpus), queue, batching.equals("on"));
     } catch (IllegalArgumentException e) {
       throw WorkerStartup.config(e.getMessage());
     }

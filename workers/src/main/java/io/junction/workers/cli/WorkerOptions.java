@@ -20,10 +20,11 @@ import java.util.Optional;
  * @param device      the device asked for
  * @param fallbackCpu run on the CPU when the GPU asked for is missing
  * @param cpus        the CPU list the launcher says it pinned us to (informational)
- * @param queue       model calls that may wait for a thread
+ * @param queue       model calls that may wait for a thread (and requests that may wait for a batch, per model)
+ * @param batching    false turns dynamic batching off for every model (--batching off)
  */
 record WorkerOptions(Path repository, List<String> models, String host, int port, Optional<Path> socket,
-    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue) {
+    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue, boolean batching) {
 
   /** @throws IllegalArgumentException naming the flag, the value and what was expected */
   WorkerOptions {

@@ -10,6 +10,7 @@ import io.junction.workers.runtime.DeviceUnavailableException;
 import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.runtime.ModelLoadException;
 import io.junction.workers.runtime.ModelLoader;
+import io.junction.workers.serving.BatchTimer;
 import io.junction.workers.serving.ModelHost;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -72,7 +73,8 @@ final class WorkerStartup {
     ModelHost host = null;
     try {
       ModelLoader loader = ModelLoader.tensorFlow(selected, affinity.count());
-      host = new ModelHost(repo, loader, selected, affinity, affinity.count(), options.queue(), System::nanoTime);
+      host = new ModelHost(repo, loader, selected, affinity, affinity.count(), options.queue(), System::nanoTime,
+          options.batching(), BatchTimer.daemonThread());
       for (String name : names) {
         host.load(name);
       }

@@ -24,7 +24,9 @@ import java.util.Optional;
  * @param name the model's name, equal to its folder's name
  * @param version the version folder to load, a positive integer
  * @param platform always {@value #PLATFORM_TENSORFLOW} for now
- * @param maxBatchSize the largest first dimension a request may have
+ * @param maxBatchSize the largest first dimension a request may have, and the largest batch the
+ *     worker forms when it batches
+ * @param batching how the worker batches concurrent requests; empty when the model does not batch
  * @param inputs the serving signature's inputs, in declaration order
  * @param outputs the serving signature's outputs, in declaration order
  * @param constraints inclusive value ranges of integer inputs, by input name, in the order given
@@ -36,6 +38,7 @@ public record ModelConfig(
     long version,
     String platform,
     int maxBatchSize,
+    Optional<BatchingConfig> batching,
     List<TensorSpec> inputs,
     List<TensorSpec> outputs,
     Map<String, ValueRange> constraints,
@@ -48,6 +51,7 @@ public record ModelConfig(
   public ModelConfig {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(platform, "platform");
+    Objects.requireNonNull(batching, "batching");
     Objects.requireNonNull(versionDir, "versionDir");
     inputs = List.copyOf(inputs);
     outputs = List.copyOf(outputs);
@@ -71,8 +75,8 @@ public record ModelConfig(
 
   /**
    * The model.yaml text: the keys in the order of docs/model-repository.md, tensors in
-   * declaration order, constraints in the order given, {@code constraints} and {@code labels}
-   * only when not empty. The same value always gives the same text.
+   * declaration order, constraints in the order given, {@code batching} only when present,
+   * {@code constraints}, {@code labels} and preferred batch sizes only when not empty. The same value always gives the same text.
    */
   public String toYaml() {
     StringBuilder y = new StringBuilder();
@@ -80,6 +84,13 @@ public record ModelConfig(
     y.append("version: ").append(version).append('\n');
     y.append("platform: ").append(RepositoryYaml.scalar(platform)).append('\n');
     y.append("max_batch_size: ").append(maxBatchSize).append('\n');
+    batching.ifPresent(b -> {
+      y.append("batching:\n");
+      y.append("  max_queue_delay_us: ").append(b.maxQueueDelayMicros()).append('\n');
+      if (!b.preferredBatchSizes().isEmpty()) {
+        y.append("  preferred_batch_sizes: ").append(RepositoryYaml.flowList(b.preferredBatchSizes())).append('\n');
+      }
+    });
     appendTensors(y, "inputs", inputs);
     appendTensors(y, "outputs", outputs);
     if (!constraints.isEmpty()) {

@@ -12,6 +12,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -25,7 +26,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ModelConfigParser {
   private static final Set<String> TOP_KEYS = Set.of(
-      "name", "version", "platform", "max_batch_size", "inputs", "outputs", "constraints", "labels");
+      "name", "version", "platform", "max_batch_size", "batching", "inputs", "outputs", "constraints", "labels");
+  private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes");
   private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
   private static final Set<String> RANGE_KEYS = Set.of("min", "max");
   private static final Set<DataType> INTEGER_TYPES = Set.of(
@@ -77,11 +79,54 @@ final class ModelConfigParser {
     if (maxBatch < 1 || maxBatch > Integer.MAX_VALUE) {
       throw error("max_batch_size", Long.toString(maxBatch), ">= 1");
     }
+    Optional<BatchingConfig> batching = batching(top.get("batching"), (int) maxBatch);
     List<TensorSpec> inputs = tensors("inputs", top.get("inputs"));
     List<TensorSpec> outputs = tensors("outputs", top.get("outputs"));
     Map<String, ValueRange> constraints = constraints(top.get("constraints"), inputs);
     List<String> labels = labels(top.get("labels"));
-    return new ModelConfig(name, version, platform, (int) maxBatch, inputs, outputs, constraints, labels, versionDir);
+    return new ModelConfig(name, version, platform, (int) maxBatch, batching, inputs, outputs, constraints, labels,
+        versionDir);
+  }
+
+  /**
+   * The batching block. Every output of a model is already declared with the batch as its first
+   * dimension (see {@link #shape}), which is what lets a batch be split back per request; the
+   * loader checks the SavedModel's signature agrees.
+   */
+  private Optional<BatchingConfig> batching(Object value, int maxBatch) {
+    if (value == null) {
+      return Optional.empty();
+    }
+    Map<String, Object> m = map("batching", value);
+    checkKeys("batching.", m, BATCHING_KEYS);
+    long delay = integer("batching.max_queue_delay_us", m.get("max_queue_delay_us"));
+    if (delay < 0 || delay > BatchingConfig.MAX_QUEUE_DELAY_MICROS) {
+      throw error("batching.max_queue_delay_us", Long.toString(delay),
+          "0.." + BatchingConfig.MAX_QUEUE_DELAY_MICROS + " microseconds");
+    }
+    List<Integer> preferred = new ArrayList<>();
+    Object sizes = m.get("preferred_batch_sizes");
+    if (sizes != null) {
+      if (!(sizes instanceof List<?> list)) {
+        throw error("batching.preferred_batch_sizes", describe(sizes), "a list of batch sizes");
+      }
+      for (int i = 0; i < list.size(); i++) {
+        String at = "batching.preferred_batch_sizes[" + i + "]";
+        long size = integer(at, list.get(i));
+        if (size < 1) {
+          throw error(at, Long.toString(size), ">= 1");
+        }
+        if (size > maxBatch) {
+          throw error(at, Long.toString(size), "<= max_batch_size " + maxBatch);
+        }
+        if (!preferred.isEmpty() && size <= preferred.get(preferred.size() - 1)) {
+          throw error(at, Long.toString(size), "> " + preferred.get(preferred.size() - 1)
+              + ": sizes in ascending order, each once");
+        }
+        preferred.add((int) size);
+      }
+    }
+    return Optional.of(new BatchingConfig(delay, preferred));
   }
 
   private List<TensorSpec> tensors(String path, Object value) {

@@ -106,6 +106,29 @@ final class TfModelLoader implements ModelLoader {
   private static void checkSignature(ModelConfig config, ZooModel<NDList, NDList> model) {
     compare(config, "inputs", config.inputs(), model.describeInput(), true);
     compare(config, "outputs", config.outputs(), model.describeOutput(), false);
+    if (config.batching().isPresent()) {
+      checkBatchable(config, model.describeOutput());
+    }
+  }
+
+  /**
+   * A batched call is split back per request along the first dimension of every output, so a
+   * model that batches must leave that dimension to the batch: a signature that fixes it (a
+   * model that sums over its batch, say) would be cut wrongly.
+   */
+  private static void checkBatchable(ModelConfig config, PairList<String, Shape> signature) {
+    if (signature == null) {
+      return;
+    }
+    for (int i = 0; i < signature.size(); i++) {
+      long[] dims = signature.valueAt(i).getShape();
+      // An empty shape is a rank the signature does not know; model.yaml's -1 stands then.
+      if (config.output(signature.keyAt(i)).isPresent() && dims.length > 0 && dims[0] >= 0) {
+        throw new ModelLoadException(config.modelYaml() + ": batching: output " + signature.keyAt(i)
+            + " has first dimension " + dims[0] + " in the serving_default signature (expected: -1, the batch, "
+            + "as the first dimension of every output of a model that batches; remove the batching block otherwise)");
+      }
+    }
   }
 
   private static void compare(ModelConfig config, String what, List<TensorSpec> declared,

@@ -24,10 +24,19 @@ import java.util.function.Supplier;
  * check beside it). A call whose caller has gone by the time a thread takes it is dropped, not
  * run. Every admitted call holds one permit that is released exactly once, with its outcome,
  * before its future completes; so a caller that sees the answer also sees the permit gone.
+ *
+ * <p>A {@link Batcher} admits its jobs here too ({@link #admit}), so that drain and stats count
+ * them, and runs its batches on the same threads ({@link #execute}).
  */
 final class ModelCalls {
   /** How an admitted call ended. */
   enum Outcome { SUCCEEDED, FAILED, DROPPED, REJECTED }
+
+  /** Work for the threads that must hear when it will never run, because the executor stopped first. */
+  interface Task extends Runnable {
+    /** Called instead of {@link #run()} when the executor shuts down with the task still queued. */
+    void refuse();
+  }
 
   private final ThreadPoolExecutor pool;
   private final int capacity;
@@ -63,22 +72,47 @@ final class ModelCalls {
    * @throws WorkerDrainingException when no longer accepting
    */
   <T> CompletableFuture<T> submit(CallScope scope, Supplier<T> work, Consumer<Outcome> onDone) {
+    Permit permit = admit(onDone);
+    Call<T> call = new Call<>(scope, work, permit);
+    try {
+      execute(call);
+    } catch (RuntimeException e) {
+      permit.release(Outcome.REJECTED);
+      throw e;
+    }
+    return call.future;
+  }
+
+  /**
+   * Admits one call without queueing anything: the caller holds the permit and must release it
+   * exactly once. {@code onDone} gets the outcome when it is released (also when this method throws).
+   *
+   * @throws WorkerDrainingException when no longer accepting
+   */
+  Permit admit(Consumer<Outcome> onDone) {
     Permit permit = new Permit(onDone);
     if (!accepting) {
       permit.release(Outcome.REJECTED);
       throw new WorkerDrainingException("call");
     }
-    Call<T> call = new Call<>(scope, work, permit);
+    return permit;
+  }
+
+  /**
+   * Queues a task for the threads; it holds no permit of its own.
+   *
+   * @throws WorkerBusyException when the queue is full
+   * @throws WorkerDrainingException when the executor has stopped
+   */
+  void execute(Task task) {
     try {
-      pool.execute(call);
+      pool.execute(task);
     } catch (RejectedExecutionException e) {
-      permit.release(Outcome.REJECTED);
       if (!accepting || pool.isShutdown()) {
         throw new WorkerDrainingException("call");
       }
       throw new WorkerBusyException(pool.getQueue().size(), capacity);
     }
-    return call.future;
   }
 
   /** Calls admitted and not yet finished: queued plus running. */
@@ -120,7 +154,7 @@ final class ModelCalls {
   void shutdown() {
     accepting = false;
     for (Runnable r : pool.shutdownNow()) {
-      ((Call<?>) r).refuse();
+      ((Task) r).refuse();
     }
   }
 
@@ -140,7 +174,7 @@ final class ModelCalls {
   }
 
   /** One admitted call's claim on the executor; released exactly once. */
-  private final class Permit {
+  final class Permit {
     private final AtomicBoolean released = new AtomicBoolean();
     private final Consumer<Outcome> onDone;
 
@@ -162,7 +196,7 @@ final class ModelCalls {
     }
   }
 
-  private static final class Call<T> implements Runnable {
+  private static final class Call<T> implements Task {
     final CompletableFuture<T> future = new CompletableFuture<>();
     private final CallScope scope;
     private final Supplier<T> work;
@@ -194,7 +228,8 @@ final class ModelCalls {
       future.complete(result);
     }
 
-    void refuse() {
+    @Override
+    public void refuse() {
       permit.release(Outcome.REJECTED);
       future.completeExceptionally(new WorkerDrainingException("call"));
     }

@@ -1,6 +1,5 @@
 package io.junction.workers.serving;
 
-import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.repository.UnknownModelException;
@@ -12,10 +11,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,8 +26,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The models one worker serves, and the one place their calls are admitted: it resolves the
  * model, checks the request against model.yaml on the caller's thread (a bad request never takes
- * a queue slot), and hands valid calls to the bounded {@link ModelCalls} executor. Loading,
- * unloading, draining and stats go through here too. Knows nothing of gRPC.
+ * a queue slot), and hands valid calls to the bounded {@link ModelCalls} executor, through the
+ * model's {@link Batcher} when it batches. Every caller (the Open Inference Protocol service, and
+ * anything in the process that runs models) goes through {@link #infer}, so all of them batch
+ * together. Loading, unloading, draining and stats go through here too. Knows nothing of gRPC.
  */
 public final class ModelHost implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
@@ -35,23 +40,34 @@ public final class ModelHost implements AutoCloseable {
   private final CpuAffinity cpus;
   private final LongSupplier nanoClock;
   private final ModelCalls calls;
+  private final int queue;
+  private final boolean batching;
+  private final BatchTimer timer;
   private final Map<String, ModelSlot> loaded = new ConcurrentHashMap<>();
+  /** Slots whose engine is not freed yet: loaded ones, and unloaded ones that calls still hold. */
+  private final Set<ModelSlot> live = ConcurrentHashMap.newKeySet();
   private final AtomicReference<HostState> state = new AtomicReference<>(HostState.STARTING);
   private final Object loadLock = new Object();
 
   /**
    * @param threads model-call threads: the CPUs the process may use
-   * @param queue calls that may wait for a thread
-   * @param nanoClock time source for the engine-time counters
+   * @param queue calls that may wait for a thread; also the queue of each batching model
+   * @param nanoClock time source for the engine-time counters and the batchers' queue delays
+   * @param batching whether models whose model.yaml has a batching block batch; false turns
+   *     batching off for the whole process
+   * @param timer fires the batchers' queue delays; the host closes it
    */
   public ModelHost(ModelRepository repository, ModelLoader loader, DeviceSelection device, CpuAffinity cpus,
-      int threads, int queue, LongSupplier nanoClock) {
+      int threads, int queue, LongSupplier nanoClock, boolean batching, BatchTimer timer) {
     this.repository = repository;
     this.loader = loader;
     this.device = device;
     this.cpus = cpus;
     this.nanoClock = nanoClock;
     this.calls = new ModelCalls(threads, queue);
+    this.queue = queue;
+    this.batching = batching;
+    this.timer = timer;
   }
 
   // ---- lifecycle ----
@@ -87,7 +103,7 @@ public final class ModelHost implements AutoCloseable {
         .thenApply(v -> v == 0 ? 0 : calls.inFlight());
   }
 
-  /** Stops the executor (queued calls are refused) and unloads every model. */
+  /** Stops the executor (queued calls and those waiting for a batch are refused) and unloads every model. */
   @Override
   public void close() {
     HostState s = state.getAndSet(HostState.CLOSED);
@@ -95,6 +111,10 @@ public final class ModelHost implements AutoCloseable {
       return;
     }
     calls.shutdown();
+    for (ModelSlot slot : live) {
+      slot.batcher.ifPresent(Batcher::refuseAll);
+    }
+    timer.close();
     try {
       if (!calls.awaitTermination(5_000)) {
         log.warn("Model calls still running after 5 s; unloading anyway when they finish");
@@ -106,7 +126,7 @@ public final class ModelHost implements AutoCloseable {
       for (String name : new ArrayList<>(loaded.keySet())) {
         ModelSlot slot = loaded.remove(name);
         if (slot != null) {
-          slot.release();
+          release(slot);
         }
       }
     }
@@ -148,8 +168,13 @@ public final class ModelHost implements AutoCloseable {
       long start = nanoClock.getAsLong();
       LoadedModel m = loader.load(config);
       long millis = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - start);
-      loaded.put(model, new ModelSlot(m, millis));
-      log.info("Loaded {} v{} in {} ms", model, config.version(), millis);
+      Optional<Function<Batcher.Engine, Batcher>> batcher = config.batching().filter(b -> batching)
+          .map(b -> engine -> new Batcher(config, b, queue, engine, calls::execute, timer, nanoClock));
+      ModelSlot slot = new ModelSlot(m, millis, nanoClock, batcher);
+      live.add(slot);
+      loaded.put(model, slot);
+      log.info("Loaded {} v{} in {} ms{}", model, config.version(), millis,
+          slot.batcher.isPresent() ? ", batching" : "");
       return millis;
     }
   }
@@ -166,7 +191,7 @@ public final class ModelHost implements AutoCloseable {
       if (slot == null) {
         throw new UnknownModelException(model, "loaded on this worker", loadedModels());
       }
-      slot.release();
+      release(slot);
       log.info("Unloaded {}", model);
     }
   }
@@ -211,20 +236,23 @@ public final class ModelHost implements AutoCloseable {
     if (!slot.retain()) {
       throw new ModelNotReadyException(request.model());
     }
-    return calls.submit(scope, () -> {
-      long start = nanoClock.getAsLong();
-      List<Tensor> out;
-      try {
-        out = slot.model.infer(checked.inputs(), checked.outputs());
-      } finally {
-        slot.micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
-      }
-      slot.rows.add(checked.batch());
-      return new InferResult(config.name(), config.versionString(), out);
-    }, outcome -> {
+    Consumer<ModelCalls.Outcome> done = outcome -> {
       slot.record(outcome);
-      slot.release();
-    });
+      release(slot);
+    };
+    if (slot.batcher.isPresent()) {
+      ModelCalls.Permit permit = calls.admit(done);
+      return slot.batcher.get().submit(checked.inputs(), checked.outputs(), checked.batch(), scope, permit)
+          .thenApply(out -> new InferResult(config.name(), config.versionString(), out));
+    }
+    return calls.submit(scope, () -> new InferResult(config.name(), config.versionString(),
+        slot.run(checked.inputs(), checked.outputs())), done);
+  }
+
+  private void release(ModelSlot slot) {
+    if (slot.release()) {
+      live.remove(slot);
+    }
   }
 
   // ---- stats ----
@@ -235,16 +263,21 @@ public final class ModelHost implements AutoCloseable {
       ModelSlot slot = loaded.get(name);
       if (slot != null) {
         models.add(new WorkerStats.Model(name, slot.model.config().versionString(), true, slot.calls.sum(),
-            slot.errors.sum(), slot.rows.sum(), slot.micros.sum(), slot.loadMillis));
+            slot.errors.sum(), slot.rows.sum(), slot.micros.sum(), slot.loadMillis,
+            slot.batcher.map(Batcher::stats)));
       }
     }
     return new WorkerStats(ProcessHandle.current().pid(), device.device(), device.requested().toString(),
         device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight());
   }
 
-  /** Calls queued, waiting for a thread. */
+  /** Calls queued, waiting for a thread or for a batch. */
   public int queued() {
-    return calls.queued();
+    int n = calls.queued();
+    for (ModelSlot slot : live) {
+      n += slot.batcher.map(Batcher::queued).orElse(0);
+    }
+    return n;
   }
 
   private ModelSlot slot(String model, String version) {

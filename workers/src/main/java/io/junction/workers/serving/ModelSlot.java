@@ -1,14 +1,20 @@
 package io.junction.workers.serving;
 
+import io.junction.tensor.Tensor;
 import io.junction.workers.runtime.LoadedModel;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
- * A loaded model with its counters and a reference count. The host's map holds one reference;
- * every admitted call holds one more until its permit is released. The engine's resources are
- * freed when the last reference goes, so unloading never pulls a model from under a running
- * call.
+ * A loaded model with its counters, its batcher when it batches, and a reference count. The
+ * host's map holds one reference; every admitted call holds one more until its permit is
+ * released. The engine's resources are freed when the last reference goes, so unloading never
+ * pulls a model from under a running or queued call.
  */
 final class ModelSlot {
   final LoadedModel model;
@@ -17,11 +23,34 @@ final class ModelSlot {
   final LongAdder errors = new LongAdder();
   final LongAdder rows = new LongAdder();
   final LongAdder micros = new LongAdder();
+  /** Present when the model batches; it calls the engine through {@link #run}. */
+  final Optional<Batcher> batcher;
+  private final LongSupplier nanoClock;
   private final AtomicInteger refs = new AtomicInteger(1);
 
-  ModelSlot(LoadedModel model, long loadMillis) {
+  /**
+   * @param batching makes the model's batcher from the engine call it is to use; empty when the
+   *     model does not batch. The batcher only keeps the engine call: it runs none while built.
+   */
+  ModelSlot(LoadedModel model, long loadMillis, LongSupplier nanoClock,
+      Optional<Function<Batcher.Engine, Batcher>> batching) {
     this.model = model;
     this.loadMillis = loadMillis;
+    this.nanoClock = nanoClock;
+    this.batcher = batching.map(make -> make.apply(this::run));
+  }
+
+  /** One engine call, counted: its time always, its rows when it succeeds. */
+  List<Tensor> run(List<Tensor> inputs, List<String> outputs) {
+    long start = nanoClock.getAsLong();
+    List<Tensor> out;
+    try {
+      out = model.infer(inputs, outputs);
+    } finally {
+      micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
+    }
+    rows.add(inputs.get(0).dim(0));
+    return out;
   }
 
   /** Takes a reference for one call; false when the slot is already unloaded. */
@@ -36,13 +65,16 @@ final class ModelSlot {
     return true;
   }
 
-  void release() {
+  /** Gives back a reference; true when it was the last, and the engine's resources are now freed. */
+  boolean release() {
     int n = refs.decrementAndGet();
     if (n == 0) {
       model.close();
+      return true;
     } else if (n < 0) {
       throw new IllegalStateException(model + ": released more often than retained");
     }
+    return false;
   }
 
   /** Counts one finished call. */

@@ -1,6 +1,7 @@
 package io.junction.workers.serving;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * What a worker is and does, at one moment.
@@ -33,7 +34,8 @@ public record WorkerStats(
    * @param errors those that did not succeed (engine failures, calls dropped or refused)
    * @param rows rows inferred: the sum of the batch sizes of successful calls
    * @param totalMicros time spent in the engine
+   * @param batching what its batcher has done; empty when the model does not batch
    */
   public record Model(String name, String version, boolean ready, long calls, long errors, long rows,
-      long totalMicros, long loadMillis) {}
+      long totalMicros, long loadMillis, Optional<BatchStats> batching) {}
 }

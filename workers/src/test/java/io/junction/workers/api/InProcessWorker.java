@@ -12,6 +12,7 @@ import io.junction.workers.runtime.DeviceRequest;
 import io.junction.workers.runtime.DeviceSelection;
 import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.runtime.ModelLoader;
+import io.junction.workers.serving.BatchTimer;
 import io.junction.workers.serving.ModelHost;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -32,7 +33,7 @@ final class InProcessWorker implements AutoCloseable {
     DeviceSelection cpu = DeviceSelection.choose(DeviceRequest.CPU, false, GpuProbe.cuda());
     CpuAffinity affinity = CpuAffinity.current();
     host = new ModelHost(ModelRepository.open(repository), ModelLoader.tensorFlow(cpu, affinity.count()),
-        cpu, affinity, 2, 8, System::nanoTime);
+        cpu, affinity, 2, 8, System::nanoTime, true, BatchTimer.daemonThread());
     models.forEach(host::load);
     host.startServing();
     health.serving();

@@ -14,6 +14,7 @@ import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.junction.proto.inference.ModelReadyRequest;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.proto.v1.BatchSizeBucket;
 import io.junction.proto.v1.DrainRequest;
 import io.junction.proto.v1.LoadModelRequest;
 import io.junction.proto.v1.ModelStats;
@@ -86,6 +87,34 @@ class WorkerControlApiTest {
     assertThat(scale.getErrors()).isZero();
     assertThat(scale.getRows()).isGreaterThanOrEqualTo(3);
     assertThat(scale.getTotalMicros()).isPositive();
+  }
+
+  @Test
+  void statsReportBatchesTheirSizesAndQueueDelayForModelsThatBatch() {
+    ModelStats before = stats(worker.control().stats(StatsRequest.getDefaultInstance()), "text");
+    byte[] a = "A".getBytes(StandardCharsets.UTF_8);
+    worker.inference().modelInfer(typed("text", strings("text", shape(2), a, a)));
+    worker.inference().modelInfer(typed("text", strings("text", shape(1), a)));
+
+    StatsResponse s = worker.control().stats(StatsRequest.getDefaultInstance());
+    ModelStats text = stats(s, "text");
+    assertThat(text.getBatching()).isTrue();
+    // One call at a time, so each is a batch of its own.
+    assertThat(text.getBatches() - before.getBatches()).isEqualTo(2);
+    assertThat(text.getBatchRows() - before.getBatchRows()).isEqualTo(3);
+    assertThat(text.getBatchedRequests() - before.getBatchedRequests()).isEqualTo(2);
+    assertThat(text.getQueueMicrosMax()).isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(text.getQueueMicrosTotal());
+    assertThat(text.getBatchSizesList()).extracting(BatchSizeBucket::getLe).containsExactly(1L, 2L, 4L, 0L);
+    List<Long> counts = text.getBatchSizesList().stream().map(BatchSizeBucket::getBatches).toList();
+    List<Long> countsBefore = before.getBatchSizesList().stream().map(BatchSizeBucket::getBatches).toList();
+    assertThat(counts.get(0) - countsBefore.get(0)).isEqualTo(1);
+    assertThat(counts.get(1) - countsBefore.get(1)).isEqualTo(2);
+    assertThat(counts.get(3)).isEqualTo(text.getBatches());
+
+    ModelStats scale = stats(s, "scale");
+    assertThat(scale.getBatching()).isFalse();
+    assertThat(scale.getBatchSizesList()).isEmpty();
+    assertThat(scale.getBatches()).isZero();
   }
 
   @Test

@@ -15,6 +15,7 @@ import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.runtime.CpuAffinity;
 import io.junction.workers.runtime.DeviceRequest;
 import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.serving.BatchTimer;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.testing.TestModels;
 import java.nio.file.Files;
@@ -38,7 +39,7 @@ class WorkerControlLoadErrorTest {
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
     ModelHost host = new ModelHost(ModelRepository.open(repo), config -> {
       throw new UnsatisfiedLinkError("no jnitensorflow in java.library.path");
-    }, cpu, new CpuAffinity("0", 1), 1, 1, System::nanoTime);
+    }, cpu, new CpuAffinity("0", 1), 1, 1, System::nanoTime, true, BatchTimer.daemonThread());
     host.startServing();
     ExecutorService control = Executors.newSingleThreadExecutor();
     String name = InProcessServerBuilder.generateName();

@@ -172,6 +172,13 @@ class WorkerProcessTest {
   }
 
   @Test
+  void batchingOtherThanOnOrOffFailsWithExit78() throws Exception {
+    Process p = spawn(List.of(), Map.of(), "--batching", "maybe");
+    assertThat(failed(p).get("reason").getAsString()).isEqualTo("batching: \"maybe\" (expected: on or off)");
+    assertThat(exitCode(p)).isEqualTo(WorkerMain.EXIT_CONFIG);
+  }
+
+  @Test
   void fallbackUnderTasksetRunsOnTheOneCpuGivenAndExitsZeroOnSigterm() throws Exception {
     assumeTrue(GpuProbe.cuda().visibleGpus() == 0, "this machine has a GPU");
     assumeTrue(Files.isExecutable(Path.of("/usr/bin/taskset")), "taskset is missing");

@@ -81,7 +81,21 @@ class ModelConfigTest {
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 0"),
             "max_batch_size: 0 (expected: >= 1)"),
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_sise: 16"),
-            "max_batch_sise: unknown key (expected: one of constraints, inputs, labels, max_batch_size, name, outputs, platform, version)"),
+            "max_batch_sise: unknown key (expected: one of batching, constraints, inputs, labels, max_batch_size, name, outputs, platform, version)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: 100, preferred_batch_sizes: [4, 32]}"),
+            "batching.preferred_batch_sizes[1]: 32 (expected: <= max_batch_size 16)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: 100, preferred_batch_sizes: [8, 4]}"),
+            "batching.preferred_batch_sizes[1]: 4 (expected: > 8: sizes in ascending order, each once)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: 100, preferred_batch_sizes: [0]}"),
+            "batching.preferred_batch_sizes[0]: 0 (expected: >= 1)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: -1}"),
+            "batching.max_queue_delay_us: -1 (expected: 0..1000000 microseconds)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {preferred_batch_sizes: [4]}"),
+            "batching.max_queue_delay_us: missing (expected: an integer)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay: 100}"),
+            "batching.max_queue_delay: unknown key (expected: one of max_queue_delay_us, preferred_batch_sizes)"),
+        Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: true"),
+            "batching: true (expected: a mapping)"),
         Arguments.of(ok.replace("{name: shifted, datatype: INT64, shape: [-1]}", "{name: shifted, datatype: INT64, shape: [4]}"),
             "outputs[0].shape[0]: 4 (expected: -1: the first dimension is the batch)"),
         Arguments.of(ok.replace("{name: bias, datatype: INT32, shape: [-1]}", "{name: bias, datatype: INT32, shape: [-1, 0]}"),
@@ -107,6 +121,16 @@ class ModelConfigTest {
         .isInstanceOf(ModelConfigException.class)
         .hasMessageStartingWith(file.toAbsolutePath() + ": ")
         .hasMessageContaining(expected);
+  }
+
+  @Test
+  void batchingBlockIsReadAndItsAbsenceMeansNoBatching() throws IOException {
+    write("ids", TestModels.IDS_YAML.replace("max_batch_size: 16",
+        "max_batch_size: 16\nbatching:\n  max_queue_delay_us: 500\n  preferred_batch_sizes: [4, 16]"));
+    write("scale", TestModels.SCALE_YAML);
+    ModelRepository r = ModelRepository.open(repo);
+    assertThat(r.resolve("ids").batching()).contains(new BatchingConfig(500, List.of(4, 16)));
+    assertThat(r.resolve("scale").batching()).isEmpty();
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -42,6 +43,7 @@ class ModelConfigWriteTest {
     constraints.put("user_id", new ValueRange(0, 1999));
     constraints.put("candidates", new ValueRange(0, 999));
     ModelConfig ranker = new ModelConfig("ranker", 1, ModelConfig.PLATFORM_TENSORFLOW, 64,
+        Optional.of(new BatchingConfig(250, List.of(8, 64))),
         List.of(tensor("user_id", DataType.INT64, -1L), tensor("candidates", DataType.INT64, -1L, -1L)),
         List.of(tensor("items", DataType.INT64, -1L, 50L), tensor("scores", DataType.FP32, -1L, 50L)),
         constraints, List.of("book_flight", "yes"), versionDir("ranker", 1));
@@ -51,6 +53,9 @@ class ModelConfigWriteTest {
         version: 1
         platform: tensorflow_savedmodel
         max_batch_size: 64
+        batching:
+          max_queue_delay_us: 250
+          preferred_batch_sizes: [8, 64]
         inputs:
           - name: user_id
             datatype: INT64
@@ -74,7 +79,7 @@ class ModelConfigWriteTest {
 
   @Test
   void constraintsAndLabelsAreLeftOutWhenEmpty() throws IOException {
-    ModelConfig scale = new ModelConfig("scale", 1, ModelConfig.PLATFORM_TENSORFLOW, 8,
+    ModelConfig scale = new ModelConfig("scale", 1, ModelConfig.PLATFORM_TENSORFLOW, 8, Optional.empty(),
         List.of(tensor("x", DataType.FP32, -1L, 2L)), List.of(tensor("y", DataType.FP32, -1L, 2L)),
         Map.of(), List.of(), versionDir("scale", 1));
 
@@ -88,6 +93,7 @@ class ModelConfigWriteTest {
     constraints.put("context", new ValueRange(Long.MIN_VALUE, Long.MAX_VALUE));
     constraints.put("intent_id", new ValueRange(-3, -3));
     ModelConfig responder = new ModelConfig("responder", 7, ModelConfig.PLATFORM_TENSORFLOW, Integer.MAX_VALUE,
+        Optional.of(new BatchingConfig(0, List.of())),
         List.of(tensor("intent_id", DataType.INT64, -1L), tensor("context", DataType.UINT16, -1L, 2L, -1L)),
         List.of(tensor("next_token", DataType.BYTES, -1L), tensor("flag", DataType.BOOL, -1L, 1L)),
         constraints, List.of("a", "b"), versionDir("responder", 7));
@@ -109,7 +115,7 @@ class ModelConfigWriteTest {
         " leading", "trailing ", "tab\there", "line\nbreak", "cr\rlf", "quote\"d", "back\\slash", "'single'",
         "[x]", "{y}", "*alias", "&anchor", "!tag", "%dir", "@at", "`tick", "- dash", "? key", "|", ">", "é",
         "emoji \uD83D\uDE00", "nel\u0085", "ls\u2028ps\u2029", "del\u007f", "bell\u0007", "bom\uFEFF", "nbsp\u00a0", ",", "a,b");
-    ModelConfig m = new ModelConfig("m", 1, ModelConfig.PLATFORM_TENSORFLOW, 4,
+    ModelConfig m = new ModelConfig("m", 1, ModelConfig.PLATFORM_TENSORFLOW, 4, Optional.empty(),
         List.of(tensor("in: put", DataType.INT32, -1L), tensor("42", DataType.FP32, -1L)),
         List.of(tensor("true", DataType.BYTES, -1L)),
         Map.of("in: put", new ValueRange(1, 2)), tricky, versionDir("m", 1));
@@ -157,9 +163,17 @@ class ModelConfigWriteTest {
       for (int i = random.nextInt(4); i > 0; i--) {
         labels.add(randomString(random));
       }
-      ModelConfig config = new ModelConfig(name, version, ModelConfig.PLATFORM_TENSORFLOW,
-          1 + random.nextInt(Integer.MAX_VALUE), inputs, randomTensors(random, types, "out"), constraints,
-          labels, versionDir(name, version));
+      int maxBatch = 1 + random.nextInt(Integer.MAX_VALUE);
+      Optional<BatchingConfig> batching = Optional.empty();
+      if (random.nextBoolean()) {
+        List<Integer> preferred = new ArrayList<>();
+        for (int size = 1 + random.nextInt(4); size <= maxBatch && random.nextBoolean(); size *= 2) {
+          preferred.add(size);
+        }
+        batching = Optional.of(new BatchingConfig(random.nextInt(1_000_001), preferred));
+      }
+      ModelConfig config = new ModelConfig(name, version, ModelConfig.PLATFORM_TENSORFLOW, maxBatch, batching,
+          inputs, randomTensors(random, types, "out"), constraints, labels, versionDir(name, version));
 
       assertThat(ModelConfig.read(config.write())).as(config.toYaml()).isEqualTo(config);
     }
@@ -168,7 +182,7 @@ class ModelConfigWriteTest {
   @Test
   void writeRefusesAVersionDirThatReadWouldNotFind() throws IOException {
     Path elsewhere = versionDir("other", 1);
-    ModelConfig misplaced = new ModelConfig("m", 1, ModelConfig.PLATFORM_TENSORFLOW, 4,
+    ModelConfig misplaced = new ModelConfig("m", 1, ModelConfig.PLATFORM_TENSORFLOW, 4, Optional.empty(),
         List.of(tensor("x", DataType.FP32, -1L)), List.of(tensor("y", DataType.FP32, -1L)),
         Map.of(), List.of(), elsewhere);
 

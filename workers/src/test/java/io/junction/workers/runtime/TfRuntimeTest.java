@@ -63,6 +63,24 @@ class TfRuntimeTest {
   }
 
   @Test
+  void aModelWhoseSignatureFixesAnOutputsFirstDimensionCannotBatch() {
+    Path batching = scratch.resolve("summed-batching");
+    TestModels.buildSummed(batching, TestModels.SUMMED_YAML);
+    ModelRepository r = ModelRepository.open(batching);
+    assertThatThrownBy(() -> loader.load(r.resolve("summed")))
+        .isInstanceOf(ModelLoadException.class)
+        .hasMessage(r.resolve("summed").modelYaml() + ": batching: output sum has first dimension 1 in the "
+            + "serving_default signature (expected: -1, the batch, as the first dimension of every output of a "
+            + "model that batches; remove the batching block otherwise)");
+
+    Path plain = scratch.resolve("summed-plain");
+    TestModels.buildSummed(plain, TestModels.SUMMED_YAML.replace("batching: {max_queue_delay_us: 100}\n", ""));
+    try (LoadedModel unbatched = loader.load(ModelRepository.open(plain).resolve("summed"))) {
+      assertThat(unbatched.config().batching()).isEmpty();
+    }
+  }
+
+  @Test
   void inputsAreMatchedByNameNotPosition() {
     List<Tensor> out = ids.infer(List.of(
         Tensor.ofLongs("user_id", new long[] {2}, 7, 1999),

@@ -38,6 +38,9 @@ class ModelHostTest {
   private final AtomicLong clock = new AtomicLong();
   private volatile boolean hold = true;
   private ModelHost host;
+  private final List<long[]> engineCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The batching host's queue delays, fired by the test. */
+  private final List<Runnable> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   /** Echoes x as y, advancing the clock 7 µs; holds inside the call while {@link #hold}. */
   private final class FakeModel implements LoadedModel {
@@ -63,6 +66,7 @@ class ModelHostTest {
         }
       }
       clock.addAndGet(7_000);
+      engineCalls.add(inputs.get(0).shape());
       return List.of(inputs.get(0).withName("y"));
     }
 
@@ -79,7 +83,8 @@ class ModelHostTest {
     Files.writeString(dir.resolve("1/saved_model.pb"), "");
     Files.writeString(dir.resolve("model.yaml"), TestModels.SCALE_YAML);
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
-    host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get);
+    host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get, true,
+        BatchTimer.daemonThread());
     host.load("scale");
     host.startServing();
   }
@@ -88,6 +93,94 @@ class ModelHostTest {
   void stop() {
     release.countDown();
     host.close();
+  }
+
+  /** A second host whose scale model batches with a 1 s queue delay on the test's clock and timer. */
+  private ModelHost batchingHost() throws Exception {
+    Path batchingRepo = batchingScale("batching");
+    DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
+    BatchTimer byHand = new BatchTimer() {
+      @Override
+      public void schedule(Runnable task, long delayNanos) {
+        timers.add(task);
+      }
+
+      @Override
+      public void close() {}
+    };
+    ModelHost h = new ModelHost(ModelRepository.open(batchingRepo), FakeModel::new, cpu,
+        new CpuAffinity("0", 1), 1, 4, clock::get, true, byHand);
+    h.load("scale");
+    h.startServing();
+    return h;
+  }
+
+  /** A repository folder {@code name} holding scale with a batching block (1 s queue delay). */
+  private Path batchingScale(String name) throws Exception {
+    Path dir = repo.resolve(name + "/scale");
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("1/saved_model.pb"), "");
+    Files.writeString(dir.resolve("model.yaml"),
+        TestModels.SCALE_YAML.replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
+    return dir.getParent();
+  }
+
+  private void fireTimers() {
+    clock.addAndGet(TimeUnit.SECONDS.toNanos(1));
+    List<Runnable> due = List.copyOf(timers);
+    timers.clear();
+    due.forEach(Runnable::run);
+  }
+
+  @Test
+  void aBatchingModelRunsQueuedRequestsAsOneEngineCallAndCountsEachRequest() throws Exception {
+    hold = false;
+    try (ModelHost batching = batchingHost()) {
+      CompletableFuture<InferResult> a = batching.infer(scale(1, 2), CallScope.waiting());
+      CompletableFuture<InferResult> b = batching.infer(scale(3, 4), CallScope.waiting());
+      assertThat(batching.queued()).isEqualTo(2);
+      fireTimers();
+
+      assertThat(get(a).outputs().get(0).floats()).containsExactly(1f, 2f);
+      assertThat(get(b).outputs().get(0).floats()).containsExactly(3f, 4f);
+      assertThat(engineCalls).containsExactly(new long[] {2, 2});
+      WorkerStats.Model stats = batching.stats().models().get(0);
+      assertThat(stats).extracting(WorkerStats.Model::calls, WorkerStats.Model::errors, WorkerStats.Model::rows)
+          .containsExactly(2L, 0L, 2L);
+      assertThat(stats.batching().orElseThrow().batches()).isEqualTo(1);
+      assertThat(batching.stats().inFlight()).isZero();
+    }
+  }
+
+  @Test
+  void requestsWaitingForABatchCountForDrainAndAreRefusedOnClose() throws Exception {
+    hold = false;
+    ModelHost batching = batchingHost();
+    CompletableFuture<InferResult> a = batching.infer(scale(1, 2), CallScope.waiting());
+    CompletableFuture<InferResult> b = batching.infer(scale(3, 4), CallScope.waiting());
+    assertThat(get(batching.drain(Duration.ofMillis(20)))).isEqualTo(2);
+    assertThatThrownBy(() -> batching.infer(scale(5, 6), CallScope.waiting()))
+        .isInstanceOf(WorkerDrainingException.class);
+
+    batching.close();
+    assertThatThrownBy(() -> get(a)).cause().isInstanceOf(WorkerDrainingException.class);
+    assertThatThrownBy(() -> get(b)).cause().isInstanceOf(WorkerDrainingException.class);
+    assertThat(engineCalls).isEmpty();
+    assertThat(batching.stats().inFlight()).isZero();
+  }
+
+  @Test
+  void batchingOffServesAModelWithABatchingBlockUnbatched() throws Exception {
+    hold = false;
+    DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
+    try (ModelHost off = new ModelHost(ModelRepository.open(batchingScale("off")), FakeModel::new, cpu,
+        new CpuAffinity("0", 1), 1, 4, clock::get, false, BatchTimer.daemonThread())) {
+      off.load("scale");
+      off.startServing();
+      assertThat(get(off.infer(scale(1, 2), CallScope.waiting())).outputs().get(0).floats()).containsExactly(1f, 2f);
+      assertThat(off.stats().models().get(0).batching()).isEmpty();
+      assertThat(timers).isEmpty();
+    }
   }
 
   private static InferRequest scale(float a, float b) {

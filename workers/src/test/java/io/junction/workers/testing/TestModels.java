@@ -26,6 +26,7 @@ import org.tensorflow.types.TString;
  * <ul>
  *   <li>{@code scale}: x FP32 [-1,2] → y FP32 [-1,2] = 2x, total FP64 [-1] = the row sums of x;
  *   <li>{@code text}: text BYTES [-1] → lower BYTES [-1] (lower-cased), length INT32 [-1] (bytes);
+ *       the one that batches (no queue delay), so the api tests go through the batcher too;
  *   <li>{@code ids}: user_id INT64 [-1] (0..1999), bias INT32 [-1] → shifted INT64 [-1] =
  *       user_id * 10 - bias. Declared in the opposite of name order, so that a worker which fed
  *       DJL's name-sorted inputs by position would give wrong answers.
@@ -48,6 +49,7 @@ public final class TestModels {
       version: 1
       platform: tensorflow_savedmodel
       max_batch_size: 4
+      batching: {max_queue_delay_us: 0}
       inputs:
         - {name: text, datatype: BYTES, shape: [-1]}
       outputs:
@@ -69,7 +71,37 @@ public final class TestModels {
       labels: [a, b]
       """;
 
+  /** A model whose output is one number for the whole batch: it cannot batch, whatever its model.yaml says. */
+  public static final String SUMMED_YAML = """
+      name: summed
+      version: 1
+      platform: tensorflow_savedmodel
+      max_batch_size: 8
+      batching: {max_queue_delay_us: 100}
+      inputs:
+        - {name: x, datatype: FP32, shape: [-1, 2]}
+      outputs:
+        - {name: sum, datatype: FP32, shape: [-1]}
+      """;
+
   private TestModels() {}
+
+  /**
+   * Writes {@code summed} into {@code repo}: x FP32 [-1,2] → sum FP32, shape [1] in the
+   * signature (the sum of the whole batch), with the model.yaml given.
+   */
+  public static void buildSummed(Path repo, String yaml) {
+    TensorFlowNatives.ensureConfigured();
+    Engine.getEngine("TensorFlow");
+    try (Graph g = new Graph(); Session s = new Session(g)) {
+      Ops tf = Ops.create(g);
+      Placeholder<TFloat32> x = tf.placeholder(TFloat32.class, Placeholder.shape(Shape.of(-1, 2)));
+      Operand<TFloat32> sum = tf.reshape(tf.sum(x, tf.constant(new int[] {0, 1})), tf.constant(new long[] {1}));
+      export(repo, "summed", yaml, s, Signature.builder().input("x", x).output("sum", sum));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   /** Writes the three models into {@code repo}; returns it. */
   public static Path buildRepository(Path repo) {
