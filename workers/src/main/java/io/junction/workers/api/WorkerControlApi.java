@@ -82,7 +82,10 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
         .setReady(s.ready())
         .setDraining(s.draining())
         .setCpus(s.cpus())
-        .setInFlight(s.inFlight());
+        .setInFlight(s.inFlight())
+        .setModelThreads(s.modelThreads())
+        .setIntraOpThreads(s.intraOpThreads())
+        .setInterOpThreads(s.interOpThreads());
     for (WorkerStats.Model m : s.models()) {
       b.addModels(ModelStats.newBuilder()
           .setName(m.name())
@@ -91,7 +94,9 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
           .setCalls(m.calls())
           .setErrors(m.errors())
           .setRows(m.rows())
-          .setTotalMicros(m.totalMicros()));
+          .setTotalMicros(m.totalMicros())
+          .setWarmupCalls(m.warmupCalls())
+          .setWarmupMicros(m.warmupMicros()));
     }
     out.onNext(b.build());
     out.onCompleted();

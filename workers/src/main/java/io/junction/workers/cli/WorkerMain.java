@@ -142,6 +142,7 @@ public final class WorkerMain {
       WorkerStartup.Started started = startup.start();
       host = started.host();
       server = WorkerServer.start(options.host(), options.port(), host);
+      ServerWarmup.run(host);
       host.startServing();
       server.health().serving();
       serving = true;

@@ -86,6 +86,10 @@ final class ModelCalls {
     return inFlight.get();
   }
 
+  int threads() {
+    return pool.getMaximumPoolSize();
+  }
+
   int queued() {
     return pool.getQueue().size();
   }

@@ -125,12 +125,16 @@ public final class ModelHost implements AutoCloseable {
   }
 
   /**
-   * Loads a model of the repository; a model already loaded is left as it is. Blocks while the
-   * engine loads: call it off any event loop.
+   * Loads a model of the repository and runs its warm-up samples (model.yaml {@code warmup})
+   * through {@link #infer}, the path user requests take, before the model counts as loaded: until
+   * then {@link #isModelReady} is false and user calls get {@link ModelNotReadyException}. A model
+   * already loaded is left as it is. Blocks while the engine loads and warms up: call it off any
+   * event loop.
    *
-   * @return the load time in milliseconds (of the earlier load, for a loaded model)
+   * @return the load time in milliseconds, warm-up excluded (of the earlier load, for a loaded model)
    * @throws UnknownModelException when the repository lacks it
-   * @throws io.junction.workers.repository.ModelConfigException when its model.yaml is wrong
+   * @throws io.junction.workers.repository.ModelConfigException when its model.yaml is wrong, or a
+   *     warm-up sample does not fit the contract or fails in the engine (the message names the sample)
    * @throws io.junction.workers.runtime.ModelLoadException when the engine cannot load it
    * @throws WorkerDrainingException when draining or closed
    */
@@ -145,11 +149,23 @@ public final class ModelHost implements AutoCloseable {
         return existing.loadMillis;
       }
       ModelConfig config = repository.resolve(model);
+      // A sample that does not fit the contract fails before the engine spends time loading.
+      Warmup warmup = new Warmup(config, nanoClock);
+      warmup.check();
       long start = nanoClock.getAsLong();
       LoadedModel m = loader.load(config);
       long millis = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - start);
-      loaded.put(model, new ModelSlot(m, millis));
-      log.info("Loaded {} v{} in {} ms", model, config.version(), millis);
+      ModelSlot slot = new ModelSlot(m, millis);
+      loaded.put(model, slot);
+      try {
+        warmup.run(request -> warmUp(request, CallScope.waiting()));
+      } catch (RuntimeException e) {
+        loaded.remove(model, slot);
+        slot.release();
+        throw e;
+      }
+      slot.warm = true;
+      log.info("Loaded {} v{} in {} ms{}", model, config.version(), millis, warmup.summary());
       return millis;
     }
   }
@@ -174,7 +190,7 @@ public final class ModelHost implements AutoCloseable {
   /** True when the model is loaded (and, when given, under that version). */
   public boolean isModelReady(String model, String version) {
     ModelSlot slot = loaded.get(model);
-    return slot != null && state.get() != HostState.CLOSED
+    return slot != null && slot.warm && state.get() != HostState.CLOSED
         && (version.isEmpty() || version.equals(slot.model.config().versionString()));
   }
 
@@ -201,11 +217,29 @@ public final class ModelHost implements AutoCloseable {
    * @throws WorkerDrainingException draining or closed
    */
   public CompletableFuture<InferResult> infer(InferRequest request, CallScope scope) {
+    return infer(request, scope, false);
+  }
+
+  /**
+   * {@link #infer} for a warm-up call: the same path, counted in the model's warm-up counters
+   * rather than its user counters, and admitted while the model warms up (before it counts as
+   * loaded). The load's own warm-up and the worker's warm-up over its server come here.
+   */
+  public CompletableFuture<InferResult> warmUp(InferRequest request, CallScope scope) {
+    return infer(request, scope, true);
+  }
+
+  /** A user's call or a warm-up call: only the counters differ, and whether a model still warming is reachable. */
+  private CompletableFuture<InferResult> infer(InferRequest request, CallScope scope, boolean warmup) {
     HostState s = state.get();
     if (s == HostState.DRAINING || s == HostState.CLOSED) {
       throw new WorkerDrainingException("model " + request.model());
     }
     ModelSlot slot = slot(request.model(), request.version());
+    if (!slot.warm && !warmup) {
+      throw new ModelNotReadyException(request.model());
+    }
+    ModelSlot.Counters counters = warmup ? slot.warmup : slot.served;
     ModelConfig config = slot.model.config();
     RequestValidator.Checked checked = RequestValidator.check(config, request.inputs(), request.outputs());
     if (!slot.retain()) {
@@ -217,12 +251,12 @@ public final class ModelHost implements AutoCloseable {
       try {
         out = slot.model.infer(checked.inputs(), checked.outputs());
       } finally {
-        slot.micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
+        counters.micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
       }
-      slot.rows.add(checked.batch());
+      counters.rows.add(checked.batch());
       return new InferResult(config.name(), config.versionString(), out);
     }, outcome -> {
-      slot.record(outcome);
+      counters.record(outcome);
       slot.release();
     });
   }
@@ -234,12 +268,15 @@ public final class ModelHost implements AutoCloseable {
     for (String name : loadedModels()) {
       ModelSlot slot = loaded.get(name);
       if (slot != null) {
-        models.add(new WorkerStats.Model(name, slot.model.config().versionString(), true, slot.calls.sum(),
-            slot.errors.sum(), slot.rows.sum(), slot.micros.sum(), slot.loadMillis));
+        ModelSlot.Counters served = slot.served;
+        models.add(new WorkerStats.Model(name, slot.model.config().versionString(), slot.warm, served.calls.sum(),
+            served.errors.sum(), served.rows.sum(), served.micros.sum(), slot.loadMillis,
+            slot.warmup.calls.sum(), slot.warmup.micros.sum()));
       }
     }
     return new WorkerStats(ProcessHandle.current().pid(), device.device(), device.requested().toString(),
-        device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight());
+        device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight(), calls.threads(),
+        loader.intraOpThreads(), loader.interOpThreads());
   }
 
   /** Calls queued, waiting for a thread. */

@@ -13,10 +13,12 @@ import java.util.concurrent.atomic.LongAdder;
 final class ModelSlot {
   final LoadedModel model;
   final long loadMillis;
-  final LongAdder calls = new LongAdder();
-  final LongAdder errors = new LongAdder();
-  final LongAdder rows = new LongAdder();
-  final LongAdder micros = new LongAdder();
+  /** Calls of users. */
+  final Counters served = new Counters();
+  /** Calls of the warm-up, which happen before the model counts as loaded. */
+  final Counters warmup = new Counters();
+  /** Set once the warm-up has passed; until then only warm-up calls reach the model. */
+  volatile boolean warm;
   private final AtomicInteger refs = new AtomicInteger(1);
 
   ModelSlot(LoadedModel model, long loadMillis) {
@@ -45,11 +47,19 @@ final class ModelSlot {
     }
   }
 
-  /** Counts one finished call. */
-  void record(ModelCalls.Outcome outcome) {
-    calls.increment();
-    if (outcome != ModelCalls.Outcome.SUCCEEDED) {
-      errors.increment();
+  /** What the calls of one kind cost and gave. */
+  static final class Counters {
+    final LongAdder calls = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder rows = new LongAdder();
+    final LongAdder micros = new LongAdder();
+
+    /** Counts one finished call. */
+    void record(ModelCalls.Outcome outcome) {
+      calls.increment();
+      if (outcome != ModelCalls.Outcome.SUCCEEDED) {
+        errors.increment();
+      }
     }
   }
 }
