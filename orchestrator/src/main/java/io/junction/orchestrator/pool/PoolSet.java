@@ -49,6 +49,8 @@ final class PoolSet implements Pools {
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, Function<String, ManagedChannel> channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
     this.scheduler = scheduler;
+    // Unpinned local replicas share the machine's cores; each is told its share.
+    WorkerCommand.Host shared = host.sharedBy(specs);
     List<Pool> built = new ArrayList<>();
     Map<String, Pool> models = new LinkedHashMap<>();
     for (PoolSpec spec : specs) {
@@ -57,7 +59,7 @@ final class PoolSet implements Pools {
       switch (spec.kind()) {
         case LOCAL -> {
           for (int i = 0; i < spec.replicas(); i++) {
-            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, host, RestartBackoff.standard()));
+            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, shared, RestartBackoff.standard()));
           }
         }
         case STATIC -> {
