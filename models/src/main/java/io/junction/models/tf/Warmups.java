@@ -27,18 +27,16 @@ public final class Warmups {
 
   /** The first {@code n} rows of {@code rows}, flattened row-major. */
   public static float[] flatten(float[][] rows, int n) {
-    int width = rows[0].length;
-    float[] out = new float[n * width];
-    for (int i = 0; i < n; i++) {
-      System.arraycopy(rows[i], 0, out, i * width, width);
-    }
-    return out;
+    return copyRows(rows, n, new float[n * rows[0].length], rows[0].length);
   }
 
   /** The first {@code n} rows of {@code rows}, flattened row-major. */
   public static long[] flatten(long[][] rows, int n) {
-    int width = rows[0].length;
-    long[] out = new long[n * width];
+    return copyRows(rows, n, new long[n * rows[0].length], rows[0].length);
+  }
+
+  /** Copies rows (primitive arrays of {@code width}) one after the other into {@code out}. */
+  private static <T> T copyRows(Object[] rows, int n, T out, int width) {
     for (int i = 0; i < n; i++) {
       System.arraycopy(rows[i], 0, out, i * width, width);
     }

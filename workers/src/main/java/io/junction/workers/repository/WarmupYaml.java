@@ -2,6 +2,7 @@ package io.junction.workers.repository;
 
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorFormatException;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +29,8 @@ final class WarmupYaml {
   /** Datatypes a sample can carry: those the TensorFlow runtime serves. */
   private static final Set<DataType> TYPES = Set.of(DataType.FP32, DataType.FP64, DataType.INT32, DataType.INT64,
       DataType.BYTES);
+  /** Elements of one warm-up input at most: enough for any batch of any demo model, far from exhausting memory. */
+  static final long MAX_ELEMENTS = 1L << 22;
   /** Writing switches to fill and at when at least this many elements, and at most half of them non-zero. */
   private static final int SPARSE_FROM = 16;
 
@@ -78,7 +81,15 @@ final class WarmupYaml {
           "warm-up inputs of datatype " + String.join(", ", TYPES.stream().map(Enum::name).sorted().toList()));
     }
     long[] shape = shape(p, path + ".shape", m.get("shape"));
-    long count = Tensor.elementCount(spec.name(), shape);
+    long count;
+    try {
+      count = Tensor.elementCount(spec.name(), shape);
+    } catch (TensorFormatException e) {
+      count = Long.MAX_VALUE;
+    }
+    if (count > MAX_ELEMENTS) {
+      throw p.error(path + ".shape", Tensor.shapeString(shape), "at most " + MAX_ELEMENTS + " elements in a sample");
+    }
     List<Object> values;
     if (m.containsKey("values") == m.containsKey("fill")) {
       throw p.error(path, m.containsKey("values") ? "both values and fill" : "neither values nor fill",
@@ -99,9 +110,6 @@ final class WarmupYaml {
     } else {
       if (spec.datatype() == DataType.BYTES) {
         throw p.error(path + ".fill", "on a BYTES input", "values: the text of every element");
-      }
-      if (count > Integer.MAX_VALUE - 8) {
-        throw p.error(path + ".shape", Tensor.shapeString(shape), "fewer elements");
       }
       values = new ArrayList<>(Collections.nCopies((int) count, m.get("fill")));
       Object exceptions = m.get("at");

@@ -169,6 +169,10 @@ class ModelConfigTest {
             "warmup[0].inputs.bias.values[0]: 3000000000 (expected: an INT32 value)"),
         Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "fill: 0, at: {5: 1}}\n      bias"),
             "warmup[0].inputs.user_id.at: index 5 (expected: 0..0, a flat index into shape [1])"),
+        Arguments.of("warmup:\n" + sample + both.replace("shape: [1], values: [1]}\n      bias", "shape: [5000000], fill: 0}\n      bias"),
+            "warmup[0].inputs.user_id.shape: [5000000] (expected: at most 4194304 elements in a sample)"),
+        Arguments.of("warmup:\n" + sample + both.replace("shape: [1], values: [1]}\n      bias", "shape: [4611686018427387904, 4], fill: 0}\n      bias"),
+            "warmup[0].inputs.user_id.shape: [4611686018427387904, 4] (expected: at most 4194304 elements in a sample)"),
         Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "values: [1], size: 2}\n      bias"),
             "warmup[0].inputs.user_id.size: unknown key (expected: one of at, fill, shape, values)"));
   }
