@@ -5,16 +5,29 @@ import static org.assertj.core.api.Assertions.entry;
 
 import io.junction.models.tf.GraphModel;
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.repository.TensorSpec;
 import io.junction.workers.repository.ValueRange;
+import io.junction.workers.repository.WarmupSample;
+import io.junction.workers.runtime.CpuAffinity;
+import io.junction.workers.runtime.DeviceRequest;
+import io.junction.workers.runtime.DeviceSelection;
+import io.junction.workers.runtime.GpuProbe;
+import io.junction.workers.runtime.ModelLoader;
+import io.junction.workers.serving.CallScope;
+import io.junction.workers.serving.InferRequest;
+import io.junction.workers.serving.BatchTimer;
+import io.junction.workers.serving.ModelHost;
+import io.junction.workers.serving.WorkerStats;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -120,6 +133,55 @@ class RepositoryContractTest {
           .containsExactlyInAnyOrderElementsOf(describe(config.inputs()));
       assertThat(describeSignature(signature.getOutputsMap())).as(model)
           .containsExactlyInAnyOrderElementsOf(describe(config.outputs()));
+    }
+  }
+
+  @Test
+  void everyModelHasARealSampleOfOneRowAndOneOfABatch() {
+    for (String model : documented().keySet()) {
+      List<WarmupSample> samples = repository.resolve(model).warmup();
+      assertThat(samples).as(model).extracting(WarmupSample::name).containsExactly("single", "batch_8");
+      assertThat(samples).as(model).extracting(s -> s.inputs().get(0).dim(0)).containsExactly(1L, 8L);
+    }
+    List<String> texts = repository.resolve("featurizer").warmup().get(1).inputs().get(0).strings();
+    assertThat(texts).doesNotHaveDuplicates().allMatch(t -> t.split(" ").length >= 2);
+    // Real text featurizes to unit rows, never to the zero vector of text without words.
+    float[] features = repository.resolve("intent").warmup().get(1).inputs().get(0).floats();
+    for (int row = 0; row < 8; row++) {
+      double norm = 0;
+      for (int i = row * 2048; i < (row + 1) * 2048; i++) {
+        norm += features[i] * features[i];
+      }
+      assertThat(norm).as("row %d", row).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+    }
+  }
+
+  /**
+   * What a worker does with the samples at start: the host checks each against the contract as it
+   * checks a request, and runs it through its call path; every demo model loads, answers its
+   * warm-up, and counts none of it as user calls. The intent samples are the featurizer's own
+   * output for the featurizer's texts, so the conversation samples are one real request.
+   */
+  @Test
+  void everyModelPassesItsOwnRequestChecksAndAnswersItsWarmupInTheWorker() throws Exception {
+    CpuAffinity cpus = CpuAffinity.current();
+    DeviceSelection cpu = DeviceSelection.choose(DeviceRequest.CPU, false, GpuProbe.cuda());
+    try (ModelHost host = new ModelHost(repository, ModelLoader.tensorFlow(cpu, 1), cpu, cpus, 1, 16,
+        System::nanoTime, true, BatchTimer.daemonThread())) {
+      for (String model : documented().keySet()) {
+        host.load(model);
+      }
+      host.startServing();
+      for (WorkerStats.Model m : host.stats().models()) {
+        assertThat(m.ready()).as(m.name()).isTrue();
+        assertThat(m.warmupCalls()).as(m.name()).isGreaterThanOrEqualTo(2);
+        assertThat(m.calls()).as(m.name()).isZero();
+      }
+      WarmupSample texts = repository.resolve("featurizer").warmup().get(1);
+      Tensor features = host.infer(new InferRequest("featurizer", "", texts.inputs(), List.of()), CallScope.waiting())
+          .get(60, TimeUnit.SECONDS).outputs().get(0);
+      float[] sample = repository.resolve("intent").warmup().get(1).inputs().get(0).floats();
+      assertThat(features.floats()).containsExactly(sample, org.assertj.core.data.Offset.offset(1e-6f));
     }
   }
 

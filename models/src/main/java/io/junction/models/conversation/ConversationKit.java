@@ -1,7 +1,10 @@
 package io.junction.models.conversation;
 
 import io.junction.models.tf.GraphModel;
+import io.junction.models.tf.Warmups;
+import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -20,9 +23,14 @@ public final class ConversationKit {
     progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances",
         data.labels().size(), data.train().size(), data.heldOut().size()));
 
+    List<Utterance> warmup = warmupUtterances(data);
+    List<String> warmupTexts = warmup.stream().map(Utterance::text).toList();
     float[][] features;
+    float[][] warmupFeatures;
     try (GraphModel featurizer = Featurizer.build()) {
       features = Featurizer.featurize(featurizer, data.train().stream().map(Utterance::text).toList());
+      warmupFeatures = Featurizer.featurize(featurizer, warmupTexts);
+      featurizer.warmup(Warmups.of(n -> List.of(Tensor.ofStrings("text", new long[] {n}, warmupTexts.subList(0, n)))));
       featurizer.export(repository);
     }
     progress.accept("  featurizer exported (" + Featurizer.BUCKETS + " hashed unigram and bigram buckets)");
@@ -32,6 +40,8 @@ public final class ConversationKit {
         SoftmaxRegression.train(features, classes, data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
     double trainAccuracy = accuracy(weights, features, classes);
     try (GraphModel intent = IntentModel.build(weights, data.labels())) {
+      intent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
       intent.export(repository);
     }
     progress.accept(String.format("  intent trained (training accuracy %.3f) and exported", trainAccuracy));
@@ -39,12 +49,35 @@ public final class ConversationKit {
     ResponseSet responses = ResponseSet.load(data.labels());
     Vocabulary vocabulary = Vocabulary.of(responses);
     TrigramLanguageModel lm = TrigramLanguageModel.count(responses, data.labels(), vocabulary);
+    long[][] intentIds = warmup.stream().map(u -> new long[] {data.classOf(u.intent())}).toArray(long[][]::new);
+    // The first decode step's context, as the chat pipeline sends it: two BOS tokens.
+    long[][] contexts = warmup.stream().map(u -> new long[] {Vocabulary.BOS, Vocabulary.BOS})
+        .toArray(long[][]::new);
     try (GraphModel responder = ResponderModel.build(lm, vocabulary, data.labels().size())) {
+      responder.warmup(Warmups.of(n -> List.of(
+          Tensor.ofLongs("intent_id", new long[] {n}, Warmups.flatten(intentIds, n)),
+          Tensor.ofLongs("context", new long[] {n, 2}, Warmups.flatten(contexts, n)))));
       responder.export(repository);
     }
     progress.accept(String.format("  responder counted from %d replies (vocabulary %d) and exported",
         responses.replies().size(), vocabulary.size()));
     return new Built(data, vocabulary, trainAccuracy);
+  }
+
+  /** Held-out utterances of different intents, one per intent in label order: the warm-up texts. */
+  static List<Utterance> warmupUtterances(UtteranceSet data) {
+    List<Utterance> out = new ArrayList<>();
+    for (String label : data.labels()) {
+      data.heldOut().stream().filter(u -> u.intent().equals(label)).findFirst().ifPresent(out::add);
+      if (out.size() == Warmups.BATCH) {
+        break;
+      }
+    }
+    if (out.size() < Warmups.BATCH) {
+      throw new IllegalStateException("held-out utterances: " + out.size() + " intents (expected: at least "
+          + Warmups.BATCH + " for the warm-up samples)");
+    }
+    return out;
   }
 
   public static List<String> modelNames() {

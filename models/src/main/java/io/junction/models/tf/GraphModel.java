@@ -6,6 +6,7 @@ import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.repository.TensorSpec;
 import io.junction.workers.repository.ValueRange;
+import io.junction.workers.repository.WarmupSample;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -74,6 +75,7 @@ public final class GraphModel implements AutoCloseable {
   private final List<TensorSpec> outputs = new ArrayList<>();
   private final Map<String, ValueRange> constraints = new LinkedHashMap<>();
   private final List<String> labels = new ArrayList<>();
+  private final List<WarmupSample> warmup = new ArrayList<>();
   private final List<PendingWeight> weights = new ArrayList<>();
   private Session session;
 
@@ -115,6 +117,12 @@ public final class GraphModel implements AutoCloseable {
   public void labels(List<String> classLabels) {
     labels.clear();
     labels.addAll(classLabels);
+  }
+
+  /** The requests a worker runs before it reports this model ready (model.yaml {@code warmup}). */
+  public void warmup(List<WarmupSample> samples) {
+    warmup.clear();
+    warmup.addAll(samples);
   }
 
   public Operand<TFloat32> weight(String key, float[] values, long... dims) {
@@ -168,15 +176,15 @@ public final class GraphModel implements AutoCloseable {
   /**
    * Writes {@code <repo>/<name>/1/} (SavedModel, tag serve) and {@code <repo>/<name>/model.yaml},
    * then reads model.yaml back with the worker's own reader: whatever a worker would refuse in it
-   * (a batch dimension that is not -1, a constraint on no input or on a float) fails the build
-   * here, with the reader's message, rather than when a worker loads the model.
+   * (a batch dimension that is not -1, a constraint on no input or on a float, a warm-up sample
+   * of the wrong form) fails the build here, with the reader's message, rather than when a worker loads the model.
    *
    * <p>Deletes only the folder of this model, which it is about to write again, never the
    * repository's root, so pointing the kit at a folder that holds other things does not lose them.
    */
   public ModelConfig export(ModelRepository repository) {
     ModelConfig contract = new ModelConfig(name, VERSION, ModelConfig.PLATFORM_TENSORFLOW, MAX_BATCH_SIZE, BATCHING,
-        inputs, outputs, constraints, labels, repository.versionDir(name, VERSION));
+        inputs, outputs, constraints, labels, repository.versionDir(name, VERSION), warmup);
     deleteTree(repository.modelDir(name));
     try {
       SavedModelBundle.exporter(contract.versionDir().toString())

@@ -8,6 +8,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
+import io.junction.workers.runtime.CpuAffinity;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -39,6 +41,7 @@ import org.yaml.snakeyaml.nodes.Node;
  */
 public final class ConfigLoader {
   static final String DEMO_RESOURCE = "/io/junction/orchestrator/config/demo.yaml";
+  private static final Pattern CPU_PLACEHOLDER = Pattern.compile("\\$\\{cpus:(\\d{1,4})/(\\d{1,4})}");
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]*");
   private static final Pattern STEP_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]*");
   private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
@@ -91,9 +94,21 @@ public final class ConfigLoader {
 
   /**
    * The demo configuration: both workloads on local CPU workers, serving the model
-   * repository {@code repository} (as the model kit builds it).
+   * repository {@code repository} (as the model kit builds it), pinned to the CPUs this process
+   * may run on.
    */
   public static JunctionConfig demo(Path repository) throws ConfigException {
+    return demo(repository, CpuAffinity.current());
+  }
+
+  /**
+   * The demo for a process of this affinity: {@code ${cpus:K/N}} in demo.yaml becomes the K-th of
+   * N equal parts (counted from 0) of the CPUs it may run on, so that the demo pins its workers to
+   * CPUs that exist on any machine: on two cores {@code 0} and {@code 1}, on four {@code 0,1} and
+   * {@code 2,3}, on a container given CPUs 4-5 those; with fewer CPUs than parts, part K gets
+   * CPU K modulo their count (one core: both pools on it).
+   */
+  static JunctionConfig demo(Path repository, CpuAffinity affinity) throws ConfigException {
     String text;
     try (InputStream in = ConfigLoader.class.getResourceAsStream(DEMO_RESOURCE)) {
       if (in == null) {
@@ -104,7 +119,27 @@ public final class ConfigLoader {
       throw new IllegalStateException("resource " + DEMO_RESOURCE + " cannot be read", e);
     }
     Path repo = repository.toAbsolutePath().normalize();
-    return parse("demo.yaml", text.replace("${repository}", yamlQuoted(repo.toString())), repo);
+    Matcher m = CPU_PLACEHOLDER.matcher(text.replace("${repository}", yamlQuoted(repo.toString())));
+    StringBuilder pinned = new StringBuilder();
+    while (m.find()) {
+      m.appendReplacement(pinned, "\"" + cpuPart(affinity.cpus(), Integer.parseInt(m.group(1)),
+          Integer.parseInt(m.group(2))) + "\"");
+    }
+    m.appendTail(pinned);
+    return parse("demo.yaml", pinned.toString(), repo);
+  }
+
+  /** Part {@code k} of {@code parts} equal runs of {@code cpus}, as a CPU list ("2,3"). */
+  static String cpuPart(List<Integer> cpus, int k, int parts) {
+    if (parts < 1 || k >= parts) {
+      throw new IllegalStateException("demo.yaml: ${cpus:" + k + "/" + parts + "} (expected: K/N with K < N)");
+    }
+    if (cpus.size() < parts) {
+      return Integer.toString(cpus.get(k % cpus.size()));
+    }
+    int per = cpus.size() / parts;
+    List<Integer> mine = cpus.subList(k * per, k == parts - 1 ? cpus.size() : (k + 1) * per);
+    return String.join(",", mine.stream().map(String::valueOf).toList());
   }
 
   /** Parses configuration text; {@code file} names it in messages, {@code baseDir} resolves relative paths. */

@@ -67,6 +67,8 @@ final class PoolSet implements Pools {
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
     this.scheduler = scheduler;
     this.sockets = SocketDir.inTemp(channels.unixSockets());
+    // Unpinned local replicas share the machine's cores; each is told its share.
+    WorkerCommand.Host shared = host.sharedBy(specs);
     List<Pool> built = new ArrayList<>();
     Map<String, Pool> models = new LinkedHashMap<>();
     for (PoolSpec spec : specs) {
@@ -75,7 +77,8 @@ final class PoolSet implements Pools {
       switch (spec.kind()) {
         case LOCAL -> {
           for (int i = 0; i < spec.replicas(); i++) {
-            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, host, RestartBackoff.standard(), sockets));
+            replicas.add(new LocalReplica(spec, i, scheduler, channels, launcher, shared, RestartBackoff.standard(),
+                sockets));
           }
         }
         case STATIC -> {

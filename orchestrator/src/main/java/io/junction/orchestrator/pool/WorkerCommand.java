@@ -14,7 +14,10 @@ import java.util.Optional;
  *
  * <p>Pinning follows the design: a CPU list runs the JVM under {@code taskset -c}, so every
  * thread it ever makes has that affinity, and {@code -XX:ActiveProcessorCount} tells the JVM
- * (and through it TensorFlow's thread pools) how many cores it really has. A GPU replica sees
+ * (and through it the worker's model-call threads and TensorFlow's thread pools) how many cores
+ * it really has. An unpinned replica is told its share of the orchestrator's machine instead
+ * (its cores divided among the unpinned local replicas of every pool, at least one), so that N
+ * replicas on C cores run about C model threads between them, not N times C. A GPU replica sees
  * only its own GPU through {@code CUDA_VISIBLE_DEVICES}; a CPU replica sees none, so that
  * TensorFlow does not reserve memory on GPUs it will not use.
  */
@@ -27,8 +30,26 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
     environment = Map.copyOf(environment);
   }
 
-  /** What the command needs from the orchestrator's own process. */
-  record Host(String javaExecutable, String classpath, long parentPid) {
+  /**
+   * What the command needs from the orchestrator's own process.
+   *
+   * @param cores the processors of the machine the workers share (this JVM's count)
+   * @param unpinnedReplicas local replicas of every pool that run without a CPU list: the
+   *     replicas that share those cores
+   */
+  record Host(String javaExecutable, String classpath, long parentPid, int cores, int unpinnedReplicas) {
+    Host {
+      if (cores < 1 || unpinnedReplicas < 0) {
+        throw new IllegalArgumentException("cores: " + cores + ", unpinned replicas: " + unpinnedReplicas
+            + " (expected: cores >= 1, replicas >= 0)");
+      }
+    }
+
+    /** A host whose replicas are all pinned, or that is the only one on its cores. */
+    Host(String javaExecutable, String classpath, long parentPid) {
+      this(javaExecutable, classpath, parentPid, Runtime.getRuntime().availableProcessors(), 1);
+    }
+
     /** This JVM's java, the worker class path (the system property, else ours) and our pid. */
     static Host current() {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -37,6 +58,19 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
         cp = System.getProperty("java.class.path");
       }
       return new Host(java, cp, ProcessHandle.current().pid());
+    }
+
+    /** This host, its cores shared by the unpinned local replicas of {@code pools}. */
+    Host sharedBy(List<PoolSpec> pools) {
+      int unpinned = pools.stream()
+          .filter(p -> p.kind() == PoolSpec.Kind.LOCAL && p.cpus().isEmpty())
+          .mapToInt(PoolSpec::replicas).sum();
+      return new Host(javaExecutable, classpath, parentPid, cores, unpinned);
+    }
+
+    /** The cores an unpinned replica is told it has: an equal share, at least one. */
+    int unpinnedShare() {
+      return Math.max(1, cores / Math.max(1, unpinnedReplicas));
     }
   }
 
@@ -58,14 +92,12 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
       cmd.add(cpus.get());
     }
     cmd.add(host.javaExecutable());
-    if (cpus.isPresent()) {
-      int count = cpuCount(cpus.get());
-      cmd.add("-XX:ActiveProcessorCount=" + count);
-      // With one core the JVM would pick SerialGC anyway; naming it makes the choice visible
-      // in `ps` and keeps it if the JVM's ergonomics change. A collector the pool names wins.
-      if (count == 1 && spec.jvmOptions().stream().noneMatch(WorkerCommand::namesCollector)) {
-        cmd.add("-XX:+UseSerialGC");
-      }
+    int count = cpus.map(WorkerCommand::cpuCount).orElseGet(host::unpinnedShare);
+    cmd.add("-XX:ActiveProcessorCount=" + count);
+    // With one core the JVM would pick SerialGC anyway; naming it makes the choice visible
+    // in `ps` and keeps it if the JVM's ergonomics change. A collector the pool names wins.
+    if (count == 1 && spec.jvmOptions().stream().noneMatch(WorkerCommand::namesCollector)) {
+      cmd.add("-XX:+UseSerialGC");
     }
     cmd.addAll(spec.jvmOptions());
     cmd.add("-Dcom.google.protobuf.use_unsafe_pre22_gencode=true");

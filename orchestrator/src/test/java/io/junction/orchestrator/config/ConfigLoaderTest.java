@@ -10,6 +10,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
+import io.junction.workers.runtime.CpuAffinity;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -319,6 +320,19 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theDemoPinsEachPoolToItsHalfOfTheCpusThisProcessMayUse() throws Exception {
+    Path repo = Path.of("/models");
+    assertThat(ConfigLoader.demo(repo, new CpuAffinity("0-1", 2)).pools()).extracting(PoolSpec::cpus)
+        .containsExactly(List.of("0"), List.of("1"));
+    assertThat(ConfigLoader.demo(repo, new CpuAffinity("4-5,8-9", 4)).pools()).extracting(PoolSpec::cpus)
+        .containsExactly(List.of("4,5"), List.of("8,9"));
+    assertThat(ConfigLoader.demo(repo, new CpuAffinity("3", 1)).pools()).extracting(PoolSpec::cpus)
+        .as("one core: both pools on it").containsExactly(List.of("3"), List.of("3"));
+    assertThat(ConfigLoader.demo(repo, new CpuAffinity("", 3)).pools()).extracting(PoolSpec::cpus)
+        .as("affinity unknown: the JVM's processor count from 0").containsExactly(List.of("0"), List.of("1,2"));
+  }
+
+  @Test
   void theDemoServesBothWorkloadsFromTheGivenRepository() throws Exception {
     Path repo = Path.of("/tmp/a dir: with \"quotes\" # and more");
     JunctionConfig c = ConfigLoader.demo(repo);
@@ -328,7 +342,7 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(1).models()).containsExactly("user_tower", "retrieval", "popular", "ranker");
     assertThat(c.pools()).allSatisfy(p -> {
       assertThat(p.kind()).isEqualTo(PoolSpec.Kind.LOCAL);
-      assertThat(p.replicas()).isEqualTo(2);
+      assertThat(p.replicas()).as("one worker per pool").isEqualTo(1);
       assertThat(p.device()).isEqualTo(Device.CPU);
       assertThat(p.repository()).contains(repo);
     });

@@ -12,8 +12,8 @@ import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferTensorContents;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
@@ -27,6 +27,7 @@ import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import io.junction.workers.runtime.CpuAffinity;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,7 +47,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The demo as a user runs it: `junction serve` with no config (the demo config, two local pools
- * of two worker JVMs each, the real demo models; only the ports are moved to free ones), the
+ * of one worker JVM each, the real demo models; only the ports are moved to free ones), the
  * CLI and every public service over loopback. One orchestrator for
  * the whole class; the test that stops it runs last.
  */
@@ -78,11 +79,12 @@ class DemoEndToEndTest {
     JsonArray pools = status.getAsJsonArray("pools");
     assertThat(pools).hasSize(2);
     Set<String> names = new HashSet<>();
+    Set<Long> pidsOfAllPools = new HashSet<>();
     for (JsonElement p : pools) {
       JsonObject pool = p.getAsJsonObject();
       names.add(pool.get("name").getAsString());
       JsonArray replicas = pool.getAsJsonArray("replicas");
-      assertThat(replicas).hasSize(2);
+      assertThat(replicas).hasSize(1);
       Set<Long> pids = new HashSet<>();
       for (JsonElement x : replicas) {
         JsonObject replica = x.getAsJsonObject();
@@ -90,10 +92,17 @@ class DemoEndToEndTest {
         assertThat(replica.get("device").getAsString()).isEqualTo("cpu");
         long pid = replica.get("pid").getAsLong();
         assertThat(ProcessHandle.of(pid)).as("replica pid %d is a live process", pid).isPresent();
+        // Each pool's worker is pinned to its half of the CPUs and told how many that is.
+        String cpus = replica.get("cpus").getAsString();
+        int count = CpuAffinity.countCpus(cpus);
+        assertThat(count).isLessThanOrEqualTo(Math.max(1, (Runtime.getRuntime().availableProcessors() + 1) / 2));
+        ProcessHandle.of(pid).flatMap(h -> h.info().arguments()).ifPresent(args ->
+            assertThat(args).as("worker %d's JVM flags", pid).contains("-XX:ActiveProcessorCount=" + count));
         pids.add(pid);
       }
-      assertThat(pids).as("two replicas of pool %s run as two processes", names).hasSize(2);
+      pidsOfAllPools.addAll(pids);
     }
+    assertThat(pidsOfAllPools).as("each pool's replica is a process of its own").hasSize(2);
     assertThat(names).containsExactlyInAnyOrder("conversation", "recommendation");
 
     Cli.Result human = Cli.run("status", "--target", target);
@@ -268,6 +277,11 @@ class DemoEndToEndTest {
         Status.Code.INVALID_ARGUMENT, "text");
   }
 
+  /**
+   * The demo runs one worker per pool, so between the kill and the replacement's READY the
+   * recommendation pool has no replica (calls get UNAVAILABLE); the replacement is warmed up
+   * before READY like the first, and serves.
+   */
   @Test
   @Order(7)
   void killedWorkerIsReplacedAndServesAgain() throws Exception {
@@ -297,7 +311,7 @@ class DemoEndToEndTest {
   void sigtermStopsTheOrchestratorAndEveryWorker() throws Exception {
     List<Long> workers = OrchestratorProcess.workerPids(
         orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30)));
-    assertThat(workers).hasSize(4);
+    assertThat(workers).hasSize(2);
     orchestrator.process.destroy(); // SIGTERM
     assertThat(orchestrator.process.waitFor(30, TimeUnit.SECONDS)).as("orchestrator exits on SIGTERM").isTrue();
     assertThat(orchestrator.process.exitValue()).as(orchestrator.tail()).isIn(0, 143);

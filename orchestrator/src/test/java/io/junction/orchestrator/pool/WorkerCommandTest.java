@@ -51,10 +51,36 @@ class WorkerCommandTest {
   }
 
   @Test
-  void anUnpinnedReplicaIsNeitherUnderTasksetNorToldItsCoreCount() {
-    List<String> cmd = WorkerCommand.forReplica(local("p", Device.CPU, false, List.of(), List.of()), 0, HOST).command();
+  void anUnpinnedReplicaIsNotUnderTasksetAndIsToldItsShareOfTheCores() {
+    WorkerCommand.Host twoCoresTwoReplicas = new WorkerCommand.Host("/jdk/bin/java", "/cp", 777, 2, 2);
+    List<String> cmd = WorkerCommand.forReplica(local("p", Device.CPU, false, List.of(), List.of()), 0,
+        twoCoresTwoReplicas).command();
     assertThat(cmd.get(0)).isEqualTo("/jdk/bin/java");
-    assertThat(cmd).noneMatch(s -> s.startsWith("-XX:ActiveProcessorCount")).doesNotContain("--cpus", "taskset");
+    assertThat(cmd).containsSequence("/jdk/bin/java", "-XX:ActiveProcessorCount=1", "-XX:+UseSerialGC")
+        .doesNotContain("--cpus", "taskset");
+
+    WorkerCommand.Host eightCoresThreeReplicas = new WorkerCommand.Host("/jdk/bin/java", "/cp", 777, 8, 3);
+    cmd = WorkerCommand.forReplica(local("p", Device.CPU, false, List.of(), List.of()), 0,
+        eightCoresThreeReplicas).command();
+    assertThat(cmd).contains("-XX:ActiveProcessorCount=2").doesNotContain("-XX:+UseSerialGC");
+
+    WorkerCommand.Host crowded = new WorkerCommand.Host("/jdk/bin/java", "/cp", 777, 2, 5);
+    assertThat(WorkerCommand.forReplica(local("p", Device.CPU, false, List.of(), List.of()), 0, crowded).command())
+        .as("never fewer than one core").contains("-XX:ActiveProcessorCount=1");
+  }
+
+  @Test
+  void theCoresAreSharedByTheUnpinnedLocalReplicasOfEveryPool() {
+    PoolSpec pinned = local("pinned", Device.CPU, false, List.of("0"), List.of());
+    PoolSpec conversation = local("conversation", Device.CPU, false, List.of(), List.of()); // 2 replicas
+    PoolSpec remote = new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("m"), 3, Device.CPU, false, List.of(),
+        List.of("a:1", "b:1", "c:1"), Optional.empty(), 8, Duration.ofSeconds(5), Duration.ofSeconds(60), List.of());
+    WorkerCommand.Host host = new WorkerCommand.Host("/jdk/bin/java", "/cp", 777, 6, 1)
+        .sharedBy(List.of(pinned, conversation, remote));
+    assertThat(host.unpinnedReplicas()).isEqualTo(2);
+    assertThat(host.unpinnedShare()).isEqualTo(3);
+    assertThat(WorkerCommand.forReplica(pinned, 0, host).command()).contains("-XX:ActiveProcessorCount=1");
+    assertThat(WorkerCommand.forReplica(conversation, 1, host).command()).contains("-XX:ActiveProcessorCount=3");
   }
 
   @Test

@@ -38,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * the transport's threads, so it never blocks: model calls complete on the host's executor.
  */
 public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+  /**
+   * A ModelInfer request parameter (any value) that marks a warm-up call: served as any call,
+   * counted in the model's warm-up counters rather than its user counters. The worker sends it to
+   * itself before it reports ready.
+   */
+  public static final String WARMUP_PARAMETER = "junction_warmup";
   static final String SERVER_NAME = "junction-worker";
   private static final Logger log = LoggerFactory.getLogger(InferenceApi.class);
 
@@ -95,7 +101,9 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
       List<String> outputs = request.getOutputsList().stream()
           .map(ModelInferRequest.InferRequestedOutputTensor::getName).toList();
       InferRequest call = new InferRequest(request.getModelName(), request.getModelVersion(), inputs, outputs);
-      host.infer(call, scopeOf(Context.current())).whenComplete((result, error) -> {
+      boolean warmup = request.getParametersMap().containsKey(WARMUP_PARAMETER);
+      CallScope scope = scopeOf(Context.current());
+      (warmup ? host.warmUp(call, scope) : host.infer(call, scope)).whenComplete((result, error) -> {
         try {
           if (error != null) {
             out.onError(StatusMapper.toException(error));

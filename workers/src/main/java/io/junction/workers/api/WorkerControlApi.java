@@ -84,7 +84,10 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
         .setReady(s.ready())
         .setDraining(s.draining())
         .setCpus(s.cpus())
-        .setInFlight(s.inFlight());
+        .setInFlight(s.inFlight())
+        .setModelThreads(s.modelThreads())
+        .setIntraOpThreads(s.intraOpThreads())
+        .setInterOpThreads(s.interOpThreads());
     for (WorkerStats.Model m : s.models()) {
       ModelStats.Builder model = ModelStats.newBuilder()
           .setName(m.name())
@@ -93,7 +96,9 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
           .setCalls(m.calls())
           .setErrors(m.errors())
           .setRows(m.rows())
-          .setTotalMicros(m.totalMicros());
+          .setTotalMicros(m.totalMicros())
+          .setWarmupCalls(m.warmupCalls())
+          .setWarmupMicros(m.warmupMicros());
       m.batching().ifPresent(batching -> batchStats(model, batching));
       b.addModels(model);
     }

@@ -159,6 +159,7 @@ public final class WorkerMain {
       WorkerStartup.Started started = startup.start();
       host = started.host();
       server = WorkerServer.start(options.host(), options.port(), options.socket(), host, loops);
+      ServerWarmup.run(host);
       host.startServing();
       server.health().serving();
       serving = true;

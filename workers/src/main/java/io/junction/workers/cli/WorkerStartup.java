@@ -72,8 +72,9 @@ final class WorkerStartup {
     }
     ModelHost host = null;
     try {
-      ModelLoader loader = ModelLoader.tensorFlow(selected, affinity.count());
-      host = new ModelHost(repo, loader, selected, affinity, affinity.count(), options.queue(), System::nanoTime,
+      int cores = cores(affinity);
+      ModelLoader loader = ModelLoader.tensorFlow(selected, cores);
+      host = new ModelHost(repo, loader, selected, affinity, cores, options.queue(), System::nanoTime,
           options.batching(), BatchTimer.daemonThread());
       for (String name : names) {
         host.load(name);
@@ -86,6 +87,20 @@ final class WorkerStartup {
       close(host);
       throw e;
     }
+  }
+
+  /**
+   * The cores this worker may use: its affinity, or fewer when the JVM was told fewer
+   * ({@code -XX:ActiveProcessorCount}, which the launcher passes to every local worker, pinned or
+   * not) or a container limit says so. Model-call threads and TensorFlow's intra/inter-op pools
+   * are sized to it, so that replicas sharing cores do not each run a pool per core.
+   */
+  static int cores(CpuAffinity affinity) {
+    int jvm = Runtime.getRuntime().availableProcessors();
+    int cores = Math.max(1, Math.min(affinity.count(), jvm));
+    log.info("Sized to {} cores (affinity {} = {} cpus, JVM processors {})", cores,
+        affinity.list().isEmpty() ? "unknown" : affinity.list(), affinity.count(), jvm);
+    return cores;
   }
 
   private static void close(ModelHost host) {

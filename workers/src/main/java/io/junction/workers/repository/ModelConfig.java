@@ -32,6 +32,8 @@ import java.util.Optional;
  * @param constraints inclusive value ranges of integer inputs, by input name, in the order given
  * @param labels what the model's class ids mean; empty when not given
  * @param versionDir the SavedModel folder, {@code <repo>/<model>/<version>}
+ * @param warmup the requests the worker runs before the model reports ready, in the order given;
+ *     empty when none are given
  */
 public record ModelConfig(
     String name,
@@ -43,7 +45,8 @@ public record ModelConfig(
     List<TensorSpec> outputs,
     Map<String, ValueRange> constraints,
     List<String> labels,
-    Path versionDir) {
+    Path versionDir,
+    List<WarmupSample> warmup) {
 
   public static final String PLATFORM_TENSORFLOW = "tensorflow_savedmodel";
   public static final String FILE_NAME = "model.yaml";
@@ -61,6 +64,35 @@ public record ModelConfig(
         ranges.put(Objects.requireNonNull(input, "constraint input"), Objects.requireNonNull(range, input)));
     constraints = Collections.unmodifiableMap(ranges);
     labels = List.copyOf(labels);
+    warmup = List.copyOf(warmup);
+  }
+
+  /** A contract that does not batch and has no warm-up samples. */
+  public ModelConfig(String name, long version, String platform, int maxBatchSize, List<TensorSpec> inputs,
+      List<TensorSpec> outputs, Map<String, ValueRange> constraints, List<String> labels, Path versionDir) {
+    this(name, version, platform, maxBatchSize, Optional.empty(), inputs, outputs, constraints, labels, versionDir,
+        List.of());
+  }
+
+  /** A contract without warm-up samples. */
+  public ModelConfig(String name, long version, String platform, int maxBatchSize, Optional<BatchingConfig> batching,
+      List<TensorSpec> inputs, List<TensorSpec> outputs, Map<String, ValueRange> constraints, List<String> labels,
+      Path versionDir) {
+    this(name, version, platform, maxBatchSize, batching, inputs, outputs, constraints, labels, versionDir, List.of());
+  }
+
+  /** A contract that does not batch. */
+  public ModelConfig(String name, long version, String platform, int maxBatchSize, List<TensorSpec> inputs,
+      List<TensorSpec> outputs, Map<String, ValueRange> constraints, List<String> labels, Path versionDir,
+      List<WarmupSample> warmup) {
+    this(name, version, platform, maxBatchSize, Optional.empty(), inputs, outputs, constraints, labels, versionDir,
+        warmup);
+  }
+
+  /** The same contract with these warm-up samples instead of its own. */
+  public ModelConfig withWarmup(List<WarmupSample> samples) {
+    return new ModelConfig(name, version, platform, maxBatchSize, batching, inputs, outputs, constraints, labels,
+        versionDir, samples);
   }
 
   /** Reads and validates one {@code model.yaml}; the folder holding it must be named after the model. */
@@ -76,7 +108,8 @@ public record ModelConfig(
   /**
    * The model.yaml text: the keys in the order of docs/model-repository.md, tensors in
    * declaration order, constraints in the order given, {@code batching} only when present,
-   * {@code constraints}, {@code labels} and preferred batch sizes only when not empty. The same value always gives the same text.
+   * {@code constraints}, {@code labels}, preferred batch sizes and {@code warmup} only when not
+   * empty. The same value always gives the same text.
    */
   public String toYaml() {
     StringBuilder y = new StringBuilder();
@@ -101,6 +134,7 @@ public record ModelConfig(
     if (!labels.isEmpty()) {
       y.append("labels: ").append(RepositoryYaml.flowList(labels)).append('\n');
     }
+    WarmupYaml.append(y, warmup);
     return y.toString();
   }
 

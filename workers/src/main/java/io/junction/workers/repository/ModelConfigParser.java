@@ -26,7 +26,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  */
 final class ModelConfigParser {
   private static final Set<String> TOP_KEYS = Set.of(
-      "name", "version", "platform", "max_batch_size", "batching", "inputs", "outputs", "constraints", "labels");
+      "name", "version", "platform", "max_batch_size", "batching", "inputs", "outputs", "constraints", "labels",
+      "warmup");
   private static final Set<String> BATCHING_KEYS = Set.of("max_queue_delay_us", "preferred_batch_sizes");
   private static final Set<String> TENSOR_KEYS = Set.of("name", "datatype", "shape");
   private static final Set<String> RANGE_KEYS = Set.of("min", "max");
@@ -84,8 +85,9 @@ final class ModelConfigParser {
     List<TensorSpec> outputs = tensors("outputs", top.get("outputs"));
     Map<String, ValueRange> constraints = constraints(top.get("constraints"), inputs);
     List<String> labels = labels(top.get("labels"));
+    List<WarmupSample> warmup = WarmupYaml.parse(this, top.get("warmup"), inputs);
     return new ModelConfig(name, version, platform, (int) maxBatch, batching, inputs, outputs, constraints, labels,
-        versionDir);
+        versionDir, warmup);
   }
 
   /**
@@ -215,7 +217,7 @@ final class ModelConfigParser {
   // ---- typed reads ----
 
   @SuppressWarnings("unchecked")
-  private Map<String, Object> map(String path, Object value) {
+  Map<String, Object> map(String path, Object value) {
     if (!(value instanceof Map<?, ?> m)) {
       throw error(path, describe(value), "a mapping");
     }
@@ -227,7 +229,7 @@ final class ModelConfigParser {
     return (Map<String, Object>) m;
   }
 
-  private void checkKeys(String prefix, Map<String, Object> m, Set<String> allowed) {
+  void checkKeys(String prefix, Map<String, Object> m, Set<String> allowed) {
     for (String k : m.keySet()) {
       if (!allowed.contains(k)) {
         throw error(prefix + k, "unknown key", "one of " + String.join(", ", allowed.stream().sorted().toList()));
@@ -235,7 +237,7 @@ final class ModelConfigParser {
     }
   }
 
-  private String string(String path, Object value) {
+  String string(String path, Object value) {
     if (value == null) {
       throw error(path, "missing", "a non-empty string");
     }
@@ -245,7 +247,7 @@ final class ModelConfigParser {
     return s;
   }
 
-  private long integer(String path, Object value) {
+  long integer(String path, Object value) {
     if (value == null) {
       throw error(path, "missing", "an integer");
     }
@@ -255,7 +257,7 @@ final class ModelConfigParser {
     throw error(path, describe(value), "an integer");
   }
 
-  private static String describe(Object value) {
+  static String describe(Object value) {
     if (value == null) {
       return "missing";
     }
@@ -271,11 +273,11 @@ final class ModelConfigParser {
     return String.valueOf(value);
   }
 
-  private static String quote(String s) {
+  static String quote(String s) {
     return "\"" + s + "\"";
   }
 
-  private ModelConfigException error(String path, String found, String expected) {
+  ModelConfigException error(String path, String found, String expected) {
     return new ModelConfigException(file, path + ": " + found + " (expected: " + expected + ")");
   }
 }

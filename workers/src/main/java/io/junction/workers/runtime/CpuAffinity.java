@@ -3,7 +3,9 @@ package io.junction.workers.runtime;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The CPUs this process may run on, as the kernel reports them. The launcher pins a worker with
@@ -41,26 +43,42 @@ public record CpuAffinity(String list, int count) {
    * negative numbers and reversed ranges are refused.
    */
   public static int countCpus(String list) {
+    return ranges(list).stream().mapToInt(r -> r[1] - r[0] + 1).sum();
+  }
+
+  /**
+   * The CPU numbers of this affinity in ascending list order ("0-1,4" gives 0, 1, 4); when the
+   * list is unknown, 0 to count - 1.
+   */
+  public List<Integer> cpus() {
+    if (list.isBlank()) {
+      return IntStream.range(0, count).boxed().toList();
+    }
+    return ranges(list).stream().flatMap(r -> IntStream.rangeClosed(r[0], r[1]).boxed()).toList();
+  }
+
+  /** The {low, high} ranges of a CPU list, a single CPU as {n, n}. */
+  private static List<int[]> ranges(String list) {
     if (list.isBlank()) {
       throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: at least one CPU)");
     }
-    int count = 0;
+    List<int[]> out = new ArrayList<>();
     for (String part : list.split(",", -1)) {
       String p = part.trim();
       // The first '-' splits a range; a leading one leaves an empty low end, which parseInt refuses.
       int dash = p.indexOf('-');
       if (dash < 0) {
-        Integer.parseInt(p);
-        count++;
+        int n = Integer.parseInt(p);
+        out.add(new int[] {n, n});
       } else {
         int lo = Integer.parseInt(p.substring(0, dash));
         int hi = Integer.parseInt(p.substring(dash + 1));
         if (hi < lo) {
           throw new IllegalArgumentException("cpus: \"" + list + "\" (expected: ranges low-high with low <= high)");
         }
-        count += hi - lo + 1;
+        out.add(new int[] {lo, hi});
       }
     }
-    return count;
+    return out;
   }
 }

@@ -12,6 +12,16 @@ public interface ModelLoader {
    */
   LoadedModel load(ModelConfig config);
 
+  /** The size of the engine's intra-op thread pool (per model session); 0 when it has none to say. */
+  default int intraOpThreads() {
+    return 0;
+  }
+
+  /** The size of the engine's inter-op thread pool (per model session); 0 when it has none to say. */
+  default int interOpThreads() {
+    return 0;
+  }
+
   /**
    * DJL's TensorFlow engine on one device, with TensorFlow's thread pools sized to {@code threads}.
    * Starts the engine (extracting the native library on first use).

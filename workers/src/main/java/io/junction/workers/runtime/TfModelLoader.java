@@ -32,10 +32,12 @@ final class TfModelLoader implements ModelLoader {
   private static final Logger log = LoggerFactory.getLogger(TfModelLoader.class);
 
   private final DeviceSelection device;
+  private final int threads;
   private final String sessionConfig;
 
-  private TfModelLoader(DeviceSelection device, String sessionConfig) {
+  private TfModelLoader(DeviceSelection device, int threads, String sessionConfig) {
     this.device = device;
+    this.threads = threads;
     this.sessionConfig = sessionConfig;
   }
 
@@ -46,7 +48,7 @@ final class TfModelLoader implements ModelLoader {
     TensorFlowNatives.ensureConfigured();
     Engine engine = Engine.getEngine("TensorFlow");
     log.info("TensorFlow {} on {} with {} intra/inter-op threads", engine.getVersion(), device.device(), threads);
-    return new TfModelLoader(device, sessionConfig(device, threads));
+    return new TfModelLoader(device, threads, sessionConfig(device, threads));
   }
 
   /** The serialized ConfigProto, base64: the form DJL's TfModel takes in its "ConfigProto" option. */
@@ -59,6 +61,16 @@ final class TfModelLoader implements ModelLoader {
       config.setGpuOptions(GPUOptions.newBuilder().setVisibleDeviceList("0").setAllowGrowth(true));
     }
     return Base64.getEncoder().encodeToString(config.build().toByteArray());
+  }
+
+  @Override
+  public int intraOpThreads() {
+    return threads;
+  }
+
+  @Override
+  public int interOpThreads() {
+    return threads;
   }
 
   @Override

@@ -120,6 +120,10 @@ final class ModelCalls {
     return inFlight.get();
   }
 
+  int threads() {
+    return pool.getMaximumPoolSize();
+  }
+
   int queued() {
     return pool.getQueue().size();
   }

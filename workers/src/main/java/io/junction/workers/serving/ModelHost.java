@@ -145,12 +145,16 @@ public final class ModelHost implements AutoCloseable {
   }
 
   /**
-   * Loads a model of the repository; a model already loaded is left as it is. Blocks while the
-   * engine loads: call it off any event loop.
+   * Loads a model of the repository and runs its warm-up samples (model.yaml {@code warmup})
+   * through {@link #infer}, the path user requests take, before the model counts as loaded: until
+   * then {@link #isModelReady} is false and user calls get {@link ModelNotReadyException}. A model
+   * already loaded is left as it is. Blocks while the engine loads and warms up: call it off any
+   * event loop.
    *
-   * @return the load time in milliseconds (of the earlier load, for a loaded model)
+   * @return the load time in milliseconds, warm-up excluded (of the earlier load, for a loaded model)
    * @throws UnknownModelException when the repository lacks it
-   * @throws io.junction.workers.repository.ModelConfigException when its model.yaml is wrong
+   * @throws io.junction.workers.repository.ModelConfigException when its model.yaml is wrong, or a
+   *     warm-up sample does not fit the contract or fails in the engine (the message names the sample)
    * @throws io.junction.workers.runtime.ModelLoadException when the engine cannot load it
    * @throws WorkerDrainingException when draining or closed
    */
@@ -165,6 +169,9 @@ public final class ModelHost implements AutoCloseable {
         return existing.loadMillis;
       }
       ModelConfig config = repository.resolve(model);
+      // A sample that does not fit the contract fails before the engine spends time loading.
+      Warmup warmup = new Warmup(config, nanoClock);
+      warmup.check();
       long start = nanoClock.getAsLong();
       LoadedModel m = loader.load(config);
       long millis = TimeUnit.NANOSECONDS.toMillis(nanoClock.getAsLong() - start);
@@ -173,8 +180,16 @@ public final class ModelHost implements AutoCloseable {
       ModelSlot slot = new ModelSlot(m, millis, nanoClock, batcher);
       live.add(slot);
       loaded.put(model, slot);
-      log.info("Loaded {} v{} in {} ms{}", model, config.version(), millis,
-          slot.batcher.isPresent() ? ", batching" : "");
+      try {
+        warmup.run(request -> warmUp(request, CallScope.waiting()));
+      } catch (RuntimeException e) {
+        loaded.remove(model, slot);
+        release(slot);
+        throw e;
+      }
+      slot.warm = true;
+      log.info("Loaded {} v{} in {} ms{}{}", model, config.version(), millis,
+          slot.batcher.isPresent() ? ", batching" : "", warmup.summary());
       return millis;
     }
   }
@@ -199,7 +214,7 @@ public final class ModelHost implements AutoCloseable {
   /** True when the model is loaded (and, when given, under that version). */
   public boolean isModelReady(String model, String version) {
     ModelSlot slot = loaded.get(model);
-    return slot != null && state.get() != HostState.CLOSED
+    return slot != null && slot.warm && state.get() != HostState.CLOSED
         && (version.isEmpty() || version.equals(slot.model.config().versionString()));
   }
 
@@ -226,18 +241,36 @@ public final class ModelHost implements AutoCloseable {
    * @throws WorkerDrainingException draining or closed
    */
   public CompletableFuture<InferResult> infer(InferRequest request, CallScope scope) {
+    return infer(request, scope, false);
+  }
+
+  /**
+   * {@link #infer} for a warm-up call: the same path, counted in the model's warm-up counters
+   * rather than its user counters, and admitted while the model warms up (before it counts as
+   * loaded). The load's own warm-up and the worker's warm-up over its server come here.
+   */
+  public CompletableFuture<InferResult> warmUp(InferRequest request, CallScope scope) {
+    return infer(request, scope, true);
+  }
+
+  /** A user's call or a warm-up call: only the counters differ, and whether a model still warming is reachable. */
+  private CompletableFuture<InferResult> infer(InferRequest request, CallScope scope, boolean warmup) {
     HostState s = state.get();
     if (s == HostState.DRAINING || s == HostState.CLOSED) {
       throw new WorkerDrainingException("model " + request.model());
     }
     ModelSlot slot = slot(request.model(), request.version());
+    if (!slot.warm && !warmup) {
+      throw new ModelNotReadyException(request.model());
+    }
+    ModelSlot.Counters counters = warmup ? slot.warmup : slot.served;
     ModelConfig config = slot.model.config();
     RequestValidator.Checked checked = RequestValidator.check(config, request.inputs(), request.outputs());
     if (!slot.retain()) {
       throw new ModelNotReadyException(request.model());
     }
     Consumer<ModelCalls.Outcome> done = outcome -> {
-      slot.record(outcome);
+      counters.record(outcome);
       release(slot);
     };
     if (slot.batcher.isPresent()) {
@@ -262,13 +295,15 @@ public final class ModelHost implements AutoCloseable {
     for (String name : loadedModels()) {
       ModelSlot slot = loaded.get(name);
       if (slot != null) {
-        models.add(new WorkerStats.Model(name, slot.model.config().versionString(), true, slot.calls.sum(),
-            slot.errors.sum(), slot.rows.sum(), slot.micros.sum(), slot.loadMillis,
-            slot.batcher.map(Batcher::stats)));
+        ModelSlot.Counters served = slot.served;
+        models.add(new WorkerStats.Model(name, slot.model.config().versionString(), slot.warm, served.calls.sum(),
+            served.errors.sum(), served.rows.sum(), served.micros.sum(), slot.loadMillis,
+            slot.warmup.calls.sum(), slot.warmup.micros.sum(), slot.batcher.map(Batcher::stats)));
       }
     }
     return new WorkerStats(ProcessHandle.current().pid(), device.device(), device.requested().toString(),
-        device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight());
+        device.fellBack(), isReady(), isDraining(), cpus.list(), models, calls.inFlight(), calls.threads(),
+        loader.intraOpThreads(), loader.interOpThreads());
   }
 
   /** Calls queued, waiting for a thread or for a batch. */

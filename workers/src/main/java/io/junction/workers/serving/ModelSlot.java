@@ -19,10 +19,12 @@ import java.util.function.LongSupplier;
 final class ModelSlot {
   final LoadedModel model;
   final long loadMillis;
-  final LongAdder calls = new LongAdder();
-  final LongAdder errors = new LongAdder();
-  final LongAdder rows = new LongAdder();
-  final LongAdder micros = new LongAdder();
+  /** Calls of users. */
+  final Counters served = new Counters();
+  /** Calls of the warm-up, which happen before the model counts as loaded. */
+  final Counters warmup = new Counters();
+  /** Set once the warm-up has passed; until then only warm-up calls reach the model. */
+  volatile boolean warm;
   /** Present when the model batches; it calls the engine through {@link #run}. */
   final Optional<Batcher> batcher;
   private final LongSupplier nanoClock;
@@ -40,16 +42,20 @@ final class ModelSlot {
     this.batcher = batching.map(make -> make.apply(this::run));
   }
 
-  /** One engine call, counted: its time always, its rows when it succeeds. */
+  /**
+   * One engine call, counted: its time always, its rows when it succeeds; as users' work once
+   * the model is warm, as warm-up before (when only warm-up calls reach it, batched or not).
+   */
   List<Tensor> run(List<Tensor> inputs, List<String> outputs) {
+    Counters counters = warm ? served : warmup;
     long start = nanoClock.getAsLong();
     List<Tensor> out;
     try {
       out = model.infer(inputs, outputs);
     } finally {
-      micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
+      counters.micros.add(TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start));
     }
-    rows.add(inputs.get(0).dim(0));
+    counters.rows.add(inputs.get(0).dim(0));
     return out;
   }
 
@@ -77,11 +83,19 @@ final class ModelSlot {
     return false;
   }
 
-  /** Counts one finished call. */
-  void record(ModelCalls.Outcome outcome) {
-    calls.increment();
-    if (outcome != ModelCalls.Outcome.SUCCEEDED) {
-      errors.increment();
+  /** What the calls of one kind cost and gave. */
+  static final class Counters {
+    final LongAdder calls = new LongAdder();
+    final LongAdder errors = new LongAdder();
+    final LongAdder rows = new LongAdder();
+    final LongAdder micros = new LongAdder();
+
+    /** Counts one finished call. */
+    void record(ModelCalls.Outcome outcome) {
+      calls.increment();
+      if (outcome != ModelCalls.Outcome.SUCCEEDED) {
+        errors.increment();
+      }
     }
   }
 }

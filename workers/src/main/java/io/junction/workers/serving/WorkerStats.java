@@ -11,6 +11,9 @@ import java.util.Optional;
  * @param fellBack a GPU was asked for and the CPU is used
  * @param cpus the CPU affinity list, e.g. "0-1"
  * @param inFlight model calls admitted and not finished (queued plus running)
+ * @param modelThreads threads of the model-calls executor
+ * @param intraOpThreads the engine's intra-op pool size per model; 0 when unknown
+ * @param interOpThreads the engine's inter-op pool size per model; 0 when unknown
  */
 public record WorkerStats(
     long pid,
@@ -21,7 +24,10 @@ public record WorkerStats(
     boolean draining,
     String cpus,
     List<Model> models,
-    int inFlight) {
+    int inFlight,
+    int modelThreads,
+    int intraOpThreads,
+    int interOpThreads) {
 
   public WorkerStats {
     models = List.copyOf(models);
@@ -34,8 +40,10 @@ public record WorkerStats(
    * @param errors those that did not succeed (engine failures, calls dropped or refused)
    * @param rows rows inferred: the sum of the batch sizes of successful calls
    * @param totalMicros time spent in the engine
+   * @param warmupCalls warm-up calls run when the model was loaded; not counted in {@code calls}
+   * @param warmupMicros time those spent in the engine; not counted in {@code totalMicros}
    * @param batching what its batcher has done; empty when the model does not batch
    */
   public record Model(String name, String version, boolean ready, long calls, long errors, long rows,
-      long totalMicros, long loadMillis, Optional<BatchStats> batching) {}
+      long totalMicros, long loadMillis, long warmupCalls, long warmupMicros, Optional<BatchStats> batching) {}
 }

@@ -16,6 +16,7 @@ import io.junction.proto.v1.StatsResponse;
 import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import io.junction.workers.runtime.CpuAffinity;
 import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.testing.TestModels;
 import java.io.BufferedReader;
@@ -61,12 +62,17 @@ class WorkerProcessTest {
   }
 
   private Process spawn(List<String> prefix, Map<String, String> env, String... args) throws IOException {
+    return spawnOn(repo, prefix, env, args);
+  }
+
+  private Process spawnOn(Path repository, List<String> prefix, Map<String, String> env, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>(prefix);
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.addAll(List.of("-Xmx384m", "-XX:+UseSerialGC",
         "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true", "-Dai.djl.offline=true",
         "-cp", System.getProperty("java.class.path"), WorkerMain.class.getName(),
-        "--repository", repo.toString(), "--port", "0"));
+        "--repository", repository.toString(), "--port", "0"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd)
         .redirectError(logs.resolve("worker-" + started.size() + ".err").toFile());
@@ -145,6 +151,13 @@ class WorkerProcessTest {
       assertThat(s.getReady()).isTrue();
       assertThat(s.getCpus()).isEqualTo(ready.get("cpus").getAsString()).isNotEmpty();
       assertThat(s.getModelsList()).extracting(m -> m.getName() + "=" + m.getCalls()).containsExactly("ids=0", "scale=1");
+      // Every sample ran at least once at the load and once through ModelInfer before READY,
+      // counted apart from the user's call: scale has two samples, ids one.
+      assertThat(s.getModelsList()).extracting(m -> m.getWarmupCalls() >= (m.getName().equals("scale") ? 4 : 2))
+          .containsOnly(true);
+      assertThat(s.getModelsList()).allSatisfy(m -> assertThat(m.getReady()).isTrue());
+      int cores = CpuAffinity.countCpus(s.getCpus());
+      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads(), s.getInterOpThreads())).containsOnly(cores);
     } finally {
       channel.shutdownNow();
     }
@@ -193,6 +206,8 @@ class WorkerProcessTest {
       assertThat(s.getRequestedDevice()).isEqualTo("gpu:0");
       assertThat(s.getFellBack()).isTrue();
       assertThat(s.getCpus()).isEqualTo("0");
+      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads(), s.getInterOpThreads()))
+          .as("one pinned core: one model-call thread, one TensorFlow thread per pool").containsOnly(1);
     } finally {
       channel.shutdownNow();
     }
@@ -210,5 +225,25 @@ class WorkerProcessTest {
     parent.destroyForcibly();
     parent.waitFor(WAIT_SECONDS, TimeUnit.SECONDS);
     assertThat(exitCode(p)).isZero();
+  }
+
+  @Test
+  void aWarmupSampleTheModelRefusesFailsTheStartWithExit78NamingModelSampleAndProblem(@TempDir Path broken)
+      throws Exception {
+    Path model = broken.resolve("scale");
+    Files.createDirectories(model.resolve("1/variables"));
+    try (var files = Files.walk(repo.resolve("scale/1"))) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        Files.copy(f, model.resolve("1").resolve(repo.resolve("scale/1").relativize(f).toString()));
+      }
+    }
+    String contract = TestModels.withoutWarmup(TestModels.SCALE_YAML);
+    Files.writeString(model.resolve("model.yaml"), contract
+        + "warmup:\n  - {name: fine, inputs: {x: {shape: [1, 2], values: [1, 2]}}}\n"
+        + "  - {name: too_big, inputs: {x: {shape: [9, 2], fill: 1}}}\n");
+    Process p = spawnOn(broken, List.of(), Map.of());
+    assertThat(failed(p).get("reason").getAsString()).isEqualTo(model.resolve("model.yaml").toAbsolutePath()
+        + ": warmup[1] (sample \"too_big\" of model scale): x.shape[0]: 9 (expected: at most 8, the max_batch_size of model scale)");
+    assertThat(exitCode(p)).isEqualTo(WorkerMain.EXIT_CONFIG);
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.workers.testing.TestModels;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -81,7 +82,7 @@ class ModelConfigTest {
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 0"),
             "max_batch_size: 0 (expected: >= 1)"),
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_sise: 16"),
-            "max_batch_sise: unknown key (expected: one of batching, constraints, inputs, labels, max_batch_size, name, outputs, platform, version)"),
+            "max_batch_sise: unknown key (expected: one of batching, constraints, inputs, labels, max_batch_size, name, outputs, platform, version, warmup)"),
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: 100, preferred_batch_sizes: [4, 32]}"),
             "batching.preferred_batch_sizes[1]: 32 (expected: <= max_batch_size 16)"),
         Arguments.of(ok.replace("max_batch_size: 16", "max_batch_size: 16\nbatching: {max_queue_delay_us: 100, preferred_batch_sizes: [8, 4]}"),
@@ -138,5 +139,85 @@ class ModelConfigTest {
     Path file = write("scale", TestModels.SCALE_YAML + "constraints:\n  x: {min: 0, max: 1}\n");
     assertThatThrownBy(() -> ModelConfig.read(file))
         .hasMessage(file.toAbsolutePath() + ": constraints.x: on a FP32 input (expected: an input of an integer datatype)");
+  }
+
+  @Test
+  void warmupSamplesBecomeTensorsOfEveryInputInContractOrder() throws IOException {
+    write("ids", TestModels.withoutWarmup(TestModels.IDS_YAML) + """
+        warmup:
+          - name: one
+            inputs:
+              bias: {shape: [1], values: [7]}
+              user_id: {shape: [1], values: [42]}
+          - name: "two rows"
+            inputs:
+              user_id: {shape: [2], fill: 0, at: {1: 1999}}
+              bias: {shape: [2], fill: -1}
+        """);
+    write("text", TestModels.TEXT_YAML);
+    write("scale", TestModels.SCALE_YAML);
+    ModelRepository r = ModelRepository.open(repo);
+    ModelConfig ids = r.resolve("ids");
+    assertThat(ids.warmup()).extracting(WarmupSample::name).containsExactly("one", "two rows");
+    assertThat(ids.warmup().get(0).inputs()).containsExactly(
+        Tensor.ofLongs("user_id", new long[] {1}, 42), Tensor.ofInts("bias", new long[] {1}, 7));
+    assertThat(ids.warmup().get(1).inputs()).containsExactly(
+        Tensor.ofLongs("user_id", new long[] {2}, 0, 1999), Tensor.ofInts("bias", new long[] {2}, -1, -1));
+    assertThat(r.resolve("text").warmup().get(0).inputs())
+        .containsExactly(Tensor.ofStrings("text", new long[] {2}, List.of("Hello World", "yes")));
+    assertThat(r.resolve("scale").warmup().get(1).inputs().get(0).floats())
+        .containsExactly(0f, 0f, 0f, 0.25f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f);
+  }
+
+  static Stream<Arguments> badWarmups() {
+    String sample = "  - name: s\n    inputs:\n";
+    String both = "      user_id: {shape: [1], values: [1]}\n      bias: {shape: [1], values: [1]}\n";
+    return Stream.of(
+        Arguments.of("warmup: []\n", "warmup: [] (expected: a non-empty list of samples with name and inputs)"),
+        Arguments.of("warmup:\n  - inputs: {}\n", "warmup[0].name: missing (expected: a non-empty string)"),
+        Arguments.of("warmup:\n" + sample + both + sample + both,
+            "warmup[1].name: \"s\" (expected: a name not used by another warm-up sample)"),
+        Arguments.of("warmup:\n" + sample + "      user_id: {shape: [1], values: [1]}\n",
+            "warmup[0].inputs.bias: missing (expected: every input of the model: user_id, bias)"),
+        Arguments.of("warmup:\n" + sample + both + "      age: {shape: [1], values: [1]}\n",
+            "warmup[0].inputs.age: not an input of the model (expected: one of user_id, bias)"),
+        Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "values: [1, 2]}\n      bias"),
+            "warmup[0].inputs.user_id.values: 2 values (expected: 1, the element count of shape [1])"),
+        Arguments.of("warmup:\n" + sample + both.replace("shape: [1], values: [1]}\n      bias", "shape: [0], values: []}\n      bias"),
+            "warmup[0].inputs.user_id.shape[0]: 0 (expected: >= 1)"),
+        Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "values: [1], fill: 1}\n      bias"),
+            "warmup[0].inputs.user_id: both values and fill (expected: values (every element, row-major) or fill"),
+        Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "values: [one]}\n      bias"),
+            "warmup[0].inputs.user_id.values[0]: \"one\" (expected: an integer of 64 bits at most)"),
+        Arguments.of("warmup:\n" + sample + both.replace("bias: {shape: [1], values: [1]}", "bias: {shape: [1], values: [3000000000]}"),
+            "warmup[0].inputs.bias.values[0]: 3000000000 (expected: an INT32 value)"),
+        Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "fill: 0, at: {5: 1}}\n      bias"),
+            "warmup[0].inputs.user_id.at: index 5 (expected: 0..0, a flat index into shape [1])"),
+        Arguments.of("warmup:\n" + sample + both.replace("shape: [1], values: [1]}\n      bias", "shape: [5000000], fill: 0}\n      bias"),
+            "warmup[0].inputs.user_id.shape: [5000000] (expected: at most 4194304 elements in a sample)"),
+        Arguments.of("warmup:\n" + sample + both.replace("shape: [1], values: [1]}\n      bias", "shape: [4611686018427387904, 4], fill: 0}\n      bias"),
+            "warmup[0].inputs.user_id.shape: [4611686018427387904, 4] (expected: at most 4194304 elements in a sample)"),
+        Arguments.of("warmup:\n" + sample + both.replace("values: [1]}\n      bias", "values: [1], size: 2}\n      bias"),
+            "warmup[0].inputs.user_id.size: unknown key (expected: one of at, fill, shape, values)"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("badWarmups")
+  void badWarmupSamplesFailWithFileAndPathInTheMessage(String warmup, String expected) throws IOException {
+    Path file = write("ids", TestModels.withoutWarmup(TestModels.IDS_YAML) + warmup);
+    assertThatThrownBy(() -> ModelConfig.read(file))
+        .isInstanceOf(ModelConfigException.class)
+        .hasMessageStartingWith(file.toAbsolutePath() + ": " + expected);
+  }
+
+  @Test
+  void textSamplesMustBeTextAndCannotBeFilled() throws IOException {
+    String contract = TestModels.withoutWarmup(TestModels.TEXT_YAML);
+    Path file = write("text", contract + "warmup:\n  - {name: s, inputs: {text: {shape: [2], values: [hi, yes]}}}\n");
+    assertThatThrownBy(() -> ModelConfig.read(file)).hasMessage(file.toAbsolutePath()
+        + ": warmup[0].inputs.text.values[1]: true (expected: text (quote it if YAML would read it as a number or a boolean))");
+    Files.writeString(file, contract + "warmup:\n  - {name: s, inputs: {text: {shape: [2], fill: hi}}}\n");
+    assertThatThrownBy(() -> ModelConfig.read(file)).hasMessage(file.toAbsolutePath()
+        + ": warmup[0].inputs.text.fill: on a BYTES input (expected: values: the text of every element)");
   }
 }

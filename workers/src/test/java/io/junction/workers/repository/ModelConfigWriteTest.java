@@ -228,4 +228,31 @@ class ModelConfigWriteTest {
     }
     return s.toString().isBlank() ? s + "k" : s.toString();
   }
+
+  @Test
+  void warmupSamplesAreWrittenCompactlyAndReadBackEqual() throws IOException {
+    float[] sparse = new float[20];
+    sparse[2] = 0.30151135f;
+    sparse[19] = -1.0E-7f;
+    ModelConfig m = new ModelConfig("m", 1, ModelConfig.PLATFORM_TENSORFLOW, 8,
+        List.of(tensor("text", DataType.BYTES, -1L), tensor("x", DataType.FP32, -1L, -1L),
+            tensor("d", DataType.FP64, -1L), tensor("id", DataType.INT64, -1L)),
+        List.of(tensor("y", DataType.FP32, -1L)), Map.of(), List.of(), versionDir("m", 1),
+        List.of(new WarmupSample("one", List.of(
+            io.junction.tensor.Tensor.ofStrings("text", new long[] {2}, List.of("yes", "say \"hi\"\n")),
+            io.junction.tensor.Tensor.ofFloats("x", new long[] {1, 20}, sparse),
+            io.junction.tensor.Tensor.ofDoubles("d", new long[] {2}, Double.NEGATIVE_INFINITY, 1.0E21),
+            io.junction.tensor.Tensor.ofLongs("id", new long[] {2}, Long.MIN_VALUE, 0)))));
+
+    assertThat(m.toYaml()).endsWith("""
+        warmup:
+          - name: one
+            inputs:
+              text: {shape: [2], values: ["yes", "say \\"hi\\"\\n"]}
+              x: {shape: [1, 20], fill: 0, at: {2: 0.30151135, 19: -1.0E-7}}
+              d: {shape: [2], values: [-.inf, 1.0E+21]}
+              id: {shape: [2], values: [-9223372036854775808, 0]}
+        """);
+    assertThat(ModelConfig.read(m.write())).isEqualTo(m);
+  }
 }

@@ -36,4 +36,10 @@ class CpuAffinityTest {
   void withoutProcStatusFallsBackToTheJvmsCountAndReportsNoList() {
     assertThat(CpuAffinity.fromStatus(dir.resolve("absent"), 3)).isEqualTo(new CpuAffinity("", 3));
   }
+
+  @Test
+  void listsItsCpusInListOrder() {
+    assertThat(new CpuAffinity("0-1,4,6-7", 5).cpus()).containsExactly(0, 1, 4, 6, 7);
+    assertThat(new CpuAffinity("", 3).cpus()).as("unknown list: 0 to count - 1").containsExactly(0, 1, 2);
+  }
 }

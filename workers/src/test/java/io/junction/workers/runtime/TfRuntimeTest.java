@@ -115,13 +115,14 @@ class TfRuntimeTest {
     Path dir = bad.resolve("scale");
     Files.createDirectories(dir);
     copyTree(repoDir.resolve("scale/1"), dir.resolve("1"));
-    Files.writeString(dir.resolve("model.yaml"), TestModels.SCALE_YAML.replace("name: x,", "name: z,"));
+    Files.writeString(dir.resolve("model.yaml"), TestModels.withoutWarmup(TestModels.SCALE_YAML).replace("name: x,", "name: z,"));
     ModelConfig config = ModelRepository.open(bad).resolve("scale");
     assertThatThrownBy(() -> loader.load(config))
         .isInstanceOf(ModelLoadException.class)
         .hasMessageContaining("inputs: z is in model.yaml but not in the serving_default signature (expected: one of x)");
 
-    Files.writeString(dir.resolve("model.yaml"), TestModels.SCALE_YAML.replace("name: x, datatype: FP32, shape: [-1, 2]", "name: x, datatype: FP32, shape: [-1, 3]"));
+    Files.writeString(dir.resolve("model.yaml"), TestModels.withoutWarmup(TestModels.SCALE_YAML)
+        .replace("name: x, datatype: FP32, shape: [-1, 2]", "name: x, datatype: FP32, shape: [-1, 3]"));
     ModelConfig wrongDim = ModelRepository.open(bad).resolve("scale");
     assertThat(wrongDim.inputs().get(0).shape()).containsExactly(-1L, 3L);
     assertThatThrownBy(() -> loader.load(wrongDim))

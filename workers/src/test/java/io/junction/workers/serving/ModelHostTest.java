@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelConfig;
+import io.junction.workers.repository.ModelConfigException;
 import io.junction.workers.repository.ModelRepository;
 import io.junction.workers.runtime.CpuAffinity;
 import io.junction.workers.runtime.DeviceRequest;
 import io.junction.workers.runtime.DeviceSelection;
 import io.junction.workers.runtime.LoadedModel;
+import io.junction.workers.runtime.ModelExecutionException;
 import io.junction.workers.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -85,8 +87,20 @@ class ModelHostTest {
     DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
     host = new ModelHost(ModelRepository.open(repo), FakeModel::new, cpu, new CpuAffinity("0", 1), 1, 1, clock::get, true,
         BatchTimer.daemonThread());
+    hold = false;
     host.load("scale");
+    hold = true;
     host.startServing();
+  }
+
+  /** A second model folder, {@code name}, with scale's contract and these warm-up samples. */
+  private void writeScaleNamed(String name, String warmup) throws Exception {
+    Path dir = repo.resolve(name);
+    Files.createDirectories(dir.resolve("1"));
+    Files.writeString(dir.resolve("1/saved_model.pb"), "");
+    String yaml = TestModels.withoutWarmup(TestModels.SCALE_YAML)
+        .replace("name: scale", "name: " + name);
+    Files.writeString(dir.resolve("model.yaml"), yaml + warmup);
   }
 
   @AfterEach
@@ -248,5 +262,78 @@ class ModelHostTest {
     release.countDown();
     get(call);
     assertThat(get(second)).isZero();
+  }
+
+  @Test
+  void loadRunsEveryWarmupSampleThroughTheCallPathAndCountsThemApartFromUserCalls() {
+    // Two samples; with the fake clock every call takes 7 µs, so each runs twice: the second call
+    // is no faster than the first, and the warm-up moves on.
+    assertThat(scaleStats()).extracting(WorkerStats.Model::ready, WorkerStats.Model::calls, WorkerStats.Model::rows,
+        WorkerStats.Model::totalMicros, WorkerStats.Model::warmupCalls, WorkerStats.Model::warmupMicros)
+        .containsExactly(true, 0L, 0L, 0L, 4L, 28L);
+  }
+
+  @Test
+  void aModelIsNotReadyForUsersWhileItWarmsUp() throws Exception {
+    writeScaleNamed("slow", "warmup:\n  - {name: one, inputs: {x: {shape: [1, 2], values: [1, 2]}}}\n");
+    CompletableFuture<Long> load = CompletableFuture.supplyAsync(() -> host.load("slow"));
+    running.await(30, TimeUnit.SECONDS);
+    assertThat(host.isModelReady("slow", "")).isFalse();
+    assertThat(host.stats().models()).filteredOn(m -> m.name().equals("slow")).singleElement()
+        .extracting(WorkerStats.Model::ready).isEqualTo(false);
+    InferRequest user = new InferRequest("slow", "", List.of(Tensor.ofFloats("x", new long[] {1, 2}, 1, 2)), List.of());
+    assertThatThrownBy(() -> host.infer(user, CallScope.waiting())).isInstanceOf(ModelNotReadyException.class);
+    release.countDown();
+    get(load);
+    assertThat(host.isModelReady("slow", "")).isTrue();
+    assertThat(get(host.infer(user, CallScope.waiting())).outputs()).hasSize(1);
+  }
+
+  @Test
+  void aWarmupSampleThatDoesNotFitTheContractFailsTheLoadBeforeTheEngineLoads() throws Exception {
+    writeScaleNamed("bad", "warmup:\n  - {name: wide, inputs: {x: {shape: [1, 3], values: [1, 2, 3]}}}\n");
+    AtomicBoolean engineCalled = new AtomicBoolean();
+    DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
+    try (ModelHost other = new ModelHost(ModelRepository.open(repo), config -> {
+      engineCalled.set(true);
+      return new FakeModel(config);
+    }, cpu, new CpuAffinity("0", 1), 1, 1, clock::get, true, BatchTimer.daemonThread())) {
+      assertThatThrownBy(() -> other.load("bad"))
+          .isInstanceOf(ModelConfigException.class)
+          .hasMessage(repo.resolve("bad/model.yaml").toAbsolutePath()
+              + ": warmup[0] (sample \"wide\" of model bad): x.shape[1]: 3 (expected: 2, as in [-1, 2])");
+      assertThat(engineCalled).isFalse();
+      assertThat(other.loadedModels()).isEmpty();
+    }
+  }
+
+  @Test
+  void aModelThatFailsItsWarmupIsNotLoadedAndIsFreed() throws Exception {
+    writeScaleNamed("broken", "warmup:\n  - {name: one, inputs: {x: {shape: [1, 2], values: [1, 2]}}}\n");
+    AtomicBoolean brokenClosed = new AtomicBoolean();
+    DeviceSelection cpu = new DeviceSelection(DeviceRequest.CPU, "cpu", false, ai.djl.Device.cpu());
+    try (ModelHost other = new ModelHost(ModelRepository.open(repo), config -> new LoadedModel() {
+      @Override
+      public ModelConfig config() {
+        return config;
+      }
+
+      @Override
+      public List<Tensor> infer(List<Tensor> inputs, List<String> outputs) {
+        throw new ModelExecutionException("model broken: TensorFlow failed: boom");
+      }
+
+      @Override
+      public void close() {
+        brokenClosed.set(true);
+      }
+    }, cpu, new CpuAffinity("0", 1), 1, 1, clock::get, true, BatchTimer.daemonThread())) {
+      assertThatThrownBy(() -> other.load("broken"))
+          .isInstanceOf(ModelConfigException.class)
+          .hasMessageEndingWith("model.yaml: warmup[0] (sample \"one\" of model broken): the model failed: "
+              + "model broken: TensorFlow failed: boom");
+      assertThat(other.loadedModels()).isEmpty();
+      assertThat(brokenClosed).isTrue();
+    }
   }
 }

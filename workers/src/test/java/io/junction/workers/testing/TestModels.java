@@ -31,6 +31,7 @@ import org.tensorflow.types.TString;
  *       user_id * 10 - bias. Declared in the opposite of name order, so that a worker which fed
  *       DJL's name-sorted inputs by position would give wrong answers.
  * </ul>
+ * Each has warm-up samples, so every worker test also loads through the warm-up.
  */
 public final class TestModels {
   public static final String SCALE_YAML = """
@@ -43,6 +44,13 @@ public final class TestModels {
       outputs:
         - {name: y, datatype: FP32, shape: [-1, 2]}
         - {name: total, datatype: FP64, shape: [-1]}
+      warmup:
+        - name: one_row
+          inputs:
+            x: {shape: [1, 2], values: [1.5, -2]}
+        - name: full_batch
+          inputs:
+            x: {shape: [8, 2], fill: 0, at: {3: 0.25}}
       """;
   public static final String TEXT_YAML = """
       name: text
@@ -55,6 +63,10 @@ public final class TestModels {
       outputs:
         - {name: lower, datatype: BYTES, shape: [-1]}
         - {name: length, datatype: INT32, shape: [-1]}
+      warmup:
+        - name: words
+          inputs:
+            text: {shape: [2], values: ["Hello World", "yes"]}
       """;
   public static final String IDS_YAML = """
       name: ids
@@ -69,6 +81,11 @@ public final class TestModels {
       constraints:
         user_id: {min: 0, max: 1999}
       labels: [a, b]
+      warmup:
+        - name: edges
+          inputs:
+            user_id: {shape: [2], values: [0, 1999]}
+            bias: {shape: [2], values: [1, -1]}
       """;
 
   /** A model whose output is one number for the whole batch: it cannot batch, whatever its model.yaml says. */
@@ -101,6 +118,12 @@ public final class TestModels {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** One of the YAML texts above without its warm-up samples: the contract alone. */
+  public static String withoutWarmup(String yaml) {
+    int at = yaml.indexOf("warmup:");
+    return at < 0 ? yaml : yaml.substring(0, at);
   }
 
   /** Writes the three models into {@code repo}; returns it. */
