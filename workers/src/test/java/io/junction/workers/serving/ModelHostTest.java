@@ -129,13 +129,17 @@ class ModelHostTest {
     return h;
   }
 
-  /** A repository folder {@code name} holding scale with a batching block (1 s queue delay). */
+  /**
+   * A repository folder {@code name} holding scale with a batching block (1 s queue delay), and
+   * no warm-up: its batches wait for the test's hand-fired timer, which no load would fire.
+   */
   private Path batchingScale(String name) throws Exception {
     Path dir = repo.resolve(name + "/scale");
     Files.createDirectories(dir.resolve("1"));
     Files.writeString(dir.resolve("1/saved_model.pb"), "");
     Files.writeString(dir.resolve("model.yaml"),
-        TestModels.SCALE_YAML.replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
+        TestModels.withoutWarmup(TestModels.SCALE_YAML)
+            .replace("max_batch_size: 8", "max_batch_size: 8\nbatching: {max_queue_delay_us: 1000000}"));
     return dir.getParent();
   }
 
