@@ -1,14 +1,20 @@
 package io.junction.orchestrator.cli;
 
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.RecommendResponse;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.ScoredItem;
+import io.junction.proto.v1.SegmentInfo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -63,6 +69,33 @@ final class Output {
       t.renderTo(out, "  ");
     }
     return out.toString();
+  }
+
+  /** Each pipeline's fused segments: which steps run in one worker call, in which pool. */
+  static String pipelines(ListPipelinesResponse r) {
+    StringBuilder out = new StringBuilder();
+    for (PipelineInfo p : r.getPipelinesList()) {
+      if (p.getSegmentsCount() == 0) {
+        out.append("pipeline ").append(p.getName()).append(": no fused segment; steps one call each: ")
+            .append(String.join(", ", p.getStepsList())).append('\n');
+        continue;
+      }
+      out.append("pipeline ").append(p.getName()).append(": ").append(p.getSegmentsCount())
+          .append(p.getSegmentsCount() == 1 ? " fused segment" : " fused segments").append('\n');
+      Table t = new Table("SEGMENT", "POOL", "STEPS");
+      for (SegmentInfo s : p.getSegmentsList()) {
+        t.row(s.getId(), s.getPool(), String.join(", ", s.getStepsList()));
+      }
+      t.renderTo(out, "  ");
+    }
+    return out.toString();
+  }
+
+  /** {@code status --json}: the pools as ListPools answers them, and the pipelines as ListPipelines does. */
+  static String statusJson(ListPoolsResponse pools, ListPipelinesResponse pipelines) {
+    JsonObject out = JsonParser.parseString(json(pools)).getAsJsonObject();
+    out.add("pipelines", JsonParser.parseString(json(pipelines)).getAsJsonObject().get("pipelines"));
+    return new GsonBuilder().setPrettyPrinting().create().toJson(out);
   }
 
   /** Left-aligned columns separated by two spaces; trailing spaces trimmed. */

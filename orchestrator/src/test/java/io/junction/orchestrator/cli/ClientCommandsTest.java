@@ -6,6 +6,7 @@ import io.junction.grpc.EventLoops;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.FakePipelines;
@@ -39,7 +40,10 @@ class ClientCommandsTest {
 
   @BeforeAll
   static void start() throws IOException {
-    pipelines.put(FakePipelines.chat(), (in, o, d) -> FakePipelines.done("chat",
+    PipelineDescription chat = FakePipelines.chat();
+    chat = new PipelineDescription(chat.name(), chat.inputs(), chat.outputs(), chat.steps(),
+        List.of(new PipelineDescription.Segment("chat/0-0a1b2c3d", "conversation", chat.steps())));
+    pipelines.put(chat, (in, o, d) -> FakePipelines.done("chat",
         Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")),
         Tensor.ofFloats("confidence", new long[] {1}, 0.9712f),
         Tensor.ofStrings("tokens", new long[] {3}, List.of("sure", ",", "where?"))));
@@ -142,7 +146,12 @@ class ClientCommandsTest {
         .contains("pool recommendation (local, cpu): 1/1 ready; models: ranker\n")
         .containsPattern("\n  REPLICA +STATE +PID +ENDPOINT +SOCKET +DEVICE +CPUS +IN FLIGHT +RESTARTS +LAST ERROR\n")
         .containsPattern("\n  conversation-0 +READY +1000 +127\\.0\\.0\\.1:9000 +- +cpu +0-1 +0 +0\n")
-        .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +- +cpu +- +1 +0 +exited with 1\n");
+        .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +- +cpu +- +1 +0 +exited with 1\n")
+        .contains("\npipeline chat: 1 fused segment\n")
+        .containsPattern("\n  SEGMENT +POOL +STEPS\n  chat/0-0a1b2c3d +conversation +"
+            + String.join(", ", FakePipelines.chat().steps()) + "\n")
+        .contains("\npipeline recommend: no fused segment; steps one call each: "
+            + String.join(", ", FakePipelines.recommend().steps()) + "\n");
   }
 
   @Test
@@ -155,6 +164,11 @@ class ClientCommandsTest {
     assertThat(replica.get("state").getAsString()).isEqualTo("READY");
     assertThat(replica.get("pid").getAsLong()).isEqualTo(1000L);
     assertThat(replica.get("inFlight").getAsInt()).as("zero is printed, not left out").isZero();
+    JsonArray described = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("pipelines");
+    assertThat(described).hasSize(2);
+    JsonObject segment = described.get(0).getAsJsonObject().getAsJsonArray("segments").get(0).getAsJsonObject();
+    assertThat(segment.get("id").getAsString()).isEqualTo("chat/0-0a1b2c3d");
+    assertThat(segment.get("pool").getAsString()).isEqualTo("conversation");
   }
 
   @Test

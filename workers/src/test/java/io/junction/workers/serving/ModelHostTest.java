@@ -126,6 +126,7 @@ class ModelHostTest {
         new CpuAffinity("0", 1), 1, 4, clock::get, true, byHand);
     h.load("scale");
     h.startServing();
+    engineCalls.clear(); // the warm-ups of the other host's models: not this test's
     return h;
   }
 
