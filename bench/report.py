@@ -92,7 +92,9 @@ def main(out, md_path, json_path):
     w(f"| Python | {meta.get('python')} |")
     for k, v in versions.items():
         w(f"| {k} | {v} |")
-    w(f"| runs | warm-up {meta.get('warmup_seconds')} s (not counted; {meta.get('first_warmup_seconds', meta.get('warmup_seconds'))} s for the first call on a freshly started system, shared by its concurrencies), then {meta.get('seconds')} s measured, per run |")
+    first = meta.get('first_warmup_seconds')
+    extra = f"; {first} s before each run of the first call on a freshly started system" if first else ""
+    w(f"| runs | warm-up {meta.get('warmup_seconds')} s (not counted{extra}), then {meta.get('seconds')} s measured, per run |")
     w("")
     w("Latencies in ms; throughput in correct answers per second. Errors count failed calls and wrong answers "
       "(every answer is checked against a reference computed by TensorFlow in Python). Closed loop: N clients, each "
