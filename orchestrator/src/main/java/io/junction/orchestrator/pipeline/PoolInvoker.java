@@ -4,13 +4,11 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
-import io.junction.engine.PipelineResult;
 import io.junction.engine.SegmentFailedException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
-import io.junction.orchestrator.pool.SegmentReply;
 import io.junction.tensor.Tensor;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -37,7 +35,7 @@ final class PoolInvoker implements ModelInvoker {
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
-    CompletableFuture<SegmentReply> call = pools.runSegment(group, planId, inputs, outputs,
+    CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
         maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
         (step, index, values) -> {
           try {
@@ -48,8 +46,7 @@ final class PoolInvoker implements ModelInvoker {
         });
     call.whenComplete((reply, error) -> {
       if (error == null) {
-        answer.complete(new SegmentAnswer(reply.outputs(), reply.steps().stream()
-            .map(s -> new PipelineResult.StepTiming(s.step(), s.micros(), s.attempts())).toList(), reply.replica()));
+        answer.complete(reply);
       } else if (error instanceof SegmentFailedInWorkerException e) {
         answer.completeExceptionally(new SegmentFailedException(e.getMessage(), e));
       } else {

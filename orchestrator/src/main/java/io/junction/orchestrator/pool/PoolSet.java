@@ -2,7 +2,10 @@ package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
 import io.grpc.Status;
+import io.junction.engine.IterationListener;
+import io.junction.engine.ModelInvoker;
 import io.junction.engine.ModelSignature;
+import io.junction.engine.PipelineResult;
 import io.junction.grpc.SegmentProtocol;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferRequest;
@@ -401,8 +404,8 @@ final class PoolSet implements Pools {
   }
 
   @Override
-  public CompletableFuture<SegmentReply> runSegment(String pool, String planId, List<Tensor> inputs, List<String> outputs,
-      int maxIterations, Deadline deadline, IterationSink onIteration) {
+  public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -413,13 +416,13 @@ final class PoolSet implements Pools {
     for (Tensor t : inputs) {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
-    CompletableFuture<SegmentReply> result = new CompletableFuture<>();
+    CompletableFuture<ModelInvoker.SegmentAnswer> result = new CompletableFuture<>();
     runSegmentOn(p, request.build(), deadline, onIteration, result, true);
     return result;
   }
 
-  private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationSink onIteration,
-      CompletableFuture<SegmentReply> result, boolean mayReload) {
+  private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
+      CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
     Replica replica = pool.acquire();
     if (replica == null) {
       result.completeExceptionally(pool.hasReady()
@@ -446,9 +449,9 @@ final class PoolSet implements Pools {
       replica.release();
       if (error == null) {
         try {
-          List<SegmentReply.StepTime> steps = answer.getStepsList().stream()
-              .map(s -> new SegmentReply.StepTime(s.getStep(), s.getMicros(), s.getAttempts())).toList();
-          result.complete(new SegmentReply(
+          List<PipelineResult.StepTiming> steps = answer.getStepsList().stream()
+              .map(s -> new PipelineResult.StepTiming(s.getStep(), s.getMicros(), s.getAttempts())).toList();
+          result.complete(new ModelInvoker.SegmentAnswer(
               TensorCodec.fromOutputs(answer.getOutputsList(), answer.getRawOutputContentsList()), steps, replica.id()));
         } catch (TensorFormatException e) {
           result.completeExceptionally(new ReplicaCallException(replica.id(),

@@ -2,6 +2,8 @@ package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
+import io.junction.engine.IterationListener;
+import io.junction.engine.ModelInvoker;
 import io.junction.engine.ModelSignature;
 import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Picker;
@@ -107,15 +109,9 @@ public interface Pools extends AutoCloseable {
    *
    * @param maxIterations 0 keeps the plan's loop limits
    */
-  default CompletableFuture<SegmentReply> runSegment(String pool, String planId, List<Tensor> inputs, List<String> outputs,
-      int maxIterations, Deadline deadline, IterationSink onIteration) {
+  default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("pool " + pool + ": runs no segments"));
-  }
-
-  /** Receives a running segment's loop iterations. */
-  @FunctionalInterface
-  interface IterationSink {
-    void onIteration(String step, int index, List<Tensor> values);
   }
 
   /** Inputs and outputs of every model served by some pool, keyed by model name. */
