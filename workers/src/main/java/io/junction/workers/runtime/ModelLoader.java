@@ -17,7 +17,10 @@ public interface ModelLoader {
     return 0;
   }
 
-  /** The size of the engine's inter-op thread pool (per model session); 0 when it has none to say. */
+  /**
+   * The size of the engine's inter-op thread pool (per model session); 0 when it has none (a call
+   * runs on the thread that makes it) or none to say.
+   */
   default int interOpThreads() {
     return 0;
   }

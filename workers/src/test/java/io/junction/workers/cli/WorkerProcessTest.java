@@ -157,7 +157,8 @@ class WorkerProcessTest {
           .containsOnly(true);
       assertThat(s.getModelsList()).allSatisfy(m -> assertThat(m.getReady()).isTrue());
       int cores = CpuAffinity.countCpus(s.getCpus());
-      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads(), s.getInterOpThreads())).containsOnly(cores);
+      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads())).containsOnly(cores);
+      assertThat(s.getInterOpThreads()).as("sessions run on the model-calls threads").isZero();
     } finally {
       channel.shutdownNow();
     }
@@ -206,8 +207,9 @@ class WorkerProcessTest {
       assertThat(s.getRequestedDevice()).isEqualTo("gpu:0");
       assertThat(s.getFellBack()).isTrue();
       assertThat(s.getCpus()).isEqualTo("0");
-      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads(), s.getInterOpThreads()))
-          .as("one pinned core: one model-call thread, one TensorFlow thread per pool").containsOnly(1);
+      assertThat(List.of(s.getModelThreads(), s.getIntraOpThreads()))
+          .as("one pinned core: one model-call thread, one TensorFlow intra-op thread").containsOnly(1);
+      assertThat(s.getInterOpThreads()).isZero();
     } finally {
       channel.shutdownNow();
     }
