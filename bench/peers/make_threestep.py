@@ -58,6 +58,10 @@ outputs:
   - name: y
     datatype: FP32
     shape: [-1, {d_out}]
+# Junction's dynamic batching, as Triton's models get dynamic_batching (triton_repo.py): requests that
+# queue while the model threads are busy run as one batch; no added delay.
+batching:
+  max_queue_delay_us: 0
 """
 
 
