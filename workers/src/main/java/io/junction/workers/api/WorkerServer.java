@@ -55,11 +55,13 @@ public final class WorkerServer implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
+    // One segment host for both listeners: plans loaded over one are runnable over the other.
+    SegmentHost segments = new SegmentHost(models, System::nanoTime);
     List<Server> started = new ArrayList<>(2);
     try {
-      started.add(build(loops, new InetSocketAddress(host, port), models, health, control).start());
+      started.add(build(loops, new InetSocketAddress(host, port), models, segments, health, control).start());
       if (socket.isPresent()) {
-        started.add(build(loops, EventLoops.unixAddress(socket.get()), models, health, control).start());
+        started.add(build(loops, EventLoops.unixAddress(socket.get()), models, segments, health, control).start());
       }
     } catch (IOException | RuntimeException e) {
       started.forEach(Server::shutdownNow);
@@ -70,17 +72,18 @@ public final class WorkerServer implements AutoCloseable {
         health, control);
   }
 
-  private static Server build(EventLoops loops, SocketAddress address, ModelHost models, WorkerHealth health,
-      Executor control) {
-    return addServices(loops.server(address).maxInboundMessageSize(MAX_MESSAGE_BYTES), models, health, control).build();
+  private static Server build(EventLoops loops, SocketAddress address, ModelHost models, SegmentHost segments,
+      WorkerHealth health, Executor control) {
+    return addServices(loops.server(address).maxInboundMessageSize(MAX_MESSAGE_BYTES), models, segments, health,
+        control).build();
   }
 
   /** The services every worker serves; the in-process tests bind the same ones. */
-  static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, WorkerHealth health, Executor control) {
+  static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, SegmentHost segments,
+      WorkerHealth health, Executor control) {
     return builder
         .addService(MalformedRequests.rejectedAsInvalid(new InferenceApi(models).bindService()))
-        .addService(MalformedRequests.rejectedAsInvalid(
-            new SegmentApi(new SegmentHost(models, System::nanoTime)).bindService()))
+        .addService(MalformedRequests.rejectedAsInvalid(new SegmentApi(segments).bindService()))
         .addService(MalformedRequests.rejectedAsInvalid(new WorkerControlApi(models, health, control).bindService()))
         .addService(health.service())
         .addService(ProtoReflectionServiceV1.newInstance());

@@ -14,6 +14,7 @@ import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.runtime.ModelLoader;
 import io.junction.workers.serving.BatchTimer;
 import io.junction.workers.serving.ModelHost;
+import io.junction.workers.serving.SegmentHost;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +39,8 @@ final class InProcessWorker implements AutoCloseable {
     host.startServing();
     health.serving();
     String name = InProcessServerBuilder.generateName();
-    server = WorkerServer.addServices(InProcessServerBuilder.forName(name).directExecutor(), host, health, control)
+    server = WorkerServer.addServices(InProcessServerBuilder.forName(name).directExecutor(), host,
+        new SegmentHost(host, System::nanoTime), health, control)
         .build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }

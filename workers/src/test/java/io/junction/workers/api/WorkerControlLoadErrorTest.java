@@ -17,6 +17,7 @@ import io.junction.workers.runtime.DeviceRequest;
 import io.junction.workers.runtime.DeviceSelection;
 import io.junction.workers.serving.BatchTimer;
 import io.junction.workers.serving.ModelHost;
+import io.junction.workers.serving.SegmentHost;
 import io.junction.workers.testing.TestModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,7 +45,7 @@ class WorkerControlLoadErrorTest {
     ExecutorService control = Executors.newSingleThreadExecutor();
     String name = InProcessServerBuilder.generateName();
     Server server = WorkerServer.addServices(InProcessServerBuilder.forName(name).directExecutor(), host,
-        new WorkerHealth(), control).build().start();
+        new SegmentHost(host, System::nanoTime), new WorkerHealth(), control).build().start();
     ManagedChannel channel = InProcessChannelBuilder.forName(name).directExecutor().build();
     try {
       // the deadline only bounds the test; the answer must come from the worker, not from it
