@@ -31,6 +31,8 @@ public interface ModelInvoker {
    * this default; the compiler fuses nothing for them ({@link Placement}).
    *
    * @param maxIterations caps every loop of the segment; {@link Integer#MAX_VALUE} for none
+   * @param listener {@link IterationListener#NONE} when nobody streams the run: the invoker
+   *     should then not have the iterations sent at all
    */
   default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {

@@ -29,10 +29,13 @@ final class SegmentRun {
   }
 
   void start() {
-    IterationListener relay = (step, iteration, values) -> {
-      streamed.set(true);
-      ex.listener.onIteration(step, iteration, values);
-    };
+    // A run nobody streams asks the worker for no iterations (NONE): none cross the wire, and
+    // since none was handed on, a failed attempt may be retried.
+    IterationListener relay = ex.listener == IterationListener.NONE ? IterationListener.NONE
+        : (step, iteration, values) -> {
+          streamed.set(true);
+          ex.listener.onIteration(step, iteration, values);
+        };
     new StepCall(ex, node,
         budget -> ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay)
             .thenApply(a -> {

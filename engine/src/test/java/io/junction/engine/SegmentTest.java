@@ -255,6 +255,41 @@ class SegmentTest {
   }
 
   @Test
+  void aRunNobodyStreamsAsksForNoIterationsAndItsSegmentMayBeRetriedAfterItsLoopRan() throws Exception {
+    // The first segment call runs the whole loop, then its transport fails retryably: with no
+    // listener nothing was streamed, so the segment is attempted again and the run succeeds.
+    compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
+    List<IterationListener> given = new ArrayList<>();
+    AtomicInteger n = new AtomicInteger();
+    ModelInvoker lossy = new ModelInvoker() {
+      @Override
+      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
+        return models.infer(model, inputs, outputs, timeout);
+      }
+
+      @Override
+      public Failure classify(Throwable error) {
+        return models.classify(error);
+      }
+
+      @Override
+      public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+          List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+        given.add(listener);
+        CompletableFuture<SegmentAnswer> real =
+            models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+        return n.getAndIncrement() > 0 ? real : real.thenCompose(a ->
+            CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r0: UNAVAILABLE")));
+      }
+    };
+    CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), models.signatures(), lossy, time, allIn("g"));
+    PipelineResult r = get(p.run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), IterationListener.NONE));
+    assertThat(r.output("tokens").strings()).isNotEmpty();
+    assertThat(given).hasSize(2).allSatisfy(l -> assertThat(l).isSameAs(IterationListener.NONE));
+  }
+
+  @Test
   void aSegmentThatFailsBeforeStreamingIsRetriedWithinTheDeadline() throws Exception {
     CompiledPipelines p = compile(allIn("g"), Specs.recommend());
     String plan = p.segmentPlans().get(0).id();

@@ -35,15 +35,17 @@ final class PoolInvoker implements ModelInvoker {
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
-    CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
-        maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
-        (step, index, values) -> {
+    IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE
+        : (step, index, values) -> {
           try {
             listener.onIteration(step, index, values);
           } catch (RuntimeException e) {
             answer.completeExceptionally(e); // the run fails with it, and the call is cancelled
           }
-        });
+        };
+    CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
+        maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
+        relay);
     call.whenComplete((reply, error) -> {
       if (error == null) {
         answer.complete(reply);

@@ -412,7 +412,8 @@ final class PoolSet implements Pools {
           "pool " + pool + ": runs no segments (expected: a pool of Junction workers)"));
     }
     RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
-        .addAllOutputs(outputs).setMaxIterations(maxIterations);
+        .addAllOutputs(outputs).setMaxIterations(maxIterations)
+        .setSendIterations(onIteration != IterationListener.NONE);
     for (Tensor t : inputs) {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }

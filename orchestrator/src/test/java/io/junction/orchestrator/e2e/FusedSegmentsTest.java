@@ -2,6 +2,8 @@ package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
 import io.junction.proto.v1.ListPipelinesRequest;
 import io.junction.proto.v1.ListPoolsResponse;
@@ -10,13 +12,19 @@ import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentResult;
+import io.junction.proto.v1.SegmentServiceGrpc;
 import io.junction.proto.v1.SegmentInfo;
 import io.junction.proto.v1.StepTiming;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -197,6 +205,41 @@ class FusedSegmentsTest {
 
   @Test
   @Order(4)
+  void theWorkerSendsALoopsIterationsOnlyWhenTheCallerAsksForThem() throws Exception {
+    PipelineInfo chat = orchestrator.admin().listPipelines(ListPipelinesRequest.getDefaultInstance())
+        .getPipelinesList().stream().filter(p -> p.getName().equals("chat")).findFirst().orElseThrow();
+    String plan = chat.getSegments(0).getId();
+    ReplicaInfo replica = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30))
+        .getPoolsList().stream().filter(p -> p.getName().equals("conversation")).findFirst().orElseThrow()
+        .getReplicas(0);
+    ManagedChannel worker = NettyChannelBuilder.forTarget(replica.getEndpoint()).usePlaintext().build();
+    try {
+      Tensor text = Tensor.ofStrings("input.text", new long[] {1}, List.of("I want to book a flight to Paris"));
+      RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(plan)
+          .addInputs(TensorCodec.toRawInputHeader(text)).addRawInputContents(text.data());
+      SegmentServiceGrpc.SegmentServiceBlockingStub segments =
+          SegmentServiceGrpc.newBlockingStub(worker).withDeadlineAfter(30, TimeUnit.SECONDS);
+      List<SegmentEvent> streamed = new ArrayList<>();
+      segments.runSegment(request.setSendIterations(true).build()).forEachRemaining(streamed::add);
+      List<SegmentEvent> quiet = new ArrayList<>();
+      segments.runSegment(request.setSendIterations(false).build()).forEachRemaining(quiet::add);
+
+      SegmentResult result = streamed.get(streamed.size() - 1).getResult();
+      List<String> tokens = TensorCodec.fromOutputs(result.getOutputsList(), result.getRawOutputContentsList())
+          .stream().filter(t -> t.name().equals("reply.next_token")).findFirst().orElseThrow().strings();
+      assertThat(tokens).hasSizeGreaterThanOrEqualTo(3);
+      // One iteration event per collected token, in order, then the result; asked for none, the result alone.
+      assertThat(streamed.subList(0, streamed.size() - 1)).extracting(e -> e.getIteration().getIndex())
+          .containsExactlyElementsOf(IntStream.range(0, tokens.size()).boxed().toList());
+      assertThat(quiet).hasSize(1);
+      assertThat(quiet.get(0).getResult().getRawOutputContentsList()).isEqualTo(result.getRawOutputContentsList());
+    } finally {
+      worker.shutdownNow();
+    }
+  }
+
+  @Test
+  @Order(5)
   void aWorkerThatIsKilledIsReplacedAndItsReplacementServesTheSegments() throws Exception {
     ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
     ReplicaInfo old = before.getPoolsList().stream().filter(p -> p.getName().equals("conversation")).findFirst()

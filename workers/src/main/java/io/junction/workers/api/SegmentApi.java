@@ -6,6 +6,7 @@ import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.junction.engine.CompiledPipelines;
+import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.PlanCodec;
 import io.junction.engine.SegmentPlan;
@@ -32,7 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code junction.v1.SegmentService} over a {@link SegmentHost}: thin. Decodes plans and tensors,
- * runs the engine, streams each loop iteration as it comes and the result last. A failure inside
+ * runs the engine, streams each loop iteration as it comes (when the caller asks for them) and
+ * the result last. A failure inside
  * the segment goes out with {@link SegmentProtocol}' trailer, so the orchestrator passes the
  * engine's message (naming the step) on as it is.
  */
@@ -79,8 +81,11 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
       List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
       Deadline deadline = Context.current().getDeadline();
       long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
+      IterationListener iterations = request.getSendIterations()
+          ? (step, index, values) -> send(out, SegmentEvent.newBuilder().setIteration(iteration(step, index, values)).build())
+          : IterationListener.NONE;
       run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), timeout,
-          (step, index, values) -> send(out, SegmentEvent.newBuilder().setIteration(iteration(step, index, values)).build()));
+          iterations);
     } catch (UnknownPlanException e) {
       out.onError(StatusMapper.toException(e));
       return;
