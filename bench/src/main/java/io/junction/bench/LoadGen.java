@@ -54,8 +54,12 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
   @Option(names = "--rate-fractions", split = ",",
       description = "open-loop rates as fractions of the best closed-loop throughput of this invocation")
   List<Double> rateFractions = new ArrayList<>();
-  @Option(names = "--warmup-seconds", defaultValue = "3")
+  @Option(names = "--warmup-seconds", defaultValue = "3", description = "unmeasured load before the first run")
   double warmupSeconds;
+  @Option(names = "--settle-seconds", description = "with it, the warm-up comes once, spread over the closed-loop "
+      + "client counts in turn (so every load level's path is compiled), and each run gets only this much unmeasured "
+      + "load before it; without it, each run gets --warmup-seconds of its own")
+  Double settleSeconds;
   @Option(names = "--seconds", defaultValue = "10", description = "measured period of each run")
   double seconds;
   @Option(names = "--drain-seconds", defaultValue = "10", description = "wait for answers after the period")
@@ -123,9 +127,10 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
       out.printf("%s: answers checked: %s of %s cases correct%s%n", name, check.get("correct"), check.get("cases"),
           check.containsKey("first_error") ? " (first error: " + check.get("first_error") + ")" : "");
       Driver driver = new Driver(Ticker.SYSTEM);
+      boolean warm = warmUp(driver, target, out, name);
       double best = 0;
       for (int clients : concurrency) {
-        Driver.Result r = driver.closedLoop(target, clients, plan());
+        Driver.Result r = driver.closedLoop(target, clients, plan(warm || !runs.isEmpty()));
         best = Math.max(best, r.summary().throughput());
         runs.add(report(out, name, r));
       }
@@ -136,7 +141,7 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
         }
       }
       for (double rate : offered) {
-        runs.add(report(out, name, driver.openLoop(target, rate, maxInFlight, plan())));
+        runs.add(report(out, name, driver.openLoop(target, rate, maxInFlight, plan(warm || !runs.isEmpty()))));
       }
     }
     write(result);
@@ -147,8 +152,30 @@ public final class LoadGen implements java.util.concurrent.Callable<Integer> {
     return protocol.equals("http") || protocol.equals("oip-http");
   }
 
-  private Driver.Plan plan() {
-    return plan(1);
+  /**
+   * With --settle-seconds and closed-loop client counts: the warm-up, once, as unrecorded closed
+   * loops at each client count in turn, each an equal share of it. Warming at one client only would
+   * leave the paths that concurrency takes (a batch of many rows, a full queue) interpreted for the
+   * first runs at 8 and 64.
+   *
+   * @return whether it warmed up (then every run gets only the settle time)
+   */
+  private boolean warmUp(Driver driver, Target target, PrintStream out, String name) throws InterruptedException {
+    if (settleSeconds == null || concurrency.isEmpty() || warmupSeconds <= 0) {
+      return false;
+    }
+    long share = (long) (warmupSeconds * 1e9 / concurrency.size());
+    for (int clients : concurrency) {
+      driver.closedLoop(target, clients, new Driver.Plan(0, share, maxRequests, (long) (drainSeconds * 1e9)));
+    }
+    out.printf("%s: warmed up %.0f s at %s clients in turn (not counted)%n", name, warmupSeconds, concurrency);
+    return true;
+  }
+
+  /** The plan of one run: after the warm-up, the settle time before it; else its own warm-up. */
+  private Driver.Plan plan(boolean warm) {
+    double w = warm && settleSeconds != null ? settleSeconds : warmupSeconds;
+    return new Driver.Plan((long) (w * 1e9), (long) (seconds * 1e9), maxRequests, (long) (drainSeconds * 1e9));
   }
 
   /** The plan of one of {@code parts} rounds that share the warm-up and the measured period. */
