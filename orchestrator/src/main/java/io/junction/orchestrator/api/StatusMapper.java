@@ -11,6 +11,7 @@ import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolException;
+import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
@@ -72,6 +73,7 @@ public final class StatusMapper {
       new Rule<>(NoReadyReplicaException.class, e -> code(Status.UNAVAILABLE, e)),
       // every READY replica full: capacity, so back off rather than retry at once
       new Rule<>(PoolSaturatedException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
+      new Rule<>(PoolQueueTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
       new Rule<>(ReplicaCallException.class, StatusMapper::replicaCall),
       new Rule<>(SegmentFailedInWorkerException.class, e -> segmentCode(e.status()).withDescription(e.getMessage())),
       // a pool error added after this table: the pool could not serve, so retrying is right

@@ -57,7 +57,8 @@ final class Output {
       long ready = p.getReplicasList().stream().filter(x -> x.getState().equals("READY")).count();
       out.append("pool ").append(p.getName()).append(" (").append(p.getKind()).append(", ").append(p.getDevice())
           .append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
-          .append(String.join(", ", p.getModelsList())).append('\n');
+          .append(String.join(", ", p.getModelsList()))
+          .append(p.getQueued() == 0 ? "" : "; " + p.getQueued() + " calls queued").append('\n');
       Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",
           "LAST ERROR");
       for (ReplicaInfo x : p.getReplicasList()) {

@@ -51,7 +51,8 @@ public final class ConfigLoader {
   private static final List<String> SERVER = List.of("host", "port", "http_port");
   private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
-      "endpoints", "repository", "max_in_flight", "health_interval_ms", "start_timeout_ms", "jvm_options", "batching");
+      "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
+      "batching");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
@@ -355,6 +356,8 @@ public final class ConfigLoader {
       }
     }
     int maxInFlight = f.has("max_in_flight") ? f.get("max_in_flight").orElseThrow().integer(1, 100_000) : 64;
+    int maxQueue = f.has("max_queue") ? f.get("max_queue").orElseThrow().integer(0, 1_000_000)
+        : PoolSpec.DEFAULT_MAX_QUEUE;
     long health = f.has("health_interval_ms") ? f.get("health_interval_ms").orElseThrow().integer(10L, 3_600_000L) : 1000;
     long start = f.has("start_timeout_ms") ? f.get("start_timeout_ms").orElseThrow().integer(1L, 3_600_000L) : 120_000;
     List<String> jvmOptions = new ArrayList<>();
@@ -369,7 +372,7 @@ public final class ConfigLoader {
     }
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching);
+        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, maxQueue);
   }
 
   private static String endpoint(YamlNode n) throws ConfigException {

@@ -6,6 +6,7 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
 import io.junction.engine.SegmentFailedException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
+import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
@@ -69,6 +70,9 @@ final class PoolInvoker implements ModelInvoker {
     }
     if (error instanceof NoReadyReplicaException) {
       return Failure.RETRYABLE;
+    }
+    if (error instanceof PoolQueueTimeoutException) {
+      return Failure.TIMED_OUT;
     }
     if (error instanceof ReplicaCallException r) {
       Status.Code code = r.status().getCode();

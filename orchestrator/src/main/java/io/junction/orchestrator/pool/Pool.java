@@ -1,15 +1,34 @@
 package io.junction.orchestrator.pool;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.grpc.Deadline;
 import io.junction.orchestrator.routing.Picker;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
-/** One pool: its replicas and how a call picks one. */
+/**
+ * One pool: its replicas, how a call picks one, and the calls waiting for a slot. When every
+ * READY replica is at {@code max_in_flight}, a call waits in a bounded first-in first-out queue
+ * ({@code max_queue}) instead of failing at once, as Triton's scheduler queues; the slot a
+ * finishing call gives back goes to the oldest waiter. Only a full queue answers
+ * {@link PoolSaturatedException}. A waiter whose deadline passed, or whose caller gave up, is
+ * dropped when its turn comes, not sent.
+ */
 final class Pool {
   private final PoolSpec spec;
   private final List<Replica> replicas;
   private final Picker picker;
+  private final Object queueLock = new Object();
+  @GuardedBy("queueLock")
+  private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
+  /** waiting.size(), readable without the lock: the fast path skips the queue when it is empty. */
+  private volatile int queued;
+
+  /** A call waiting for a slot, and until when it may wait. */
+  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline) {}
 
   Pool(PoolSpec spec, List<Replica> replicas, Picker picker) {
     this.spec = spec;
@@ -34,7 +53,7 @@ final class Pool {
    * call. The picker chooses on counts that may be stale by the time we claim; a lost race
    * picks again, at most once per replica.
    */
-  Replica acquire() {
+  private Replica acquire() {
     List<Replica> ready = new ArrayList<>(replicas.size());
     for (Replica r : replicas) {
       if (r.state() == ReplicaState.READY) {
@@ -51,6 +70,121 @@ final class Pool {
       }
     }
     return null;
+  }
+
+  /**
+   * A READY replica with a call slot claimed for the caller, now or once one is free: the
+   * future fails with {@link NoReadyReplicaException} when no replica is READY, with
+   * {@link PoolSaturatedException} when every READY one is full and the queue is too, and with
+   * {@link PoolQueueTimeoutException} when the wait outlived {@code deadline}. Cancel it to leave the queue;
+   * whoever gets the replica gives the slot back with {@link #release}.
+   *
+   * @param deadline the call's deadline, or null for none
+   */
+  CompletableFuture<Replica> claim(Deadline deadline) {
+    if (queued == 0) {
+      Replica r = acquire();
+      if (r != null) {
+        return CompletableFuture.completedFuture(r);
+      }
+    }
+    if (!hasReady()) {
+      return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
+    }
+    Waiter w = new Waiter(new CompletableFuture<>(), deadline);
+    synchronized (queueLock) {
+      if (waiting.size() >= spec.maxQueue()) {
+        return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
+            + (spec.maxQueue() == 0 ? "" : ", and " + spec.maxQueue() + " calls queued")));
+      }
+      waiting.addLast(w);
+      queued = waiting.size();
+    }
+    // A slot freed between the failed acquire above and the enqueue would otherwise wait for
+    // the next release.
+    drain();
+    return w.slot();
+  }
+
+  /** Gives back a slot taken by {@link #claim}: to the oldest waiter, if any. Once per call. */
+  void release(Replica replica) {
+    replica.release();
+    if (queued > 0) {
+      drain();
+    }
+  }
+
+  /** Hands free slots to waiters in arrival order, dropping those that can no longer use one. */
+  private void drain() {
+    List<Waiter> late = new ArrayList<>();
+    try {
+      while (true) {
+        Waiter w;
+        Replica r;
+        synchronized (queueLock) {
+          w = waiting.peekFirst();
+          while (w != null && (w.slot().isDone() || expired(w))) {
+            if (!w.slot().isDone()) {
+              late.add(w);
+            }
+            waiting.pollFirst();
+            w = waiting.peekFirst();
+          }
+          queued = waiting.size();
+          if (w == null) {
+            return;
+          }
+          r = acquire();
+          if (r == null) {
+            return;
+          }
+          waiting.pollFirst();
+          queued = waiting.size();
+        }
+        // Completed outside the lock: what the caller chains on it may claim again.
+        if (!w.slot().complete(r)) {
+          r.release(); // its caller gave up a moment ago: the slot goes to the next one
+        }
+      }
+    } finally {
+      for (Waiter w : late) {
+        w.slot().completeExceptionally(new PoolQueueTimeoutException(name(), unavailableDetail()));
+      }
+    }
+  }
+
+  private static boolean expired(Waiter w) {
+    return w.deadline() != null && w.deadline().isExpired();
+  }
+
+  /**
+   * A replica came or went: one that became READY takes waiting calls now, and when none is
+   * READY any more the waiting calls fail as a call arriving now would (UNAVAILABLE, which the
+   * engine retries within its deadline) instead of waiting for a replica that may not return.
+   */
+  void replicasMoved() {
+    if (queued == 0) {
+      return;
+    }
+    if (hasReady()) {
+      drain();
+      return;
+    }
+    List<Waiter> gone;
+    synchronized (queueLock) {
+      gone = new ArrayList<>(waiting);
+      waiting.clear();
+      queued = 0;
+    }
+    String detail = unavailableDetail();
+    for (Waiter w : gone) {
+      w.slot().completeExceptionally(new NoReadyReplicaException(name(), detail));
+    }
+  }
+
+  /** Calls waiting for a slot. */
+  int queued() {
+    return queued;
   }
 
   /** Why {@link #acquire()} found nothing, for the error message. */
@@ -85,6 +219,6 @@ final class Pool {
     for (Replica r : replicas) {
       rs.add(r.snapshot());
     }
-    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), rs);
+    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), rs, queued);
   }
 }

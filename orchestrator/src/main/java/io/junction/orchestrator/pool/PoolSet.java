@@ -99,6 +99,7 @@ final class PoolSet implements Pools {
       built.add(pool);
       for (Replica r : replicas) {
         r.lifecycle.onReady(() -> loadPlansInto(pool, r));
+        r.lifecycle.onMove(pool::replicasMoved);
       }
       for (String model : spec.models()) {
         Pool other = models.putIfAbsent(model, pool);
@@ -274,30 +275,41 @@ final class PoolSet implements Pools {
     if (pool == null) {
       return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
     }
-    Replica replica = pool.acquire();
-    if (replica == null) {
-      // Full and down are different answers: capacity (back off) versus no replica (retry elsewhere).
-      return CompletableFuture.failedFuture(pool.hasReady()
-          ? new PoolSaturatedException(pool.name(), pool.unavailableDetail())
-          : new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
-    }
+    CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
+    CompletableFuture<Replica> slot = pool.claim(deadline);
+    slot.whenComplete((replica, refused) -> {
+      if (refused != null) {
+        // Full and down are different answers: capacity (back off) versus no replica (retry elsewhere).
+        result.completeExceptionally(refused);
+      } else {
+        inferOn(pool, replica, model, inputs, outputs, deadline, result);
+      }
+    });
+    // A caller that gives up while the call waits for a slot leaves the queue.
+    result.whenComplete((v, t) -> slot.cancel(false));
+    return result;
+  }
+
+  private void inferOn(Pool pool, Replica replica, String model, List<Tensor> inputs, List<String> outputs,
+      Deadline deadline, CompletableFuture<List<Tensor>> result) {
     CompletableFuture<ModelInferResponse> call;
     try {
       WorkerClient client = replica.client();
       if (client == null) {
         // Went away between the state check and now.
-        replica.release();
-        return CompletableFuture.failedFuture(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+        pool.release(replica);
+        result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
+        return;
       }
       call = client.infer(request(model, inputs, outputs), deadline);
     } catch (RuntimeException e) {
-      replica.release();
-      return CompletableFuture.failedFuture(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
+      pool.release(replica);
+      result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
+      return;
     }
-    CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
     // Runs once, however the call ends (answer, error, cancellation): the one release of the slot.
     call.whenComplete((response, error) -> {
-      replica.release();
+      pool.release(replica);
       if (error != null) {
         Status status = Status.fromThrowable(error);
         if (status.getCode() == Status.Code.UNAVAILABLE) {
@@ -320,7 +332,6 @@ final class PoolSet implements Pools {
         call.cancel(false);
       }
     });
-    return result;
   }
 
   /** Asks each READY member whether it runs segments (ServerMetadata's extensions); all must. */
@@ -424,16 +435,22 @@ final class PoolSet implements Pools {
 
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
       CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
-    Replica replica = pool.acquire();
-    if (replica == null) {
-      result.completeExceptionally(pool.hasReady()
-          ? new PoolSaturatedException(pool.name(), pool.unavailableDetail())
-          : new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
-      return;
-    }
+    CompletableFuture<Replica> slot = pool.claim(deadline);
+    slot.whenComplete((replica, refused) -> {
+      if (refused != null) {
+        result.completeExceptionally(refused);
+      } else {
+        runSegmentOn(pool, replica, request, deadline, onIteration, result, mayReload);
+      }
+    });
+    result.whenComplete((v, t) -> slot.cancel(false));
+  }
+
+  private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
+      IterationListener onIteration, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
     WorkerClient client = replica.client();
     if (client == null) {
-      replica.release();
+      pool.release(replica);
       result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
       return;
     }
@@ -442,12 +459,12 @@ final class PoolSet implements Pools {
       call = client.runSegment(request, deadline, event -> onIteration.onIteration(event.getStep(), event.getIndex(),
           TensorCodec.fromOutputs(event.getValuesList(), event.getRawValuesList())));
     } catch (RuntimeException e) {
-      replica.release();
+      pool.release(replica);
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
       return;
     }
     call.whenComplete((answer, error) -> {
-      replica.release();
+      pool.release(replica);
       if (error == null) {
         try {
           List<PipelineResult.StepTiming> steps = answer.getStepsList().stream()

@@ -2,11 +2,21 @@ package io.junction.orchestrator.pool;
 
 import java.util.List;
 
-/** What a pool looked like at one moment. */
-public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas) {
+/**
+ * What a pool looked like at one moment.
+ *
+ * @param queued calls waiting for a free replica (see the pool's max_queue)
+ */
+public record PoolSnapshot(
+    String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas, int queued) {
   public PoolSnapshot {
     models = List.copyOf(models);
     replicas = List.copyOf(replicas);
+  }
+
+  /** A pool with no call waiting. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas) {
+    this(name, kind, models, device, replicas, 0);
   }
 
   /**

@@ -26,6 +26,8 @@ import java.util.Optional;
  * @param jvmOptions   extra JVM options for local replicas (for example -Xmx512m)
  * @param batching     local replicas batch the models whose model.yaml asks for it; false starts
  *                     them with {@code --batching off} (to measure what batching brings)
+ * @param maxQueue     calls that may wait for a slot while every READY replica is at maxInFlight;
+ *                     0 refuses them at once
  */
 public record PoolSpec(
     String name,
@@ -41,11 +43,23 @@ public record PoolSpec(
     Duration healthInterval,
     Duration startTimeout,
     List<String> jvmOptions,
-    boolean batching) {
+    boolean batching,
+    int maxQueue) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
-  /** A pool with batching left on, the default. */
+  /** Calls a pool queues for a free replica unless its config says otherwise. */
+  public static final int DEFAULT_MAX_QUEUE = 1024;
+
+  /** A pool with the default queue. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, DEFAULT_MAX_QUEUE);
+  }
+
+  /** A pool with batching left on and the default queue. */
   public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
       List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
       Duration startTimeout, List<String> jvmOptions) {

@@ -12,6 +12,8 @@ final class ReplicaLifecycle {
   private final AtomicReference<ReplicaState> state = new AtomicReference<>(ReplicaState.STARTING);
   /** Told each time the replica enters READY (the first time, and after UNHEALTHY or a restart). */
   private volatile Runnable onReady = () -> {};
+  /** Told after every move, whatever the states (the pool's queue waits on replicas coming and going). */
+  private volatile Runnable onMove = () -> {};
 
   ReplicaLifecycle(String replicaId) {
     this.replicaId = replicaId;
@@ -33,8 +35,8 @@ final class ReplicaLifecycle {
           "replica " + replicaId + ": " + from + " -> " + to + " (expected: one of the allowed transitions)");
     }
     boolean moved = state.compareAndSet(from, to);
-    if (moved && to == ReplicaState.READY) {
-      onReady.run();
+    if (moved) {
+      moved(to);
     }
     return moved;
   }
@@ -42,6 +44,18 @@ final class ReplicaLifecycle {
   /** What to do each time the replica enters READY; it must not block (it runs on the event thread). */
   void onReady(Runnable action) {
     onReady = action;
+  }
+
+  /** What to do after each move, READY or not; it must not block. */
+  void onMove(Runnable action) {
+    onMove = action;
+  }
+
+  private void moved(ReplicaState to) {
+    if (to == ReplicaState.READY) {
+      onReady.run();
+    }
+    onMove.run();
   }
 
   /**
@@ -56,9 +70,7 @@ final class ReplicaLifecycle {
         return null;
       }
       if (state.compareAndSet(current, to)) {
-        if (to == ReplicaState.READY) {
-          onReady.run();
-        }
+        moved(to);
         return current;
       }
     }

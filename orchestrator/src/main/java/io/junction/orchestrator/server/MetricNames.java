@@ -9,6 +9,8 @@ public final class MetricNames {
 
   /** Gauge: replicas of a pool in a state. Labels: {@link #POOL}, {@link #STATE}. */
   public static final String REPLICAS = "junction_replicas";
+  /** Gauge: calls waiting in a pool's queue for a free replica. Label: {@link #POOL}. */
+  public static final String POOL_QUEUED = "junction_pool_queued";
   /** Counter: finished gRPC calls. Labels: {@link #SERVICE}, {@link #OUTCOME} (the status code, e.g. OK). */
   public static final String REQUESTS_TOTAL = "junction_requests_total";
   /** Summary without quantiles: time from a call's start to its close. Label: {@link #SERVICE}. */

@@ -34,6 +34,10 @@ final class PrometheusText {
       byState.forEach((state, n) -> sample(out, MetricNames.REPLICAS,
           MetricNames.POOL, pool.name(), MetricNames.STATE, state, Integer.toString(n)));
     }
+    header(out, MetricNames.POOL_QUEUED, "gauge", "Calls waiting in each pool's queue for a free replica.");
+    for (PoolSnapshot pool : pools) {
+      sample(out, MetricNames.POOL_QUEUED, MetricNames.POOL, pool.name(), Integer.toString(pool.queued()));
+    }
     header(out, MetricNames.REQUESTS_TOTAL, "counter", "Finished gRPC calls by service and status code.");
     requests.requests().forEach((service, outcomes) -> outcomes.forEach((outcome, n) ->
         sample(out, MetricNames.REQUESTS_TOTAL, MetricNames.SERVICE, service, MetricNames.OUTCOME, outcome, Long.toString(n))));

@@ -10,6 +10,7 @@ import io.junction.engine.StepFailedException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
+import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.UnknownModelException;
@@ -51,6 +52,8 @@ class StatusMapperTest {
             "pool chat: no ready replica (2 replicas STARTING)"),
         Arguments.of(new PoolSaturatedException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),
             Code.RESOURCE_EXHAUSTED, "pool chat: at capacity"),
+        Arguments.of(new PoolQueueTimeoutException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),
+            Code.DEADLINE_EXCEEDED, "pool chat: the deadline passed while the call waited for a free replica"),
         Arguments.of(new StepTimeoutException("step ranker: 2000 ms (expected: within the deadline)"), Code.DEADLINE_EXCEEDED,
             "step ranker"),
         Arguments.of(new PipelineStalledException("pipeline chat: outputs [reply] missing; skipped: [greet]"),

@@ -68,8 +68,11 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replicas: \"two\" (expected: an integer from 1 to 64) (line 5)"),
         Arguments.of("an unknown pool key", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replica: 2"),
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
-                + " fallback, cpus, endpoints, repository, max_in_flight, health_interval_ms, start_timeout_ms,"
-                + " jvm_options, batching) (line 5)"),
+                + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
+                + " start_timeout_ms, jvm_options, batching) (line 5)"),
+        Arguments.of("a negative max_queue", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    max_queue: -1"),
+            "junction.yaml: pools[0].max_queue: -1 (expected: >= 0) (line 5)"),
         Arguments.of("batching that is not a boolean", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    batching: off"),
             "junction.yaml: pools[0].batching: off (expected: true or false) (line 5)"),

@@ -55,6 +55,30 @@ class PoolSetTest {
         List.of(endpoints), Optional.empty(), maxInFlight, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
   }
 
+  static PoolSpec queuedPool(String name, int maxInFlight, int maxQueue, List<String> models, String... endpoints) {
+    PoolSpec p = staticPool(name, maxInFlight, models, endpoints);
+    return new PoolSpec(p.name(), p.kind(), p.models(), p.replicas(), p.device(), p.fallbackCpu(), p.cpus(),
+        p.endpoints(), p.repository(), p.maxInFlight(), p.healthInterval(), p.startTimeout(), p.jvmOptions(),
+        p.batching(), maxQueue);
+  }
+
+  private static Tensor x(float v) {
+    return Tensor.ofFloats("x", new long[] {1, 2}, v, v);
+  }
+
+  /** The first value of each request the worker received, in arrival order. */
+  private static List<Float> arrived(FakeWorker w) {
+    return w.received.stream().map(r -> r.getRawInputContents(0).asReadOnlyByteBuffer()
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0)).toList();
+  }
+
+  private static void answer(FakeWorker w) throws InterruptedException {
+    StreamObserver<ModelInferResponse> out = w.held.poll(10, TimeUnit.SECONDS);
+    assertThat(out).as("a held call").isNotNull();
+    out.onNext(w.echo(w.received.get(0)));
+    out.onCompleted();
+  }
+
   private static Throwable failure(CompletableFuture<?> f) {
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
     return f.handle((v, t) -> t).join();
@@ -147,10 +171,72 @@ class PoolSetTest {
   }
 
   @Test
-  void aFullPoolSaysSoAndTakesCallsAgainOnceOneCompletes() throws Exception {
+  void aFullPoolQueuesCallsFirstInFirstOutAndRefusesThoseBeyondItsQueue() throws Exception {
     FakeWorker w = worker("w1:1", 11, "a");
     w.mode = FakeWorker.Mode.HOLD;
-    PoolSet pools = pools(staticPool("p", 1, List.of("a"), "w1:1"));
+    PoolSet pools = pools(queuedPool("p", 1, 2, List.of("a"), "w1:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(x(1)), List.of(), null);
+    CompletableFuture<List<Tensor>> second = pools.infer("a", List.of(x(2)), List.of(), null);
+    CompletableFuture<List<Tensor>> third = pools.infer("a", List.of(x(3)), List.of(), null);
+    assertThat(failure(pools.infer("a", List.of(x(4)), List.of(), null)))
+        .isInstanceOf(PoolSaturatedException.class)
+        .hasMessage("pool p: at capacity (1 READY replica(s) at their limit of 1 calls in flight, and 2 calls queued)");
+    assertThat(arrived(w)).containsExactly(1f);
+
+    // Each answer frees the one slot, which goes to the oldest waiter.
+    answer(w);
+    first.get(10, TimeUnit.SECONDS);
+    answer(w);
+    second.get(10, TimeUnit.SECONDS);
+    answer(w);
+    third.get(10, TimeUnit.SECONDS);
+    assertThat(arrived(w)).containsExactly(1f, 2f, 3f);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void aQueuedCallWhoseDeadlinePassedIsDroppedUnsentAndOneWhoseCallerLeftIsSkipped() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(queuedPool("p", 1, 8, List.of("a"), "w1:1"));
+    pools.start();
+    FakeTicker ticker = new FakeTicker();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(x(1)), List.of(), null);
+    CompletableFuture<List<Tensor>> late =
+        pools.infer("a", List.of(x(2)), List.of(), Deadline.after(1, TimeUnit.SECONDS, ticker));
+    CompletableFuture<List<Tensor>> leaving = pools.infer("a", List.of(x(3)), List.of(), null);
+    CompletableFuture<List<Tensor>> waiting = pools.infer("a", List.of(x(4)), List.of(), null);
+    ticker.nanos += TimeUnit.SECONDS.toNanos(2);
+    leaving.cancel(false);
+
+    answer(w);
+    first.get(10, TimeUnit.SECONDS);
+    assertThat(failure(late)).isInstanceOf(PoolQueueTimeoutException.class)
+        .hasMessageStartingWith("pool p: the deadline passed while the call waited for a free replica");
+    answer(w);
+    waiting.get(10, TimeUnit.SECONDS);
+    assertThat(arrived(w)).containsExactly(1f, 4f);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  /** A deadline clock the test moves. */
+  private static final class FakeTicker extends Deadline.Ticker {
+    volatile long nanos;
+
+    @Override
+    public long nanoTime() {
+      return nanos;
+    }
+  }
+
+  @Test
+  void aFullPoolWithNoQueueSaysSoAndTakesCallsAgainOnceOneCompletes() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(queuedPool("p", 1, 0, List.of("a"), "w1:1"));
     pools.start();
 
     CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(X), List.of(), null);
