@@ -1,6 +1,7 @@
 package io.junction.orchestrator.pool;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.junction.orchestrator.routing.Picker;
 import java.util.ArrayDeque;
@@ -27,8 +28,13 @@ final class Pool {
   /** waiting.size(), readable without the lock: the fast path skips the queue when it is empty. */
   private volatile int queued;
 
-  /** A call waiting for a slot, and until when it may wait. */
-  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline) {}
+  /**
+   * A call waiting for a slot, until when it may wait, and the gRPC context it came in: the
+   * call it starts must belong to its own request, not to the finishing call whose thread
+   * hands it the slot (that call's context is cancelled as soon as its request is answered,
+   * and would cancel this one with it).
+   */
+  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, Context context) {}
 
   Pool(PoolSpec spec, List<Replica> replicas, Picker picker) {
     this.spec = spec;
@@ -91,7 +97,7 @@ final class Pool {
     if (!hasReady()) {
       return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
     }
-    Waiter w = new Waiter(new CompletableFuture<>(), deadline);
+    Waiter w = new Waiter(new CompletableFuture<>(), deadline, Context.current());
     synchronized (queueLock) {
       if (waiting.size() >= spec.maxQueue()) {
         return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
@@ -141,8 +147,16 @@ final class Pool {
           waiting.pollFirst();
           queued = waiting.size();
         }
-        // Completed outside the lock: what the caller chains on it may claim again.
-        if (!w.slot().complete(r)) {
+        // Completed outside the lock (what the caller chains on it may claim again), in the
+        // waiter's own context.
+        boolean taken;
+        Context previous = w.context().attach();
+        try {
+          taken = w.slot().complete(r);
+        } finally {
+          w.context().detach(previous);
+        }
+        if (!taken) {
           r.release(); // its caller gave up a moment ago: the slot goes to the next one
         }
       }

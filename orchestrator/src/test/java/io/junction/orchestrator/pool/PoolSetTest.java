@@ -222,6 +222,21 @@ class PoolSetTest {
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
   }
 
+  @Test
+  void manyMoreCallsThanSlotsAllCompleteThroughTheQueue() throws Exception {
+    worker("w1:1", 11, "a"); // answers at once
+    PoolSet pools = pools(queuedPool("p", 2, 1000, List.of("a"), "w1:1"));
+    pools.start();
+
+    List<CompletableFuture<List<Tensor>>> calls = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      calls.add(pools.infer("a", List.of(x(i)), List.of(), null));
+    }
+    CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    assertThat(pools.snapshot().get(0).queued()).isZero();
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
   /** A deadline clock the test moves. */
   private static final class FakeTicker extends Deadline.Ticker {
     volatile long nanos;
