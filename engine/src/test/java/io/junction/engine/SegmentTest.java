@@ -261,27 +261,13 @@ class SegmentTest {
     compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
     List<IterationListener> given = new ArrayList<>();
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker lossy = new ModelInvoker() {
-      @Override
-      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
-        return models.infer(model, inputs, outputs, timeout);
-      }
-
-      @Override
-      public Failure classify(Throwable error) {
-        return models.classify(error);
-      }
-
-      @Override
-      public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
-          List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
-        given.add(listener);
-        CompletableFuture<SegmentAnswer> real =
-            models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
-        return n.getAndIncrement() > 0 ? real : real.thenCompose(a ->
-            CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r0: UNAVAILABLE")));
-      }
-    };
+    ModelInvoker lossy = withSegments((group, planId, inputs, outputs, maxIterations, timeoutNanos, listener) -> {
+      given.add(listener);
+      CompletableFuture<ModelInvoker.SegmentAnswer> real =
+          models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+      return n.getAndIncrement() > 0 ? real : real.thenCompose(a ->
+          CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r0: UNAVAILABLE")));
+    });
     CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), models.signatures(), lossy, time, allIn("g"));
     PipelineResult r = get(p.run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
         FakeTime.millis(5000), IterationListener.NONE));
@@ -295,7 +281,28 @@ class SegmentTest {
     String plan = p.segmentPlans().get(0).id();
     // The first call finds the plan missing, as a restarted worker would: retryable.
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker flaky = new ModelInvoker() {
+    ModelInvoker flaky = withSegments((group, planId, inputs, outputs, maxIterations, timeoutNanos, listener) ->
+        n.getAndIncrement() == 0
+            ? CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r1: UNAVAILABLE"))
+            : models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener));
+    CompiledPipelines retried = CompiledPipelines.compile(List.of(Specs.recommend()), models.signatures(), flaky, time,
+        allIn("g"));
+    assertThat(retried.segmentPlans()).extracting(SegmentPlan::id).containsExactly(plan);
+    PipelineResult r = get(retried.run("recommend", List.of(ExecutionTest.userId(3)), RunOptions.DEFAULT,
+        FakeTime.millis(5000), IterationListener.NONE));
+    assertThat(r.output("items").longs()).hasSize(50);
+  }
+
+  /** A segment call, as {@link ModelInvoker#runSegment} takes it. */
+  @FunctionalInterface
+  private interface SegmentCalls {
+    CompletableFuture<ModelInvoker.SegmentAnswer> run(String group, String planId, List<Tensor> inputs,
+        List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener);
+  }
+
+  /** The fake worker's model calls, with its segment calls going through {@code segments}. */
+  private ModelInvoker withSegments(SegmentCalls segments) {
+    return new ModelInvoker() {
       @Override
       public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
         return models.infer(model, inputs, outputs, timeout);
@@ -309,18 +316,9 @@ class SegmentTest {
       @Override
       public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
           List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
-        if (n.getAndIncrement() == 0) {
-          return CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r1: UNAVAILABLE"));
-        }
-        return models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+        return segments.run(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
       }
     };
-    CompiledPipelines retried = CompiledPipelines.compile(List.of(Specs.recommend()), models.signatures(), flaky, time,
-        allIn("g"));
-    assertThat(retried.segmentPlans()).extracting(SegmentPlan::id).containsExactly(plan);
-    PipelineResult r = get(retried.run("recommend", List.of(ExecutionTest.userId(3)), RunOptions.DEFAULT,
-        FakeTime.millis(5000), IterationListener.NONE));
-    assertThat(r.output("items").longs()).hasSize(50);
   }
 
   // ---- pipelines ----

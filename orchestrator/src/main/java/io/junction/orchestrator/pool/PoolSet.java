@@ -35,6 +35,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -276,18 +277,26 @@ final class PoolSet implements Pools {
       return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
     }
     CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
+    whenSlot(pool, deadline, result, replica -> inferOn(pool, replica, model, inputs, outputs, deadline, result));
+    return result;
+  }
+
+  /**
+   * Starts a call with {@code start} once {@code pool} has a slot for it, which may be at once;
+   * fails {@code result} with the pool's refusal (full and down are different answers:
+   * capacity, back off, versus no replica, retry elsewhere); and takes the call out of the
+   * pool's queue when its caller ends {@code result} first.
+   */
+  private static void whenSlot(Pool pool, Deadline deadline, CompletableFuture<?> result, Consumer<Replica> start) {
     CompletableFuture<Replica> slot = pool.claim(deadline);
     slot.whenComplete((replica, refused) -> {
       if (refused != null) {
-        // Full and down are different answers: capacity (back off) versus no replica (retry elsewhere).
         result.completeExceptionally(refused);
       } else {
-        inferOn(pool, replica, model, inputs, outputs, deadline, result);
+        start.accept(replica);
       }
     });
-    // A caller that gives up while the call waits for a slot leaves the queue.
     result.whenComplete((v, t) -> slot.cancel(false));
-    return result;
   }
 
   private void inferOn(Pool pool, Replica replica, String model, List<Tensor> inputs, List<String> outputs,
@@ -435,15 +444,8 @@ final class PoolSet implements Pools {
 
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
       CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
-    CompletableFuture<Replica> slot = pool.claim(deadline);
-    slot.whenComplete((replica, refused) -> {
-      if (refused != null) {
-        result.completeExceptionally(refused);
-      } else {
-        runSegmentOn(pool, replica, request, deadline, onIteration, result, mayReload);
-      }
-    });
-    result.whenComplete((v, t) -> slot.cancel(false));
+    whenSlot(pool, deadline, result,
+        replica -> runSegmentOn(pool, replica, request, deadline, onIteration, result, mayReload));
   }
 
   private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
