@@ -1,10 +1,12 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.stub.StreamObserver;
+import io.junction.engine.IterationListener;
 import io.junction.engine.ModelSignature;
 import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
+import io.junction.orchestrator.pipeline.IterationOutputs;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
@@ -15,6 +17,7 @@ import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ModelReadyRequest;
 import io.junction.proto.inference.ModelReadyResponse;
+import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.proto.inference.ServerLiveRequest;
 import io.junction.proto.inference.ServerLiveResponse;
 import io.junction.proto.inference.ServerMetadataRequest;
@@ -28,6 +31,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The Open Inference Protocol on the orchestrator, so that Triton and KServe clients can use
@@ -36,11 +41,16 @@ import java.util.TreeSet;
  * chose to expose under that name. Versions are not tracked here: the orchestrator serves one
  * version of each name and cannot tell which, so a request must leave model_version empty; a
  * version it cannot honour is refused rather than answered by whatever version runs.
+ * ModelStreamInfer checks and runs each request as ModelInfer does, and streams a pipeline's
+ * loop iterations as responses of their own ({@link InferStream}).
  */
 public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
   public static final String SERVER_NAME = "junction";
   /** What ModelMetadata says a pipeline is: Triton's word for a server-side DAG of models. */
   public static final String PIPELINE_PLATFORM = "ensemble";
+
+  /** What a unary call streams: nothing. */
+  private static final Consumer<List<Tensor>> NO_ITERATIONS = values -> {};
 
   private final Pools pools;
   private final Pipelines pipelines;
@@ -117,27 +127,58 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
 
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
-    Calls.respond(observer, () -> {
-      String name = request.getModelName();
-      checkVersion(request.getModelVersion());
-      List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
-      List<String> outputs = request.getOutputsList().stream()
-          .map(ModelInferRequest.InferRequestedOutputTensor::getName)
-          .toList();
-      if (pipelines.describe(name).isPresent()) {
-        return Calls.thenApply(pipelines.run(name, inputs, new RunOptions(outputs, OptionalInt.empty()),
-            Calls.deadline(limits.defaultDeadline())), PipelineResult::outputs);
-      } else if (pools.models().containsKey(name)) {
-        return pools.infer(name, inputs, outputs, Calls.deadline(limits.defaultDeadline()));
+    Calls.respond(observer, () -> infer(request, NO_ITERATIONS), tensors -> response(request, tensors).build());
+  }
+
+  /** Triton's streaming form: see {@link InferStream} for how a stream is answered. */
+  @Override
+  public StreamObserver<ModelInferRequest> modelStreamInfer(StreamObserver<ModelStreamInferResponse> observer) {
+    return InferStream.open(observer, this::infer, InferenceService::response);
+  }
+
+  /**
+   * Checks one request and starts it: a pipeline's run or a model's call. Throws for a request
+   * that fails its checks.
+   *
+   * @param iterations receives each loop iteration of a pipeline as the requested outputs it
+   *                   carries; {@link #NO_ITERATIONS} asks the pipeline for none at all
+   */
+  private CompletableFuture<List<Tensor>> infer(ModelInferRequest request, Consumer<List<Tensor>> iterations) {
+    String name = request.getModelName();
+    checkVersion(request.getModelVersion());
+    List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
+    List<String> outputs = request.getOutputsList().stream()
+        .map(ModelInferRequest.InferRequestedOutputTensor::getName)
+        .toList();
+    if (pipelines.describe(name).isPresent()) {
+      return Calls.thenApply(pipelines.run(name, inputs, new RunOptions(outputs, OptionalInt.empty()),
+          Calls.deadline(limits.defaultDeadline()), listener(name, outputs, iterations)), PipelineResult::outputs);
+    } else if (pools.models().containsKey(name)) {
+      return pools.infer(name, inputs, outputs, Calls.deadline(limits.defaultDeadline()));
+    }
+    throw unknown(name);
+  }
+
+  private IterationListener listener(String pipeline, List<String> outputs, Consumer<List<Tensor>> iterations) {
+    IterationOutputs carried = pipelines.iterationOutputs(pipeline);
+    if (iterations == NO_ITERATIONS || !carried.carriesAny(outputs)) {
+      return IterationListener.NONE; // so that a fused segment sends no iterations over the wire
+    }
+    return (step, iteration, values) -> {
+      List<Tensor> selected = carried.select(step, values, outputs);
+      if (!selected.isEmpty()) {
+        iterations.accept(selected);
       }
-      throw unknown(name);
-    }, tensors -> {
-      ModelInferResponse.Builder b = ModelInferResponse.newBuilder()
-          .setModelName(request.getModelName())
-          .setModelVersion(request.getModelVersion())
-          .setId(request.getId());
-      return TensorCodec.addRawOutputs(b, tensors).build();
-    });
+    };
+  }
+
+  /** A response to the request (its name, version and id) with these outputs, raw. */
+  private static ModelInferResponse.Builder response(ModelInferRequest request, List<Tensor> tensors) {
+    ModelInferResponse.Builder b = ModelInferResponse.newBuilder()
+        .setModelName(request.getModelName())
+        .setModelVersion(request.getModelVersion())
+        .setId(request.getId());
+    return TensorCodec.addRawOutputs(b, tensors);
   }
 
   private static void checkVersion(String version) {

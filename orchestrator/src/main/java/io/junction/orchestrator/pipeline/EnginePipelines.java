@@ -24,9 +24,11 @@ import java.util.concurrent.TimeUnit;
 /** The engine's compiled pipelines over the orchestrator's pools; turns a gRPC deadline into the engine's budget. */
 final class EnginePipelines implements Pipelines {
   private final CompiledPipelines compiled;
+  private final Map<String, IterationOutputs> iterationOutputs;
 
-  private EnginePipelines(CompiledPipelines compiled) {
+  private EnginePipelines(CompiledPipelines compiled, Map<String, IterationOutputs> iterationOutputs) {
     this.compiled = compiled;
+    this.iterationOutputs = Map.copyOf(iterationOutputs);
   }
 
   /**
@@ -51,7 +53,9 @@ final class EnginePipelines implements Pipelines {
             + " (expected: plans that compile on the workers; set fuse: false on the pipeline to run it step by step)");
       }
     });
-    return new EnginePipelines(compiled);
+    Map<String, IterationOutputs> iterationOutputs = new LinkedHashMap<>();
+    specs.forEach(spec -> iterationOutputs.put(spec.name(), IterationOutputs.of(spec)));
+    return new EnginePipelines(compiled, iterationOutputs);
   }
 
   @Override
@@ -62,6 +66,11 @@ final class EnginePipelines implements Pipelines {
   @Override
   public Optional<PipelineDescription> describe(String pipeline) {
     return compiled.describe(pipeline);
+  }
+
+  @Override
+  public IterationOutputs iterationOutputs(String pipeline) {
+    return iterationOutputs.getOrDefault(pipeline, IterationOutputs.NONE);
   }
 
   @Override

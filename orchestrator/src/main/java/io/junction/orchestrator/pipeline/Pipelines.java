@@ -36,6 +36,12 @@ public interface Pipelines {
   Optional<PipelineDescription> describe(String pipeline);
 
   /**
+   * Which of a pipeline's outputs its loop iterations carry, for callers that stream a run
+   * ({@link IterationOutputs#NONE} for a name that is not a pipeline).
+   */
+  IterationOutputs iterationOutputs(String pipeline);
+
+  /**
    * Runs a pipeline: see {@link io.junction.engine.CompiledPipelines#run} for how it completes.
    * Cancelling the returned future (or completing it any other way first, as orTimeout does)
    * stops the run and cancels its calls in flight.

@@ -6,6 +6,7 @@ import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
 import io.junction.engine.UnknownPipelineException;
+import io.junction.orchestrator.pipeline.IterationOutputs;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -64,6 +65,12 @@ public final class FakePipelines implements Pipelines {
   @Override
   public Optional<PipelineDescription> describe(String pipeline) {
     return Optional.ofNullable(descriptions.get(pipeline));
+  }
+
+  /** None: the handlers deliver no loop iterations. */
+  @Override
+  public IterationOutputs iterationOutputs(String pipeline) {
+    return IterationOutputs.NONE;
   }
 
   /** Delivers no loop iterations: the handlers answer whole results. */
