@@ -30,11 +30,25 @@ final class Pool {
   }
 
   /**
+   * How a pool of {@code spec} picks a replica: least outstanding requests, and with
+   * {@code affinity: session} a request that names a session goes by that session first.
+   */
+  static Picker pickerFor(PoolSpec spec) {
+    Picker leastOutstanding = Picker.leastOutstanding(spec.maxInFlight());
+    return switch (spec.affinity()) {
+      case NONE -> leastOutstanding;
+      case SESSION -> Picker.sessionAffinity(spec.maxInFlight(), leastOutstanding);
+    };
+  }
+
+  /**
    * A READY replica with a call slot claimed for the caller, or null when none can take a
    * call. The picker chooses on counts that may be stale by the time we claim; a lost race
    * picks again, at most once per replica.
+   *
+   * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
-  Replica acquire() {
+  Replica acquire(String affinityKey) {
     List<Replica> ready = new ArrayList<>(replicas.size());
     for (Replica r : replicas) {
       if (r.state() == ReplicaState.READY) {
@@ -42,7 +56,7 @@ final class Pool {
       }
     }
     for (int attempt = 0; attempt < ready.size(); attempt++) {
-      Optional<Replica> choice = picker.pick(ready);
+      Optional<Replica> choice = picker.pick(ready, affinityKey);
       if (choice.isEmpty()) {
         return null;
       }
@@ -53,7 +67,7 @@ final class Pool {
     return null;
   }
 
-  /** Why {@link #acquire()} found nothing, for the error message. */
+  /** Why {@link #acquire} found nothing, for the error message. */
   boolean hasReady() {
     for (Replica r : replicas) {
       if (r.state() == ReplicaState.READY) {
@@ -85,6 +99,6 @@ final class Pool {
     for (Replica r : replicas) {
       rs.add(r.snapshot());
     }
-    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), rs);
+    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs);
   }
 }

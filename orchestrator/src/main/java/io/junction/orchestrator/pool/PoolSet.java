@@ -270,11 +270,17 @@ final class PoolSet implements Pools {
 
   @Override
   public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline) {
+    return infer(model, inputs, outputs, deadline, null);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline,
+      String affinityKey) {
     Pool pool = byModel.get(model);
     if (pool == null) {
       return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
     }
-    Replica replica = pool.acquire();
+    Replica replica = pool.acquire(affinityKey);
     if (replica == null) {
       // Full and down are different answers: capacity (back off) versus no replica (retry elsewhere).
       return CompletableFuture.failedFuture(pool.hasReady()
@@ -406,6 +412,12 @@ final class PoolSet implements Pools {
   @Override
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration, null);
+  }
+
+  @Override
+  public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration, String affinityKey) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -418,13 +430,13 @@ final class PoolSet implements Pools {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
     CompletableFuture<ModelInvoker.SegmentAnswer> result = new CompletableFuture<>();
-    runSegmentOn(p, request.build(), deadline, onIteration, result, true);
+    runSegmentOn(p, request.build(), deadline, onIteration, affinityKey, result, true);
     return result;
   }
 
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
-      CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
-    Replica replica = pool.acquire();
+      String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
+    Replica replica = pool.acquire(affinityKey);
     if (replica == null) {
       result.completeExceptionally(pool.hasReady()
           ? new PoolSaturatedException(pool.name(), pool.unavailableDetail())
@@ -469,7 +481,7 @@ final class PoolSet implements Pools {
         log.info("pool {}: replica {} lacks segment plan {}: loading the plans, then asking again", pool.name(),
             replica.id(), request.getPlanId());
         loadPlansInto(pool, replica).whenComplete((ok, t) ->
-            runSegmentOn(pool, request, deadline, onIteration, result, false));
+            runSegmentOn(pool, request, deadline, onIteration, affinityKey, result, false));
       } else {
         if (status.getCode() == Status.Code.UNAVAILABLE) {
           replica.probeSoon();

@@ -1,12 +1,21 @@
 package io.junction.orchestrator.pool;
 
 import java.util.List;
+import java.util.Objects;
 
 /** What a pool looked like at one moment. */
-public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas) {
+public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas) {
   public PoolSnapshot {
     models = List.copyOf(models);
+    Objects.requireNonNull(affinity);
     replicas = List.copyOf(replicas);
+  }
+
+  /** A pool without session affinity. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      List<ReplicaSnapshot> replicas) {
+    this(name, kind, models, device, PoolSpec.Affinity.NONE, replicas);
   }
 
   /**

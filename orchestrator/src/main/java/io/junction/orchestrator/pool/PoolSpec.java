@@ -3,6 +3,7 @@ package io.junction.orchestrator.pool;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -26,6 +27,7 @@ import java.util.Optional;
  * @param jvmOptions   extra JVM options for local replicas (for example -Xmx512m)
  * @param batching     local replicas batch the models whose model.yaml asks for it; false starts
  *                     them with {@code --batching off} (to measure what batching brings)
+ * @param affinity     how a request that names a session picks its replica
  */
 public record PoolSpec(
     String name,
@@ -41,9 +43,23 @@ public record PoolSpec(
     Duration healthInterval,
     Duration startTimeout,
     List<String> jvmOptions,
-    boolean batching) {
+    boolean batching,
+    Affinity affinity) {
 
   public enum Kind { LOCAL, STATIC, DNS }
+
+  /** Where a request that names a session goes. */
+  public enum Affinity {
+    /** Like any other request: least outstanding requests. */
+    NONE,
+    /** To one replica per session while it is READY (rendezvous hashing), spilling by rank when it is full. */
+    SESSION;
+
+    /** As the config file and ListPools write it: none, session. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
 
   /** A pool with batching left on, the default. */
   public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
@@ -51,6 +67,14 @@ public record PoolSpec(
       Duration startTimeout, List<String> jvmOptions) {
     this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
         startTimeout, jvmOptions, true);
+  }
+
+  /** A pool without session affinity, the default. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, Affinity.NONE);
   }
 
   public PoolSpec {
@@ -64,6 +88,7 @@ public record PoolSpec(
     Objects.requireNonNull(repository);
     Objects.requireNonNull(healthInterval);
     Objects.requireNonNull(startTimeout);
+    Objects.requireNonNull(affinity);
   }
 
   /** The affinity of replica {@code index}, if pinned. */
