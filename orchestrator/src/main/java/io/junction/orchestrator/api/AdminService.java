@@ -81,7 +81,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setName(p.name())
         .setKind(p.kind().name().toLowerCase(Locale.ROOT))
         .addAllModels(p.models())
-        .setDevice(p.device().toString());
+        .setDevice(p.device().toString())
+        .setAffinity(p.affinity().configName());
     for (PoolSnapshot.ReplicaSnapshot r : p.replicas()) {
       b.addReplicas(ReplicaInfo.newBuilder()
           .setId(r.id())
