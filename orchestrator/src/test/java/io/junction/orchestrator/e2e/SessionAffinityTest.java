@@ -59,23 +59,7 @@ class SessionAffinityTest {
             affinity: session
             jvm_options: [-Xmx384m]
         pipelines:
-          - name: chat
-            inputs: [{name: text, datatype: BYTES, shape: [1]}]
-            outputs:
-              - {name: intent, from: classify.intent}
-              - {name: tokens, from: reply.next_token}
-            steps:
-              - {name: featurize, model: featurizer, inputs: {text: input.text}}
-              - {name: classify, model: intent, inputs: {features: featurize.features}}
-              - name: reply
-                loop:
-                  model: responder
-                  inputs: {intent_id: classify.intent_id}
-                  feedback: {input: context, output: next_id, window: 2, start: 1}
-                  collect: [next_token]
-                  until: {output: next_id, equals: 2}
-                  max_iterations: 8
-        """;
+        """ + OrchestratorProcess.CHAT_PIPELINE.formatted("", "fuse: true");
     orchestrator = OrchestratorProcess.start("affinity", config);
     orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
   }

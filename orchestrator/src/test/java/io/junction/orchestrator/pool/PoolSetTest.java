@@ -54,6 +54,20 @@ class PoolSetTest {
         List.of(endpoints), Optional.empty(), maxInFlight, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
   }
 
+  /** Answers the call each worker holds (waiting for it), with its first request echoed. */
+  private static void answerHeld(FakeWorker... workers) throws InterruptedException {
+    for (FakeWorker w : workers) {
+      StreamObserver<ModelInferResponse> out = w.held.take();
+      out.onNext(w.echo(w.received.get(0)));
+      out.onCompleted();
+    }
+  }
+
+  /** The pid of the worker that answered {@code call}. */
+  private static long pid(CompletableFuture<List<Tensor>> call) throws Exception {
+    return call.get(10, TimeUnit.SECONDS).get(1).longs()[0];
+  }
+
   private static Throwable failure(CompletableFuture<?> f) {
     assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class);
     return f.handle((v, t) -> t).join();
@@ -134,13 +148,8 @@ class PoolSetTest {
     assertThat(w2.held).hasSize(1);
     assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
         .containsExactly(1, 1);
-    for (FakeWorker w : List.of(w1, w2)) {
-      StreamObserver<ModelInferResponse> out = w.held.take();
-      out.onNext(w.echo(w.received.get(0)));
-      out.onCompleted();
-    }
-    assertThat(List.of(first.get(10, TimeUnit.SECONDS).get(1).longs()[0], second.get(10, TimeUnit.SECONDS).get(1).longs()[0]))
-        .containsExactlyInAnyOrder(11L, 22L);
+    answerHeld(w1, w2);
+    assertThat(List.of(pid(first), pid(second))).containsExactlyInAnyOrder(11L, 22L);
     assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
         .containsExactly(0, 0);
   }
@@ -154,7 +163,7 @@ class PoolSetTest {
 
   /** The pid of the worker that answered a call of {@code session}. */
   private static long answeredBy(PoolSet pools, String session) throws Exception {
-    return pools.infer("a", List.of(X), List.of(), null, session).get(10, TimeUnit.SECONDS).get(1).longs()[0];
+    return pid(pools.infer("a", List.of(X), List.of(), null, session));
   }
 
   @Test
@@ -208,13 +217,8 @@ class PoolSetTest {
     assertThat(w1.received).as("one call each: the second spilled").hasSize(1);
     assertThat(failure(pools.infer("a", List.of(X), List.of(), null, "s1")))
         .as("both full: capacity, as without affinity").isInstanceOf(PoolSaturatedException.class);
-    for (FakeWorker w : List.of(w1, w2)) {
-      StreamObserver<ModelInferResponse> out = w.held.take();
-      out.onNext(w.echo(w.received.get(0)));
-      out.onCompleted();
-    }
-    assertThat(List.of(first.get(10, TimeUnit.SECONDS).get(1).longs()[0], second.get(10, TimeUnit.SECONDS).get(1).longs()[0]))
-        .containsExactlyInAnyOrder(11L, 22L);
+    answerHeld(w1, w2);
+    assertThat(List.of(pid(first), pid(second))).containsExactlyInAnyOrder(11L, 22L);
     w1.mode = FakeWorker.Mode.ECHO;
     w2.mode = FakeWorker.Mode.ECHO;
     assertThat(pools.infer("a", List.of(X), List.of(), null, null).get(10, TimeUnit.SECONDS)).hasSize(2);
@@ -233,9 +237,7 @@ class PoolSetTest {
         .isInstanceOf(PoolSaturatedException.class)
         .hasMessage("pool p: at capacity (1 READY replica(s) at their limit of 1 calls in flight)");
 
-    StreamObserver<ModelInferResponse> out = w.held.take();
-    out.onNext(w.echo(w.received.get(0)));
-    out.onCompleted();
+    answerHeld(w);
     first.get(10, TimeUnit.SECONDS);
 
     w.mode = FakeWorker.Mode.ECHO;
