@@ -105,7 +105,7 @@ public final class CompiledPipelines {
       }
       long deadlineAt = timeoutNanos == NO_DEADLINE ? NO_DEADLINE : saturatedAdd(ticker.getAsLong(), timeoutNanos);
       execution = new Execution(plan, invoker, placement, ticker, deadlineAt, checkInputs(plan, inputs),
-          wantedOutputs(plan, options.outputs()), cap, listener);
+          wantedOutputs(plan, options.outputs()), cap, listener, options.affinityKey().orElse(null));
     } catch (PipelineInputException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -33,6 +33,8 @@ final class Execution {
   final LongSupplier ticker;
   final IterationListener listener;
   final int iterationCap;
+  /** The run's {@link RunOptions#affinityKey()}, handed to every model call and segment; null for none. */
+  final String affinityKey;
   /** When the request's time is up, on {@link #ticker}; Long.MAX_VALUE for no deadline. */
   private final long deadlineAt;
   private final int[] wanted;
@@ -55,7 +57,7 @@ final class Execution {
   private final AtomicReferenceArray<CompletableFuture<?>> inFlight;
 
   Execution(Plan plan, ModelInvoker invoker, Placement placement, LongSupplier ticker, long deadlineAt,
-      Tensor[] inputs, int[] wanted, int iterationCap, IterationListener listener) {
+      Tensor[] inputs, int[] wanted, int iterationCap, IterationListener listener, String affinityKey) {
     this.plan = plan;
     this.invoker = invoker;
     this.placement = placement;
@@ -65,6 +67,7 @@ final class Execution {
     this.wanted = wanted;
     this.iterationCap = iterationCap;
     this.listener = listener;
+    this.affinityKey = affinityKey;
     int n = plan.nodes().size();
     states = new State[n];
     values = new Tensor[n][];

@@ -23,6 +23,19 @@ public interface ModelInvoker {
   CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos);
 
   /**
+   * As {@link #infer(String, List, List, long)}, for a run that names an affinity key
+   * ({@link RunOptions#affinityKey()}): an invoker that places calls by key (the orchestrator's,
+   * for pools with session affinity) sends the calls of one key to one replica. Invokers that do
+   * not place calls keep this default, which ignores the key.
+   *
+   * @param affinityKey the run's key, or null for none
+   */
+  default CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+      long timeoutNanos, String affinityKey) {
+    return infer(model, inputs, outputs, timeoutNanos);
+  }
+
+  /**
    * Runs a fused segment whose plan the workers of {@code group} hold (see {@link SegmentPlan}).
    * Streams each loop iteration of the segment to {@code listener} as it comes, then completes
    * with the segment's outputs and the timings of its steps. A failure inside the segment, which
@@ -38,6 +51,17 @@ public interface ModelInvoker {
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("segment " + planId
         + ": this invoker runs no segments (expected: a placement that fuses nothing)"));
+  }
+
+  /**
+   * As {@link #runSegment(String, String, List, List, int, long, IterationListener)}, placing the
+   * segment by the run's affinity key as {@link #infer(String, List, List, long, String)} does.
+   *
+   * @param affinityKey the run's key, or null for none
+   */
+  default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener, String affinityKey) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
   }
 
   /** What a segment answered: its outputs, what each of its steps cost, and where it ran. */

@@ -1,6 +1,8 @@
 package io.junction.engine;
 
 import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -8,11 +10,27 @@ import java.util.OptionalInt;
  *
  * @param outputs       outputs to return; empty means all
  * @param maxIterations caps every loop step of the run below its configured maximum
+ * @param affinityKey   names what the run belongs to (a session), so that the invoker can send
+ *                      every call and segment of the runs of one key to one replica
+ *                      ({@link ModelInvoker#infer(String, List, List, long, String)}); an empty
+ *                      key is none
  */
-public record RunOptions(List<String> outputs, OptionalInt maxIterations) {
+public record RunOptions(List<String> outputs, OptionalInt maxIterations, Optional<String> affinityKey) {
   public static final RunOptions DEFAULT = new RunOptions(List.of(), OptionalInt.empty());
+
+  /** Options without an affinity key. */
+  public RunOptions(List<String> outputs, OptionalInt maxIterations) {
+    this(outputs, maxIterations, Optional.empty());
+  }
 
   public RunOptions {
     outputs = List.copyOf(outputs);
+    Objects.requireNonNull(maxIterations);
+    affinityKey = affinityKey.filter(k -> !k.isEmpty());
+  }
+
+  /** These options for a run of {@code key}; an empty key is none. */
+  public RunOptions withAffinityKey(String key) {
+    return new RunOptions(outputs, maxIterations, Optional.of(key));
   }
 }

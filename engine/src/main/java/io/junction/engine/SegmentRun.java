@@ -37,7 +37,8 @@ final class SegmentRun {
           ex.listener.onIteration(step, iteration, values);
         };
     new StepCall(ex, node,
-        budget -> ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay)
+        budget -> ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay,
+                ex.affinityKey)
             .thenApply(a -> {
               answer.set(a);
               return a.outputs();

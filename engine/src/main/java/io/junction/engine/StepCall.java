@@ -44,8 +44,8 @@ final class StepCall {
   /** A model call of a step. */
   StepCall(Execution ex, Node node, String model, List<Tensor> inputs, List<String> asked,
       LongSupplier ownBudgetNanos, boolean retryOwnTimeout, String budgetText, Done done) {
-    this(ex, node, budget -> ex.invoker.infer(model, inputs, asked, budget), () -> true, ownBudgetNanos,
-        retryOwnTimeout, budgetText, done);
+    this(ex, node, budget -> ex.invoker.infer(model, inputs, asked, budget, ex.affinityKey), () -> true,
+        ownBudgetNanos, retryOwnTimeout, budgetText, done);
   }
 
   StepCall(Execution ex, Node node, Caller caller, BooleanSupplier repeatable,

@@ -82,6 +82,7 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setKind(p.kind().name().toLowerCase(Locale.ROOT))
         .addAllModels(p.models())
         .setDevice(p.device().toString())
+        .setAffinity(p.affinity().configName())
         .setQueued(p.queued());
     for (PoolSnapshot.ReplicaSnapshot r : p.replicas()) {
       b.addReplicas(ReplicaInfo.newBuilder()

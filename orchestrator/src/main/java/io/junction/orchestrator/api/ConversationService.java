@@ -15,7 +15,6 @@ import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 
 /**
  * {@code junction.v1.ConversationService}: a thin adapter over the {@code chat} pipeline. It
@@ -25,7 +24,6 @@ import java.util.regex.Pattern;
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   public static final String PIPELINE = "chat";
   public static final int MAX_TOKENS = 64;
-  private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
 
   private final Pipelines pipelines;
   private final ApiLimits limits;
@@ -42,8 +40,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     long start = nanoClock.getAsLong();
     Calls.respond(observer, () -> {
       String text = checkText(request.getText());
-      checkSessionId(request.getSessionId());
-      RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()));
+      RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()))
+          .withAffinityKey(SessionIds.check(request.getSessionId()));
       Tensor input = Tensor.ofStrings("text", new long[] {1}, List.of(text));
       return pipelines.run(PIPELINE, List.of(input), options, Calls.deadline(limits.defaultDeadline()));
     }, result -> toResponse(result, request.getSessionId(), TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start)));
@@ -67,15 +65,6 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       throw new InvalidRequestException("text: " + chars + " characters " + expected);
     }
     return text;
-  }
-
-  private static void checkSessionId(String id) {
-    if (id.isEmpty() || SESSION_ID.matcher(id).matches()) {
-      return;
-    }
-    String shown = id.length() > 40 ? id.substring(0, 40) + "... (" + id.length() + " characters)" : id;
-    throw new InvalidRequestException(
-        "session_id: \"" + shown + "\" (expected: 1 to 128 characters of [A-Za-z0-9._:-])");
   }
 
   private static OptionalInt maxIterations(int maxTokens) {

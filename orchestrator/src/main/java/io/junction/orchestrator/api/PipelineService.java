@@ -35,7 +35,8 @@ public final class PipelineService extends PipelineServiceGrpc.PipelineServiceIm
         throw new InvalidRequestException("pipeline: empty (expected: the name of a pipeline, as ListPipelines lists them)");
       }
       List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
-      RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty());
+      RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty())
+          .withAffinityKey(SessionIds.check(request.getSessionId()));
       return pipelines.run(request.getPipeline(), inputs, options, Calls.deadline(limits.defaultDeadline()));
     }, PipelineService::toResponse);
   }

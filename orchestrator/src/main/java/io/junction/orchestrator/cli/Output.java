@@ -55,8 +55,11 @@ final class Output {
     StringBuilder out = new StringBuilder();
     for (PoolInfo p : r.getPoolsList()) {
       long ready = p.getReplicasList().stream().filter(x -> x.getState().equals("READY")).count();
+      // Affinity only when a pool has one: "none" on every other line would say nothing.
+      String affinity = p.getAffinity().isEmpty() || p.getAffinity().equals("none") ? ""
+          : ", affinity: " + p.getAffinity();
       out.append("pool ").append(p.getName()).append(" (").append(p.getKind()).append(", ").append(p.getDevice())
-          .append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
+          .append(affinity).append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
           .append(String.join(", ", p.getModelsList()))
           .append(p.getQueued() == 0 ? "" : "; " + p.getQueued() + " calls queued").append('\n');
       Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",

@@ -52,7 +52,7 @@ public final class ConfigLoader {
   private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching");
+      "batching", "affinity");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
@@ -372,7 +372,19 @@ public final class ConfigLoader {
     }
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, maxQueue);
+        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue);
+  }
+
+  private static PoolSpec.Affinity affinity(Fields f) throws ConfigException {
+    if (!f.has("affinity")) {
+      return PoolSpec.Affinity.NONE;
+    }
+    YamlNode a = f.get("affinity").orElseThrow();
+    return switch (a.text("none or session")) {
+      case "none" -> PoolSpec.Affinity.NONE;
+      case "session" -> PoolSpec.Affinity.SESSION;
+      default -> throw a.expected("none or session");
+    };
   }
 
   private static String endpoint(YamlNode n) throws ConfigException {

@@ -29,12 +29,24 @@ final class PoolInvoker implements ModelInvoker {
 
   @Override
   public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos) {
-    return pools.infer(model, inputs, outputs, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS));
+    return infer(model, inputs, outputs, timeoutNanos, null);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos,
+      String affinityKey) {
+    return pools.infer(model, inputs, outputs, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS), affinityKey);
   }
 
   @Override
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener, null);
+  }
+
+  @Override
+  public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener, String affinityKey) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
     IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE
         : (step, index, values) -> {
@@ -46,7 +58,7 @@ final class PoolInvoker implements ModelInvoker {
         };
     CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
         maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
-        relay);
+        relay, affinityKey);
     call.whenComplete((reply, error) -> {
       if (error == null) {
         answer.complete(reply);

@@ -29,12 +29,12 @@ final class Pool {
   private volatile int queued;
 
   /**
-   * A call waiting for a slot, until when it may wait, and the gRPC context it came in: the
+   * A call waiting for a slot, until when it may wait, its session, and the gRPC context it came in: the
    * call it starts must belong to its own request, not to the finishing call whose thread
    * hands it the slot (that call's context is cancelled as soon as its request is answered,
    * and would cancel this one with it).
    */
-  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, Context context) {}
+  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, String affinityKey, Context context) {}
 
   Pool(PoolSpec spec, List<Replica> replicas, Picker picker) {
     this.spec = spec;
@@ -55,11 +55,25 @@ final class Pool {
   }
 
   /**
+   * How a pool of {@code spec} picks a replica: least outstanding requests, and with
+   * {@code affinity: session} a request that names a session goes by that session first.
+   */
+  static Picker pickerFor(PoolSpec spec) {
+    Picker leastOutstanding = Picker.leastOutstanding(spec.maxInFlight());
+    return switch (spec.affinity()) {
+      case NONE -> leastOutstanding;
+      case SESSION -> Picker.sessionAffinity(spec.maxInFlight(), leastOutstanding);
+    };
+  }
+
+  /**
    * A READY replica with a call slot claimed for the caller, or null when none can take a
    * call. The picker chooses on counts that may be stale by the time we claim; a lost race
    * picks again, at most once per replica.
+   *
+   * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
-  private Replica acquire() {
+  private Replica acquire(String affinityKey) {
     List<Replica> ready = new ArrayList<>(replicas.size());
     for (Replica r : replicas) {
       if (r.state() == ReplicaState.READY) {
@@ -67,7 +81,7 @@ final class Pool {
       }
     }
     for (int attempt = 0; attempt < ready.size(); attempt++) {
-      Optional<Replica> choice = picker.pick(ready);
+      Optional<Replica> choice = picker.pick(ready, affinityKey);
       if (choice.isEmpty()) {
         return null;
       }
@@ -86,10 +100,11 @@ final class Pool {
    * whoever gets the replica gives the slot back with {@link #release}.
    *
    * @param deadline the call's deadline, or null for none
+   * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
-  CompletableFuture<Replica> claim(Deadline deadline) {
+  CompletableFuture<Replica> claim(Deadline deadline, String affinityKey) {
     if (queued == 0) {
-      Replica r = acquire();
+      Replica r = acquire(affinityKey);
       if (r != null) {
         return CompletableFuture.completedFuture(r);
       }
@@ -97,7 +112,7 @@ final class Pool {
     if (!hasReady()) {
       return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
     }
-    Waiter w = new Waiter(new CompletableFuture<>(), deadline, Context.current());
+    Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, Context.current());
     synchronized (queueLock) {
       if (waiting.size() >= spec.maxQueue()) {
         return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
@@ -140,7 +155,7 @@ final class Pool {
           if (w == null) {
             return;
           }
-          r = acquire();
+          r = acquire(w.affinityKey());
           if (r == null) {
             return;
           }
@@ -201,7 +216,7 @@ final class Pool {
     return queued;
   }
 
-  /** Why {@link #acquire()} found nothing, for the error message. */
+  /** Why {@link #acquire} found nothing, for the error message. */
   boolean hasReady() {
     for (Replica r : replicas) {
       if (r.state() == ReplicaState.READY) {
@@ -233,6 +248,6 @@ final class Pool {
     for (Replica r : replicas) {
       rs.add(r.snapshot());
     }
-    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), rs, queued);
+    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued);
   }
 }

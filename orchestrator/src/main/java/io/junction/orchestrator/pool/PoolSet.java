@@ -272,12 +272,19 @@ final class PoolSet implements Pools {
 
   @Override
   public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline) {
+    return infer(model, inputs, outputs, deadline, null);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline,
+      String affinityKey) {
     Pool pool = byModel.get(model);
     if (pool == null) {
       return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
     }
     CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
-    whenSlot(pool, deadline, result, replica -> inferOn(pool, replica, model, inputs, outputs, deadline, result));
+    whenSlot(pool, deadline, affinityKey, result,
+        replica -> inferOn(pool, replica, model, inputs, outputs, deadline, result));
     return result;
   }
 
@@ -287,8 +294,9 @@ final class PoolSet implements Pools {
    * capacity, back off, versus no replica, retry elsewhere); and takes the call out of the
    * pool's queue when its caller ends {@code result} first.
    */
-  private static void whenSlot(Pool pool, Deadline deadline, CompletableFuture<?> result, Consumer<Replica> start) {
-    CompletableFuture<Replica> slot = pool.claim(deadline);
+  private static void whenSlot(Pool pool, Deadline deadline, String affinityKey, CompletableFuture<?> result,
+      Consumer<Replica> start) {
+    CompletableFuture<Replica> slot = pool.claim(deadline, affinityKey);
     slot.whenComplete((replica, refused) -> {
       if (refused != null) {
         result.completeExceptionally(refused);
@@ -426,6 +434,12 @@ final class PoolSet implements Pools {
   @Override
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration, null);
+  }
+
+  @Override
+  public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration, String affinityKey) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -438,18 +452,19 @@ final class PoolSet implements Pools {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
     CompletableFuture<ModelInvoker.SegmentAnswer> result = new CompletableFuture<>();
-    runSegmentOn(p, request.build(), deadline, onIteration, result, true);
+    runSegmentOn(p, request.build(), deadline, onIteration, affinityKey, result, true);
     return result;
   }
 
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
-      CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
-    whenSlot(pool, deadline, result,
-        replica -> runSegmentOn(pool, replica, request, deadline, onIteration, result, mayReload));
+      String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
+    whenSlot(pool, deadline, affinityKey, result,
+        replica -> runSegmentOn(pool, replica, request, deadline, onIteration, affinityKey, result, mayReload));
   }
 
   private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
-      IterationListener onIteration, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
+      IterationListener onIteration, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
+      boolean mayReload) {
     WorkerClient client = replica.client();
     if (client == null) {
       pool.release(replica);
@@ -488,7 +503,7 @@ final class PoolSet implements Pools {
         log.info("pool {}: replica {} lacks segment plan {}: loading the plans, then asking again", pool.name(),
             replica.id(), request.getPlanId());
         loadPlansInto(pool, replica).whenComplete((ok, t) ->
-            runSegmentOn(pool, request, deadline, onIteration, result, false));
+            runSegmentOn(pool, request, deadline, onIteration, affinityKey, result, false));
       } else {
         if (status.getCode() == Status.Code.UNAVAILABLE) {
           replica.probeSoon();

@@ -1,22 +1,31 @@
 package io.junction.orchestrator.pool;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * What a pool looked like at one moment.
  *
  * @param queued calls waiting for a free replica (see the pool's max_queue)
  */
-public record PoolSnapshot(
-    String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas, int queued) {
+public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
   public PoolSnapshot {
     models = List.copyOf(models);
+    Objects.requireNonNull(affinity);
     replicas = List.copyOf(replicas);
   }
 
+  /** A pool without session affinity and with no call waiting. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      List<ReplicaSnapshot> replicas) {
+    this(name, kind, models, device, PoolSpec.Affinity.NONE, replicas, 0);
+  }
+
   /** A pool with no call waiting. */
-  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device, List<ReplicaSnapshot> replicas) {
-    this(name, kind, models, device, replicas, 0);
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas) {
+    this(name, kind, models, device, affinity, replicas, 0);
   }
 
   /**

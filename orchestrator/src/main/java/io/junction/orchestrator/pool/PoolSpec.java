@@ -3,6 +3,7 @@ package io.junction.orchestrator.pool;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -26,6 +27,7 @@ import java.util.Optional;
  * @param jvmOptions   extra JVM options for local replicas (for example -Xmx512m)
  * @param batching     local replicas batch the models whose model.yaml asks for it; false starts
  *                     them with {@code --batching off} (to measure what batching brings)
+ * @param affinity     how a request that names a session picks its replica
  * @param maxQueue     calls that may wait for a slot while every READY replica is at maxInFlight;
  *                     0 refuses them at once
  */
@@ -44,6 +46,7 @@ public record PoolSpec(
     Duration startTimeout,
     List<String> jvmOptions,
     boolean batching,
+    Affinity affinity,
     int maxQueue) {
 
   public enum Kind { LOCAL, STATIC, DNS }
@@ -51,20 +54,41 @@ public record PoolSpec(
   /** Calls a pool queues for a free replica unless its config says otherwise. */
   public static final int DEFAULT_MAX_QUEUE = 1024;
 
-  /** A pool with the default queue. */
-  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
-      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
-      Duration startTimeout, List<String> jvmOptions, boolean batching) {
-    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
-        startTimeout, jvmOptions, batching, DEFAULT_MAX_QUEUE);
+  /** Where a request that names a session goes. */
+  public enum Affinity {
+    /** Like any other request: least outstanding requests. */
+    NONE,
+    /** To one replica per session while it is READY (rendezvous hashing), spilling by rank when it is full. */
+    SESSION;
+
+    /** As the config file and ListPools write it: none, session. */
+    public String configName() {
+      return name().toLowerCase(Locale.ROOT);
+    }
   }
 
-  /** A pool with batching left on and the default queue. */
+  /** A pool with batching left on, the default. */
   public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
       List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
       Duration startTimeout, List<String> jvmOptions) {
     this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
         startTimeout, jvmOptions, true);
+  }
+
+  /** A pool without session affinity, the default. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, Affinity.NONE);
+  }
+
+  /** A pool with the default queue. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, DEFAULT_MAX_QUEUE);
   }
 
   public PoolSpec {
@@ -78,6 +102,7 @@ public record PoolSpec(
     Objects.requireNonNull(repository);
     Objects.requireNonNull(healthInterval);
     Objects.requireNonNull(startTimeout);
+    Objects.requireNonNull(affinity);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

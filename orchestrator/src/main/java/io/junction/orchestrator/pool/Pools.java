@@ -6,7 +6,6 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
 import io.junction.engine.ModelSignature;
 import io.junction.grpc.EventLoops;
-import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.tensor.Tensor;
 import java.time.Duration;
@@ -55,7 +54,7 @@ public interface Pools extends AutoCloseable {
       public boolean unixSockets() {
         return loops.unixSockets();
       }
-    }, new ProcessLauncher(), WorkerCommand.Host.current(), spec -> Picker.leastOutstanding(spec.maxInFlight()));
+    }, new ProcessLauncher(), WorkerCommand.Host.current(), Pool::pickerFor);
   }
 
   /**
@@ -78,6 +77,18 @@ public interface Pools extends AutoCloseable {
    * @param outputs outputs to ask for; empty means all
    */
   CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline);
+
+  /**
+   * As {@link #infer(String, List, List, Deadline)}, for a call that belongs to a session: a pool
+   * with {@code affinity: session} sends every call of {@code affinityKey} to one READY replica
+   * (the next by rank when it is full or gone); other pools ignore the key.
+   *
+   * @param affinityKey the session's id, or null for none
+   */
+  default CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+      Deadline deadline, String affinityKey) {
+    return infer(model, inputs, outputs, deadline);
+  }
 
   /**
    * True when every member of {@code pool} runs fused pipeline segments (Junction workers do;
@@ -112,6 +123,17 @@ public interface Pools extends AutoCloseable {
   default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("pool " + pool + ": runs no segments"));
+  }
+
+  /**
+   * As {@link #runSegment(String, String, List, List, int, Deadline, IterationListener)}, choosing
+   * the replica by {@code affinityKey} as {@link #infer(String, List, List, Deadline, String)} does.
+   *
+   * @param affinityKey the session's id, or null for none
+   */
+  default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration, String affinityKey) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration);
   }
 
   /** Inputs and outputs of every model served by some pool, keyed by model name. */

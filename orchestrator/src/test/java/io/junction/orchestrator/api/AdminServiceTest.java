@@ -32,7 +32,8 @@ class AdminServiceTest {
   @BeforeAll
   static void start() {
     pools.snapshot(List.of(
-        new PoolSnapshot("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"), Device.CPU, List.of(
+        new PoolSnapshot("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"), Device.CPU,
+            PoolSpec.Affinity.SESSION, List.of(
             new PoolSnapshot.ReplicaSnapshot("conversation-0", 4242, "127.0.0.1:9100", "/tmp/j/conversation-0-1.sock", "cpu", "READY", 3, 1, "0-1", ""),
             new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", "", null, "STARTING", 0, 0, null, null))),
         new PoolSnapshot("gpu", PoolSpec.Kind.STATIC, List.of("ranker"), Device.gpu(1), List.of(
@@ -62,6 +63,7 @@ class AdminServiceTest {
     assertThat(conv.getKind()).isEqualTo("local");
     assertThat(conv.getDevice()).isEqualTo("cpu");
     assertThat(conv.getModelsList()).containsExactly("featurizer", "intent");
+    assertThat(conv.getAffinity()).isEqualTo("session");
     assertThat(conv.getReplicas(0)).isEqualTo(ReplicaInfo.newBuilder()
         .setId("conversation-0").setPid(4242).setEndpoint("127.0.0.1:9100").setSocket("/tmp/j/conversation-0-1.sock").setDevice("cpu").setState("READY")
         .setInFlight(3).setRestarts(1).setCpus("0-1").build());
@@ -70,6 +72,7 @@ class AdminServiceTest {
     PoolInfo gpu = r.getPools(1);
     assertThat(gpu.getKind()).isEqualTo("static");
     assertThat(gpu.getDevice()).isEqualTo("gpu:1");
+    assertThat(gpu.getAffinity()).as("the default, written out").isEqualTo("none");
     assertThat(gpu.getReplicas(0).getLastError()).isEqualTo("connection refused");
     assertThat(gpu.getReplicas(0).getRestarts()).isEqualTo(4);
     assertThat(gpu.getReplicas(0).getSocket()).as("a static member is dialed over TCP").isEmpty();

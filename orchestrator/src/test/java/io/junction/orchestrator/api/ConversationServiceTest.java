@@ -149,6 +149,14 @@ class ConversationServiceTest {
         .endsWith("(expected: 1 to 128 characters of [A-Za-z0-9._:-])");
   }
 
+  @Test
+  void theSessionIdIsTheRunsAffinityKey() {
+    stub.converse(ConverseRequest.newBuilder().setText("hi").setSessionId("user-7:chat").build());
+    assertThat(pipelines.last().options().affinityKey()).hasValue("user-7:chat");
+    stub.converse(text("hi"));
+    assertThat(pipelines.last().options().affinityKey()).as("no session, no key").isEmpty();
+  }
+
   @ParameterizedTest
   @CsvSource({"-1", "65", "2147483647", "-2147483648"})
   void maxTokensOutside0To64IsInvalid(int maxTokens) {

@@ -99,6 +99,30 @@ class PipelineServiceTest {
   }
 
   @Test
+  void theSessionIdIsTheRunsAffinityKey() {
+    RunPipelineRequest.Builder request = RunPipelineRequest.newBuilder().setPipeline("recommend")
+        .addInputs(user().setContents(InferTensorContents.newBuilder().addInt64Contents(1)));
+    stub.run(request.setSessionId("user-7:chat").build());
+    assertThat(pipelines.last().options().affinityKey()).hasValue("user-7:chat");
+    stub.run(request.setSessionId("").build());
+    assertThat(pipelines.last().options().affinityKey()).as("no session, no key").isEmpty();
+  }
+
+  @Test
+  void aSessionIdIsCheckedAsConverseChecksIt() {
+    RunPipelineRequest.Builder request = RunPipelineRequest.newBuilder().setPipeline("recommend")
+        .addInputs(user().setContents(InferTensorContents.newBuilder().addInt64Contents(1)));
+    StatusRuntimeException e = failure(request.setSessionId("has space").build());
+    assertThat(e.getStatus().getCode()).isEqualTo(Code.INVALID_ARGUMENT);
+    assertThat(e.getStatus().getDescription())
+        .isEqualTo("session_id: \"has space\" (expected: 1 to 128 characters of [A-Za-z0-9._:-])");
+    assertThat(failure(request.setSessionId("s".repeat(129)).build()).getStatus().getDescription())
+        .startsWith("session_id: \"ssss").contains("(129 characters)");
+    assertThat(pipelines.last()).as("never reaches the pipeline").isNull();
+    assertThat(stub.run(request.setSessionId("s".repeat(128)).build()).getPipeline()).isEqualTo("recommend");
+  }
+
+  @Test
   void unknownPipelineIsNotFound() {
     StatusRuntimeException e = failure(RunPipelineRequest.newBuilder().setPipeline("recomend").build());
     assertThat(e.getStatus().getCode()).isEqualTo(Code.NOT_FOUND);

@@ -11,6 +11,8 @@ import io.junction.engine.PipelineResult;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.FakePipelines;
 import io.junction.orchestrator.api.FakePools;
+import io.junction.orchestrator.pool.PoolSnapshot;
+import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.server.JunctionServer;
 import io.junction.orchestrator.server.ServerOptions;
 import io.junction.tensor.Tensor;
@@ -49,7 +51,7 @@ class ClientCommandsTest {
         Tensor.ofStrings("tokens", new long[] {3}, List.of("sure", ",", "where?"))));
     pipelines.put(FakePipelines.recommend(), (in, o, d) -> ranked());
     pools.snapshot(List.of(FakePools.pool("conversation", List.of("featurizer", "intent"), "READY", "FAILED"),
-        FakePools.pool("recommendation", List.of("ranker"), "READY")));
+        withSessionAffinity(FakePools.pool("recommendation", List.of("ranker"), "READY"))));
     server = new JunctionServer(new ServerOptions("127.0.0.1", 0, 0, 1 << 20, Duration.ofSeconds(1)),
         pools, pipelines, ApiLimits.DEFAULT, loops).start();
     target = "127.0.0.1:" + server.grpcPort();
@@ -64,6 +66,10 @@ class ClientCommandsTest {
   @BeforeEach
   void forget() {
     pipelines.forget();
+  }
+
+  private static PoolSnapshot withSessionAffinity(PoolSnapshot p) {
+    return new PoolSnapshot(p.name(), p.kind(), p.models(), p.device(), PoolSpec.Affinity.SESSION, p.replicas());
   }
 
   private static CompletableFuture<PipelineResult> ranked() {
@@ -143,7 +149,7 @@ class ClientCommandsTest {
     Run r = run("status", "--target", target);
     assertThat(r.exit()).as(r.err()).isZero();
     assertThat(r.out()).contains("pool conversation (local, cpu): 1/2 ready; models: featurizer, intent\n")
-        .contains("pool recommendation (local, cpu): 1/1 ready; models: ranker\n")
+        .contains("pool recommendation (local, cpu, affinity: session): 1/1 ready; models: ranker\n")
         .containsPattern("\n  REPLICA +STATE +PID +ENDPOINT +SOCKET +DEVICE +CPUS +IN FLIGHT +RESTARTS +LAST ERROR\n")
         .containsPattern("\n  conversation-0 +READY +1000 +127\\.0\\.0\\.1:9000 +- +cpu +0-1 +0 +0\n")
         .containsPattern("\n  conversation-1 +FAILED +1001 +127\\.0\\.0\\.1:9001 +- +cpu +- +1 +0 +exited with 1\n")
@@ -164,6 +170,8 @@ class ClientCommandsTest {
     assertThat(replica.get("state").getAsString()).isEqualTo("READY");
     assertThat(replica.get("pid").getAsLong()).isEqualTo(1000L);
     assertThat(replica.get("inFlight").getAsInt()).as("zero is printed, not left out").isZero();
+    assertThat(pools.get(0).getAsJsonObject().get("affinity").getAsString()).isEqualTo("none");
+    assertThat(pools.get(1).getAsJsonObject().get("affinity").getAsString()).isEqualTo("session");
     JsonArray described = JsonParser.parseString(r.out()).getAsJsonObject().getAsJsonArray("pipelines");
     assertThat(described).hasSize(2);
     JsonObject segment = described.get(0).getAsJsonObject().getAsJsonArray("segments").get(0).getAsJsonObject();

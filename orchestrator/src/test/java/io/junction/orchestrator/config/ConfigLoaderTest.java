@@ -69,10 +69,16 @@ class ConfigLoaderTest {
         Arguments.of("an unknown pool key", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replica: 2"),
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
-                + " start_timeout_ms, jvm_options, batching) (line 5)"),
+                + " start_timeout_ms, jvm_options, batching, affinity) (line 5)"),
         Arguments.of("a negative max_queue", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    max_queue: -1"),
             "junction.yaml: pools[0].max_queue: -1 (expected: >= 0) (line 5)"),
+        Arguments.of("an unknown affinity", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    affinity: sticky"),
+            "junction.yaml: pools[0].affinity: \"sticky\" (expected: none or session) (line 5)"),
+        Arguments.of("an empty affinity", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    affinity:"),
+            "junction.yaml: pools[0].affinity: null (expected: none or session) (line 5)"),
         Arguments.of("batching that is not a boolean", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    batching: off"),
             "junction.yaml: pools[0].batching: off (expected: true or false) (line 5)"),
@@ -264,6 +270,7 @@ class ConfigLoaderTest {
             start_timeout_ms: 30000
             jvm_options: [-Xmx512m, -XX:+UseSerialGC]
             batching: false
+            affinity: session
           - name: pinned
             models: [b]
             replicas: 4
@@ -273,6 +280,7 @@ class ConfigLoaderTest {
             models: [c]
             endpoints: ["w1:9000", "w2:9000"]
             max_in_flight: 16
+            affinity: none
         pipelines:
           - name: p
             fuse: false
@@ -301,8 +309,11 @@ class ConfigLoaderTest {
     assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
-        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false));
+        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION));
     assertThat(c.pools().get(1).batching()).isTrue();
+    assertThat(c.pools()).extracting(PoolSpec::affinity)
+        .as("session where asked, none by default and where said")
+        .containsExactly(PoolSpec.Affinity.SESSION, PoolSpec.Affinity.NONE, PoolSpec.Affinity.NONE);
     assertThat(c.pools().get(1).cpusOf(3)).contains("0-3");
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);

@@ -39,25 +39,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FusedSegmentsTest {
-  private static final String PIPELINES = """
-        - name: chat%1$s
-          %2$s
-          inputs: [{name: text, datatype: BYTES, shape: [1]}]
-          outputs:
-            - {name: intent, from: classify.intent}
-            - {name: confidence, from: classify.confidence}
-            - {name: tokens, from: reply.next_token}
-          steps:
-            - {name: featurize, model: featurizer, inputs: {text: input.text}}
-            - {name: classify, model: intent, inputs: {features: featurize.features}}
-            - name: reply
-              loop:
-                model: responder
-                inputs: {intent_id: classify.intent_id}
-                feedback: {input: context, output: next_id, window: 2, start: 1}
-                collect: [next_token, next_id]
-                until: {output: next_id, equals: 2}
-                max_iterations: 24
+  private static final String PIPELINES = OrchestratorProcess.CHAT_PIPELINE + """
         - name: recommend%1$s
           %2$s
           inputs: [{name: user_id, datatype: INT64, shape: [1]}]

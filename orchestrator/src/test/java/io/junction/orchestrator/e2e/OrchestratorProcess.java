@@ -28,6 +28,32 @@ import java.util.function.Predicate;
 final class OrchestratorProcess implements AutoCloseable {
   private static final Path LOGS = Path.of("target", "e2e-logs");
 
+  /**
+   * The demo's chat pipeline (featurize, classify, a reply loop) as an item of a config's
+   * {@code pipelines:} list, for {@code formatted(suffix, line)}: it is named chat + suffix and
+   * has {@code line} (such as {@code fuse: false}) as a key of its own.
+   */
+  static final String CHAT_PIPELINE = """
+        - name: chat%1$s
+          %2$s
+          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          outputs:
+            - {name: intent, from: classify.intent}
+            - {name: confidence, from: classify.confidence}
+            - {name: tokens, from: reply.next_token}
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}}
+            - {name: classify, model: intent, inputs: {features: featurize.features}}
+            - name: reply
+              loop:
+                model: responder
+                inputs: {intent_id: classify.intent_id}
+                feedback: {input: context, output: next_id, window: 2, start: 1}
+                collect: [next_token, next_id]
+                until: {output: next_id, equals: 2}
+                max_iterations: 24
+      """;
+
   final Process process;
   final int port;
   final int httpPort;

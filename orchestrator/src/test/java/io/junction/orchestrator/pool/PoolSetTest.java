@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
-import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -45,7 +44,7 @@ class PoolSetTest {
 
   private PoolSet pools(PoolSpec... specs) {
     PoolSet p = new PoolSet(List.of(specs), new ExecutorScheduler(), target -> List.of(FakeWorker.channels(target)), new FakeLauncher(),
-        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), spec -> Picker.leastOutstanding(spec.maxInFlight()));
+        new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), Pool::pickerFor);
     closeables.add(0, p);
     return p;
   }
@@ -59,7 +58,7 @@ class PoolSetTest {
     PoolSpec p = staticPool(name, maxInFlight, models, endpoints);
     return new PoolSpec(p.name(), p.kind(), p.models(), p.replicas(), p.device(), p.fallbackCpu(), p.cpus(),
         p.endpoints(), p.repository(), p.maxInFlight(), p.healthInterval(), p.startTimeout(), p.jvmOptions(),
-        p.batching(), maxQueue);
+        p.batching(), PoolSpec.Affinity.NONE, maxQueue);
   }
 
   private static Tensor x(float v) {
@@ -72,11 +71,18 @@ class PoolSetTest {
         .order(java.nio.ByteOrder.LITTLE_ENDIAN).getFloat(0)).toList();
   }
 
-  private static void answer(FakeWorker w) throws InterruptedException {
-    StreamObserver<ModelInferResponse> out = w.held.poll(10, TimeUnit.SECONDS);
-    assertThat(out).as("a held call").isNotNull();
-    out.onNext(w.echo(w.received.get(0)));
-    out.onCompleted();
+  /** Answers the call each worker holds (waiting for it), with its first request echoed. */
+  private static void answerHeld(FakeWorker... workers) throws InterruptedException {
+    for (FakeWorker w : workers) {
+      StreamObserver<ModelInferResponse> out = w.held.take();
+      out.onNext(w.echo(w.received.get(0)));
+      out.onCompleted();
+    }
+  }
+
+  /** The pid of the worker that answered {@code call}. */
+  private static long pid(CompletableFuture<List<Tensor>> call) throws Exception {
+    return call.get(10, TimeUnit.SECONDS).get(1).longs()[0];
   }
 
   private static Throwable failure(CompletableFuture<?> f) {
@@ -159,15 +165,87 @@ class PoolSetTest {
     assertThat(w2.held).hasSize(1);
     assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
         .containsExactly(1, 1);
-    for (FakeWorker w : List.of(w1, w2)) {
-      StreamObserver<ModelInferResponse> out = w.held.take();
-      out.onNext(w.echo(w.received.get(0)));
-      out.onCompleted();
-    }
-    assertThat(List.of(first.get(10, TimeUnit.SECONDS).get(1).longs()[0], second.get(10, TimeUnit.SECONDS).get(1).longs()[0]))
-        .containsExactlyInAnyOrder(11L, 22L);
+    answerHeld(w1, w2);
+    assertThat(List.of(pid(first), pid(second))).containsExactlyInAnyOrder(11L, 22L);
     assertThat(pools.snapshot().get(0).replicas()).extracting(PoolSnapshot.ReplicaSnapshot::inFlight)
         .containsExactly(0, 0);
+  }
+
+  /** A static pool "p" serving model a, with session affinity, probed every {@code health}. */
+  private static PoolSpec sessionPool(int maxInFlight, Duration health, String... endpoints) {
+    return new PoolSpec("p", PoolSpec.Kind.STATIC, List.of("a"), endpoints.length, Device.CPU, false, List.of(),
+        List.of(endpoints), Optional.empty(), maxInFlight, health, Duration.ofSeconds(10), List.of(), true,
+        PoolSpec.Affinity.SESSION);
+  }
+
+  /** The pid of the worker that answered a call of {@code session}. */
+  private static long answeredBy(PoolSet pools, String session) throws Exception {
+    return pid(pools.infer("a", List.of(X), List.of(), null, session));
+  }
+
+  @Test
+  void aSessionStaysOnOneMemberAndOnlyTheSessionsOfAMemberThatLeavesMove() throws Exception {
+    FakeWorker w1 = worker("w1:1", 11, "a");
+    worker("w2:1", 22, "a");
+    worker("w3:1", 33, "a");
+    PoolSet pools = pools(sessionPool(4, Duration.ofMillis(20), "w1:1", "w2:1", "w3:1"));
+    pools.start();
+
+    java.util.Map<String, Long> home = new java.util.LinkedHashMap<>();
+    for (int s = 0; s < 30; s++) {
+      String session = "s" + s;
+      home.put(session, answeredBy(pools, session));
+      for (int i = 0; i < 3; i++) {
+        assertThat(answeredBy(pools, session)).as(session).isEqualTo(home.get(session));
+      }
+    }
+    assertThat(new java.util.HashSet<>(home.values())).as("sessions spread").containsExactlyInAnyOrder(11L, 22L, 33L);
+
+    w1.ready = false;
+    assertThat(awaitReplica(pools, 0, r -> r.state().equals("UNHEALTHY")).state()).isEqualTo("UNHEALTHY");
+    for (java.util.Map.Entry<String, Long> e : home.entrySet()) {
+      long now = answeredBy(pools, e.getKey());
+      if (e.getValue() == 11L) {
+        assertThat(now).as(e.getKey() + " moved off the unhealthy member").isIn(22L, 33L);
+      } else {
+        assertThat(now).as(e.getKey() + " did not move").isEqualTo(e.getValue());
+      }
+    }
+
+    w1.ready = true;
+    assertThat(awaitReplica(pools, 0, r -> r.state().equals("READY")).state()).isEqualTo("READY");
+    for (java.util.Map.Entry<String, Long> e : home.entrySet()) {
+      assertThat(answeredBy(pools, e.getKey())).as(e.getKey() + " back home").isEqualTo(e.getValue());
+    }
+  }
+
+  @Test
+  void aSessionWhoseMemberIsFullSpillsToAnotherAndACallWithoutSessionIsServed() throws Exception {
+    FakeWorker w1 = worker("w1:1", 11, "a");
+    FakeWorker w2 = worker("w2:1", 22, "a");
+    w1.mode = FakeWorker.Mode.HOLD;
+    w2.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(sessionPool(1, Duration.ofHours(1), "w1:1", "w2:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(X), List.of(), null, "s1");
+    CompletableFuture<List<Tensor>> second = pools.infer("a", List.of(X), List.of(), null, "s1");
+    assertThat(w1.received.size() + w2.received.size()).isEqualTo(2);
+    assertThat(w1.received).as("one call each: the second spilled").hasSize(1);
+    CompletableFuture<List<Tensor>> third = pools.infer("a", List.of(X), List.of(), null, "s1");
+    assertThat(third).as("both full: it waits in the pool's queue, as without affinity").isNotDone();
+    answerHeld(w1, w2);
+    assertThat(List.of(pid(first), pid(second))).containsExactlyInAnyOrder(11L, 22L);
+    // The first slot given back goes to the queued call, on whichever member it was.
+    for (int i = 0; i < 200 && w1.held.isEmpty() && w2.held.isEmpty(); i++) {
+      Thread.sleep(10);
+    }
+    answerHeld(w1.held.isEmpty() ? w2 : w1);
+    assertThat(third.get(10, TimeUnit.SECONDS)).hasSize(2);
+    w1.mode = FakeWorker.Mode.ECHO;
+    w2.mode = FakeWorker.Mode.ECHO;
+    assertThat(pools.infer("a", List.of(X), List.of(), null, null).get(10, TimeUnit.SECONDS)).hasSize(2);
+    assertThat(pools.snapshot().get(0).affinity()).isEqualTo(PoolSpec.Affinity.SESSION);
   }
 
   @Test
@@ -186,11 +264,11 @@ class PoolSetTest {
     assertThat(arrived(w)).containsExactly(1f);
 
     // Each answer frees the one slot, which goes to the oldest waiter.
-    answer(w);
+    answerHeld(w);
     first.get(10, TimeUnit.SECONDS);
-    answer(w);
+    answerHeld(w);
     second.get(10, TimeUnit.SECONDS);
-    answer(w);
+    answerHeld(w);
     third.get(10, TimeUnit.SECONDS);
     assertThat(arrived(w)).containsExactly(1f, 2f, 3f);
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
@@ -212,11 +290,11 @@ class PoolSetTest {
     ticker.nanos += TimeUnit.SECONDS.toNanos(2);
     leaving.cancel(false);
 
-    answer(w);
+    answerHeld(w);
     first.get(10, TimeUnit.SECONDS);
     assertThat(failure(late)).isInstanceOf(PoolQueueTimeoutException.class)
         .hasMessageStartingWith("pool p: the deadline passed while the call waited for a free replica");
-    answer(w);
+    answerHeld(w);
     waiting.get(10, TimeUnit.SECONDS);
     assertThat(arrived(w)).containsExactly(1f, 4f);
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
@@ -259,9 +337,7 @@ class PoolSetTest {
         .isInstanceOf(PoolSaturatedException.class)
         .hasMessage("pool p: at capacity (1 READY replica(s) at their limit of 1 calls in flight)");
 
-    StreamObserver<ModelInferResponse> out = w.held.take();
-    out.onNext(w.echo(w.received.get(0)));
-    out.onCompleted();
+    answerHeld(w);
     first.get(10, TimeUnit.SECONDS);
 
     w.mode = FakeWorker.Mode.ECHO;
