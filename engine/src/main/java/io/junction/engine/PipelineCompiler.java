@@ -542,8 +542,11 @@ final class PipelineCompiler {
     return t;
   }
 
-  /** The spec of a tensor a reference names; the reference was resolved already. */
-  private TensorSpec typeOf(TensorRef ref) {
+  /**
+   * The spec of a tensor a reference of {@code spec} names, given the output specs of its steps;
+   * the reference was resolved already. For the segment phase too.
+   */
+  static TensorSpec typeOf(PipelineSpec spec, Map<String, ? extends Map<String, TensorSpec>> produced, TensorRef ref) {
     if (ref.isSession()) {
       return SessionInputs.spec(ref.toString()).orElseThrow();
     }
@@ -604,7 +607,7 @@ final class PipelineCompiler {
   }
 
   private Plan.Branch branch(StepSpec step, Switch sw) {
-    TensorSpec on = typeOf(sw.on());
+    TensorSpec on = typeOf(spec, produced, sw.on());
     Map<String, int[]> cases = new LinkedHashMap<>();
     for (Case c : sw.cases()) {
       cases.put(caseValue(step, "switch", c.equals(), on, sw.on()), indexes(c.steps()));

@@ -131,7 +131,7 @@ final class SegmentPlanner {
     }
     List<TensorSpec> planInputs = new ArrayList<>();
     for (Map.Entry<String, TensorRef> e : inputs.entrySet()) {
-      TensorSpec t = typeOf(e.getValue());
+      TensorSpec t = PipelineCompiler.typeOf(spec, produced, e.getValue());
       planInputs.add(new TensorSpec(e.getKey(), t.datatype(), t.shape()));
     }
     PipelineSpec planSpec = new PipelineSpec(spec.name(), planInputs, planOutputs, planSteps, false);
@@ -140,15 +140,6 @@ final class SegmentPlanner {
         List.copyOf(inputs.values()), List.copyOf(outputs));
   }
 
-  private TensorSpec typeOf(TensorRef ref) {
-    if (ref.isSession()) {
-      return SessionInputs.spec(ref.toString()).orElseThrow();
-    }
-    if (ref.isPipelineInput()) {
-      return spec.inputs().stream().filter(t -> t.name().equals(ref.tensor())).findFirst().orElseThrow();
-    }
-    return produced.get(ref.step()).get(ref.tensor());
-  }
 
   /** Eight hex digits of SHA-256: a plan's id changes when its content does. */
   private static String fingerprint(String text) {
