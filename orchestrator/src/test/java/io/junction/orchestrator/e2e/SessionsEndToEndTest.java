@@ -13,8 +13,6 @@ import io.junction.proto.v1.ListPipelinesRequest;
 import io.junction.proto.v1.ListSessionsRequest;
 import io.junction.proto.v1.ListSessionsResponse;
 import io.junction.proto.v1.PipelineInfo;
-import io.junction.proto.v1.PipelineServiceGrpc;
-import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.SessionInfo;
 import io.junction.proto.v1.StepTiming;
@@ -110,12 +108,7 @@ class SessionsEndToEndTest {
   }
 
   private static RunPipelineResponse run(String pipeline, Tensor... inputs) {
-    RunPipelineRequest.Builder b = RunPipelineRequest.newBuilder().setPipeline(pipeline);
-    for (Tensor t : inputs) {
-      b.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
-    }
-    return PipelineServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
-        .run(b.build());
+    return orchestrator.runPipeline(pipeline, inputs);
   }
 
   private static Tensor output(RunPipelineResponse r, String name) {
