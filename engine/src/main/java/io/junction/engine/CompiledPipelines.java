@@ -135,11 +135,18 @@ public final class CompiledPipelines {
     return wanted.stream().mapToInt(Integer::intValue).sorted().toArray();
   }
 
-  /** Binds the caller's tensors to the declared inputs: names, datatypes, shapes (-1 matches any size). */
+  /**
+   * Binds the caller's tensors to the declared inputs: names, datatypes, shapes (-1 matches any
+   * size). Session values ({@link SessionInputs}) the pipeline does not read are dropped, and
+   * those it reads but the caller left out get the empty session's value.
+   */
   static Tensor[] checkInputs(Plan plan, List<Tensor> given) {
     Tensor[] bound = new Tensor[plan.inputs().size()];
     for (Tensor t : given) {
       Integer index = plan.inputIndex().get(t.name());
+      if (index == null && SessionInputs.spec(t.name()).isPresent()) {
+        continue;
+      }
       if (index == null) {
         throw new PipelineInputException(t.name() + ": not an input of pipeline " + plan.name()
             + " (expected inputs: " + expected(plan) + ")");
@@ -158,7 +165,9 @@ public final class CompiledPipelines {
       bound[index] = t;
     }
     for (int i = 0; i < bound.length; i++) {
-      if (bound[i] == null) {
+      if (bound[i] == null && i >= plan.callerInputs()) {
+        bound[i] = SessionInputs.empty(plan.inputs().get(i).name());
+      } else if (bound[i] == null) {
         throw new PipelineInputException(plan.inputs().get(i).name() + ": missing (expected inputs: " + expected(plan) + ")");
       }
     }
@@ -166,6 +175,10 @@ public final class CompiledPipelines {
   }
 
   private static String expected(Plan plan) {
-    return plan.inputs().stream().map(t -> t.name() + " " + PipelineCompiler.describe(t)).collect(Collectors.joining(", "));
+    if (plan.callerInputs() == 0) {
+      return "none";
+    }
+    return plan.inputs().subList(0, plan.callerInputs()).stream()
+        .map(t -> t.name() + " " + PipelineCompiler.describe(t)).collect(Collectors.joining(", "));
   }
 }

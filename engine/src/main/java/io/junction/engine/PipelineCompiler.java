@@ -44,6 +44,10 @@ final class PipelineCompiler {
   private final Map<String, String> controllerOf = new HashMap<>();
   /** The outputs of each step that some step, switch or pipeline output reads. */
   private final Map<String, Set<String>> used = new HashMap<>();
+  /** Index in the plan's inputs of each declared input, then of each session value read. */
+  private final Map<String, Integer> inputIndex = new LinkedHashMap<>();
+  /** Tensor names of the session values some step or output reads ({@link SessionInputs}). */
+  private final Set<String> sessionRead = new HashSet<>();
 
   private PipelineCompiler(PipelineSpec spec, Map<String, ModelSignature> models, Placement placement) {
     this.spec = spec;
@@ -78,7 +82,6 @@ final class PipelineCompiler {
     if (p.isEmpty()) {
       throw new PipelineConfigException("pipeline: empty name (expected: a name)");
     }
-    Map<String, Integer> inputIndex = new LinkedHashMap<>();
     for (TensorSpec in : spec.inputs()) {
       if (inputIndex.put(in.name(), inputIndex.size()) != null) {
         throw pipelineError("inputs: " + in.name() + " given twice (expected: unique input names)");
@@ -92,9 +95,9 @@ final class PipelineCompiler {
     }
     for (int i = 0; i < spec.steps().size(); i++) {
       String name = spec.steps().get(i).name();
-      if (name.isEmpty() || name.contains(".") || TensorRef.INPUT.equals(name)) {
+      if (name.isEmpty() || name.contains(".") || TensorRef.INPUT.equals(name) || TensorRef.SESSION.equals(name)) {
         throw pipelineError("steps[" + i + "].name: \"" + name
-            + "\" (expected: a name without dots, other than \"input\")");
+            + "\" (expected: a name without dots, other than \"input\" and \"session\")");
       }
       if (declared.put(name, i) != null) {
         throw pipelineError("steps[" + i + "].name: " + name + " given twice (expected: unique step names)");
@@ -134,6 +137,17 @@ final class PipelineCompiler {
             + produced.get(name).keySet() + " (expected: remove the step or use it)");
       }
     }
+    List<TensorSpec> planInputs = new ArrayList<>(spec.inputs());
+    for (String session : SessionInputs.names()) {
+      if (!sessionRead.contains(session)) {
+        continue;
+      }
+      if (inputIndex.putIfAbsent(session, planInputs.size()) != null) {
+        throw pipelineError("inputs: " + session + ": the name of a session value this pipeline reads (expected:"
+            + " another name; session values are given by the caller's session and need no declaration)");
+      }
+      planInputs.add(SessionInputs.spec(session).orElseThrow());
+    }
 
     // ---- phase 3: fused segments, then the plan's nodes in an order of the condensed graph ----
     List<FusedSegment> segments = spec.fuse()
@@ -163,7 +177,8 @@ final class PipelineCompiler {
     }
     PipelineDescription description = new PipelineDescription(p, spec.inputs(), outputSpecs, topo,
         segments.stream().map(s -> new PipelineDescription.Segment(s.plan().id(), s.plan().group(), s.steps())).toList());
-    return new Plan(p, spec.inputs(), Map.copyOf(inputIndex), List.copyOf(outputs), Map.copyOf(outputIndex),
+    return new Plan(p, List.copyOf(planInputs), spec.inputs().size(), Map.copyOf(inputIndex), List.copyOf(outputs),
+        Map.copyOf(outputIndex),
         List.copyOf(nodes), description, segments.stream().map(FusedSegment::plan).toList());
   }
 
@@ -178,6 +193,8 @@ final class PipelineCompiler {
           throw stepError(step.name(), e.getKey() + ": \"" + ref + "\" (expected: a pipeline input: "
               + String.join(", ", inputs) + ")");
         }
+      } else if (ref.isSession()) {
+        session(step.name(), e.getKey(), ref);
       } else if (!declared.containsKey(ref.step())) {
         throw stepError(step.name(), e.getKey() + ": \"" + ref + "\" (expected: input.<name> or <step>.<output>"
             + " with step one of: " + String.join(", ", declared.keySet()) + ")");
@@ -499,6 +516,9 @@ final class PipelineCompiler {
       String known = spec.inputs().stream().map(TensorSpec::name).collect(Collectors.joining(", "));
       throw error(step, where + ": \"" + ref + "\" (expected: a pipeline input: " + known + ")");
     }
+    if (ref.isSession()) {
+      return session(step, where, ref);
+    }
     LinkedHashMap<String, TensorSpec> outs = produced.get(ref.step());
     if (outs == null) {
       throw error(step, where + ": \"" + ref + "\" (expected: input.<name> or <step>.<output> with step one of: "
@@ -514,9 +534,34 @@ final class PipelineCompiler {
     return t;
   }
 
+  /** The spec of a session value, recording that the pipeline reads it; names the known ones if it is none. */
+  private TensorSpec session(String step, String where, TensorRef ref) {
+    TensorSpec t = SessionInputs.spec(ref.toString()).orElseThrow(() -> error(step, where + ": \"" + ref
+        + "\" (expected: a session value: " + String.join(", ", SessionInputs.names()) + ")"));
+    sessionRead.add(ref.toString());
+    return t;
+  }
+
+  /**
+   * The spec of a tensor a reference of {@code spec} names, given the output specs of its steps;
+   * the reference was resolved already. For the segment phase too.
+   */
+  static TensorSpec typeOf(PipelineSpec spec, Map<String, ? extends Map<String, TensorSpec>> produced, TensorRef ref) {
+    if (ref.isSession()) {
+      return SessionInputs.spec(ref.toString()).orElseThrow();
+    }
+    if (ref.isPipelineInput()) {
+      return spec.inputs().stream().filter(t -> t.name().equals(ref.tensor())).findFirst().orElseThrow();
+    }
+    return produced.get(ref.step()).get(ref.tensor());
+  }
+
   // ---- phase 3: nodes ----
 
   private Slot slot(TensorRef ref) {
+    if (ref.isSession()) {
+      return new Slot(Slot.INPUT, inputIndex.get(ref.toString()));
+    }
     if (ref.isPipelineInput()) {
       for (int i = 0; i < spec.inputs().size(); i++) {
         if (spec.inputs().get(i).name().equals(ref.tensor())) {
@@ -555,15 +600,14 @@ final class PipelineCompiler {
       op = repeat((Loop) step.kind());
     }
     Set<Integer> dataDeps = new LinkedHashSet<>();
-    references(step).values().stream().filter(r -> !r.isPipelineInput()).forEach(r -> dataDeps.add(order.get(r.step())));
+    references(step).values().stream().filter(TensorRef::isStepOutput).forEach(r -> dataDeps.add(order.get(r.step())));
     String controller = controllerOf.get(name);
     return new Node(order.get(name), name, step.timeout().toNanos(), step.retries(), op, outs,
         dataDeps.stream().mapToInt(Integer::intValue).toArray(), controller == null ? -1 : order.get(controller));
   }
 
   private Plan.Branch branch(StepSpec step, Switch sw) {
-    TensorSpec on = produced.containsKey(sw.on().step()) ? produced.get(sw.on().step()).get(sw.on().tensor())
-        : spec.inputs().get(slot(sw.on()).index());
+    TensorSpec on = typeOf(spec, produced, sw.on());
     Map<String, int[]> cases = new LinkedHashMap<>();
     for (Case c : sw.cases()) {
       cases.put(caseValue(step, "switch", c.equals(), on, sw.on()), indexes(c.steps()));
@@ -652,7 +696,7 @@ final class PipelineCompiler {
     Set<Integer> dataDeps = new LinkedHashSet<>();
     for (TensorRef ref : seg.inputs()) {
       feeds.add(new Feed(ref.toString(), slot(ref)));
-      if (!ref.isPipelineInput()) {
+      if (ref.isStepOutput()) {
         dataDeps.add(order.get(ref.step()));
       }
     }

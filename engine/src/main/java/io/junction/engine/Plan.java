@@ -9,10 +9,15 @@ import java.util.Map;
  * A compiled pipeline: steps in topological order as {@link Node}s whose references are
  * resolved to {@link Slot}s, so that a run does no name lookups and no checks beyond the
  * request's own inputs. Immutable and shared by every run of the pipeline.
+ *
+ * @param inputs       the declared inputs, then the session values the pipeline reads
+ *                     ({@link SessionInputs}), which a caller may leave out
+ * @param callerInputs how many of {@code inputs} (the first) a caller must give
  */
 record Plan(
     String name,
     List<TensorSpec> inputs,
+    int callerInputs,
     Map<String, Integer> inputIndex,
     List<Output> outputs,
     Map<String, Integer> outputIndex,

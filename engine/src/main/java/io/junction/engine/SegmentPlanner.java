@@ -61,7 +61,7 @@ final class SegmentPlanner {
     for (String name : topo) {
       StepSpec step = steps.apply(name);
       Set<String> data = new LinkedHashSet<>();
-      PipelineCompiler.references(step).values().stream().filter(r -> !r.isPipelineInput()).forEach(r -> data.add(r.step()));
+      PipelineCompiler.references(step).values().stream().filter(TensorRef::isStepOutput).forEach(r -> data.add(r.step()));
       Segmenter.Kind kind;
       String group = null;
       if (step.kind() instanceof ModelCall || step.kind() instanceof Loop) {
@@ -86,7 +86,7 @@ final class SegmentPlanner {
           controls.getOrDefault(name, Set.of()), branches, exhaustive));
     }
     Set<String> readByPipeline = new HashSet<>();
-    spec.outputs().stream().filter(o -> !o.from().isPipelineInput()).forEach(o -> readByPipeline.add(o.from().step()));
+    spec.outputs().stream().filter(o -> o.from().isStepOutput()).forEach(o -> readByPipeline.add(o.from().step()));
     List<FusedSegment> out = new ArrayList<>();
     for (Segmenter.Cut cut : Segmenter.cut(topo, graph, readByPipeline)) {
       out.add(segment(out.size(), cut));
@@ -102,9 +102,10 @@ final class SegmentPlanner {
     for (String name : cut.steps()) {
       StepSpec step = steps.apply(name);
       planSteps.add(rewrite(step, ref -> {
-        if (!ref.isPipelineInput() && inside.contains(ref.step())) {
+        if (ref.isStepOutput() && inside.contains(ref.step())) {
           return ref;
         }
+        // a pipeline input, a session value or another step's output: an input of the segment's plan
         inputs.putIfAbsent(ref.toString(), ref);
         return new TensorRef(TensorRef.INPUT, ref.toString());
       }));
@@ -130,7 +131,7 @@ final class SegmentPlanner {
     }
     List<TensorSpec> planInputs = new ArrayList<>();
     for (Map.Entry<String, TensorRef> e : inputs.entrySet()) {
-      TensorSpec t = typeOf(e.getValue());
+      TensorSpec t = PipelineCompiler.typeOf(spec, produced, e.getValue());
       planInputs.add(new TensorSpec(e.getKey(), t.datatype(), t.shape()));
     }
     PipelineSpec planSpec = new PipelineSpec(spec.name(), planInputs, planOutputs, planSteps, false);
@@ -139,12 +140,6 @@ final class SegmentPlanner {
         List.copyOf(inputs.values()), List.copyOf(outputs));
   }
 
-  private TensorSpec typeOf(TensorRef ref) {
-    if (ref.isPipelineInput()) {
-      return spec.inputs().stream().filter(t -> t.name().equals(ref.tensor())).findFirst().orElseThrow();
-    }
-    return produced.get(ref.step()).get(ref.tensor());
-  }
 
   /** Eight hex digits of SHA-256: a plan's id changes when its content does. */
   private static String fingerprint(String text) {

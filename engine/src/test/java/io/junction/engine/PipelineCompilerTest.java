@@ -126,7 +126,7 @@ class PipelineCompilerTest {
             "pipeline chat: steps[3].name: classify given twice (expected: unique step names)"),
         Arguments.of("a step named input", withSteps(chat(), append(chat().steps(),
                 model("input", "featurizer", bind("text", "input.text")))),
-            "pipeline chat: steps[3].name: \"input\" (expected: a name without dots, other than \"input\")"),
+            "pipeline chat: steps[3].name: \"input\" (expected: a name without dots, other than \"input\" and \"session\")"),
         // merges
         Arguments.of("a concat of different datatypes", recommendWith("popular", model("popular", "int_popular",
                 bind("user_id", "input.user_id"))),

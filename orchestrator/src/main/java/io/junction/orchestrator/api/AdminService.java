@@ -6,18 +6,27 @@ import io.junction.engine.PipelineDescription;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
+import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.session.SessionListing;
+import io.junction.orchestrator.session.SessionSummary;
+import io.junction.orchestrator.session.Sessions;
 import io.junction.proto.v1.AdminServiceGrpc;
+import io.junction.proto.v1.EndSessionRequest;
+import io.junction.proto.v1.EndSessionResponse;
 import io.junction.proto.v1.ListModelsRequest;
 import io.junction.proto.v1.ListModelsResponse;
 import io.junction.proto.v1.ListPipelinesRequest;
 import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.ListSessionsRequest;
+import io.junction.proto.v1.ListSessionsResponse;
 import io.junction.proto.v1.ModelInfo;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.SegmentInfo;
+import io.junction.proto.v1.SessionInfo;
 import io.junction.proto.v1.TensorSpec;
 import java.util.List;
 import java.util.Locale;
@@ -25,14 +34,28 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 
-/** {@code junction.v1.AdminService}: what the orchestrator has, read from the pools and pipelines as they are. */
+/**
+ * {@code junction.v1.AdminService}: what the orchestrator has, read from the pools, pipelines
+ * and sessions as they are, and ending a session.
+ */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
+  /** Sessions ListSessions returns when the request sets no limit, and the most it may ask for. */
+  static final int DEFAULT_SESSION_LIMIT = 100;
+  static final int MAX_SESSION_LIMIT = 1000;
+
   private final Pools pools;
   private final Pipelines pipelines;
+  private final Sessions sessions;
 
+  /** A service with a session store of its own, of the default bounds (and so empty). */
   public AdminService(Pools pools, Pipelines pipelines) {
+    this(pools, pipelines, Sessions.create(SessionConfig.DEFAULT, System::nanoTime));
+  }
+
+  public AdminService(Pools pools, Pipelines pipelines, Sessions sessions) {
     this.pools = Objects.requireNonNull(pools);
     this.pipelines = Objects.requireNonNull(pipelines);
+    this.sessions = Objects.requireNonNull(sessions);
   }
 
   @Override
@@ -74,6 +97,42 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           .addAllOutputs(specs(sig.outputs()))));
       return b.build();
     });
+  }
+
+  @Override
+  public void listSessions(ListSessionsRequest request, StreamObserver<ListSessionsResponse> observer) {
+    Calls.respondNow(observer, () -> {
+      int limit = request.getLimit();
+      if (limit < 0 || limit > MAX_SESSION_LIMIT) {
+        throw new InvalidRequestException("limit: " + limit + " (expected: 0 to " + MAX_SESSION_LIMIT
+            + "; 0 means " + DEFAULT_SESSION_LIMIT + ")");
+      }
+      SessionListing listing = sessions.list(limit == 0 ? DEFAULT_SESSION_LIMIT : limit);
+      ListSessionsResponse.Builder b = ListSessionsResponse.newBuilder()
+          .setCount(listing.count())
+          .setOldestIdleMillis(listing.oldestIdle().toMillis());
+      listing.sessions().forEach(s -> b.addSessions(toInfo(s)));
+      return b.build();
+    });
+  }
+
+  @Override
+  public void endSession(EndSessionRequest request, StreamObserver<EndSessionResponse> observer) {
+    Calls.respondNow(observer, () -> {
+      SessionIds.checkRequired(request.getSessionId());
+      return EndSessionResponse.newBuilder().setSession(toInfo(sessions.end(request.getSessionId()))).build();
+    });
+  }
+
+  private static SessionInfo toInfo(SessionSummary s) {
+    return SessionInfo.newBuilder()
+        .setSessionId(s.id())
+        .setTurns(s.turns())
+        .setKeptTurns(s.keptTurns())
+        .setPreviousIntent(s.previousIntent())
+        .setIdleMillis(s.idle().toMillis())
+        .setAgeMillis(s.age().toMillis())
+        .build();
   }
 
   private static PoolInfo toInfo(PoolSnapshot p) {

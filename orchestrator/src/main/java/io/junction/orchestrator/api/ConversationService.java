@@ -4,12 +4,18 @@ import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
+import io.junction.engine.SessionInputs;
 import io.junction.orchestrator.pipeline.Pipelines;
+import io.junction.orchestrator.session.History;
+import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.session.Sessions;
+import io.junction.orchestrator.session.Turn;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;
 import io.junction.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
@@ -20,6 +26,8 @@ import java.util.function.LongSupplier;
  * {@code junction.v1.ConversationService}: a thin adapter over the {@code chat} pipeline. It
  * checks the request, turns it into the pipeline's {@code text} tensor and turns the pipeline's
  * {@code intent}, {@code confidence} and {@code tokens} back into a reply. No model logic here.
+ * A request with a {@code session_id} also gives the pipeline the session's state (the
+ * {@code session.*} values, {@link SessionInputs}) and, once answered, adds its turn to the session.
  */
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   public static final String PIPELINE = "chat";
@@ -27,11 +35,18 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   private final Pipelines pipelines;
   private final ApiLimits limits;
+  private final Sessions sessions;
   private final LongSupplier nanoClock;
 
+  /** A service with a session store of its own, of the default bounds. */
   public ConversationService(Pipelines pipelines, ApiLimits limits, LongSupplier nanoClock) {
+    this(pipelines, limits, Sessions.create(SessionConfig.DEFAULT, nanoClock), nanoClock);
+  }
+
+  public ConversationService(Pipelines pipelines, ApiLimits limits, Sessions sessions, LongSupplier nanoClock) {
     this.pipelines = Objects.requireNonNull(pipelines);
     this.limits = Objects.requireNonNull(limits);
+    this.sessions = Objects.requireNonNull(sessions);
     this.nanoClock = Objects.requireNonNull(nanoClock);
   }
 
@@ -42,9 +57,31 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       String text = checkText(request.getText());
       RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()))
           .withAffinityKey(SessionIds.check(request.getSessionId()));
-      Tensor input = Tensor.ofStrings("text", new long[] {1}, List.of(text));
-      return pipelines.run(PIPELINE, List.of(input), options, Calls.deadline(limits.defaultDeadline()));
-    }, result -> toResponse(result, request.getSessionId(), TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start)));
+      return pipelines.run(PIPELINE, inputs(text, request.getSessionId()), options,
+          Calls.deadline(limits.defaultDeadline()));
+    }, result -> remember(request, toResponse(result, request.getSessionId(),
+        TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start))));
+  }
+
+  /** The text, and with a session id the session's state as it is before this turn. */
+  private List<Tensor> inputs(String text, String session) {
+    Tensor input = Tensor.ofStrings("text", new long[] {1}, List.of(text));
+    if (session.isEmpty()) {
+      return List.of(input);
+    }
+    History history = sessions.use(session);
+    List<Tensor> inputs = new ArrayList<>(3);
+    inputs.add(input);
+    inputs.addAll(SessionInputs.of(history.previousIntent(), history.turns()));
+    return inputs;
+  }
+
+  /** A turn joins its session once its reply is made: a failed or cancelled call leaves the session as it was. */
+  private ConverseResponse remember(ConverseRequest request, ConverseResponse response) {
+    if (!request.getSessionId().isEmpty()) {
+      sessions.record(request.getSessionId(), new Turn(request.getText().strip(), response.getIntent(), response.getReply()));
+    }
+    return response;
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
 import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.orchestrator.session.UnknownSessionException;
 import io.junction.tensor.TensorFormatException;
 import java.util.EnumSet;
 import java.util.List;
@@ -59,6 +60,7 @@ public final class StatusMapper {
       new Rule<>(StatusException.class, StatusException::getStatus),
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
+      new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
       // pipeline package, subclasses of PipelineException
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
       // a fused segment failed inside its worker, whose message names the step

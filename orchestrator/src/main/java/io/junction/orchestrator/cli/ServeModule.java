@@ -10,6 +10,8 @@ import io.junction.orchestrator.pool.PoolModule;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.server.ServerModule;
 import io.junction.orchestrator.server.ServerOptions;
+import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.session.SessionModule;
 import io.junction.orchestrator.transport.TransportModule;
 import java.util.List;
 import java.util.Objects;
@@ -34,6 +36,7 @@ final class ServeModule extends AbstractModule {
     install(new PipelineModule());
     install(new ServerModule());
     install(new TransportModule());
+    install(new SessionModule());
   }
 
   @Provides
@@ -50,6 +53,11 @@ final class ServeModule extends AbstractModule {
   ServerOptions serverOptions(JunctionConfig cfg) {
     return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
         cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
+  }
+
+  @Provides
+  SessionConfig sessionConfig(JunctionConfig cfg) {
+    return cfg.sessions();
   }
 
   @Provides

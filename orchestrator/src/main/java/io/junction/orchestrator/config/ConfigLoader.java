@@ -6,6 +6,7 @@ import io.junction.engine.TensorRef;
 import io.junction.orchestrator.config.YamlNode.Fields;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
 import io.junction.workers.runtime.CpuAffinity;
@@ -47,9 +48,10 @@ public final class ConfigLoader {
   private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
   private static final String NAME_RULE = "letters, digits, '_', '-' or '.', starting with a letter or digit";
 
-  private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits");
+  private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits", "sessions");
   private static final List<String> SERVER = List.of("host", "port", "http_port");
   private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
+  private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
       "batching", "affinity");
@@ -208,7 +210,11 @@ public final class ConfigLoader {
     if (top.has("limits")) {
       limits = limits(top.get("limits").orElseThrow());
     }
-    return new JunctionConfig(server, repository, pools, pipelines, limits);
+    SessionConfig sessions = SessionConfig.DEFAULT;
+    if (top.has("sessions")) {
+      sessions = sessions(top.get("sessions").orElseThrow());
+    }
+    return new JunctionConfig(server, repository, pools, pipelines, limits, sessions);
   }
 
   private JunctionConfig.Server server(YamlNode n) throws ConfigException {
@@ -232,6 +238,18 @@ public final class ConfigLoader {
             : d.maxMessageBytes(),
         f.has("max_text_chars") ? f.get("max_text_chars").orElseThrow().integer(1, 1_000_000) : d.maxTextChars(),
         f.has("max_k") ? f.get("max_k").orElseThrow().integer(1, 10_000) : d.maxK());
+  }
+
+  private static SessionConfig sessions(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with max_sessions, max_turns, idle_ttl_ms", SESSIONS);
+    SessionConfig d = SessionConfig.DEFAULT;
+    return new SessionConfig(
+        f.has("max_sessions") ? f.get("max_sessions").orElseThrow().integer(1, SessionConfig.MAX_SESSIONS_LIMIT)
+            : d.maxSessions(),
+        f.has("max_turns") ? f.get("max_turns").orElseThrow().integer(1, SessionConfig.MAX_TURNS_LIMIT) : d.maxTurns(),
+        f.has("idle_ttl_ms")
+            ? Duration.ofMillis(f.get("idle_ttl_ms").orElseThrow().integer(1L, SessionConfig.MAX_IDLE_TTL_MS))
+            : d.idleTtl());
   }
 
   private Path path(YamlNode n) throws ConfigException {
@@ -492,11 +510,12 @@ public final class ConfigLoader {
   }
 
   private static TensorRef ref(YamlNode n) throws ConfigException {
-    String s = n.text("input.<name> or <step>.<output>");
+    String expected = "input.<name>, session.<key> or <step>.<output>";
+    String s = n.text(expected);
     try {
       return TensorRef.parse(s);
     } catch (IllegalArgumentException e) {
-      throw n.expected("input.<name> or <step>.<output>");
+      throw n.expected(expected);
     }
   }
 
@@ -504,8 +523,8 @@ public final class ConfigLoader {
     Fields f = n.fields("a mapping with name and one of model, loop, merge, switch", STEP);
     YamlNode nameNode = f.require("name", "the step's name");
     String name = nameNode.text("a step name");
-    if (!STEP_NAME.matcher(name).matches() || name.equals(TensorRef.INPUT)) {
-      throw nameNode.expected("a step name of letters, digits, '_' or '-', other than \"input\"");
+    if (!STEP_NAME.matcher(name).matches() || name.equals(TensorRef.INPUT) || name.equals(TensorRef.SESSION)) {
+      throw nameNode.expected("a step name of letters, digits, '_' or '-', other than \"input\" and \"session\"");
     }
     if (!names.add(name)) {
       throw nameNode.expected("a name no other step of this pipeline has");

@@ -2,6 +2,7 @@ package io.junction.orchestrator.config;
 
 import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.session.SessionConfig;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -15,9 +16,10 @@ import java.util.Optional;
  *
  * @param repository the default model repository of local pools (each local pool's
  *                   {@link PoolSpec#repository()} is already resolved against it)
+ * @param sessions   the bounds of the conversations' session store
  */
-public record JunctionConfig(
-    Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines, Limits limits) {
+public record JunctionConfig(Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines,
+    Limits limits, SessionConfig sessions) {
 
   public JunctionConfig {
     Objects.requireNonNull(server, "server");
@@ -25,11 +27,18 @@ public record JunctionConfig(
     pools = List.copyOf(pools);
     pipelines = List.copyOf(pipelines);
     Objects.requireNonNull(limits, "limits");
+    Objects.requireNonNull(sessions, "sessions");
+  }
+
+  /** A config with the default session bounds. */
+  public JunctionConfig(
+      Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines, Limits limits) {
+    this(server, repository, pools, pipelines, limits, SessionConfig.DEFAULT);
   }
 
   /** The same config listening elsewhere: what `serve --port/--http-port` override. */
   public JunctionConfig withServer(Server newServer) {
-    return new JunctionConfig(newServer, repository, pools, pipelines, limits);
+    return new JunctionConfig(newServer, repository, pools, pipelines, limits, sessions);
   }
 
   public Optional<PipelineSpec> pipeline(String name) {

@@ -15,6 +15,8 @@ import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
+import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.session.Sessions;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
 import java.io.IOException;
@@ -59,17 +61,23 @@ public final class JunctionServer implements AutoCloseable {
     this(options, pools, pipelines, limits, loops, System::nanoTime);
   }
 
+  /** A server with a session store of its own, of the default bounds. */
   public JunctionServer(ServerOptions options, Pools pools, Pipelines pipelines, ApiLimits limits, EventLoops loops,
       LongSupplier nanoClock) {
+    this(options, pools, pipelines, limits, loops, Sessions.create(SessionConfig.DEFAULT, nanoClock), nanoClock);
+  }
+
+  public JunctionServer(ServerOptions options, Pools pools, Pipelines pipelines, ApiLimits limits, EventLoops loops,
+      Sessions sessions, LongSupplier nanoClock) {
     this.options = Objects.requireNonNull(options);
     this.pools = Objects.requireNonNull(pools);
     this.loops = Objects.requireNonNull(loops);
     this.nanoClock = Objects.requireNonNull(nanoClock);
     this.services = List.of(
-        new ConversationService(pipelines, limits, nanoClock),
+        new ConversationService(pipelines, limits, sessions, nanoClock),
         new RecommendationService(pipelines, limits, nanoClock),
         new PipelineService(pipelines, limits),
-        new AdminService(pools, pipelines),
+        new AdminService(pools, pipelines, sessions),
         new InferenceService(pools, pipelines, limits));
   }
 

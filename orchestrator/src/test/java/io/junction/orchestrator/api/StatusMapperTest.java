@@ -14,6 +14,7 @@ import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.orchestrator.session.UnknownSessionException;
 import io.junction.tensor.TensorFormatException;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -43,6 +44,7 @@ class StatusMapperTest {
         Arguments.of(new UnknownModelException("intents", List.of("intent")), Code.NOT_FOUND,
             "model: \"intents\" (expected: one of [intent])"),
         Arguments.of(new UnknownNameException("model: \"x\" (expected: ...)"), Code.NOT_FOUND, "model: \"x\""),
+        Arguments.of(new UnknownSessionException("s-1"), Code.NOT_FOUND, "session_id: \"s-1\" (expected: a live session"),
         Arguments.of(new PipelineInputException("user_id: missing (expected: INT64 [1])"), Code.INVALID_ARGUMENT,
             "user_id: missing (expected: INT64 [1])"),
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,

@@ -15,6 +15,8 @@ import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.server.ServerFactory;
 import io.junction.orchestrator.server.ServerOptions;
+import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.session.Sessions;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
@@ -53,6 +55,9 @@ class ServeModuleTest {
           cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline()));
       assertThat(injector.getInstance(PipelineFactory.class)).isNotNull();
       assertThat(injector.getInstance(ServerFactory.class)).isNotNull();
+      assertThat(injector.getInstance(SessionConfig.class)).isEqualTo(cfg.sessions());
+      assertThat(injector.getInstance(Sessions.class)).as("one session store per process")
+          .isSameAs(injector.getInstance(Sessions.class));
 
       Serving serving = injector.getInstance(Serving.class);
       serving.close();

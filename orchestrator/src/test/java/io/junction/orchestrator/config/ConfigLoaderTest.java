@@ -8,6 +8,7 @@ import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
 import io.junction.workers.runtime.CpuAffinity;
@@ -85,7 +86,8 @@ class ConfigLoaderTest {
         Arguments.of("a fuse that is not a boolean", good("  - name: intent\n", "  - name: intent\n    fuse: maybe\n"),
             "junction.yaml: pipelines[0].fuse: \"maybe\" (expected: true or false) (line 11)"),
         Arguments.of("an unknown top-level key", "pool: []\n" + GOOD,
-            "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits) (line 1)"),
+            "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits, sessions)"
+                + " (line 1)"),
         Arguments.of("a key given twice", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    models: [x]"),
             "junction.yaml: pools[0].models: given twice (expected: each key once) (line 5)"),
         Arguments.of("a pipeline naming an unknown model", good("model: intent,", "model: intnet,"),
@@ -163,16 +165,25 @@ class ConfigLoaderTest {
             "junction.yaml: server.http_port: 9000 (expected: http_port and port to differ) (line 1)"),
         Arguments.of("a tiny message limit", "limits: {max_message_bytes: 10}\n" + GOOD,
             "junction.yaml: limits.max_message_bytes: 10 (expected: >= 1024) (line 1)"),
+        Arguments.of("no sessions", "sessions: {max_sessions: 0}\n" + GOOD,
+            "junction.yaml: sessions.max_sessions: 0 (expected: >= 1) (line 1)"),
+        Arguments.of("too many turns", "sessions: {max_turns: 1001}\n" + GOOD,
+            "junction.yaml: sessions.max_turns: 1001 (expected: <= 1000) (line 1)"),
+        Arguments.of("an idle TTL that is not a number", "sessions: {idle_ttl_ms: 30m}\n" + GOOD,
+            "junction.yaml: sessions.idle_ttl_ms: \"30m\" (expected: an integer from 1 to 604800000) (line 1)"),
+        Arguments.of("an unknown sessions key", "sessions: {ttl_ms: 10}\n" + GOOD,
+            "junction.yaml: sessions.ttl_ms: unknown key (expected one of: max_sessions, max_turns, idle_ttl_ms)"
+                + " (line 1)"),
         Arguments.of("an unknown datatype", good("datatype: BYTES", "datatype: STRING"),
             "junction.yaml: pipelines[0].inputs[0].datatype: \"STRING\" (expected: one of BOOL, UINT8, UINT16, UINT32,"
                 + " UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BYTES) (line 12)"),
         Arguments.of("a shape dimension below -1", good("shape: [1]", "shape: [-2]"),
             "junction.yaml: pipelines[0].inputs[0].shape[0]: -2 (expected: >= -1) (line 12)"),
         Arguments.of("a reference without a dot", good("from: classify.intent", "from: classify"),
-            "junction.yaml: pipelines[0].outputs[0].from: \"classify\" (expected: input.<name> or <step>.<output>)"
+            "junction.yaml: pipelines[0].outputs[0].from: \"classify\" (expected: input.<name>, session.<key> or <step>.<output>)"
                 + " (line 14)"),
         Arguments.of("a step input reference without a dot", good("{text: input.text}", "{text: text}"),
-            "junction.yaml: pipelines[0].steps[0].inputs.text: \"text\" (expected: input.<name> or <step>.<output>)"
+            "junction.yaml: pipelines[0].steps[0].inputs.text: \"text\" (expected: input.<name>, session.<key> or <step>.<output>)"
                 + " (line 16)"),
         Arguments.of("a step of no kind", good("{name: featurize, model: featurizer, inputs: {text: input.text}}",
                 "{name: featurize}"),
@@ -187,7 +198,10 @@ class ConfigLoaderTest {
                 + " has) (line 17)"),
         Arguments.of("a step named input", good("{name: classify,", "{name: input,"),
             "junction.yaml: pipelines[0].steps[1].name: \"input\" (expected: a step name of letters, digits, '_' or"
-                + " '-', other than \"input\") (line 17)"),
+                + " '-', other than \"input\" and \"session\") (line 17)"),
+        Arguments.of("a step named session", good("{name: classify,", "{name: session,"),
+            "junction.yaml: pipelines[0].steps[1].name: \"session\" (expected: a step name of letters, digits, '_' or"
+                + " '-', other than \"input\" and \"session\") (line 17)"),
         Arguments.of("a timeout of zero", good("{name: classify,", "{name: classify, timeout_ms: 0,"),
             "junction.yaml: pipelines[0].steps[1].timeout_ms: 0 (expected: >= 1) (line 17)"),
         Arguments.of("too many retries", good("{name: classify,", "{name: classify, retries: 11,"),
@@ -237,6 +251,7 @@ class ConfigLoaderTest {
     JunctionConfig c = parse(GOOD);
     assertThat(c.server()).isEqualTo(new JunctionConfig.Server("127.0.0.1", 8500, 8501));
     assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(16 * 1024 * 1024, 2000, 50));
+    assertThat(c.sessions()).isEqualTo(new SessionConfig(10_000, 16, Duration.ofMinutes(30)));
     assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
         1, Device.CPU, false, List.of(), List.of(), Optional.of(Path.of("/srv/junction/models")), 64,
@@ -256,6 +271,7 @@ class ConfigLoaderTest {
         server: {host: 0.0.0.0, port: 9500, http_port: 9501}
         repository: /data/models
         limits: {max_message_bytes: 4194304, max_text_chars: 500, max_k: 20}
+        sessions: {max_sessions: 500, max_turns: 4, idle_ttl_ms: 60000}
         pools:
           - name: gpu
             kind: local
@@ -307,6 +323,7 @@ class ConfigLoaderTest {
         """);
     assertThat(c.server()).isEqualTo(new JunctionConfig.Server("0.0.0.0", 9500, 9501));
     assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
+    assertThat(c.sessions()).isEqualTo(new SessionConfig(500, 4, Duration.ofMinutes(1)));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
         Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION));

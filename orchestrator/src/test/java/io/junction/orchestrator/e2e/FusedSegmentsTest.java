@@ -4,13 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
 import io.junction.proto.v1.ListPipelinesRequest;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
-import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.ReplicaInfo;
-import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.RunSegmentRequest;
 import io.junction.proto.v1.SegmentEvent;
@@ -104,17 +101,8 @@ class FusedSegmentsTest {
     }
   }
 
-  private static PipelineServiceGrpc.PipelineServiceBlockingStub pipelines() {
-    return PipelineServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
-  }
-
   private static RunPipelineResponse run(String pipeline, Tensor... inputs) {
-    RunPipelineRequest.Builder b = RunPipelineRequest.newBuilder().setPipeline(pipeline);
-    for (Tensor t : inputs) {
-      InferInputTensor header = TensorCodec.toRawInputHeader(t);
-      b.addInputs(header).addRawInputContents(t.data());
-    }
-    return pipelines().run(b.build());
+    return orchestrator.runPipeline(pipeline, inputs);
   }
 
   private static Tensor text(String s) {

@@ -7,9 +7,14 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.AdminServiceGrpc;
 import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.RunPipelineRequest;
+import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.models.ModelKit;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -128,6 +133,15 @@ final class OrchestratorProcess implements AutoCloseable {
 
   AdminServiceGrpc.AdminServiceBlockingStub admin() {
     return AdminServiceGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS);
+  }
+
+  /** Runs a pipeline through PipelineService.Run, the inputs as raw contents, within 30 s. */
+  RunPipelineResponse runPipeline(String pipeline, Tensor... inputs) {
+    RunPipelineRequest.Builder b = RunPipelineRequest.newBuilder().setPipeline(pipeline);
+    for (Tensor t : inputs) {
+      b.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
+    }
+    return PipelineServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).run(b.build());
   }
 
   /** Polls ListPools until {@code condition} holds; fails with the last answer and the log. */
