@@ -323,6 +323,98 @@ class SegmentTest {
     assertThat(r.output("items").longs()).hasSize(50);
   }
 
+  // ---- streaming: outputs told early, cancellation ----
+
+  @Test
+  void aFusedRunTellsTheSameEventsInTheSameOrderAsThePlainRun() throws Exception {
+    RecordingListener fused = new RecordingListener();
+    RecordingListener plain = new RecordingListener();
+    get(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), fused));
+    get(compile(allIn("g"), Specs.chat().withFuse(false)).run("chat", List.of(ExecutionTest.text("hello")),
+        RunOptions.DEFAULT, FakeTime.millis(5000), plain));
+
+    assertThat(fused.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]",
+        "reply#0=[t5]", "reply#1=[t6]", "reply#2=[t7]", "output tokens=[t5, t6, t7]");
+    assertThat(plain.events()).isEqualTo(fused.events());
+    assertThat(models.segmentCalls()).hasSize(1);
+  }
+
+  @Test
+  void theIntentIsToldBeforeTheWorkersLoopCallsTheResponder() throws Exception {
+    List<Integer> responderCalls = new ArrayList<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("output intent")) {
+        responderCalls.add(models.calls("responder").size());
+      }
+    });
+    get(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), events));
+    assertThat(responderCalls).containsExactly(0);
+  }
+
+  @Test
+  void anOutputTheWorkerReportsTwiceIsToldOnce() throws Exception {
+    compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
+    ModelInvoker echoing = new ModelInvoker() {
+      @Override
+      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
+        return models.infer(model, inputs, outputs, timeout);
+      }
+
+      @Override
+      public Failure classify(Throwable error) {
+        return models.classify(error);
+      }
+
+      @Override
+      public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+          List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+        return models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, new IterationListener() {
+          @Override
+          public void onIteration(String step, int iteration, List<Tensor> values) {
+            listener.onIteration(step, iteration, values);
+          }
+
+          @Override
+          public void onOutput(String output, Tensor value) {
+            listener.onOutput(output, value);
+            listener.onOutput(output, value);
+            listener.onOutput("not.an_output", value);
+          }
+        });
+      }
+    };
+    RecordingListener events = new RecordingListener();
+    CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), models.signatures(), echoing, time, allIn("g"));
+    get(p.run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT, FakeTime.millis(5000), events));
+    assertThat(events.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]",
+        "reply#0=[t5]", "reply#1=[t6]", "reply#2=[t7]", "output tokens=[t5, t6, t7]");
+  }
+
+  @Test
+  void cancellingAFusedRunStopsTheWorkersLoopBeforeItsNextCall() {
+    models.handle("responder", FakeModels.hold());
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<PipelineResult>> running =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("reply#0")) {
+        running.get().cancel(false);
+      }
+    });
+    running.set(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), events));
+    FakeModels.Call first = models.calls("responder").get(0);
+    first.future().complete(ExecutionTest.respond(first, 7));
+
+    assertThat(running.get()).isCancelled();
+    assertThat(events.events()).endsWith("reply#0=[t5]");
+    // The cancel reached the segment's run in the worker, whose loop checked it before its next call.
+    assertThat(models.calls("responder")).hasSize(1);
+    time.advanceMillis(60_000);
+    assertThat(models.calls("responder")).hasSize(1);
+  }
+
   // ---- pipelines ----
 
   /** routed (switch, first_of merge) with a decode loop after the classifier. */
