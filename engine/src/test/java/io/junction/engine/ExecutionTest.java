@@ -646,18 +646,25 @@ class ExecutionTest {
     assertThat(events.events()).containsExactly("output intent=[intent2]");
   }
 
+  /** A listener whose stream breaks when it is told {@code output}. */
+  private static IterationListener throwingOn(String output) {
+    return new IterationListener() {
+      @Override
+      public void onIteration(String step, int iteration, List<Tensor> values) {}
+
+      @Override
+      public void onOutput(String name, Tensor value) {
+        if (name.equals(output)) {
+          throw new IllegalStateException("stream closed");
+        }
+      }
+    };
+  }
+
   @Test
   void aListenerThatThrowsOnAnOutputFailsTheRunAndStartsNothingMore() {
     CompletableFuture<PipelineResult> run = compile(Specs.chat()).run("chat", List.of(text("hello")),
-        RunOptions.DEFAULT, null, new IterationListener() {
-          @Override
-          public void onIteration(String step, int iteration, List<Tensor> values) {}
-
-          @Override
-          public void onOutput(String output, Tensor value) {
-            throw new IllegalStateException("stream closed");
-          }
-        });
+        RunOptions.DEFAULT, null, throwingOn("intent"));
     assertThat(failure(run)).isInstanceOf(StepFailedException.class).hasMessage("pipeline chat, step classify: stream closed");
     assertThat(pools.calls("responder")).isEmpty();
   }
@@ -665,17 +672,7 @@ class ExecutionTest {
   @Test
   void aListenerThatThrowsOnTheLastOutputFailsTheRunInsteadOfCompletingIt() {
     CompletableFuture<PipelineResult> run = compile(Specs.chat()).run("chat", List.of(text("hello")),
-        RunOptions.DEFAULT, null, new IterationListener() {
-          @Override
-          public void onIteration(String step, int iteration, List<Tensor> values) {}
-
-          @Override
-          public void onOutput(String output, Tensor value) {
-            if (output.equals("tokens")) {
-              throw new IllegalStateException("stream closed");
-            }
-          }
-        });
+        RunOptions.DEFAULT, null, throwingOn("tokens"));
     assertThat(failure(run)).isInstanceOf(StepFailedException.class).hasMessage("pipeline chat, step reply: stream closed");
   }
 

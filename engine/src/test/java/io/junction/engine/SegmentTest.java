@@ -261,17 +261,7 @@ class SegmentTest {
     compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
     List<IterationListener> given = new ArrayList<>();
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker lossy = new ModelInvoker() {
-      @Override
-      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
-        return models.infer(model, inputs, outputs, timeout);
-      }
-
-      @Override
-      public Failure classify(Throwable error) {
-        return models.classify(error);
-      }
-
+    ModelInvoker lossy = new SegmentsVia(models) {
       @Override
       public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
           List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
@@ -295,17 +285,7 @@ class SegmentTest {
     String plan = p.segmentPlans().get(0).id();
     // The first call finds the plan missing, as a restarted worker would: retryable.
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker flaky = new ModelInvoker() {
-      @Override
-      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
-        return models.infer(model, inputs, outputs, timeout);
-      }
-
-      @Override
-      public Failure classify(Throwable error) {
-        return models.classify(error);
-      }
-
+    ModelInvoker flaky = new SegmentsVia(models) {
       @Override
       public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
           List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
@@ -356,17 +336,7 @@ class SegmentTest {
   @Test
   void anOutputTheWorkerReportsTwiceIsToldOnce() throws Exception {
     compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
-    ModelInvoker echoing = new ModelInvoker() {
-      @Override
-      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
-        return models.infer(model, inputs, outputs, timeout);
-      }
-
-      @Override
-      public Failure classify(Throwable error) {
-        return models.classify(error);
-      }
-
+    ModelInvoker echoing = new SegmentsVia(models) {
       @Override
       public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
           List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
@@ -413,6 +383,29 @@ class SegmentTest {
     assertThat(models.calls("responder")).hasSize(1);
     time.advanceMillis(60_000);
     assertThat(models.calls("responder")).hasSize(1);
+  }
+
+  /** The fake's models, with the test's own way of running segments on them. */
+  private abstract static class SegmentsVia implements ModelInvoker {
+    private final FakeModels models;
+
+    SegmentsVia(FakeModels models) {
+      this.models = models;
+    }
+
+    @Override
+    public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
+      return models.infer(model, inputs, outputs, timeout);
+    }
+
+    @Override
+    public Failure classify(Throwable error) {
+      return models.classify(error);
+    }
+
+    @Override
+    public abstract CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+        List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener);
   }
 
   // ---- pipelines ----
