@@ -23,6 +23,9 @@ import java.util.function.LongSupplier;
  *
  * <p>The first failure ends the run once; later outcomes find the run finished and are
  * dropped. A run with nothing in flight and outputs missing ends with an error, not a hang.
+ *
+ * <p>For streaming, each requested output is told to the listener once, as soon as the step
+ * producing it is done: after the lock is released and before the steps it made ready start.
  */
 final class Execution {
   private enum State { PRUNED, WAITING, RUNNING, DONE, SKIPPED }
@@ -45,6 +48,8 @@ final class Execution {
   @GuardedBy("lock") private final State[] states;
   @GuardedBy("lock") private final Tensor[][] values;
   @GuardedBy("lock") private final boolean[] released;
+  /** Per pipeline output: the listener was told of it ({@link IterationListener#onOutput}). */
+  @GuardedBy("lock") private final boolean[] told;
   @GuardedBy("lock") private final long[] startNanos;
   @GuardedBy("lock") private final long[] micros;
   @GuardedBy("lock") private final int[] attempts;
@@ -72,6 +77,7 @@ final class Execution {
     states = new State[n];
     values = new Tensor[n][];
     released = new boolean[n];
+    told = new boolean[plan.outputs().size()];
     startNanos = new long[n];
     micros = new long[n];
     attempts = new int[n];
@@ -118,11 +124,15 @@ final class Execution {
       }
       cancelInFlight();
     });
+    List<Told> outputs;
     Transition t;
     synchronized (lock) {
+      outputs = claimLocked(Slot.INPUT, -1, null);
       t = advanceLocked();
     }
-    t.run();
+    if (tell(null, outputs)) {
+      t.run();
+    }
   }
 
   boolean isFinished() {
@@ -147,6 +157,7 @@ final class Execution {
   }
 
   void succeed(Node node, Tensor[] outputs, int attemptCount, ModelInvoker.SegmentAnswer segment) {
+    List<Told> told;
     Transition t;
     synchronized (lock) {
       if (finished) {
@@ -167,9 +178,33 @@ final class Execution {
           released[c] = true;
         }
       }
+      told = claimLocked(i, -1, null);
       t = advanceLocked();
     }
-    t.run();
+    // Outputs before the steps they made ready: a loop that reads one iterates after it is told.
+    if (tell(node, told)) {
+      t.run();
+    }
+  }
+
+  /**
+   * An output of a fused segment that its worker reported before the segment ended: the
+   * requested pipeline outputs that read it are told now (and not again when the segment ends).
+   * A name the segment does not have is ignored: its final answer is checked in full anyway.
+   */
+  void segmentOutput(Node node, String name, Tensor value) {
+    int slot = node.outputs().indexOf(name);
+    if (slot < 0) {
+      return;
+    }
+    List<Told> told;
+    synchronized (lock) {
+      if (finished) {
+        return;
+      }
+      told = claimLocked(node.index(), slot, value);
+    }
+    tell(node, told);
   }
 
   void fail(Node node, Throwable cause) {
@@ -179,10 +214,64 @@ final class Execution {
       }
       finished = true;
     }
+    end(node, cause);
+  }
+
+  /** Ends a run already marked finished with {@code cause}. */
+  private void end(Node node, Throwable cause) {
     cancelInFlight();
     // Input errors and a segment's own failures already name what failed; others get the step named.
-    result.completeExceptionally(cause instanceof PipelineInputException || cause instanceof SegmentFailedException
-        ? cause : new StepFailedException(plan.name(), node.name(), cause));
+    result.completeExceptionally(node == null || cause instanceof PipelineInputException
+        || cause instanceof SegmentFailedException ? cause : new StepFailedException(plan.name(), node.name(), cause));
+  }
+
+  // ---- outputs told early ----
+
+  /** A requested output to tell the listener of, gathered under the lock. */
+  private record Told(String output, Tensor value) {}
+
+  /**
+   * The requested outputs read from {@code node} (its output {@code slot}, or any when -1) that
+   * the listener was not told of yet, marked as told. {@code early} is the value of that slot
+   * when the node has not finished (a segment's output reported early), else null.
+   */
+  @GuardedBy("lock")
+  private List<Told> claimLocked(int node, int slot, Tensor early) {
+    if (listener == IterationListener.NONE) {
+      return List.of();
+    }
+    List<Told> out = List.of();
+    for (int o : wanted) {
+      Plan.Output output = plan.outputs().get(o);
+      Slot from = output.from();
+      if (!told[o] && from.node() == node && (slot < 0 || from.index() == slot)) {
+        told[o] = true;
+        if (out.isEmpty()) {
+          out = new ArrayList<>();
+        }
+        out.add(new Told(output.name(), (early != null ? early : value(from)).withName(output.name())));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Tells the listener, outside the lock. False when it threw: that ends the run with its error
+   * (the step named), whatever the run had decided meanwhile, and nothing more is dispatched.
+   */
+  private boolean tell(Node node, List<Told> outputs) {
+    try {
+      for (Told t : outputs) {
+        listener.onOutput(t.output(), t.value());
+      }
+      return true;
+    } catch (RuntimeException e) {
+      synchronized (lock) {
+        finished = true;
+      }
+      end(node, e);
+      return false;
+    }
   }
 
   private void cancelInFlight() {

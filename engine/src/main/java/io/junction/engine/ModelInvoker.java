@@ -37,15 +37,17 @@ public interface ModelInvoker {
 
   /**
    * Runs a fused segment whose plan the workers of {@code group} hold (see {@link SegmentPlan}).
-   * Streams each loop iteration of the segment to {@code listener} as it comes, then completes
-   * with the segment's outputs and the timings of its steps. A failure inside the segment, which
+   * Streams each loop iteration of the segment to {@code listener} as it comes, and each of the
+   * segment's outputs as soon as the worker's step producing it is done
+   * ({@link IterationListener#onOutput}, named as the plan's outputs are), then completes with the
+   * segment's outputs and the timings of its steps. A failure inside the segment, which
    * the worker's engine has named, is a {@link SegmentFailedException}; other failures (the
    * transport's) are classified as {@link #infer}'s are. Invokers that cannot run segments keep
    * this default; the compiler fuses nothing for them ({@link Placement}).
    *
    * @param maxIterations caps every loop of the segment; {@link Integer#MAX_VALUE} for none
    * @param listener {@link IterationListener#NONE} when nobody streams the run: the invoker
-   *     should then not have the iterations sent at all
+   *     should then not have the iterations nor early outputs sent at all
    */
   default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {

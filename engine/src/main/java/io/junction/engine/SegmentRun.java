@@ -4,13 +4,15 @@ import io.junction.engine.Plan.Node;
 import io.junction.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One run of a fused segment: one call to a worker that runs the segment's steps with this same
- * engine. Its iterations are handed on to the run's listener as they stream in; once one has
- * been, the segment is not attempted again (that would stream it twice). Its steps' own timeouts
+ * engine. Its iterations, and its outputs that the worker reports before it ends, are handed on to
+ * the run's listener as they stream in (an output as the pipeline outputs that read it); once one
+ * has been, the segment is not attempted again (that would stream it twice). Its steps' own timeouts
  * and retries hold inside the worker; here its time is what is left of the request's deadline.
  */
 final class SegmentRun {
@@ -29,20 +31,39 @@ final class SegmentRun {
   }
 
   void start() {
-    // A run nobody streams asks the worker for no iterations (NONE): none cross the wire, and
-    // since none was handed on, a failed attempt may be retried.
-    IterationListener relay = ex.listener == IterationListener.NONE ? IterationListener.NONE
-        : (step, iteration, values) -> {
-          streamed.set(true);
-          ex.listener.onIteration(step, iteration, values);
-        };
+    // A run nobody streams asks the worker for no iterations and no early outputs (NONE): none
+    // cross the wire, and since none was handed on, a failed attempt may be retried.
+    IterationListener relay = ex.listener == IterationListener.NONE ? IterationListener.NONE : new IterationListener() {
+      @Override
+      public void onIteration(String step, int iteration, List<Tensor> values) {
+        streamed.set(true);
+        ex.listener.onIteration(step, iteration, values);
+      }
+
+      /** A segment output (a {@code <step>.<output>} of the plan): told as the pipeline outputs that read it. */
+      @Override
+      public void onOutput(String output, Tensor value) {
+        streamed.set(true);
+        ex.segmentOutput(node, output, value);
+      }
+    };
     new StepCall(ex, node,
-        budget -> ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay,
-                ex.affinityKey)
-            .thenApply(a -> {
-              answer.set(a);
-              return a.outputs();
-            }),
+        budget -> {
+          CompletableFuture<ModelInvoker.SegmentAnswer> call =
+              ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay);
+          CompletableFuture<List<Tensor>> outputs = call.thenApply(a -> {
+            answer.set(a);
+            return a.outputs();
+          });
+          // The run cancels what it tracks, this dependent stage, which would not reach the call by
+          // itself: pass it on, so that the worker stops the segment (its loop within one iteration).
+          outputs.whenComplete((v, e) -> {
+            if (outputs.isCancelled()) {
+              call.cancel(false);
+            }
+          });
+          return outputs;
+        },
         () -> !streamed.get(), node::timeoutNanos, false, "the request's deadline",
         (outputs, error, attempts) -> {
           Tensor[] picked;

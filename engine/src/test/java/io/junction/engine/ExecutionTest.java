@@ -616,6 +616,88 @@ class ExecutionTest {
     assertThat(pools.calls("responder")).hasSize(1);
   }
 
+  // ---- streaming: outputs told early, cancellation between iterations ----
+
+  @Test
+  void eachOutputIsToldOnceAsSoonAsItsStepIsDoneBeforeTheLoopThatReadsItIterates() throws Exception {
+    List<Integer> responderCallsWhenIntentTold = new ArrayList<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("output intent=")) {
+        responderCallsWhenIntentTold.add(pools.calls("responder").size());
+      }
+    });
+    PipelineResult r = compile(Specs.chat())
+        .run("chat", List.of(text("hello")), RunOptions.DEFAULT, FakeTime.millis(5000), events).get();
+
+    assertThat(events.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]",
+        "reply#0=[t5]", "reply#1=[t6]", "reply#2=[t7]", "output tokens=[t5, t6, t7]");
+    // Told before the loop's first call was even made, not only before its first iteration.
+    assertThat(responderCallsWhenIntentTold).containsExactly(0);
+    assertThat(r.output("intent").strings()).containsExactly("intent2");
+    assertThat(r.output("tokens").strings()).containsExactly("t5", "t6", "t7");
+  }
+
+  @Test
+  void onlyRequestedOutputsAreTold() throws Exception {
+    RecordingListener events = new RecordingListener();
+    compile(Specs.chat()).run("chat", List.of(text("hello")), new RunOptions(List.of("intent"), OptionalInt.empty()),
+        FakeTime.millis(5000), events).get();
+    // The loop feeds no requested output: it is pruned, and only the intent is told.
+    assertThat(events.events()).containsExactly("output intent=[intent2]");
+  }
+
+  /** A listener whose stream breaks when it is told {@code output}. */
+  private static IterationListener throwingOn(String output) {
+    return new IterationListener() {
+      @Override
+      public void onIteration(String step, int iteration, List<Tensor> values) {}
+
+      @Override
+      public void onOutput(String name, Tensor value) {
+        if (name.equals(output)) {
+          throw new IllegalStateException("stream closed");
+        }
+      }
+    };
+  }
+
+  @Test
+  void aListenerThatThrowsOnAnOutputFailsTheRunAndStartsNothingMore() {
+    CompletableFuture<PipelineResult> run = compile(Specs.chat()).run("chat", List.of(text("hello")),
+        RunOptions.DEFAULT, null, throwingOn("intent"));
+    assertThat(failure(run)).isInstanceOf(StepFailedException.class).hasMessage("pipeline chat, step classify: stream closed");
+    assertThat(pools.calls("responder")).isEmpty();
+  }
+
+  @Test
+  void aListenerThatThrowsOnTheLastOutputFailsTheRunInsteadOfCompletingIt() {
+    CompletableFuture<PipelineResult> run = compile(Specs.chat()).run("chat", List.of(text("hello")),
+        RunOptions.DEFAULT, null, throwingOn("tokens"));
+    assertThat(failure(run)).isInstanceOf(StepFailedException.class).hasMessage("pipeline chat, step reply: stream closed");
+  }
+
+  @Test
+  void cancellingTheRunDuringAnIterationStopsTheLoopBeforeItsNextCall() {
+    pools.handle("responder", FakeModels.hold());
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<PipelineResult>> running =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("reply#0")) {
+        running.get().cancel(false);
+      }
+    });
+    running.set(compile(Specs.chat()).run("chat", List.of(text("hello")), RunOptions.DEFAULT, null, events));
+    Call first = pools.calls("responder").get(0);
+    first.future().complete(respond(first, 7));
+
+    assertThat(running.get()).isCancelled();
+    assertThat(events.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]", "reply#0=[t5]");
+    // The iteration was taken, and the loop checked the run before calling the model again.
+    assertThat(pools.calls("responder")).hasSize(1);
+    time.advanceMillis(60_000);
+    assertThat(pools.calls("responder")).hasSize(1);
+  }
+
   // ---- the request's own inputs ----
 
   @Test

@@ -143,7 +143,14 @@ final class FakeModels implements ModelInvoker {
         maxIterations == Integer.MAX_VALUE ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(maxIterations));
     String name = plan.describe().get(0).name();
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
-    plan.run(name, inputs, options, timeoutNanos, listener).whenComplete((r, e) -> {
+    CompletableFuture<PipelineResult> inner = plan.run(name, inputs, options, timeoutNanos, listener);
+    // As a worker's RunSegment does when its caller cancels the call: the run inside stops.
+    answer.whenComplete((a, e) -> {
+      if (answer.isCancelled()) {
+        inner.cancel(false);
+      }
+    });
+    inner.whenComplete((r, e) -> {
       if (e == null) {
         answer.complete(new SegmentAnswer(r.outputs(), r.steps(), "fake-worker"));
         return;

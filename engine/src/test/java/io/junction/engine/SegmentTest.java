@@ -106,7 +106,7 @@ class SegmentTest {
                 io.junction.proto.v1.PlanBinding.newBuilder().setInput("text").setFrom("nodot")))).build();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanCodec.fromMessage(broken, "g"))
         .isInstanceOf(PipelineConfigException.class)
-        .hasMessage("plan " + plan.id() + ": steps[0].model.inputs.text: \"nodot\" (expected: input.<name>, session.<key> or <step>.<output>)");
+        .hasMessage("plan " + plan.id() + ": steps[0].model.inputs.text: \"nodot\" (expected: input.<name> or <step>.<output>)");
   }
 
   @Test
@@ -261,13 +261,17 @@ class SegmentTest {
     compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
     List<IterationListener> given = new ArrayList<>();
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker lossy = withSegments((group, planId, inputs, outputs, maxIterations, timeoutNanos, listener) -> {
-      given.add(listener);
-      CompletableFuture<ModelInvoker.SegmentAnswer> real =
-          models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
-      return n.getAndIncrement() > 0 ? real : real.thenCompose(a ->
-          CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r0: UNAVAILABLE")));
-    });
+    ModelInvoker lossy = new SegmentsVia(models) {
+      @Override
+      public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+          List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+        given.add(listener);
+        CompletableFuture<SegmentAnswer> real =
+            models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+        return n.getAndIncrement() > 0 ? real : real.thenCompose(a ->
+            CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r0: UNAVAILABLE")));
+      }
+    };
     CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), models.signatures(), lossy, time, allIn("g"));
     PipelineResult r = get(p.run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
         FakeTime.millis(5000), IterationListener.NONE));
@@ -281,10 +285,16 @@ class SegmentTest {
     String plan = p.segmentPlans().get(0).id();
     // The first call finds the plan missing, as a restarted worker would: retryable.
     AtomicInteger n = new AtomicInteger();
-    ModelInvoker flaky = withSegments((group, planId, inputs, outputs, maxIterations, timeoutNanos, listener) ->
-        n.getAndIncrement() == 0
-            ? CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r1: UNAVAILABLE"))
-            : models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener));
+    ModelInvoker flaky = new SegmentsVia(models) {
+      @Override
+      public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+          List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+        if (n.getAndIncrement() == 0) {
+          return CompletableFuture.failedFuture(new CallFailed(Failure.RETRYABLE, "replica r1: UNAVAILABLE"));
+        }
+        return models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+      }
+    };
     CompiledPipelines retried = CompiledPipelines.compile(List.of(Specs.recommend()), models.signatures(), flaky, time,
         allIn("g"));
     assertThat(retried.segmentPlans()).extracting(SegmentPlan::id).containsExactly(plan);
@@ -293,32 +303,109 @@ class SegmentTest {
     assertThat(r.output("items").longs()).hasSize(50);
   }
 
-  /** A segment call, as {@link ModelInvoker#runSegment} takes it. */
-  @FunctionalInterface
-  private interface SegmentCalls {
-    CompletableFuture<ModelInvoker.SegmentAnswer> run(String group, String planId, List<Tensor> inputs,
-        List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener);
+  // ---- streaming: outputs told early, cancellation ----
+
+  @Test
+  void aFusedRunTellsTheSameEventsInTheSameOrderAsThePlainRun() throws Exception {
+    RecordingListener fused = new RecordingListener();
+    RecordingListener plain = new RecordingListener();
+    get(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), fused));
+    get(compile(allIn("g"), Specs.chat().withFuse(false)).run("chat", List.of(ExecutionTest.text("hello")),
+        RunOptions.DEFAULT, FakeTime.millis(5000), plain));
+
+    assertThat(fused.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]",
+        "reply#0=[t5]", "reply#1=[t6]", "reply#2=[t7]", "output tokens=[t5, t6, t7]");
+    assertThat(plain.events()).isEqualTo(fused.events());
+    assertThat(models.segmentCalls()).hasSize(1);
   }
 
-  /** The fake worker's model calls, with its segment calls going through {@code segments}. */
-  private ModelInvoker withSegments(SegmentCalls segments) {
-    return new ModelInvoker() {
-      @Override
-      public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
-        return models.infer(model, inputs, outputs, timeout);
+  @Test
+  void theIntentIsToldBeforeTheWorkersLoopCallsTheResponder() throws Exception {
+    List<Integer> responderCalls = new ArrayList<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("output intent")) {
+        responderCalls.add(models.calls("responder").size());
       }
+    });
+    get(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), events));
+    assertThat(responderCalls).containsExactly(0);
+  }
 
-      @Override
-      public Failure classify(Throwable error) {
-        return models.classify(error);
-      }
-
+  @Test
+  void anOutputTheWorkerReportsTwiceIsToldOnce() throws Exception {
+    compile(allIn("g"), Specs.chat()); // loads the plan into the fake worker
+    ModelInvoker echoing = new SegmentsVia(models) {
       @Override
       public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
           List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
-        return segments.run(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
+        return models.runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, new IterationListener() {
+          @Override
+          public void onIteration(String step, int iteration, List<Tensor> values) {
+            listener.onIteration(step, iteration, values);
+          }
+
+          @Override
+          public void onOutput(String output, Tensor value) {
+            listener.onOutput(output, value);
+            listener.onOutput(output, value);
+            listener.onOutput("not.an_output", value);
+          }
+        });
       }
     };
+    RecordingListener events = new RecordingListener();
+    CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), models.signatures(), echoing, time, allIn("g"));
+    get(p.run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT, FakeTime.millis(5000), events));
+    assertThat(events.events()).containsExactly("output intent=[intent2]", "output confidence=[0.75]",
+        "reply#0=[t5]", "reply#1=[t6]", "reply#2=[t7]", "output tokens=[t5, t6, t7]");
+  }
+
+  @Test
+  void cancellingAFusedRunStopsTheWorkersLoopBeforeItsNextCall() {
+    models.handle("responder", FakeModels.hold());
+    java.util.concurrent.atomic.AtomicReference<CompletableFuture<PipelineResult>> running =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    RecordingListener events = new RecordingListener().then(e -> {
+      if (e.startsWith("reply#0")) {
+        running.get().cancel(false);
+      }
+    });
+    running.set(compile(allIn("g"), Specs.chat()).run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT,
+        FakeTime.millis(5000), events));
+    FakeModels.Call first = models.calls("responder").get(0);
+    first.future().complete(ExecutionTest.respond(first, 7));
+
+    assertThat(running.get()).isCancelled();
+    assertThat(events.events()).endsWith("reply#0=[t5]");
+    // The cancel reached the segment's run in the worker, whose loop checked it before its next call.
+    assertThat(models.calls("responder")).hasSize(1);
+    time.advanceMillis(60_000);
+    assertThat(models.calls("responder")).hasSize(1);
+  }
+
+  /** The fake's models, with the test's own way of running segments on them. */
+  private abstract static class SegmentsVia implements ModelInvoker {
+    private final FakeModels models;
+
+    SegmentsVia(FakeModels models) {
+      this.models = models;
+    }
+
+    @Override
+    public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeout) {
+      return models.infer(model, inputs, outputs, timeout);
+    }
+
+    @Override
+    public Failure classify(Throwable error) {
+      return models.classify(error);
+    }
+
+    @Override
+    public abstract CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+        List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener);
   }
 
   // ---- pipelines ----

@@ -1,5 +1,6 @@
 package io.junction.orchestrator.api;
 
+import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -8,13 +9,15 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * How every unary handler answers: it starts the call, returns at once (handlers run on the
- * transport's event loop and must never block), and completes the observer when the future
- * does, with errors through the {@link StatusMapper}. A client that goes away cancels the future.
+ * How every handler answers, unary or server-streaming: it starts the call, returns at once
+ * (handlers run on the transport's event loop and must never block), and completes the observer
+ * when the future does, with errors through the {@link StatusMapper}. A client that goes away
+ * cancels the future.
  */
 final class Calls {
   private Calls() {}
@@ -33,12 +36,30 @@ final class Calls {
    */
   static <S, T> void respond(StreamObserver<T> observer, Supplier<CompletableFuture<S>> call,
       Function<? super S, ? extends T> toResponse) {
+    answer(observer, events -> call.get(), toResponse);
+  }
+
+  /**
+   * How every server-streaming handler answers: as {@link #respond} does, and meanwhile
+   * {@code call} gets a sink for the events before the last, which its future's value is. The
+   * sink sends one event at a time (steps on different threads may produce them at once) and
+   * drops what comes after the last event, an error or a cancel; it never blocks. Events are not
+   * dropped for a client that reads slowly: what bounds them is the caller's (a reply's loop
+   * iterations).
+   */
+  static <T> void stream(StreamObserver<T> observer, Function<Consumer<T>, CompletableFuture<T>> call) {
+    answer(observer, call, Function.identity());
+  }
+
+  private static <S, T> void answer(StreamObserver<T> observer, Function<Consumer<T>, CompletableFuture<S>> call,
+      Function<? super S, ? extends T> toLast) {
     AtomicReference<CompletableFuture<S>> running = new AtomicReference<>();
     ServerCallStreamObserver<T> serverObserver =
         observer instanceof ServerCallStreamObserver<T> s ? s : null;
     if (serverObserver != null) {
       // Set before the call starts so that a cancellation is never missed; cancelling the future
-      // lets the pipeline stop scheduling steps for a client that is gone.
+      // lets the pipeline stop scheduling steps for a client that is gone (a deadline that passes
+      // cancels the call too).
       serverObserver.setOnCancelHandler(() -> {
         CompletableFuture<S> f = running.get();
         if (f != null) {
@@ -46,31 +67,76 @@ final class Calls {
         }
       });
     }
+    Outbox<T> out = new Outbox<>(observer, serverObserver);
     CompletableFuture<S> future;
     try {
-      future = call.get();
+      future = call.apply(out::send);
     } catch (RuntimeException e) {
-      observer.onError(StatusMapper.toException(e));
+      out.fail(e);
       return;
     }
     running.set(future);
+    if (serverObserver != null && serverObserver.isCancelled()) {
+      future.cancel(false); // cancelled while it started, before the handler could see the future
+    }
     future.whenComplete((value, error) -> {
-      if (serverObserver != null && serverObserver.isCancelled()) {
-        return;
-      }
-      T response;
+      T last;
       try {
         if (error != null) {
           throw error;
         }
-        response = toResponse.apply(value);
+        last = toLast.apply(value);
       } catch (Throwable t) {
-        observer.onError(StatusMapper.toException(t));
+        out.fail(t);
         return;
       }
-      observer.onNext(response);
-      observer.onCompleted();
+      out.finish(last);
     });
+  }
+
+  /** One call's messages: one at a time on the wire, and none after the last, an error or a cancel. */
+  private static final class Outbox<T> {
+    private final StreamObserver<T> observer;
+    /** Null outside a gRPC server (a test's observer): then nothing is ever cancelled. */
+    private final ServerCallStreamObserver<T> server;
+    @GuardedBy("this") private boolean closed;
+
+    Outbox(StreamObserver<T> observer, ServerCallStreamObserver<T> server) {
+      this.observer = observer;
+      this.server = server;
+    }
+
+    private boolean cancelled() {
+      return server != null && server.isCancelled();
+    }
+
+    /** An event before the last; a throw here (a broken call) fails the run that sent it. */
+    synchronized void send(T event) {
+      if (!closed && !cancelled()) {
+        observer.onNext(event);
+      }
+    }
+
+    synchronized void finish(T last) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (!cancelled()) {
+        observer.onNext(last);
+        observer.onCompleted();
+      }
+    }
+
+    synchronized void fail(Throwable error) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (!cancelled()) {
+        observer.onError(StatusMapper.toException(error));
+      }
+    }
   }
 
   /** {@link #respond(StreamObserver, Supplier, Function)} for a call whose result is the response. */

@@ -1,10 +1,11 @@
 package io.junction.orchestrator.api;
 
-import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SessionInputs;
+import io.junction.engine.TensorRef;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.session.History;
 import io.junction.orchestrator.session.SessionConfig;
@@ -19,19 +20,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
  * {@code junction.v1.ConversationService}: a thin adapter over the {@code chat} pipeline. It
  * checks the request, turns it into the pipeline's {@code text} tensor and turns the pipeline's
- * {@code intent}, {@code confidence} and {@code tokens} back into a reply. No model logic here.
- * A request with a {@code session_id} also gives the pipeline the session's state (the
- * {@code session.*} values, {@link SessionInputs}) and, once answered, adds its turn to the session.
+ * {@code intent}, {@code confidence} and {@code tokens} back into a reply, whole or streamed (the
+ * events of a stream are {@link ConverseEvents}' to make). No model logic here. A request with a
+ * {@code session_id} also gives the pipeline the session's state (the {@code session.*} values,
+ * {@link SessionInputs}), routes by the session in a pool with session affinity and, once
+ * answered, adds its turn to the session.
  */
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   public static final String PIPELINE = "chat";
   public static final int MAX_TOKENS = 64;
+  /** The chat pipeline's output of reply tokens; its loop's iterations are what ConverseStream streams. */
+  static final String TOKENS = "tokens";
 
   private final Pipelines pipelines;
   private final ApiLimits limits;
@@ -53,14 +59,27 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   @Override
   public void converse(ConverseRequest request, StreamObserver<ConverseResponse> observer) {
     long start = nanoClock.getAsLong();
-    Calls.respond(observer, () -> {
-      String text = checkText(request.getText());
-      RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()))
-          .withAffinityKey(SessionIds.check(request.getSessionId()));
-      return pipelines.run(PIPELINE, inputs(text, request.getSessionId()), options,
-          Calls.deadline(limits.defaultDeadline()));
-    }, result -> remember(request, toResponse(result, request.getSessionId(),
-        TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start))));
+    Calls.respond(observer, () -> startRun(request, IterationListener.NONE),
+        result -> remember(request, toResponse(result, request.getSessionId(), microsSince(start))));
+  }
+
+  @Override
+  public void converseStream(ConverseRequest request, StreamObserver<ConverseEvent> observer) {
+    long start = nanoClock.getAsLong();
+    Calls.stream(observer, sink -> {
+      ConverseEvents events = new ConverseEvents(sink, tokenSource(), () -> microsSince(start));
+      return Calls.thenApply(startRun(request, events),
+          result -> events.done(remember(request, toResponse(result, request.getSessionId(), microsSince(start)))));
+    });
+  }
+
+  /** The one translation of a request into a run of the chat pipeline, for Converse and ConverseStream alike. */
+  private CompletableFuture<PipelineResult> startRun(ConverseRequest request, IterationListener listener) {
+    String text = checkText(request.getText());
+    RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()))
+        .withAffinityKey(SessionIds.check(request.getSessionId()));
+    return pipelines.run(PIPELINE, inputs(text, request.getSessionId()), options,
+        Calls.deadline(limits.defaultDeadline()), listener);
   }
 
   /** The text, and with a session id the session's state as it is before this turn. */
@@ -84,11 +103,13 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     return response;
   }
 
-  @Override
-  public void converseStream(ConverseRequest request, StreamObserver<ConverseEvent> observer) {
-    observer.onError(Status.UNIMPLEMENTED
-        .withDescription("ConverseStream: streaming is not served yet (expected: call Converse, which returns the whole reply)")
-        .asRuntimeException());
+  /** The chat pipeline's step output whose loop iterations are the reply's tokens, or null when it has none. */
+  private TensorRef tokenSource() {
+    return pipelines.describe(PIPELINE).flatMap(d -> d.source(TOKENS)).orElse(null);
+  }
+
+  private long microsSince(long start) {
+    return TimeUnit.NANOSECONDS.toMicros(nanoClock.getAsLong() - start);
   }
 
   private String checkText(String raw) {
@@ -111,10 +132,11 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     return maxTokens == 0 ? OptionalInt.empty() : OptionalInt.of(maxTokens);
   }
 
-  private static ConverseResponse toResponse(PipelineResult result, String session, long micros) {
+  /** The whole reply; its first token reaches the client with the rest of it, unless a stream says otherwise. */
+  private static ConverseResponse toResponse(PipelineResult result, String session, long totalMicros) {
     List<String> intent = result.output("intent").strings();
     float[] confidence = result.output("confidence").floats();
-    List<String> tokens = result.output("tokens").strings();
+    List<String> tokens = result.output(TOKENS).strings();
     if (intent.size() != 1 || confidence.length != 1) {
       // the pipeline's declared outputs are [1]: a different count is our bug, not the client's
       throw new IllegalStateException("pipeline " + PIPELINE + ": " + intent.size() + " intents and "
@@ -126,7 +148,9 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
         .setReply(String.join(" ", tokens))
         .addAllTokens(tokens)
         .setSessionId(session)
-        .setLatencyMicros(micros)
+        .setLatencyMicros(totalMicros)
+        .setFirstTokenMicros(tokens.isEmpty() ? 0 : totalMicros)
+        .setTotalMicros(totalMicros)
         .build();
   }
 }

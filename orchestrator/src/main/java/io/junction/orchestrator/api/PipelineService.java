@@ -1,10 +1,12 @@
 package io.junction.orchestrator.api;
 
 import io.grpc.stub.StreamObserver;
+import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.RunPipelineEvent;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.StepTiming;
@@ -14,10 +16,13 @@ import io.junction.tensor.TensorCodec;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * {@code junction.v1.PipelineService}: runs any named pipeline on the client's tensors and
- * answers with typed contents. Tensor checks are the codec's, input matching is the pipeline's.
+ * answers with typed contents, whole ({@code Run}) or as it is produced ({@code RunStream}, whose
+ * events {@link PipelineEvents} makes). Tensor checks are the codec's, input matching is the
+ * pipeline's.
  */
 public final class PipelineService extends PipelineServiceGrpc.PipelineServiceImplBase {
   private final Pipelines pipelines;
@@ -30,15 +35,24 @@ public final class PipelineService extends PipelineServiceGrpc.PipelineServiceIm
 
   @Override
   public void run(RunPipelineRequest request, StreamObserver<RunPipelineResponse> observer) {
-    Calls.respond(observer, () -> {
-      if (request.getPipeline().isEmpty()) {
-        throw new InvalidRequestException("pipeline: empty (expected: the name of a pipeline, as ListPipelines lists them)");
-      }
-      List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
-      RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty())
-          .withAffinityKey(SessionIds.check(request.getSessionId()));
-      return pipelines.run(request.getPipeline(), inputs, options, Calls.deadline(limits.defaultDeadline()));
-    }, PipelineService::toResponse);
+    Calls.respond(observer, () -> startRun(request, IterationListener.NONE), PipelineService::toResponse);
+  }
+
+  @Override
+  public void runStream(RunPipelineRequest request, StreamObserver<RunPipelineEvent> observer) {
+    Calls.stream(observer, events -> Calls.thenApply(startRun(request, new PipelineEvents(events)),
+        result -> RunPipelineEvent.newBuilder().setResult(toResponse(result)).build()));
+  }
+
+  /** The one translation of a request into a run, for Run and RunStream alike. */
+  private CompletableFuture<PipelineResult> startRun(RunPipelineRequest request, IterationListener listener) {
+    if (request.getPipeline().isEmpty()) {
+      throw new InvalidRequestException("pipeline: empty (expected: the name of a pipeline, as ListPipelines lists them)");
+    }
+    List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
+    RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty())
+        .withAffinityKey(SessionIds.check(request.getSessionId()));
+    return pipelines.run(request.getPipeline(), inputs, options, Calls.deadline(limits.defaultDeadline()), listener);
   }
 
   private static RunPipelineResponse toResponse(PipelineResult result) {

@@ -2,8 +2,10 @@ package io.junction.orchestrator.cli;
 
 import io.grpc.ManagedChannel;
 import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
-import io.junction.proto.v1.ConverseResponse;
+import java.io.PrintWriter;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -14,7 +16,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "chat", description = "One conversation turn: the intent of TEXT and a generated reply.")
+/**
+ * One turn over ConverseStream: the intent, then each token as it is generated (flushed as it
+ * comes), or with --json each event as one line of protobuf JSON.
+ */
+@Command(name = "chat", description = "One conversation turn: the intent of TEXT and a generated reply, "
+    + "printed token by token as it is generated (--json: each event as one JSON line).")
 final class ChatCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -41,11 +48,14 @@ final class ChatCommand implements Callable<Integer> {
         .build();
     ManagedChannel channel = client.channel();
     try {
-      ConverseResponse r = ConversationServiceGrpc.newBlockingStub(channel)
+      Iterator<ConverseEvent> events = ConversationServiceGrpc.newBlockingStub(channel)
           .withDeadlineAfter(client.timeoutSeconds, TimeUnit.SECONDS)
-          .converse(request);
-      spec.commandLine().getOut().print(client.json ? Output.json(r) + "\n" : Output.chat(r));
-      spec.commandLine().getOut().flush();
+          .converseStream(request);
+      PrintWriter out = spec.commandLine().getOut();
+      events.forEachRemaining(e -> {
+        out.print(client.json ? Output.jsonLine(e) + "\n" : Output.chat(e));
+        out.flush();
+      });
       return 0;
     } finally {
       channel.shutdownNow();

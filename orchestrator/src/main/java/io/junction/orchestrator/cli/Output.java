@@ -6,7 +6,7 @@ import com.google.gson.JsonParser;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
-import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
@@ -22,21 +22,40 @@ import java.util.Locale;
 /** How responses look: JSON for machines, short text for people. Pure functions, so tests read them directly. */
 final class Output {
   private static final JsonFormat.Printer JSON = JsonFormat.printer().includingDefaultValueFields();
+  private static final JsonFormat.Printer JSON_LINE = JSON.omittingInsignificantWhitespace();
 
   private Output() {}
 
   static String json(MessageOrBuilder message) {
+    return print(JSON, message);
+  }
+
+  private static String print(JsonFormat.Printer printer, MessageOrBuilder message) {
     try {
-      return JSON.print(message);
+      return printer.print(message);
     } catch (InvalidProtocolBufferException e) {
       // only for Any fields with unknown types, which our responses do not have
       throw new IllegalStateException(e);
     }
   }
 
-  static String chat(ConverseResponse r) {
-    return "intent: " + r.getIntent() + " (" + String.format(Locale.ROOT, "%.2f", r.getConfidence()) + ")\n"
-        + "reply: " + r.getReply() + "\n";
+  /** One message on one line: for streams, where each event is printed as it comes. */
+  static String jsonLine(MessageOrBuilder message) {
+    return print(JSON_LINE, message);
+  }
+
+  /**
+   * One event of a streamed turn, to print as it comes: together they read
+   * {@code intent: book_flight (0.97)}, then {@code reply: sure , where?} with one token added at a time.
+   */
+  static String chat(ConverseEvent e) {
+    return switch (e.getEventCase()) {
+      case INTENT -> "intent: " + e.getIntent().getIntent() + " ("
+          + String.format(Locale.ROOT, "%.2f", e.getIntent().getConfidence()) + ")\nreply:";
+      case TOKEN -> " " + e.getToken();
+      case DONE -> "\n";
+      default -> "";
+    };
   }
 
   static String recommend(RecommendResponse r) {

@@ -48,14 +48,17 @@ final class PoolInvoker implements ModelInvoker {
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener, String affinityKey) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
-    IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE
-        : (step, index, values) -> {
-          try {
-            listener.onIteration(step, index, values);
-          } catch (RuntimeException e) {
-            answer.completeExceptionally(e); // the run fails with it, and the call is cancelled
-          }
-        };
+    IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE : new IterationListener() {
+      @Override
+      public void onIteration(String step, int index, List<Tensor> values) {
+        guarded(answer, () -> listener.onIteration(step, index, values));
+      }
+
+      @Override
+      public void onOutput(String output, Tensor value) {
+        guarded(answer, () -> listener.onOutput(output, value));
+      }
+    };
     CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
         maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
         relay, affinityKey);
@@ -70,6 +73,15 @@ final class PoolInvoker implements ModelInvoker {
     });
     answer.whenComplete((v, t) -> call.cancel(false));
     return answer;
+  }
+
+  /** Runs on the transport's thread, where an exception would vanish: it fails the run instead, and cancels the call. */
+  private static void guarded(CompletableFuture<SegmentAnswer> answer, Runnable tell) {
+    try {
+      tell.run();
+    } catch (RuntimeException e) {
+      answer.completeExceptionally(e);
+    }
   }
 
   @Override

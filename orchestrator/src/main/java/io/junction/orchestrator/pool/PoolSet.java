@@ -14,6 +14,9 @@ import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.v1.LoadPlansRequest;
 import io.junction.proto.v1.LoadPlansResponse;
 import io.junction.proto.v1.RunSegmentRequest;
+import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentIteration;
+import io.junction.proto.v1.SegmentOutput;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.proto.v1.SegmentResult;
 import io.junction.tensor.DataType;
@@ -433,13 +436,13 @@ final class PoolSet implements Pools {
 
   @Override
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
-      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
-    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration, null);
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, listener, null);
   }
 
   @Override
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
-      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration, String affinityKey) {
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener, String affinityKey) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -447,23 +450,23 @@ final class PoolSet implements Pools {
     }
     RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
         .addAllOutputs(outputs).setMaxIterations(maxIterations)
-        .setSendIterations(onIteration != IterationListener.NONE);
+        .setSendIterations(listener != IterationListener.NONE);
     for (Tensor t : inputs) {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
     CompletableFuture<ModelInvoker.SegmentAnswer> result = new CompletableFuture<>();
-    runSegmentOn(p, request.build(), deadline, onIteration, affinityKey, result, true);
+    runSegmentOn(p, request.build(), deadline, listener, affinityKey, result, true);
     return result;
   }
 
-  private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener onIteration,
+  private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener listener,
       String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
     whenSlot(pool, deadline, affinityKey, result,
-        replica -> runSegmentOn(pool, replica, request, deadline, onIteration, affinityKey, result, mayReload));
+        replica -> runSegmentOn(pool, replica, request, deadline, listener, affinityKey, result, mayReload));
   }
 
   private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
-      IterationListener onIteration, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
+      IterationListener listener, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
       boolean mayReload) {
     WorkerClient client = replica.client();
     if (client == null) {
@@ -473,8 +476,7 @@ final class PoolSet implements Pools {
     }
     CompletableFuture<SegmentResult> call;
     try {
-      call = client.runSegment(request, deadline, event -> onIteration.onIteration(event.getStep(), event.getIndex(),
-          TensorCodec.fromOutputs(event.getValuesList(), event.getRawValuesList())));
+      call = client.runSegment(request, deadline, event -> relay(event, listener));
     } catch (RuntimeException e) {
       pool.release(replica);
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
@@ -503,7 +505,7 @@ final class PoolSet implements Pools {
         log.info("pool {}: replica {} lacks segment plan {}: loading the plans, then asking again", pool.name(),
             replica.id(), request.getPlanId());
         loadPlansInto(pool, replica).whenComplete((ok, t) ->
-            runSegmentOn(pool, request, deadline, onIteration, affinityKey, result, false));
+            runSegmentOn(pool, request, deadline, listener, affinityKey, result, false));
       } else {
         if (status.getCode() == Status.Code.UNAVAILABLE) {
           replica.probeSoon();
@@ -516,6 +518,18 @@ final class PoolSet implements Pools {
         call.cancel(false);
       }
     });
+  }
+
+  /** A segment's event before its result, decoded for the engine's listener. */
+  private static void relay(SegmentEvent event, IterationListener listener) {
+    if (event.hasIteration()) {
+      SegmentIteration it = event.getIteration();
+      listener.onIteration(it.getStep(), it.getIndex(), TensorCodec.fromOutputs(it.getValuesList(), it.getRawValuesList()));
+    } else if (event.hasOutput()) {
+      SegmentOutput o = event.getOutput();
+      listener.onOutput(o.getOutput().getName(),
+          TensorCodec.fromOutputs(List.of(o.getOutput()), List.of(o.getRawContents())).get(0));
+    }
   }
 
   private static ModelInferRequest request(String model, List<Tensor> inputs, List<String> outputs) {

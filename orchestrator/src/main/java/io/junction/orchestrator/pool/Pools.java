@@ -113,15 +113,15 @@ public interface Pools extends AutoCloseable {
 
   /**
    * Runs a fused segment on a replica of {@code pool} chosen as {@link #infer} chooses, handing
-   * each loop iteration to {@code onIteration} as it arrives (on a transport thread: it must not
-   * block). Completes exceptionally with {@link SegmentFailedInWorkerException} when the segment
+   * each loop iteration and each early output of the segment to {@code listener} as it arrives
+   * (on a transport thread: it must not block). Completes exceptionally with {@link SegmentFailedInWorkerException} when the segment
    * failed inside the worker, else as {@link #infer} does. A replica that lacks the plan (it
    * restarted) is given the plans and asked once more.
    *
    * @param maxIterations 0 keeps the plan's loop limits
    */
   default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
-      List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration) {
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener) {
     return CompletableFuture.failedFuture(new UnsupportedOperationException("pool " + pool + ": runs no segments"));
   }
 

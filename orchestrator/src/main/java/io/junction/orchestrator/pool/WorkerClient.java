@@ -17,7 +17,6 @@ import io.junction.proto.v1.LoadPlansRequest;
 import io.junction.proto.v1.LoadPlansResponse;
 import io.junction.proto.v1.RunSegmentRequest;
 import io.junction.proto.v1.SegmentEvent;
-import io.junction.proto.v1.SegmentIteration;
 import io.junction.proto.v1.SegmentResult;
 import io.junction.proto.v1.SegmentServiceGrpc;
 import io.junction.proto.v1.StatsRequest;
@@ -112,13 +111,13 @@ final class WorkerClient {
   }
 
   /**
-   * Runs a fused segment: each iteration event goes to {@code onIteration} as it arrives (on
-   * the transport's thread, in order), and the future completes with the result event. It
-   * leaves on the caller's loop, as an inference does. Cancelling the future cancels the call on
-   * the wire.
+   * Runs a fused segment: each event before the result (an early output, an iteration) goes to
+   * {@code onEvent} as it arrives (on the transport's thread, in order), and the future completes
+   * with the result event. It leaves on the caller's loop, as an inference does. Cancelling the
+   * future cancels the call on the wire.
    */
   CompletableFuture<SegmentResult> runSegment(RunSegmentRequest request, Deadline deadline,
-      Consumer<SegmentIteration> onIteration) {
+      Consumer<SegmentEvent> onEvent) {
     CompletableFuture<SegmentResult> result = new CompletableFuture<>();
     SegmentServiceGrpc.SegmentServiceStub stub = segments.get(channelIndex());
     (deadline == null ? stub : stub.withDeadline(deadline)).runSegment(request,
@@ -130,10 +129,10 @@ final class WorkerClient {
 
       @Override
       public void onNext(SegmentEvent event) {
-        if (event.hasIteration()) {
-          onIteration.accept(event.getIteration());
-        } else if (event.hasResult()) {
+        if (event.hasResult()) {
           result.complete(event.getResult());
+        } else {
+          onEvent.accept(event);
         }
       }
 

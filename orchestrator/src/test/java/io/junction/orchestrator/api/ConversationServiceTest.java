@@ -8,13 +8,16 @@ import io.grpc.Status.Code;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.StepFailedException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;
 import io.junction.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -62,13 +65,66 @@ class ConversationServiceTest {
     return ConverseRequest.newBuilder().setText(text).build();
   }
 
+  /** How Converse fails; ConverseStream must fail the same way, with the same code and message. */
   private static StatusRuntimeException failure(ConverseRequest request) {
+    StatusRuntimeException unary = null;
     try {
       stub.converse(request);
     } catch (StatusRuntimeException e) {
-      return e;
+      unary = e;
     }
-    throw new AssertionError("call succeeded: " + request);
+    if (unary == null) {
+      throw new AssertionError("call succeeded: " + request);
+    }
+    StatusRuntimeException streamed = null;
+    try {
+      stub.converseStream(request).forEachRemaining(e -> {});
+    } catch (StatusRuntimeException e) {
+      streamed = e;
+    }
+    assertThat(streamed).as("ConverseStream of " + request).isNotNull();
+    assertThat(streamed.getStatus().getCode()).isEqualTo(unary.getStatus().getCode());
+    assertThat(streamed.getStatus().getDescription()).isEqualTo(unary.getStatus().getDescription());
+    return unary;
+  }
+
+  private static List<ConverseEvent> stream(ConverseRequest request) {
+    List<ConverseEvent> events = new ArrayList<>();
+    stub.converseStream(request).forEachRemaining(events::add);
+    return events;
+  }
+
+  private static String show(ConverseEvent e) {
+    return switch (e.getEventCase()) {
+      case INTENT -> "intent " + e.getIntent().getIntent() + " " + e.getIntent().getConfidence();
+      case TOKEN -> "token " + e.getToken();
+      case DONE -> "done " + e.getDone().getReply();
+      default -> "unset";
+    };
+  }
+
+  /** A chat run that tells what a real one does: the intent, then each token, the clock moving on. */
+  private static CompletableFuture<PipelineResult> streamed(IterationListener listener, boolean tokensFirst) {
+    Runnable intent = () -> {
+      listener.onOutput("intent", Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")));
+      listener.onOutput("confidence", Tensor.ofFloats("confidence", new long[] {1}, 0.97f));
+    };
+    if (!tokensFirst) {
+      intent.run();
+    }
+    clock.addAndGet(TimeUnit.MICROSECONDS.toNanos(100));
+    List<String> tokens = List.of("sure", ",", "where", "to?");
+    for (int i = 0; i < tokens.size(); i++) {
+      // Another loop's values and other collected outputs are not tokens.
+      listener.onIteration("other", i, List.of(Tensor.ofStrings("next_token", new long[] {1}, List.of("x"))));
+      listener.onIteration("decode", i, List.of(Tensor.ofLongs("next_id", new long[] {1}, 7),
+          Tensor.ofStrings("next_token", new long[] {1}, List.of(tokens.get(i)))));
+    }
+    if (tokensFirst) {
+      intent.run();
+    }
+    clock.addAndGet(TimeUnit.MICROSECONDS.toNanos(200));
+    return reply();
   }
 
   @Test
@@ -217,13 +273,108 @@ class ConversationServiceTest {
   }
 
   @Test
-  void streamingIsNotServedYet() {
-    var it = ConversationServiceGrpc.newBlockingStub(grpc.channel).converseStream(text("hi"));
-    assertThatThrownBy(it::hasNext)
-        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
-          assertThat(e.getStatus().getCode()).isEqualTo(Code.UNIMPLEMENTED);
-          assertThat(e.getStatus().getDescription()).contains("streaming is not served yet");
+  void converseStreamSendsTheIntentThenEachTokenAsItComesThenTheWholeReply() {
+    pipelines.answerStreaming("chat", (in, o, d, listener) -> streamed(listener, false));
+    List<ConverseEvent> events = stream(ConverseRequest.newBuilder().setText("book me a flight").setSessionId("s1").build());
+
+    assertThat(events).extracting(ConversationServiceTest::show).containsExactly("intent book_flight 0.97",
+        "token sure", "token ,", "token where", "token to?", "done sure , where to?");
+    ConverseResponse done = events.get(events.size() - 1).getDone();
+    assertThat(done.getTokensList()).containsExactly("sure", ",", "where", "to?");
+    assertThat(done.getSessionId()).isEqualTo("s1");
+    assertThat(done.getFirstTokenMicros()).isEqualTo(100);
+    assertThat(done.getTotalMicros()).isEqualTo(300);
+    assertThat(done.getLatencyMicros()).isEqualTo(300);
+  }
+
+  @Test
+  void tokensToldBeforeTheIntentWaitForIt() {
+    pipelines.answerStreaming("chat", (in, o, d, listener) -> streamed(listener, true));
+    assertThat(stream(text("book me a flight"))).extracting(ConversationServiceTest::show).containsExactly(
+        "intent book_flight 0.97", "token sure", "token ,", "token where", "token to?", "done sure , where to?");
+  }
+
+  @Test
+  void aPipelineThatTellsNothingStillGivesTheIntentFirstThenTheTokensOfItsReply() {
+    List<ConverseEvent> events = stream(text("hi"));
+    assertThat(events).extracting(ConversationServiceTest::show).containsExactly("intent book_flight 0.97",
+        "token sure", "token ,", "token where", "token to?", "done sure , where to?");
+    // Its first token went out with the whole reply.
+    ConverseResponse done = events.get(events.size() - 1).getDone();
+    assertThat(done.getFirstTokenMicros()).isEqualTo(done.getTotalMicros());
+  }
+
+  @Test
+  void converseAndConverseStreamRunThePipelineAlike() {
+    stub.converse(ConverseRequest.newBuilder().setText("  hello there\n").setMaxTokens(5).build());
+    FakePipelines.Call unary = pipelines.last();
+    stream(ConverseRequest.newBuilder().setText("  hello there\n").setMaxTokens(5).build());
+    FakePipelines.Call streamed = pipelines.last();
+    assertThat(streamed.pipeline()).isEqualTo(unary.pipeline());
+    assertThat(streamed.inputs()).isEqualTo(unary.inputs());
+    assertThat(streamed.options()).isEqualTo(unary.options());
+  }
+
+  @Test
+  void aUnaryReplysFirstTokenComesWithTheWholeReply() {
+    pipelines.answer("chat", (in, o, d) -> {
+      clock.addAndGet(TimeUnit.MICROSECONDS.toNanos(50));
+      return reply();
+    });
+    ConverseResponse r = stub.converse(text("hi"));
+    assertThat(r.getFirstTokenMicros()).isEqualTo(50);
+    assertThat(r.getTotalMicros()).isEqualTo(50);
+  }
+
+  @Test
+  void aFailedStreamEndsWithTheStatusConverseGives() {
+    pipelines.answerStreaming("chat", (in, o, d, listener) -> {
+      listener.onOutput("intent", Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")));
+      listener.onOutput("confidence", Tensor.ofFloats("confidence", new long[] {1}, 0.97f));
+      return CompletableFuture.failedFuture(new StepFailedException("chat", "decode",
+          new NoReadyReplicaException("conv", "1 FAILED")));
+    });
+    List<ConverseEvent> events = new ArrayList<>();
+    var it = stub.converseStream(text("hi"));
+    assertThatThrownBy(() -> it.forEachRemaining(events::add)).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Code.UNAVAILABLE);
+          assertThat(e.getStatus().getDescription())
+              .isEqualTo("pipeline chat, step decode: pool conv: no ready replica (1 FAILED)");
         });
+    assertThat(events).extracting(ConversationServiceTest::show).containsExactly("intent book_flight 0.97");
+  }
+
+  @Test
+  void aClientThatCancelsTheStreamCancelsTheRun() throws Exception {
+    CompletableFuture<PipelineResult> pending = new CompletableFuture<>();
+    pipelines.answerStreaming("chat", (in, o, d, listener) -> {
+      listener.onOutput("intent", Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")));
+      listener.onOutput("confidence", Tensor.ofFloats("confidence", new long[] {1}, 0.97f));
+      listener.onIteration("decode", 0, List.of(Tensor.ofStrings("next_token", new long[] {1}, List.of("sure"))));
+      return pending;
+    });
+    Context.CancellableContext ctx = Context.current().withCancellation();
+    List<ConverseEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CompletableFuture<Throwable> outcome = new CompletableFuture<>();
+    ctx.run(() -> ConversationServiceGrpc.newStub(grpc.channel).converseStream(text("hi"), new StreamObserver<>() {
+      @Override public void onNext(ConverseEvent value) {
+        events.add(value);
+      }
+      @Override public void onError(Throwable t) { outcome.complete(t); }
+      @Override public void onCompleted() { outcome.complete(null); }
+    }));
+    for (int i = 0; i < 1000 && events.size() < 2; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(events).extracting(ConversationServiceTest::show).containsExactly("intent book_flight 0.97", "token sure");
+    ctx.cancel(null);
+    assertThat(Status.fromThrowable(outcome.get(10, TimeUnit.SECONDS)).getCode()).isEqualTo(Code.CANCELLED);
+    // bounded wait: cancellation reaches the server on the transport's thread
+    for (int i = 0; i < 1000 && !pending.isCancelled(); i++) {
+      Thread.sleep(10);
+    }
+    assertThat(pending.isCancelled()).isTrue();
   }
 
   @Test

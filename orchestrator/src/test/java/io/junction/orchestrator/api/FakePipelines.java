@@ -5,6 +5,7 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
+import io.junction.engine.TensorRef;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pipeline.IterationOutputs;
 import io.junction.orchestrator.pipeline.Pipelines;
@@ -28,13 +29,25 @@ public final class FakePipelines implements Pipelines {
     CompletableFuture<PipelineResult> run(List<Tensor> inputs, RunOptions options, Deadline deadline);
   }
 
+  /** A handler that also gets the run's listener, to tell outputs and iterations as a real run does. */
+  @FunctionalInterface
+  public interface StreamingHandler {
+    CompletableFuture<PipelineResult> run(List<Tensor> inputs, RunOptions options, Deadline deadline,
+        IterationListener listener);
+  }
+
   public record Call(String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline) {}
 
   private final Map<String, PipelineDescription> descriptions = new ConcurrentHashMap<>();
-  private final Map<String, Handler> handlers = new ConcurrentHashMap<>();
+  private final Map<String, StreamingHandler> handlers = new ConcurrentHashMap<>();
   private volatile Call last;
 
   public FakePipelines put(PipelineDescription description, Handler handler) {
+    return putStreaming(description, (in, o, d, l) -> handler.run(in, o, d));
+  }
+
+  /** Adds a pipeline whose handler gets the run's listener. */
+  public FakePipelines putStreaming(PipelineDescription description, StreamingHandler handler) {
     descriptions.put(description.name(), description);
     handlers.put(description.name(), handler);
     return this;
@@ -42,6 +55,11 @@ public final class FakePipelines implements Pipelines {
 
   /** Replaces the handler of a pipeline that {@link #put} added. */
   public FakePipelines answer(String pipeline, Handler handler) {
+    return answerStreaming(pipeline, (in, o, d, l) -> handler.run(in, o, d));
+  }
+
+  /** Replaces the handler of a pipeline that {@link #put} added with one that gets the listener. */
+  public FakePipelines answerStreaming(String pipeline, StreamingHandler handler) {
     if (!descriptions.containsKey(pipeline)) {
       throw new IllegalArgumentException("no pipeline " + pipeline);
     }
@@ -73,16 +91,16 @@ public final class FakePipelines implements Pipelines {
     return IterationOutputs.NONE;
   }
 
-  /** Delivers no loop iterations: the handlers answer whole results. */
+  /** Tells the listener only what a streaming handler tells it; other handlers answer whole results. */
   @Override
   public CompletableFuture<PipelineResult> run(
       String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline, IterationListener listener) {
     last = new Call(pipeline, inputs, options, deadline);
-    Handler h = handlers.get(pipeline);
+    StreamingHandler h = handlers.get(pipeline);
     if (h == null) {
       return CompletableFuture.failedFuture(new UnknownPipelineException(pipeline, descriptions.keySet()));
     }
-    return h.run(inputs, options, deadline);
+    return h.run(inputs, options, deadline, listener);
   }
 
   // ---- the demo pipelines' signatures ----
@@ -91,7 +109,9 @@ public final class FakePipelines implements Pipelines {
     return new PipelineDescription("chat",
         List.of(spec("text", DataType.BYTES, 1)),
         List.of(spec("intent", DataType.BYTES, 1), spec("confidence", DataType.FP32, 1), spec("tokens", DataType.BYTES, -1)),
-        List.of("featurize", "classify", "decode"));
+        List.of("featurize", "classify", "decode"), List.of(),
+        Map.of("intent", TensorRef.parse("classify.intent"), "confidence", TensorRef.parse("classify.confidence"),
+            "tokens", TensorRef.parse("decode.next_token")));
   }
 
   public static PipelineDescription recommend() {

@@ -10,12 +10,15 @@ import io.junction.engine.PipelineResult;
 import io.junction.proto.inference.InferTensorContents;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
 import io.junction.proto.inference.ModelInferResponse.InferOutputTensor;
+import io.junction.proto.v1.PipelineIteration;
 import io.junction.proto.v1.PipelineServiceGrpc;
+import io.junction.proto.v1.RunPipelineEvent;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
@@ -59,13 +62,71 @@ class PipelineServiceTest {
     return InferInputTensor.newBuilder().setName("user_id").setDatatype("INT64").addShape(1);
   }
 
+  /** How Run fails; RunStream must fail the same way, with the same code and message. */
   private static StatusRuntimeException failure(RunPipelineRequest request) {
+    StatusRuntimeException unary = null;
     try {
       stub.run(request);
     } catch (StatusRuntimeException e) {
-      return e;
+      unary = e;
     }
-    throw new AssertionError("call succeeded: " + request);
+    if (unary == null) {
+      throw new AssertionError("call succeeded: " + request);
+    }
+    StatusRuntimeException streamed = null;
+    try {
+      stub.runStream(request).forEachRemaining(e -> {});
+    } catch (StatusRuntimeException e) {
+      streamed = e;
+    }
+    assertThat(streamed).as("RunStream of " + request).isNotNull();
+    assertThat(streamed.getStatus().getCode()).isEqualTo(unary.getStatus().getCode());
+    assertThat(streamed.getStatus().getDescription()).isEqualTo(unary.getStatus().getDescription());
+    return unary;
+  }
+
+  private static RunPipelineRequest userRequest(long id) {
+    return RunPipelineRequest.newBuilder().setPipeline("recommend")
+        .addInputs(user().setContents(InferTensorContents.newBuilder().addInt64Contents(id))).build();
+  }
+
+  @Test
+  void runStreamSendsOutputsAndIterationsAsToldThenTheResultRunGives() {
+    pipelines.answerStreaming("recommend", (in, o, d, listener) -> {
+      listener.onOutput("scores", Tensor.ofFloats("scores", new long[] {1, 2}, 1f, 0.5f));
+      listener.onIteration("loop", 0, List.of(Tensor.ofLongs("next_id", new long[] {1}, 7),
+          Tensor.ofStrings("next_token", new long[] {1}, List.of("hi"))));
+      // FP16 has no typed contents: left out of events.
+      listener.onOutput("half", new Tensor("half", io.junction.tensor.DataType.FP16, new long[] {1},
+          ByteString.copyFrom(new byte[2])));
+      listener.onIteration("loop", 1, List.of(Tensor.ofLongs("next_id", new long[] {1}, 8)));
+      return echo(in, o, d);
+    });
+    List<RunPipelineEvent> events = new ArrayList<>();
+    stub.runStream(userRequest(4)).forEachRemaining(events::add);
+
+    assertThat(events).extracting(e -> e.getEventCase().name()).containsExactly("OUTPUT", "ITERATION", "ITERATION", "RESULT");
+    assertThat(events.get(0).getOutput().getName()).isEqualTo("scores");
+    assertThat(events.get(0).getOutput().getContents().getFp32ContentsList()).containsExactly(1f, 0.5f);
+    PipelineIteration first = events.get(1).getIteration();
+    assertThat(first.getStep()).isEqualTo("loop");
+    assertThat(first.getIndex()).isZero();
+    assertThat(first.getValuesList()).extracting(InferOutputTensor::getName).containsExactly("next_id", "next_token");
+    assertThat(first.getValues(1).getContents().getBytesContents(0).toStringUtf8()).isEqualTo("hi");
+    assertThat(events.get(2).getIteration().getIndex()).isEqualTo(1);
+    pipelines.answer("recommend", PipelineServiceTest::echo);
+    assertThat(events.get(3).getResult()).isEqualTo(stub.run(userRequest(4)));
+  }
+
+  @Test
+  void runAndRunStreamRunThePipelineAlike() {
+    RunPipelineRequest request = userRequest(1).toBuilder().addOutputs("items").build();
+    stub.run(request);
+    FakePipelines.Call unary = pipelines.last();
+    stub.runStream(request).forEachRemaining(e -> {});
+    FakePipelines.Call streamed = pipelines.last();
+    assertThat(streamed.inputs()).isEqualTo(unary.inputs());
+    assertThat(streamed.options()).isEqualTo(unary.options());
   }
 
   @Test

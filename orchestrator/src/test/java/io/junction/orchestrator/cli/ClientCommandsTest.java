@@ -44,11 +44,20 @@ class ClientCommandsTest {
   static void start() throws IOException {
     PipelineDescription chat = FakePipelines.chat();
     chat = new PipelineDescription(chat.name(), chat.inputs(), chat.outputs(), chat.steps(),
-        List.of(new PipelineDescription.Segment("chat/0-0a1b2c3d", "conversation", chat.steps())));
-    pipelines.put(chat, (in, o, d) -> FakePipelines.done("chat",
-        Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")),
-        Tensor.ofFloats("confidence", new long[] {1}, 0.9712f),
-        Tensor.ofStrings("tokens", new long[] {3}, List.of("sure", ",", "where?"))));
+        List.of(new PipelineDescription.Segment("chat/0-0a1b2c3d", "conversation", chat.steps())), chat.sources());
+    // As a real run: the intent told first, then each token as the decode loop makes it.
+    pipelines.putStreaming(chat, (in, o, d, listener) -> {
+      listener.onOutput("intent", Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")));
+      listener.onOutput("confidence", Tensor.ofFloats("confidence", new long[] {1}, 0.9712f));
+      List<String> tokens = List.of("sure", ",", "where?");
+      for (int i = 0; i < tokens.size(); i++) {
+        listener.onIteration("decode", i, List.of(Tensor.ofStrings("next_token", new long[] {1}, List.of(tokens.get(i)))));
+      }
+      return FakePipelines.done("chat",
+          Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")),
+          Tensor.ofFloats("confidence", new long[] {1}, 0.9712f),
+          Tensor.ofStrings("tokens", new long[] {3}, tokens));
+    });
     pipelines.put(FakePipelines.recommend(), (in, o, d) -> ranked());
     pools.snapshot(List.of(FakePools.pool("conversation", List.of("featurizer", "intent"), "READY", "FAILED"),
         withSessionAffinity(FakePools.pool("recommendation", List.of("ranker"), "READY"))));
@@ -97,10 +106,14 @@ class ClientCommandsTest {
   }
 
   @Test
-  void chatJsonIsTheResponseInProtobufJson() {
+  void chatJsonPrintsEachEventOfTheStreamAsOneLine() {
     Run r = run("chat", "hi", "--target", target, "--json", "--session", "s1", "--max-tokens", "5");
     assertThat(r.exit()).as(r.err()).isZero();
-    JsonObject json = JsonParser.parseString(r.out()).getAsJsonObject();
+    List<JsonObject> lines = r.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    assertThat(lines).hasSize(5);
+    assertThat(lines.get(0).getAsJsonObject("intent").get("intent").getAsString()).isEqualTo("book_flight");
+    assertThat(lines.subList(1, 4)).extracting(l -> l.get("token").getAsString()).containsExactly("sure", ",", "where?");
+    JsonObject json = lines.get(4).getAsJsonObject("done");
     assertThat(json.get("intent").getAsString()).isEqualTo("book_flight");
     assertThat(json.get("confidence").getAsFloat()).isEqualTo(0.9712f);
     assertThat(json.get("reply").getAsString()).isEqualTo("sure , where?");

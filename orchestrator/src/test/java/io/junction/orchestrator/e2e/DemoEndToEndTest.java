@@ -115,7 +115,11 @@ class DemoEndToEndTest {
   void chatFindsTheIntentAndGeneratesAReply() throws Exception {
     Cli.Result r = Cli.run("chat", "I want to book a flight to Paris", "--target", target, "--json");
     assertThat(r.exitCode()).as(r.stderr()).isZero();
-    JsonObject reply = JsonParser.parseString(r.stdout()).getAsJsonObject();
+    // One JSON line per event of the stream: the intent, each token, then the whole reply.
+    List<JsonObject> events = r.stdout().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    assertThat(events.get(0).has("intent")).as(r.stdout()).isTrue();
+    assertThat(events.subList(1, events.size() - 1)).allSatisfy(e -> assertThat(e.has("token")).isTrue());
+    JsonObject reply = events.get(events.size() - 1).getAsJsonObject("done");
     assertThat(reply.get("intent").getAsString()).isEqualTo("book_flight");
     assertThat(reply.get("confidence").getAsFloat()).isBetween(0.5f, 1.0f);
     JsonArray tokens = reply.getAsJsonArray("tokens");
@@ -125,6 +129,8 @@ class DemoEndToEndTest {
       joined.append(joined.length() == 0 ? "" : " ").append(t.getAsString());
     }
     assertThat(reply.get("reply").getAsString()).isEqualTo(joined.toString());
+    assertThat(events.subList(1, events.size() - 1)).extracting(e -> e.get("token").getAsString())
+        .containsExactlyElementsOf(tokens.asList().stream().map(JsonElement::getAsString).toList());
 
     Cli.Result human = Cli.run("chat", "what's the weather like tomorrow", "--target", target);
     assertThat(human.exitCode()).as(human.stderr()).isZero();

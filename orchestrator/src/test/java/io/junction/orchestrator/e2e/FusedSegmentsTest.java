@@ -175,7 +175,7 @@ class FusedSegmentsTest {
 
   @Test
   @Order(4)
-  void theWorkerSendsALoopsIterationsOnlyWhenTheCallerAsksForThem() throws Exception {
+  void theWorkerSendsOutputsAndALoopsIterationsOnlyWhenTheCallerAsksForThem() throws Exception {
     PipelineInfo chat = orchestrator.admin().listPipelines(ListPipelinesRequest.getDefaultInstance())
         .getPipelinesList().stream().filter(p -> p.getName().equals("chat")).findFirst().orElseThrow();
     String plan = chat.getSegments(0).getId();
@@ -198,9 +198,13 @@ class FusedSegmentsTest {
       List<String> tokens = TensorCodec.fromOutputs(result.getOutputsList(), result.getRawOutputContentsList())
           .stream().filter(t -> t.name().equals("reply.next_token")).findFirst().orElseThrow().strings();
       assertThat(tokens).hasSizeGreaterThanOrEqualTo(3);
-      // One iteration event per collected token, in order, then the result; asked for none, the result alone.
-      assertThat(streamed.subList(0, streamed.size() - 1)).extracting(e -> e.getIteration().getIndex())
-          .containsExactlyElementsOf(IntStream.range(0, tokens.size()).boxed().toList());
+      // The classifier's outputs as soon as it is done, one iteration event per collected token in
+      // order, the loop's output, then the result; asked for none, the result alone.
+      List<String> expected = new ArrayList<>(List.of("output classify.intent", "output classify.confidence"));
+      IntStream.range(0, tokens.size()).forEach(i -> expected.add("iteration " + i));
+      expected.addAll(List.of("output reply.next_token", "result"));
+      assertThat(streamed).extracting(e -> e.hasOutput() ? "output " + e.getOutput().getOutput().getName()
+          : e.hasIteration() ? "iteration " + e.getIteration().getIndex() : "result").containsExactlyElementsOf(expected);
       assertThat(quiet).hasSize(1);
       assertThat(quiet.get(0).getResult().getRawOutputContentsList()).isEqualTo(result.getRawOutputContentsList());
     } finally {

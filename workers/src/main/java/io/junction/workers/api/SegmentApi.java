@@ -16,6 +16,7 @@ import io.junction.proto.v1.LoadPlansResponse;
 import io.junction.proto.v1.RunSegmentRequest;
 import io.junction.proto.v1.SegmentEvent;
 import io.junction.proto.v1.SegmentIteration;
+import io.junction.proto.v1.SegmentOutput;
 import io.junction.proto.v1.SegmentResult;
 import io.junction.proto.v1.SegmentServiceGrpc;
 import io.junction.proto.v1.StepTiming;
@@ -33,8 +34,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code junction.v1.SegmentService} over a {@link SegmentHost}: thin. Decodes plans and tensors,
- * runs the engine, streams each loop iteration as it comes (when the caller asks for them) and
- * the result last. A failure inside
+ * runs the engine, streams each output as soon as its step is done and each loop iteration as it
+ * comes (when the caller asks for them), and the result last. A failure inside
  * the segment goes out with {@link SegmentProtocol}' trailer, so the orchestrator passes the
  * engine's message (naming the step) on as it is.
  */
@@ -81,9 +82,18 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
       List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
       Deadline deadline = Context.current().getDeadline();
       long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
-      IterationListener iterations = request.getSendIterations()
-          ? (step, index, values) -> send(out, SegmentEvent.newBuilder().setIteration(iteration(step, index, values)).build())
-          : IterationListener.NONE;
+      IterationListener iterations = request.getSendIterations() ? new IterationListener() {
+        @Override
+        public void onIteration(String step, int index, List<Tensor> values) {
+          send(out, SegmentEvent.newBuilder().setIteration(iteration(step, index, values)).build());
+        }
+
+        @Override
+        public void onOutput(String output, Tensor value) {
+          send(out, SegmentEvent.newBuilder().setOutput(SegmentOutput.newBuilder()
+              .setOutput(TensorCodec.toRawOutputHeader(value)).setRawContents(value.data())).build());
+        }
+      } : IterationListener.NONE;
       run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), timeout,
           iterations);
     } catch (UnknownPlanException e) {

@@ -134,6 +134,26 @@ class SegmentApiTest {
   }
 
   @Test
+  void aCallerThatStreamsGetsEachOutputAsSoonAsItsStepIsDoneThenTheResult() {
+    SegmentPlan both = new SegmentPlan("b/0-test", "pool", new PipelineSpec("b", TWICE.spec().inputs(),
+        List.of(new PipelineSpec.Output("s1.y", TensorRef.parse("s1.y")),
+            new PipelineSpec.Output("s2.y", TensorRef.parse("s2.y"))),
+        TWICE.spec().steps(), false));
+    segments().loadPlans(LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(both)).build());
+    Tensor x = Tensor.ofFloats("input.x", new long[] {1, 2}, 1f, -2f);
+
+    List<SegmentEvent> streamed = events(request(both.id(), x).toBuilder().setSendIterations(true).build());
+    assertThat(streamed).extracting(e -> e.getEventCase().name()).containsExactly("OUTPUT", "OUTPUT", "RESULT");
+    // s1's output goes out before s2 runs: the order the steps finish in, each value as the result has it.
+    List<Tensor> early = streamed.subList(0, 2).stream().map(e -> TensorCodec.fromOutputs(
+        List.of(e.getOutput().getOutput()), List.of(e.getOutput().getRawContents())).get(0)).toList();
+    assertThat(early).extracting(Tensor::name).containsExactly("s1.y", "s2.y");
+    assertThat(early.get(0).floats()).containsExactly(2f, -4f);
+    assertThat(early.get(1).floats()).containsExactly(4f, -8f);
+    assertThat(events(request(both.id(), x))).extracting(e -> e.getEventCase().name()).containsExactly("RESULT");
+  }
+
+  @Test
   void serverMetadataSaysTheWorkerRunsSegments() {
     assertThat(worker.inference().serverMetadata(ServerMetadataRequest.getDefaultInstance()).getExtensionsList())
         .contains(SegmentProtocol.EXTENSION);
