@@ -50,7 +50,8 @@ final class SegmentRun {
     new StepCall(ex, node,
         budget -> {
           CompletableFuture<ModelInvoker.SegmentAnswer> call =
-              ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay);
+              ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay,
+                  ex.affinityKey);
           CompletableFuture<List<Tensor>> outputs = call.thenApply(a -> {
             answer.set(a);
             return a.outputs();

@@ -106,7 +106,7 @@ class SegmentTest {
                 io.junction.proto.v1.PlanBinding.newBuilder().setInput("text").setFrom("nodot")))).build();
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> PlanCodec.fromMessage(broken, "g"))
         .isInstanceOf(PipelineConfigException.class)
-        .hasMessage("plan " + plan.id() + ": steps[0].model.inputs.text: \"nodot\" (expected: input.<name> or <step>.<output>)");
+        .hasMessage("plan " + plan.id() + ": steps[0].model.inputs.text: \"nodot\" (expected: input.<name>, session.<key> or <step>.<output>)");
   }
 
   @Test
