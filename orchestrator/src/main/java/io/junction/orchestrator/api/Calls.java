@@ -95,7 +95,7 @@ final class Calls {
   }
 
   /** One call's messages: one at a time on the wire, and none after the last, an error or a cancel. */
-  private static final class Outbox<T> {
+  static final class Outbox<T> {
     private final StreamObserver<T> observer;
     /** Null outside a gRPC server (a test's observer): then nothing is ever cancelled. */
     private final ServerCallStreamObserver<T> server;
@@ -124,6 +124,17 @@ final class Calls {
       closed = true;
       if (!cancelled()) {
         observer.onNext(last);
+        observer.onCompleted();
+      }
+    }
+
+    /** Ends the call with no last event of its own (a stream whose last turn already sent its own). */
+    synchronized void complete() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (!cancelled()) {
         observer.onCompleted();
       }
     }

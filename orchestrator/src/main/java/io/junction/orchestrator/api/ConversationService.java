@@ -20,8 +20,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalInt;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 
 /**
@@ -65,12 +67,25 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public void converseStream(ConverseRequest request, StreamObserver<ConverseEvent> observer) {
+    Calls.stream(observer, sink -> streamTurn(request, sink));
+  }
+
+  @Override
+  public StreamObserver<ConverseRequest> chat(StreamObserver<ConverseEvent> observer) {
+    return ChatStream.start(observer, this::streamTurn, ConversationService::newSessionId);
+  }
+
+  /** One streamed turn, for ConverseStream and each turn of Chat: its events go to the sink, its future is done. */
+  private CompletableFuture<ConverseEvent> streamTurn(ConverseRequest request, Consumer<ConverseEvent> sink) {
     long start = nanoClock.getAsLong();
-    Calls.stream(observer, sink -> {
-      ConverseEvents events = new ConverseEvents(sink, tokenSource(), () -> microsSince(start));
-      return Calls.thenApply(startRun(request, events),
-          result -> events.done(remember(request, toResponse(result, request.getSessionId(), microsSince(start)))));
-    });
+    ConverseEvents events = new ConverseEvents(sink, tokenSource(), () -> microsSince(start));
+    return Calls.thenApply(startRun(request, events),
+        result -> events.done(remember(request, toResponse(result, request.getSessionId(), microsSince(start)))));
+  }
+
+  /** A session id for a Chat stream that names none: random, so that two streams never share one by chance. */
+  private static String newSessionId() {
+    return "chat-" + UUID.randomUUID();
   }
 
   /** The one translation of a request into a run of the chat pipeline, for Converse and ConverseStream alike. */

@@ -7,6 +7,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.junction.grpc.EventLoops;
+import io.junction.grpc.MalformedRequests;
 import io.junction.orchestrator.api.AdminService;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
@@ -17,8 +19,6 @@ import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.orchestrator.session.Sessions;
-import io.junction.grpc.EventLoops;
-import io.junction.grpc.MalformedRequests;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -41,6 +41,9 @@ import org.slf4j.LoggerFactory;
  * does not own the loops: they are closed after it.
  */
 public final class JunctionServer implements AutoCloseable {
+  /** The shortest interval between a client's keepalive pings that the server accepts. */
+  public static final long KEEPALIVE_MIN_SECONDS = 30;
+
   private static final Logger log = LoggerFactory.getLogger(JunctionServer.class);
 
   /** The lifecycle: NEW -> SERVING -> STOPPING -> STOPPED, each step once. */
@@ -88,7 +91,11 @@ public final class JunctionServer implements AutoCloseable {
     }
     MetricsInterceptor interceptor = new MetricsInterceptor(metrics, nanoClock);
     NettyServerBuilder b = loops.server(new InetSocketAddress(options.host(), options.port()))
-        .maxInboundMessageSize(options.maxInboundMessageBytes());
+        .maxInboundMessageSize(options.maxInboundMessageBytes())
+        // A Chat stream may stay idle between turns for long; let its client keep the connection
+        // alive with pings every 30 s or more (grpc-java's default refuses pings under 5 minutes).
+        .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
+        .permitKeepAliveWithoutCalls(false);
     for (BindableService s : services) {
       // parse failures answered inside the interceptor, so that metrics count them too
       b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));

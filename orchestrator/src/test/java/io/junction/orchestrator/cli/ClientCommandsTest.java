@@ -123,6 +123,36 @@ class ClientCommandsTest {
   }
 
   @Test
+  void chatInteractiveAnswersEachLineOfStandardInputInTurnOnOneStreamInOneSession() {
+    java.io.InputStream stdin = System.in;
+    System.setIn(new java.io.ByteArrayInputStream("book me a flight\n\n  \nand a hotel\n"
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    Run r;
+    try {
+      r = run("chat", "--interactive", "--json", "--target", target);
+    } finally {
+      System.setIn(stdin);
+    }
+    assertThat(r.exit()).as(r.err()).isZero();
+    List<JsonObject> lines = r.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+    // Two turns (blank lines are not turns), each intent, three tokens, done, in order.
+    assertThat(lines).extracting(l -> l.keySet().iterator().next())
+        .containsExactly("intent", "token", "token", "token", "done", "intent", "token", "token", "token", "done");
+    String first = lines.get(4).getAsJsonObject("done").get("sessionId").getAsString();
+    assertThat(first).as("a session the server made for the stream").startsWith("chat-");
+    assertThat(lines.get(9).getAsJsonObject("done").get("sessionId").getAsString()).isEqualTo(first);
+    assertThat(pipelines.last().inputs().get(0).strings()).containsExactly("and a hotel");
+  }
+
+  @Test
+  void chatInteractiveTakesNoTextAndChatWithoutItNeedsText() {
+    assertThat(run("chat", "hello", "--interactive", "--target", target).exit()).isEqualTo(2);
+    Run none = run("chat", "--target", target);
+    assertThat(none.exit()).isEqualTo(2);
+    assertThat(none.err()).contains("Missing required parameter: 'TEXT' (expected: what the user says, or --interactive)");
+  }
+
+  @Test
   void aServerErrorIsPrintedWithItsCodeAndExitsOne() {
     Run r = run("chat", "   ", "--target", target);
     assertThat(r.exit()).isEqualTo(1);

@@ -1,22 +1,29 @@
 package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
 import io.junction.proto.inference.ModelInferResponse.InferOutputTensor;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.ListSessionsRequest;
 import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.RunPipelineEvent;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.SessionInfo;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
@@ -92,6 +99,84 @@ class StreamingEndToEndTest {
       assertThat(done.getIntent()).isEqualTo(unary.getIntent());
       assertThat(unary.getFirstTokenMicros()).isEqualTo(unary.getTotalMicros());
     }
+  }
+
+  /** A Chat stream the test drives turn by turn: each turn's events, and how the stream ended. */
+  private static final class ChatClient implements StreamObserver<ConverseEvent> {
+    final LinkedBlockingQueue<ConverseEvent> events = new LinkedBlockingQueue<>();
+    final CompletableFuture<Void> ended = new CompletableFuture<>();
+    final StreamObserver<ConverseRequest> requests = ConversationServiceGrpc.newStub(orchestrator.channel)
+        .withDeadlineAfter(60, TimeUnit.SECONDS).chat(this);
+
+    @Override
+    public void onNext(ConverseEvent e) {
+      events.add(e);
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      ended.completeExceptionally(t);
+    }
+
+    @Override
+    public void onCompleted() {
+      ended.complete(null);
+    }
+
+    /** Sends one turn and returns its events, done last. */
+    List<ConverseEvent> turn(ConverseRequest request) throws InterruptedException {
+      requests.onNext(request);
+      List<ConverseEvent> turn = new ArrayList<>();
+      while (turn.isEmpty() || !turn.get(turn.size() - 1).hasDone()) {
+        ConverseEvent e = events.poll(30, TimeUnit.SECONDS);
+        assertThat(e).as("the next event of the turn, after %s", turn).isNotNull();
+        turn.add(e);
+      }
+      return turn;
+    }
+  }
+
+  @Test
+  void chatCarriesTurnsOnOneStreamEachWithItsOwnEventsInOrderInOneSession() throws Exception {
+    ChatClient chat = new ChatClient();
+    String session = null;
+    for (String text : TEXTS) {
+      List<ConverseEvent> turn = chat.turn(ConverseRequest.newBuilder().setText(text).build());
+      assertThat(turn.get(0).hasIntent()).as("the first event of %s", turn).isTrue();
+      List<ConverseEvent> middle = turn.subList(1, turn.size() - 1);
+      assertThat(middle).allSatisfy(e -> assertThat(e.getEventCase()).isEqualTo(ConverseEvent.EventCase.TOKEN));
+      ConverseResponse done = turn.get(turn.size() - 1).getDone();
+      assertThat(middle.stream().map(ConverseEvent::getToken).toList()).hasSizeGreaterThanOrEqualTo(3)
+          .isEqualTo(done.getTokensList());
+      // One session for the stream: made by the server, since the first turn named none.
+      if (session == null) {
+        session = done.getSessionId();
+        assertThat(session).startsWith("chat-");
+      }
+      assertThat(done.getSessionId()).isEqualTo(session);
+      assertThat(done.getReply()).as(text)
+          .isEqualTo(conversation().converse(ConverseRequest.newBuilder().setText(text).build()).getReply());
+    }
+    chat.requests.onCompleted();
+    chat.ended.get(30, TimeUnit.SECONDS);
+    String id = session;
+    assertThat(orchestrator.admin().listSessions(ListSessionsRequest.newBuilder().setLimit(1000).build())
+        .getSessionsList()).filteredOn(s -> s.getSessionId().equals(id))
+        .extracting(SessionInfo::getTurns).containsExactly((long) TEXTS.size());
+  }
+
+  @Test
+  void aChatTurnThatNamesAnotherSessionEndsTheStreamAsInvalid() throws Exception {
+    ChatClient chat = new ChatClient();
+    chat.turn(ConverseRequest.newBuilder().setText(TEXTS.get(2)).setSessionId("chat-e2e-a").build());
+    chat.requests.onNext(ConverseRequest.newBuilder().setText(TEXTS.get(2)).setSessionId("chat-e2e-b").build());
+    assertThatThrownBy(() -> chat.ended.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(StatusRuntimeException.class)
+        .cause().satisfies(e -> {
+          Status status = ((StatusRuntimeException) e).getStatus();
+          assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(status.getDescription()).isEqualTo("session_id: \"chat-e2e-b\" (expected: empty or "
+              + "\"chat-e2e-a\", the session of this Chat stream; open another stream for another session)");
+        });
   }
 
   @Test
