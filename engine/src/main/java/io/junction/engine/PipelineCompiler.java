@@ -175,11 +175,8 @@ final class PipelineCompiler {
       PipelineSpec.Output out = spec.outputs().get(i);
       outputs.add(new Plan.Output(out.name(), slot(out.from()), outputSpecs.get(i)));
     }
-    Map<String, TensorRef> sources = new LinkedHashMap<>();
-    spec.outputs().forEach(o -> sources.put(o.name(), o.from()));
     PipelineDescription description = new PipelineDescription(p, spec.inputs(), outputSpecs, topo,
-        segments.stream().map(s -> new PipelineDescription.Segment(s.plan().id(), s.plan().group(), s.steps())).toList(),
-        sources);
+        segments.stream().map(s -> new PipelineDescription.Segment(s.plan().id(), s.plan().group(), s.steps())).toList());
     return new Plan(p, List.copyOf(planInputs), spec.inputs().size(), Map.copyOf(inputIndex), List.copyOf(outputs),
         Map.copyOf(outputIndex),
         List.copyOf(nodes), description, segments.stream().map(FusedSegment::plan).toList());

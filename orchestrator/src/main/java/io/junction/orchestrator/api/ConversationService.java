@@ -5,7 +5,6 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SessionInputs;
-import io.junction.engine.TensorRef;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.session.History;
 import io.junction.orchestrator.session.SessionConfig;
@@ -78,7 +77,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   /** One streamed turn, for ConverseStream and each turn of Chat: its events go to the sink, its future is done. */
   private CompletableFuture<ConverseEvent> streamTurn(ConverseRequest request, Consumer<ConverseEvent> sink) {
     long start = nanoClock.getAsLong();
-    ConverseEvents events = new ConverseEvents(sink, tokenSource(), () -> microsSince(start));
+    ConverseEvents events = new ConverseEvents(sink, pipelines.iterationOutputs(PIPELINE), () -> microsSince(start));
     return Calls.thenApply(startRun(request, events),
         result -> events.done(remember(request, toResponse(result, request.getSessionId(), microsSince(start)))));
   }
@@ -116,11 +115,6 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
       sessions.record(request.getSessionId(), new Turn(request.getText().strip(), response.getIntent(), response.getReply()));
     }
     return response;
-  }
-
-  /** The chat pipeline's step output whose loop iterations are the reply's tokens, or null when it has none. */
-  private TensorRef tokenSource() {
-    return pipelines.describe(PIPELINE).flatMap(d -> d.source(TOKENS)).orElse(null);
   }
 
   private long microsSince(long start) {

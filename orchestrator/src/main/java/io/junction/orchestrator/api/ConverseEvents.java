@@ -2,7 +2,7 @@ package io.junction.orchestrator.api;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.junction.engine.IterationListener;
-import io.junction.engine.TensorRef;
+import io.junction.orchestrator.pipeline.IterationOutputs;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseResponse;
 import io.junction.proto.v1.IntentEvent;
@@ -22,9 +22,10 @@ import java.util.function.LongSupplier;
  * names; nothing else of the pipeline, and nothing of gRPC beyond the messages.
  */
 final class ConverseEvents implements IterationListener {
+  private static final List<String> TOKENS = List.of(ConversationService.TOKENS);
   private final Consumer<ConverseEvent> sink;
-  /** The loop step and the collected output whose values are tokens; null when the pipeline has none. */
-  private final TensorRef tokens;
+  /** Which loop iterations carry the pipeline's tokens output. */
+  private final IterationOutputs iterations;
   /** Microseconds since the request arrived. */
   private final LongSupplier elapsedMicros;
 
@@ -35,9 +36,9 @@ final class ConverseEvents implements IterationListener {
   @GuardedBy("this") private int tokensSent;
   @GuardedBy("this") private long firstTokenMicros;
 
-  ConverseEvents(Consumer<ConverseEvent> sink, TensorRef tokens, LongSupplier elapsedMicros) {
+  ConverseEvents(Consumer<ConverseEvent> sink, IterationOutputs iterations, LongSupplier elapsedMicros) {
     this.sink = sink;
-    this.tokens = tokens;
+    this.iterations = iterations;
     this.elapsedMicros = elapsedMicros;
   }
 
@@ -58,11 +59,8 @@ final class ConverseEvents implements IterationListener {
 
   @Override
   public synchronized void onIteration(String step, int iteration, List<Tensor> values) {
-    if (tokens == null || !step.equals(tokens.step())) {
-      return;
-    }
-    for (Tensor t : values) {
-      if (t.name().equals(tokens.tensor()) && t.datatype() == DataType.BYTES) {
+    for (Tensor t : iterations.select(step, values, TOKENS)) {
+      if (t.datatype() == DataType.BYTES) {
         for (String token : t.strings()) {
           if (intentSent) {
             sendToken(token);

@@ -34,6 +34,11 @@ public final class IterationOutputs {
     return new IterationOutputs(pipeline.outputs().stream().filter(o -> loops.contains(o.from().step())).toList());
   }
 
+  /** Outputs known to read loop steps' collected values (a pipeline's fake in tests, say). */
+  public static IterationOutputs reading(List<PipelineSpec.Output> loopOutputs) {
+    return new IterationOutputs(loopOutputs);
+  }
+
   /** Whether any iteration can carry one of the requested outputs (empty: all); if not, nothing need stream. */
   public boolean carriesAny(List<String> requested) {
     return outputs.stream().anyMatch(o -> requested.isEmpty() || requested.contains(o.name()));

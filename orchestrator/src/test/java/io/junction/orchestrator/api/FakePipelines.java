@@ -4,6 +4,7 @@ import io.grpc.Deadline;
 import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
+import io.junction.engine.PipelineSpec;
 import io.junction.engine.RunOptions;
 import io.junction.engine.TensorRef;
 import io.junction.engine.UnknownPipelineException;
@@ -85,10 +86,10 @@ public final class FakePipelines implements Pipelines {
     return Optional.ofNullable(descriptions.get(pipeline));
   }
 
-  /** None: the handlers deliver no loop iterations. */
+  /** The demo chat's, for a chat pipeline the test put here; none for others. */
   @Override
   public IterationOutputs iterationOutputs(String pipeline) {
-    return IterationOutputs.NONE;
+    return pipeline.equals("chat") && descriptions.containsKey("chat") ? chatIterations() : IterationOutputs.NONE;
   }
 
   /** Tells the listener only what a streaming handler tells it; other handlers answer whole results. */
@@ -109,9 +110,12 @@ public final class FakePipelines implements Pipelines {
     return new PipelineDescription("chat",
         List.of(spec("text", DataType.BYTES, 1)),
         List.of(spec("intent", DataType.BYTES, 1), spec("confidence", DataType.FP32, 1), spec("tokens", DataType.BYTES, -1)),
-        List.of("featurize", "classify", "decode"), List.of(),
-        Map.of("intent", TensorRef.parse("classify.intent"), "confidence", TensorRef.parse("classify.confidence"),
-            "tokens", TensorRef.parse("decode.next_token")));
+        List.of("featurize", "classify", "decode"));
+  }
+
+  /** What the demo's chat streams: its {@code tokens} output collected by the {@code decode} loop. */
+  public static IterationOutputs chatIterations() {
+    return IterationOutputs.reading(List.of(new PipelineSpec.Output("tokens", TensorRef.parse("decode.next_token"))));
   }
 
   public static PipelineDescription recommend() {

@@ -44,7 +44,7 @@ class ClientCommandsTest {
   static void start() throws IOException {
     PipelineDescription chat = FakePipelines.chat();
     chat = new PipelineDescription(chat.name(), chat.inputs(), chat.outputs(), chat.steps(),
-        List.of(new PipelineDescription.Segment("chat/0-0a1b2c3d", "conversation", chat.steps())), chat.sources());
+        List.of(new PipelineDescription.Segment("chat/0-0a1b2c3d", "conversation", chat.steps())));
     // As a real run: the intent told first, then each token as the decode loop makes it.
     pipelines.putStreaming(chat, (in, o, d, listener) -> {
       listener.onOutput("intent", Tensor.ofStrings("intent", new long[] {1}, List.of("book_flight")));
