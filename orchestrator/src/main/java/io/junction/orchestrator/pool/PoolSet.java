@@ -56,6 +56,7 @@ final class PoolSet implements Pools {
   static final Duration STOP_GRACE = Duration.ofSeconds(5);
   /** Added to the start timeout while start() waits, so the replicas' own timers decide first. */
   private static final Duration START_WAIT_SLACK = Duration.ofSeconds(15);
+  private static final int BATCHED_CALLS_PER_REPLICA = 2;
 
   private final List<Pool> pools;
   private final Map<String, Pool> byModel;
@@ -69,6 +70,12 @@ final class PoolSet implements Pools {
   private volatile Set<String> segmentPools = Set.of();
   /** Each pool's segment plans, loaded into every replica that becomes READY. */
   private final Map<String, List<SegmentPlan>> plans = new ConcurrentHashMap<>();
+  /**
+   * Plans that work row by row, by pool, with the most rows one call may carry: the least that
+   * any replica reported when it loaded them (0 once one said the plan does not).
+   */
+  private final Map<String, Map<String, Integer>> batchRows = new ConcurrentHashMap<>();
+  private final Map<String, SegmentBatcher> batchers = new ConcurrentHashMap<>();
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
@@ -390,6 +397,8 @@ final class PoolSet implements Pools {
       throw new IllegalArgumentException("pool " + pool + ": runs no segments (expected: a pool of Junction workers)");
     }
     plans.put(pool, List.copyOf(segmentPlans));
+    batchRows.put(pool, new ConcurrentHashMap<>());
+    batchers.keySet().removeIf(k -> k.startsWith(pool + '\u0000'));
     for (Replica r : p.replicas()) {
       if (r.state() != ReplicaState.READY) {
         continue; // loaded when it becomes READY
@@ -429,7 +438,12 @@ final class PoolSet implements Pools {
         log.warn("pool {}: replica {}: segment plans not loaded: {}", pool.name(), r.id(),
             Replica.describe(Status.fromThrowable(t)));
       } else {
-        log.info("pool {}: replica {} loaded segment plans {}", pool.name(), r.id(), ok.getLoadedList());
+        log.info("pool {}: replica {} loaded segment plans {}{}", pool.name(), r.id(), ok.getLoadedList(),
+            ok.getBatchRowsCount() == 0 ? "" : ", of which run row by row (batch rows): " + ok.getBatchRowsMap());
+        Map<String, Integer> rows = batchRows.computeIfAbsent(pool.name(), k -> new ConcurrentHashMap<>());
+        for (SegmentPlan plan : ps) {
+          rows.merge(plan.getId(), ok.getBatchRowsOrDefault(plan.getId(), 0), Math::min);
+        }
       }
     });
   }
@@ -448,6 +462,38 @@ final class PoolSet implements Pools {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "pool " + pool + ": runs no segments (expected: a pool of Junction workers)"));
     }
+    if (listener == IterationListener.NONE && affinityKey == null && maxIterations == 0) {
+      SegmentBatcher batcher = batcher(p, planId);
+      if (batcher != null) {
+        return batcher.submit(inputs, outputs, deadline);
+      }
+    }
+    return runSegmentCall(p, planId, inputs, outputs, maxIterations, deadline, listener, affinityKey);
+  }
+
+  /**
+   * The batcher of a plan that works row by row on {@code pool}, or null. Calls of the plan in
+   * flight at once before new runs wait to be stacked: {@value #BATCHED_CALLS_PER_REPLICA} per
+   * replica, so that each replica has one call to run while the next one travels.
+   */
+  private SegmentBatcher batcher(Pool pool, String planId) {
+    String key = pool.name() + '\u0000' + planId;
+    SegmentBatcher b = batchers.get(key);
+    if (b != null) {
+      return b;
+    }
+    int rows = batchRows.getOrDefault(pool.name(), Map.of()).getOrDefault(planId, 0);
+    if (rows < 2) {
+      return null;
+    }
+    return batchers.computeIfAbsent(key, k -> new SegmentBatcher(pool.name(), rows,
+        () -> BATCHED_CALLS_PER_REPLICA * pool.replicas().size(),
+        (in, out, d) -> runSegmentCall(pool, planId, in, out, 0, d, IterationListener.NONE, null)));
+  }
+
+  /** One RunSegment call of the plan on a replica of {@code p}. */
+  private CompletableFuture<ModelInvoker.SegmentAnswer> runSegmentCall(Pool p, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener, String affinityKey) {
     RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
         .addAllOutputs(outputs).setMaxIterations(maxIterations)
         .setSendIterations(listener != IterationListener.NONE);

@@ -1,20 +1,27 @@
 package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
+import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.ListPipelinesRequest;
 import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.ModelStats;
 import io.junction.proto.v1.PipelineInfo;
+import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.RunSegmentRequest;
 import io.junction.proto.v1.SegmentEvent;
+import io.junction.proto.v1.SegmentInfo;
 import io.junction.proto.v1.SegmentResult;
 import io.junction.proto.v1.SegmentServiceGrpc;
-import io.junction.proto.v1.SegmentInfo;
+import io.junction.proto.v1.StatsRequest;
 import io.junction.proto.v1.StepTiming;
+import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import java.time.Duration;
@@ -78,6 +85,18 @@ class FusedSegmentsTest {
                 max_iterations: 6
       """;
 
+  /** A segment of batching models only, with a free first dimension: the worker runs it row by row. */
+  private static final String ROW_WISE = """
+        - name: classify
+          inputs: [{name: text, datatype: BYTES, shape: [-1]}]
+          outputs:
+            - {name: intent, from: classify.intent}
+            - {name: confidence, from: classify.confidence}
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}}
+            - {name: classify, model: intent, inputs: {features: featurize.features}}
+      """;
+
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
@@ -89,7 +108,7 @@ class FusedSegmentsTest {
           - {name: conversation, models: [featurizer, intent, responder], replicas: 1, jvm_options: [-Xmx384m]}
           - {name: recommendation, models: [user_tower, retrieval, popular, ranker], replicas: 1, jvm_options: [-Xmx384m]}
         pipelines:
-        """ + PIPELINES.formatted("", "fuse: true") + PIPELINES.formatted("_plain", "fuse: false");
+        """ + PIPELINES.formatted("", "fuse: true") + PIPELINES.formatted("_plain", "fuse: false") + ROW_WISE;
     orchestrator = OrchestratorProcess.start("fused", config);
     orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
   }
@@ -210,6 +229,55 @@ class FusedSegmentsTest {
     } finally {
       worker.shutdownNow();
     }
+  }
+
+  @Test
+  @Order(4)
+  void concurrentRunsOfARowWiseSegmentShareWorkerCallsAndEachGetsItsOwnRows() throws Exception {
+    List<String> phrases = List.of("I want to book a flight to Paris", "hello", "what is the weather like tomorrow",
+        "book a table for two", "goodbye", "cancel my hotel please", "I need a taxi to the airport", "thanks a lot");
+    List<String> texts = IntStream.range(0, 48).mapToObj(i -> phrases.get(i % phrases.size()) + " " + "!".repeat(i / 8))
+        .toList();
+    List<RunPipelineResponse> alone = texts.stream().map(t -> run("classify", text(t))).toList();
+    ReplicaInfo replica = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30))
+        .getPoolsList().stream().filter(p -> p.getName().equals("conversation")).findFirst().orElseThrow()
+        .getReplicas(0);
+    ManagedChannel worker = NettyChannelBuilder.forTarget(replica.getEndpoint()).usePlaintext().build();
+    try {
+      ModelStats before = featurizer(worker);
+      PipelineServiceGrpc.PipelineServiceFutureStub stub = PipelineServiceGrpc.newFutureStub(orchestrator.channel)
+          .withDeadlineAfter(60, TimeUnit.SECONDS);
+      // All at once: while the first calls of the segment are in flight, the others wait and
+      // leave together, stacked.
+      List<ListenableFuture<RunPipelineResponse>> answers = texts.stream()
+          .map(t -> stub.run(RunPipelineRequest.newBuilder().setPipeline("classify")
+              .addInputs(TensorCodec.toRawInputHeader(text(t))).addRawInputContents(text(t).data()).build()))
+          .toList();
+      for (int i = 0; i < texts.size(); i++) {
+        RunPipelineResponse together = answers.get(i).get(60, TimeUnit.SECONDS);
+        // The intent exactly; the confidence to float precision, since a matrix product over
+        // several rows may add in another order than over one (as in the worker's own batches).
+        assertThat(output(together, "intent").strings()).as(texts.get(i)).isEqualTo(output(alone.get(i), "intent").strings());
+        assertThat(output(together, "confidence").floats()[0]).as(texts.get(i))
+            .isCloseTo(output(alone.get(i), "confidence").floats()[0], within(1e-5f));
+      }
+      ModelStats after = featurizer(worker);
+      assertThat(after.getRows() - before.getRows()).as("rows the featurizer ran").isEqualTo(texts.size());
+      assertThat(after.getCalls() - before.getCalls()).as("calls that carried them").isLessThan(texts.size());
+    } finally {
+      worker.shutdownNow();
+    }
+  }
+
+  private static Tensor output(RunPipelineResponse r, String name) {
+    return TensorCodec.fromOutputs(r.getOutputsList(), List.of()).stream()
+        .filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static ModelStats featurizer(ManagedChannel worker) {
+    return WorkerControlGrpc.newBlockingStub(worker).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .stats(StatsRequest.getDefaultInstance()).getModelsList().stream()
+        .filter(m -> m.getName().equals("featurizer")).findFirst().orElseThrow();
   }
 
   @Test

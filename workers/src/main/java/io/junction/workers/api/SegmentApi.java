@@ -55,7 +55,8 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
       for (io.junction.proto.v1.SegmentPlan m : request.getPlansList()) {
         plans.add(PlanCodec.fromMessage(m, ""));
       }
-      out.onNext(LoadPlansResponse.newBuilder().addAllLoaded(segments.load(plans)).build());
+      out.onNext(LoadPlansResponse.newBuilder().addAllLoaded(segments.load(plans))
+          .putAllBatchRows(segments.batchRows()).build());
       out.onCompleted();
     } catch (RuntimeException e) {
       out.onError(StatusMapper.toException(e));

@@ -2,6 +2,7 @@ package io.junction.workers.serving;
 
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorBatches;
 import io.junction.workers.repository.BatchingConfig;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.runtime.ModelExecutionException;

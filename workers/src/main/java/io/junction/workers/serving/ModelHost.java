@@ -228,6 +228,16 @@ public final class ModelHost implements AutoCloseable {
     return slot(model, version).model.config();
   }
 
+  /**
+   * The most rows one call of a loaded model may carry when its requests are stacked into
+   * batches here: its max_batch_size when it batches, else 0 (it runs each request alone, so
+   * nothing says its rows are independent of one another).
+   */
+  public int batchRows(String model) {
+    ModelSlot slot = loaded.get(model);
+    return slot == null || slot.batcher.isEmpty() ? 0 : slot.model.config().maxBatchSize();
+  }
+
   // ---- inference ----
 
   /**

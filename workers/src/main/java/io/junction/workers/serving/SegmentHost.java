@@ -8,6 +8,7 @@ import io.junction.engine.PipelineResult;
 import io.junction.engine.Placement;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SegmentPlan;
+import io.junction.engine.StepSpec;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
 import io.junction.workers.repository.ModelConfig;
@@ -36,6 +37,8 @@ public final class SegmentHost {
   private final ModelHost host;
   private final LongSupplier nanoClock;
   private final Map<String, CompiledPipelines> plans = new ConcurrentHashMap<>();
+  /** Plans that work row by row, with the most rows a run may carry (see {@link #batchRows()}). */
+  private final Map<String, Integer> batchRows = new ConcurrentHashMap<>();
   private final ModelInvoker invoker;
 
   public SegmentHost(ModelHost host, LongSupplier nanoClock) {
@@ -68,10 +71,49 @@ public final class SegmentHost {
       }
     }
     plans.putAll(compiled);
+    for (SegmentPlan p : segmentPlans) {
+      if (compiled.containsKey(p.id())) {
+        int rows = rowWise(p);
+        if (rows > 1) {
+          batchRows.put(p.id(), rows);
+        }
+      }
+    }
     if (!compiled.isEmpty()) {
       log.info("Loaded segment plans {}", compiled.keySet());
     }
     return loaded();
+  }
+
+  /**
+   * Loaded plans that work row by row, by id, with the most rows one run may carry: a run of such
+   * a plan on requests stacked along their first dimension answers each request as a run of its
+   * own would. Plans not named here must run one request at a time.
+   */
+  public Map<String, Integer> batchRows() {
+    return Map.copyOf(batchRows);
+  }
+
+  /**
+   * The most rows a run of {@code plan} may carry when it works row by row, else 0: every step
+   * calls a model that batches here (which its model.yaml declares row-independent) and every
+   * plan input has a free first dimension. The smallest max_batch_size of its models, so that no
+   * step refuses a stacked run as too large.
+   */
+  private int rowWise(SegmentPlan plan) {
+    for (TensorSpec in : plan.spec().inputs()) {
+      if (in.shape().isEmpty() || in.shape().get(0) != -1L) {
+        return 0;
+      }
+    }
+    int rows = Integer.MAX_VALUE;
+    for (StepSpec step : plan.spec().steps()) {
+      if (!(step.kind() instanceof StepSpec.ModelCall call)) {
+        return 0; // a loop's iterations, a switch's branch or a merge's axis may differ by row
+      }
+      rows = Math.min(rows, host.batchRows(call.model()));
+    }
+    return rows == Integer.MAX_VALUE ? 0 : rows;
   }
 
   public List<String> loaded() {

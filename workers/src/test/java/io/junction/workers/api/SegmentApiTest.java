@@ -13,6 +13,7 @@ import io.junction.engine.TensorRef;
 import io.junction.grpc.SegmentProtocol;
 import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.v1.LoadPlansRequest;
+import io.junction.proto.v1.LoadPlansResponse;
 import io.junction.proto.v1.RunSegmentRequest;
 import io.junction.proto.v1.SegmentEvent;
 import io.junction.proto.v1.SegmentServiceGrpc;
@@ -50,7 +51,7 @@ class SegmentApiTest {
   @BeforeAll
   static void start() throws Exception {
     TestModels.buildRepository(repository);
-    worker = new InProcessWorker(repository, List.of("scale"));
+    worker = new InProcessWorker(repository, List.of("scale", "text"));
     segments().loadPlans(LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(TWICE)).build());
   }
 
@@ -95,6 +96,26 @@ class SegmentApiTest {
   void loadingAPlanTwiceKeepsItAndListsWhatIsLoaded() {
     assertThat(segments().loadPlans(LoadPlansRequest.newBuilder().addPlans(PlanCodec.toMessage(TWICE)).build())
         .getLoadedList()).contains(TWICE.id());
+  }
+
+  @Test
+  void aPlanOfBatchingModelsWithAFreeFirstDimensionIsSaidToWorkRowByRow() {
+    SegmentPlan lower = textPlan("l/0-test", -1L);
+    SegmentPlan fixed = textPlan("f/0-test", 1L);
+    LoadPlansResponse loaded = segments().loadPlans(LoadPlansRequest.newBuilder()
+        .addPlans(PlanCodec.toMessage(lower)).addPlans(PlanCodec.toMessage(fixed)).build());
+    assertThat(loaded.getLoadedList()).contains(lower.id(), fixed.id(), TWICE.id());
+    // text batches, up to its max_batch_size of 4; scale does not batch, and a plan input of
+    // one row cannot carry stacked requests.
+    assertThat(loaded.getBatchRowsMap()).containsEntry(lower.id(), 4).doesNotContainKeys(fixed.id(), TWICE.id());
+  }
+
+  private static SegmentPlan textPlan(String id, long firstDimension) {
+    return new SegmentPlan(id, "pool", new PipelineSpec(id.substring(0, 1),
+        List.of(new TensorSpec("input.text", DataType.BYTES, List.of(firstDimension))),
+        List.of(new PipelineSpec.Output("t.lower", TensorRef.parse("t.lower"))),
+        List.of(StepSpec.model("t", "text", List.of(new StepSpec.Binding("text", TensorRef.parse("input.input.text"))))),
+        false));
   }
 
   @Test

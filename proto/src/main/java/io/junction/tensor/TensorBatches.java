@@ -1,8 +1,6 @@
-package io.junction.workers.serving;
+package io.junction.tensor;
 
 import com.google.protobuf.ByteString;
-import io.junction.tensor.DataType;
-import io.junction.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -14,14 +12,14 @@ import java.util.List;
  * length-prefixed in order, so stacking is concatenation and cutting is finding row boundaries.
  * Pure functions; the callers make sure the tensors agree past the first dimension.
  */
-final class TensorBatches {
+public final class TensorBatches {
   private TensorBatches() {}
 
   /**
    * A key that is equal for two requests exactly when their inputs can share a batch: the same
    * datatypes and the same dimensions past the first, input by input.
    */
-  static String compatibilityKey(List<Tensor> inputs) {
+  public static String compatibilityKey(List<Tensor> inputs) {
     StringBuilder key = new StringBuilder();
     for (Tensor t : inputs) {
       key.append(t.datatype().name());
@@ -34,7 +32,7 @@ final class TensorBatches {
   }
 
   /** One tensor holding {@code parts}' rows in order; named and shaped as the first past dimension 0. */
-  static Tensor stack(List<Tensor> parts) {
+  public static Tensor stack(List<Tensor> parts) {
     Tensor first = parts.get(0);
     if (parts.size() == 1) {
       return first;
@@ -63,7 +61,7 @@ final class TensorBatches {
    *
    * @throws IllegalArgumentException when its first dimension is not the sum of {@code rows}
    */
-  static List<Tensor> split(Tensor batched, long[] rows) {
+  public static List<Tensor> split(Tensor batched, long[] rows) {
     long total = 0;
     for (long r : rows) {
       total += r;
