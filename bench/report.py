@@ -202,6 +202,30 @@ def main(out, md_path, json_path):
                               if l in results])
         ratios(workload, f"junction.{workload}", [f"fastapi.{workload}"])
 
+    streams = load(os.path.join(out, "streams-junction.json"))
+    summary["streams"] = streams
+    if streams:
+        mib = lambda k: f"{streams[k] / 1024:.0f} MiB"
+        w("## Many conversations held open: the orchestrator's memory")
+        w("")
+        w(f"On the demo, after its recommend and chat runs (`StreamsProbe`): {streams['chats']} `Chat` streams each "
+          f"make one turn and stay open, idle; {streams['streams']} `ConverseStream` calls run meanwhile; every Chat "
+          f"stream makes a second turn; then all close. Every reply is checked against the chat reference "
+          f"({streams['errors']} errors). Resident memory of the orchestrator process alone (its workers are not "
+          f"affected by idle streams):")
+        w("")
+        w("| moment | orchestrator RSS |")
+        w("|---|---|")
+        w(f"| before the streams | {mib('rss_kb_before')} |")
+        w(f"| {streams['chats']} Chat streams open after one turn each | {mib('rss_kb_open')} |")
+        w(f"| after {streams['streams']} ConverseStream calls and a second turn on each Chat stream | {mib('rss_kb_after')} |")
+        w(f"| after all streams closed | {mib('rss_kb_closed')} |")
+        w("")
+        w(f"Per open Chat stream: {(streams['rss_kb_open'] - streams['rss_kb_before']) / streams['chats']:.1f} KiB of "
+          f"RSS growth (a JVM's heap grows in steps, so this is an upper bound). The whole probe took "
+          f"{streams['seconds']:.1f} s.")
+        w("")
+
     w("## Resident memory of each system's whole process tree")
     w("")
     w("Taken after the system's runs (models loaded and warm), summed over the process, its descendants and its session.")
