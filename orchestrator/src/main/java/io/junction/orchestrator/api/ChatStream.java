@@ -16,6 +16,9 @@ import java.util.function.Supplier;
  * only once the previous turn's {@code done} is sent, so a client cannot queue turns faster than
  * they are answered and an idle stream holds nothing but itself (no worker capacity, no run). The
  * first request's session id, or one made for the stream when it names none, holds for every turn.
+ * A client that stops reading stops the conversation too: the next turn is read only once the
+ * transport can take more events ({@code isReady}), so a client that sends turns and never reads
+ * their replies leaves at most one turn's events buffered on the server.
  * A failed turn ends the stream with its status, as a failed ConverseStream does; a cancelled
  * stream cancels the turn in flight.
  */
@@ -30,6 +33,8 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
   @GuardedBy("this") private CompletableFuture<ConverseEvent> running;
   @GuardedBy("this") private boolean halfClosed;
   @GuardedBy("this") private boolean ended;
+  /** A turn is done and the next one waits for the client to read what was sent. */
+  @GuardedBy("this") private boolean nextWhenReady;
 
   private ChatStream(ServerCallStreamObserver<ConverseEvent> server,
       BiFunction<ConverseRequest, Consumer<ConverseEvent>, CompletableFuture<ConverseEvent>> turn,
@@ -48,6 +53,7 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
     ChatStream chat = new ChatStream(server, turn, newSession);
     server.disableAutoRequest();
     server.setOnCancelHandler(chat::cancelled);
+    server.setOnReadyHandler(chat::ready);
     server.request(1);
     return chat;
   }
@@ -90,9 +96,34 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
       if (close) {
         out.complete();
       } else {
-        server.request(1);
+        readNextTurn();
       }
     });
+  }
+
+  /** Reads the next turn now if the client reads what it was sent, else once it does ({@link #ready}). */
+  private void readNextTurn() {
+    synchronized (this) {
+      if (ended) {
+        return;
+      }
+      if (!server.isReady()) {
+        nextWhenReady = true;
+        return;
+      }
+    }
+    server.request(1);
+  }
+
+  /** The transport can take more events: a turn that waited for the client to read is read now. */
+  private void ready() {
+    synchronized (this) {
+      if (!nextWhenReady || ended) {
+        return;
+      }
+      nextWhenReady = false;
+    }
+    readNextTurn();
   }
 
   /** The stream's session on this turn: fixed by the first turn, repeated or left empty by the others. */

@@ -7,6 +7,8 @@ import io.grpc.Context;
 import io.grpc.Status.Code;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
 import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
@@ -22,7 +24,9 @@ import java.util.List;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -324,6 +328,40 @@ class ConversationServiceTest {
     ConverseResponse r = stub.converse(text("hi"));
     assertThat(r.getFirstTokenMicros()).isEqualTo(50);
     assertThat(r.getTotalMicros()).isEqualTo(50);
+  }
+
+  @Test
+  void aChatClientThatStopsReadingHasNoFurtherTurnRead() throws Exception {
+    AtomicInteger turns = new AtomicInteger();
+    pipelines.answer("chat", (in, o, d) -> {
+      turns.incrementAndGet();
+      return reply();
+    });
+    List<ConverseEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicReference<ClientCallStreamObserver<ConverseRequest>> call = new AtomicReference<>();
+    CompletableFuture<Void> closed = new CompletableFuture<>();
+    StreamObserver<ConverseRequest> requests = ConversationServiceGrpc.newStub(grpc.channel).chat(
+        new ClientResponseObserver<ConverseRequest, ConverseEvent>() {
+          @Override public void beforeStart(ClientCallStreamObserver<ConverseRequest> stream) {
+            call.set(stream);
+            stream.disableAutoInboundFlowControl(); // reads one event, then nothing until asked below
+          }
+          @Override public void onNext(ConverseEvent e) { events.add(e); }
+          @Override public void onError(Throwable t) { closed.completeExceptionally(t); }
+          @Override public void onCompleted() { closed.complete(null); }
+        });
+    for (int i = 0; i < 5; i++) {
+      requests.onNext(text("turn " + i));
+    }
+    requests.onCompleted();
+    Thread.sleep(300); // a server that read on regardless would have run every turn by now
+    assertThat(turns.get()).as("turns run while the client read nothing").isEqualTo(1);
+    assertThat(events).hasSizeLessThanOrEqualTo(1);
+
+    call.get().request(Integer.MAX_VALUE);
+    closed.get(10, TimeUnit.SECONDS);
+    assertThat(turns.get()).isEqualTo(5);
+    assertThat(events).filteredOn(ConverseEvent::hasDone).hasSize(5);
   }
 
   @Test
