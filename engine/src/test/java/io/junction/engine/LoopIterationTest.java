@@ -112,18 +112,11 @@ class LoopIterationTest {
 
   @Test
   void aFusedLoopsIterationInputSurvivesThePlansWireForm() {
-    ModelSignature responder = sig("responder", List.of(t("intent_id", DataType.INT64, -1),
-        t("context", DataType.INT64, -1, 2), t("step", DataType.INT64, -1)), Specs.RESPONDER.outputs());
-    StepSpec.Loop loop = Specs.replyLoop(24);
-    PipelineSpec chat = Specs.withSteps(Specs.chat(), Specs.replace(Specs.chat().steps(), "reply",
-        step("reply", new StepSpec.Loop(loop.model(), loop.inputs(), loop.feedback(), loop.collect(), loop.until(),
-            loop.maxIterations(), Optional.of("step")))));
-    CompiledPipelines p = CompiledPipelines.compile(List.of(chat),
-        Map.of("featurizer", Specs.FEATURIZER, "intent", Specs.INTENT, "responder", responder), models, time,
+    CompiledPipelines p = CompiledPipelines.compile(List.of(Specs.chat()), Specs.demoModels(), models, time,
         Placement.of(model -> "g", model -> true));
     assertThat(p.segmentPlans()).hasSize(1);
     SegmentPlan plan = p.segmentPlans().get(0);
-    assertThat(PlanCodec.toMessage(plan).getSteps(2).getLoop().getIterationInput()).isEqualTo("step");
+    assertThat(PlanCodec.toMessage(plan).getSteps(2).getLoop().getIterationInput()).isEqualTo("iteration");
     assertThat(PlanCodec.fromMessage(PlanCodec.toMessage(plan), "g")).isEqualTo(plan);
   }
 }
