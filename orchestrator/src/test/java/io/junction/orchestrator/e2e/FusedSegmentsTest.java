@@ -54,6 +54,9 @@ class FusedSegmentsTest {
           inputs:
             - {name: route, datatype: INT64, shape: [1]}
             - {name: text, datatype: BYTES, shape: [1]}
+            - {name: temperature, datatype: FP32, shape: [1], default: [0.0]}
+            - {name: top_k, datatype: INT32, shape: [1], default: [0]}
+            - {name: seed, datatype: INT64, shape: [1], default: [0]}
           outputs:
             - {name: intent, from: classify.intent}
             - {name: tokens, from: reply.next_token}
@@ -71,8 +74,9 @@ class FusedSegmentsTest {
             - name: reply
               loop:
                 model: responder
-                inputs: {intent_id: classify.intent_id}
+                inputs: {intent_id: classify.intent_id, temperature: input.temperature, top_k: input.top_k, seed: input.seed}
                 feedback: {input: context, output: next_id, window: 2, start: 1}
+                iteration: iteration
                 collect: [next_token]
                 until: {output: next_id, equals: 2}
                 max_iterations: 6
