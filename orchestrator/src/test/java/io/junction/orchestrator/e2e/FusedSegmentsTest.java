@@ -189,8 +189,13 @@ class FusedSegmentsTest {
     ManagedChannel worker = NettyChannelBuilder.forTarget(replica.getEndpoint()).usePlaintext().build();
     try {
       Tensor text = Tensor.ofStrings("input.text", new long[] {1}, List.of("I want to book a flight to Paris"));
-      RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(plan)
-          .addInputs(TensorCodec.toRawInputHeader(text)).addRawInputContents(text.data());
+      RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(plan);
+      // A segment gets every input it reads, the decoding options too: the orchestrator fills in
+      // the pipeline's defaults before it calls the worker.
+      for (Tensor t : List.of(text, Tensor.ofFloats("input.temperature", new long[] {1}, 0f),
+          Tensor.ofInts("input.top_k", new long[] {1}, 0), Tensor.ofLongs("input.seed", new long[] {1}, 0L))) {
+        request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
+      }
       SegmentServiceGrpc.SegmentServiceBlockingStub segments =
           SegmentServiceGrpc.newBlockingStub(worker).withDeadlineAfter(30, TimeUnit.SECONDS);
       List<SegmentEvent> streamed = new ArrayList<>();
