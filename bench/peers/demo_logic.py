@@ -33,7 +33,10 @@ class Demo:
         window = [BOS] * WINDOW
         tokens = []
         while len(tokens) < MAX_TOKENS:
-            out = self.responder(intent_id=intent_id, context=tf.constant([window], tf.int64))
+            # temperature 0: greedy (top_k, seed and iteration are then ignored), as Junction's chat by default
+            out = self.responder(intent_id=intent_id, context=tf.constant([window], tf.int64),
+                                 temperature=tf.constant([0.0], tf.float32), top_k=tf.constant([0], tf.int32),
+                                 seed=tf.constant([0], tf.int64), iteration=tf.constant([len(tokens)], tf.int64))
             next_id = int(out["next_id"].numpy()[0])
             if next_id == EOS:
                 break

@@ -137,8 +137,9 @@ public final class CompiledPipelines {
 
   /**
    * Binds the caller's tensors to the declared inputs: names, datatypes, shapes (-1 matches any
-   * size). Session values ({@link SessionInputs}) the pipeline does not read are dropped, and
-   * those it reads but the caller left out get the empty session's value.
+   * size). An input with a default that the caller left out gets its default. Session values
+   * ({@link SessionInputs}) the pipeline does not read are dropped, and those it reads but the
+   * caller left out get the empty session's value.
    */
   static Tensor[] checkInputs(Plan plan, List<Tensor> given) {
     Tensor[] bound = new Tensor[plan.inputs().size()];
@@ -167,6 +168,8 @@ public final class CompiledPipelines {
     for (int i = 0; i < bound.length; i++) {
       if (bound[i] == null && i >= plan.callerInputs()) {
         bound[i] = SessionInputs.empty(plan.inputs().get(i).name());
+      } else if (bound[i] == null && plan.defaults().containsKey(i)) {
+        bound[i] = plan.defaults().get(i);
       } else if (bound[i] == null) {
         throw new PipelineInputException(plan.inputs().get(i).name() + ": missing (expected inputs: " + expected(plan) + ")");
       }
@@ -178,7 +181,10 @@ public final class CompiledPipelines {
     if (plan.callerInputs() == 0) {
       return "none";
     }
-    return plan.inputs().subList(0, plan.callerInputs()).stream()
-        .map(t -> t.name() + " " + PipelineCompiler.describe(t)).collect(Collectors.joining(", "));
+    List<TensorSpec> inputs = plan.inputs().subList(0, plan.callerInputs());
+    return java.util.stream.IntStream.range(0, inputs.size())
+        .mapToObj(i -> inputs.get(i).name() + " " + PipelineCompiler.describe(inputs.get(i))
+            + (plan.defaults().containsKey(i) ? " (optional)" : ""))
+        .collect(Collectors.joining(", "));
   }
 }

@@ -96,6 +96,9 @@ final class LoopRun {
     }
     List<Tensor> in = new ArrayList<>(fixed);
     in.add(TensorOps.window(op.feedbackInput(), op.feedbackType(), history.clone()));
+    if (op.iteration() != null) {
+      in.add(TensorOps.counter(op.iteration(), iterations));
+    }
     new StepCall(ex, node, op.model(), in, op.asked(), () -> endNanos - ex.ticker.getAsLong(), false,
         "timeout_ms: " + Execution.millis(node.timeoutNanos()) + " for the whole loop",
         (outputs, error, attempts) -> {

@@ -11,8 +11,10 @@ import io.junction.engine.StepSpec.Merge;
 import io.junction.engine.StepSpec.ModelCall;
 import io.junction.engine.StepSpec.Switch;
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -87,6 +89,7 @@ final class PipelineCompiler {
         throw pipelineError("inputs: " + in.name() + " given twice (expected: unique input names)");
       }
     }
+    Map<Integer, Tensor> defaults = checkDefaults();
     if (spec.outputs().isEmpty()) {
       throw pipelineError("outputs: none (expected: at least one output)");
     }
@@ -177,9 +180,30 @@ final class PipelineCompiler {
     }
     PipelineDescription description = new PipelineDescription(p, spec.inputs(), outputSpecs, topo,
         segments.stream().map(s -> new PipelineDescription.Segment(s.plan().id(), s.plan().group(), s.steps())).toList());
-    return new Plan(p, List.copyOf(planInputs), spec.inputs().size(), Map.copyOf(inputIndex), List.copyOf(outputs),
+    return new Plan(p, List.copyOf(planInputs), spec.inputs().size(), defaults, Map.copyOf(inputIndex), List.copyOf(outputs),
         Map.copyOf(outputIndex),
         List.copyOf(nodes), description, segments.stream().map(FusedSegment::plan).toList());
+  }
+
+  /** Each default names a declared input and fits it: its datatype, and its shape where the input's is fixed. */
+  private Map<Integer, Tensor> checkDefaults() {
+    Map<Integer, Tensor> out = new HashMap<>();
+    for (Map.Entry<String, Tensor> d : spec.defaults().entrySet()) {
+      Integer index = inputIndex.get(d.getKey());
+      if (index == null) {
+        throw pipelineError("inputs: default for " + d.getKey() + " (expected: a default of a declared input: "
+            + String.join(", ", inputIndex.keySet()) + ")");
+      }
+      TensorSpec in = spec.inputs().get(index);
+      Tensor t = d.getValue();
+      List<Long> shape = Arrays.stream(t.shape()).boxed().toList();
+      if (t.datatype() != in.datatype() || !fits(shape, in.shape())) {
+        throw pipelineError("inputs." + in.name() + ".default: " + t.datatype() + " " + shape(shape) + " (expected: "
+            + describe(in) + ", the input's own datatype and shape)");
+      }
+      out.put(index, t.withName(in.name()));
+    }
+    return Map.copyOf(out);
   }
 
   // ---- phase 1: names and references ----
@@ -315,6 +339,12 @@ final class PipelineCompiler {
   }
 
   private void checkFeeds(StepSpec step, String where, ModelSignature sig, List<Binding> feeds, String feedbackInput) {
+    checkFeeds(step, where, sig, feeds, feedbackInput, null);
+  }
+
+  /** {@code feedbackInput} and {@code iterationInput} (null for none) are fed by the loop itself. */
+  private void checkFeeds(StepSpec step, String where, ModelSignature sig, List<Binding> feeds, String feedbackInput,
+      String iterationInput) {
     Map<String, TensorSpec> inputs = new LinkedHashMap<>();
     sig.inputs().forEach(t -> inputs.put(t.name(), t));
     Set<String> fed = new HashSet<>();
@@ -324,16 +354,17 @@ final class PipelineCompiler {
         throw stepError(step.name(), where + "." + b.input() + ": not an input of model " + sig.name()
             + " (expected one of: " + String.join(", ", inputs.keySet()) + ")");
       }
-      if (b.input().equals(feedbackInput) || !fed.add(b.input())) {
+      if (b.input().equals(feedbackInput) || b.input().equals(iterationInput) || !fed.add(b.input())) {
         throw stepError(step.name(), where + "." + b.input() + ": fed twice"
             + (b.input().equals(feedbackInput) ? " (by the loop's feedback too)" : "")
+            + (b.input().equals(iterationInput) ? " (by the loop's iteration number too)" : "")
             + " (expected: each model input fed once)");
       }
       TensorSpec have = resolve(step.name(), where + "." + b.input(), b.from());
       checkFits(step, where + "." + b.input(), b.from(), have, want, "model " + sig.name() + "'s input " + want.name());
     }
     for (TensorSpec want : sig.inputs()) {
-      if (!fed.contains(want.name()) && !want.name().equals(feedbackInput)) {
+      if (!fed.contains(want.name()) && !want.name().equals(feedbackInput) && !want.name().equals(iterationInput)) {
         throw stepError(step.name(), where + "." + want.name() + ": not fed (expected: a reference for model "
             + sig.name() + "'s input " + want.name() + " " + describe(want) + ")");
       }
@@ -462,7 +493,11 @@ final class PipelineCompiler {
           + describe(fbOut) + " (expected: " + fbIn.datatype() + " with one element per row, like [-1], to feed "
           + fb.input() + ")");
     }
-    checkFeeds(step, "loop.inputs", sig, loop.inputs(), fb.input());
+    String iterationInput = loop.iteration().orElse(null);
+    if (iterationInput != null) {
+      checkIterationInput(step, sig, ins.get(iterationInput), iterationInput, fb.input(), loop.inputs());
+    }
+    checkFeeds(step, "loop.inputs", sig, loop.inputs(), fb.input(), iterationInput);
 
     if (loop.until().isPresent()) {
       StepSpec.Until until = loop.until().get();
@@ -503,6 +538,27 @@ final class PipelineCompiler {
       collected.add(new TensorSpec(name, t.datatype(), shape));
     }
     return collected;
+  }
+
+  /**
+   * The model input that gets the iteration number: an INT32 or INT64 input with one element per
+   * call ([-1], [1], [-1, 1] or [1, 1]), fed by nothing else.
+   */
+  private void checkIterationInput(StepSpec step, ModelSignature sig, TensorSpec in, String name, String feedbackInput,
+      List<Binding> feeds) {
+    if (in == null) {
+      throw stepError(step.name(), "loop.iteration: \"" + name + "\" (expected: an input of model " + sig.name() + ": "
+          + sig.inputs().stream().map(TensorSpec::name).collect(Collectors.joining(", ")) + ")");
+    }
+    if (name.equals(feedbackInput)) {
+      throw stepError(step.name(), "loop.iteration: " + name + " (expected: another input than the feedback's)");
+    }
+    boolean oneElement = in.shape().size() >= 1 && in.shape().size() <= 2 && (in.shape().get(0) < 0 || in.shape().get(0) == 1)
+        && (in.shape().size() == 1 || in.shape().get(1) < 0 || in.shape().get(1) == 1);
+    if ((in.datatype() != DataType.INT32 && in.datatype() != DataType.INT64) || !oneElement) {
+      throw stepError(step.name(), "loop.iteration: model " + sig.name() + "'s input " + name + " is " + describe(in)
+          + " (expected: INT32 or INT64 of shape [-1] or [-1, 1], one number a call)");
+    }
   }
 
   /** The spec of a referenced tensor, recording that it is used; the producer must be compiled already. */
@@ -647,7 +703,8 @@ final class PipelineCompiler {
     return new Plan.Repeat(loop.model(), feeds(loop.inputs()), loop.feedback().input(), loop.feedback().output(),
         fbType, loop.feedback().window(), loop.feedback().start(), loop.collect(),
         loop.collect().stream().map(outs::get).toList(), untilOutput, untilEquals, loop.maxIterations(),
-        List.copyOf(asked));
+        List.copyOf(asked), loop.iteration().map(name -> sig.inputs().stream().filter(t -> t.name().equals(name))
+            .findFirst().orElseThrow()).orElse(null));
   }
 
   // ---- fused segments: the plan's nodes for them ----

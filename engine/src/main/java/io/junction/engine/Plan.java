@@ -1,6 +1,7 @@
 package io.junction.engine;
 
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
 import java.util.List;
 import java.util.Map;
@@ -12,12 +13,15 @@ import java.util.Map;
  *
  * @param inputs       the declared inputs, then the session values the pipeline reads
  *                     ({@link SessionInputs}), which a caller may leave out
- * @param callerInputs how many of {@code inputs} (the first) a caller must give
+ * @param callerInputs how many of {@code inputs} (the first) a caller gives: all of them but
+ *                     those with a default
+ * @param defaults     the value of each caller input that has a default, by index in {@code inputs}
  */
 record Plan(
     String name,
     List<TensorSpec> inputs,
     int callerInputs,
+    Map<Integer, Tensor> defaults,
     Map<String, Integer> inputIndex,
     List<Output> outputs,
     Map<String, Integer> outputIndex,
@@ -75,7 +79,8 @@ record Plan(
 
   /**
    * A loop. {@code collectSpecs} are the model's own output specs (first dimension 1 per
-   * iteration); {@code untilOutput} is null when the loop runs to its maximum.
+   * iteration); {@code untilOutput} is null when the loop runs to its maximum;
+   * {@code iteration} is null when the loop feeds no iteration number.
    */
   record Repeat(
       String model,
@@ -90,5 +95,6 @@ record Plan(
       String untilOutput,
       String untilEquals,
       int maxIterations,
-      List<String> asked) implements Op {}
+      List<String> asked,
+      TensorSpec iteration) implements Op {}
 }

@@ -51,6 +51,7 @@ public final class PlanCodec {
             .setWindow(l.feedback().window()).setStart(l.feedback().start()).addAllCollect(l.collect())
             .setMaxIterations(l.maxIterations());
         l.until().ifPresent(u -> loop.setUntilOutput(u.output()).setUntilEquals(u.equals()));
+        l.iteration().ifPresent(loop::setIterationInput);
         s.setLoop(loop);
       } else if (step.kind() instanceof Switch sw) {
         PlanSwitch.Builder p = PlanSwitch.newBuilder().setOn(sw.on().toString()).addAllDefaultSteps(sw.defaultSteps());
@@ -105,7 +106,8 @@ public final class PlanCodec {
             ? Optional.empty() : Optional.of(new Until(l.getUntilOutput(), l.getUntilEquals()));
         yield new Loop(l.getModel(), bindings(where + ".loop.inputs", l.getInputsList()),
             new Feedback(l.getFeedbackInput(), l.getFeedbackOutput(), l.getWindow(), l.getStart()),
-            l.getCollectList(), until, l.getMaxIterations());
+            l.getCollectList(), until, l.getMaxIterations(),
+            l.getIterationInput().isEmpty() ? Optional.empty() : Optional.of(l.getIterationInput()));
       }
       case SWITCH_STEP -> {
         PlanSwitch sw = s.getSwitchStep();

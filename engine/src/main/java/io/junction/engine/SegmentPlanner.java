@@ -159,7 +159,7 @@ final class SegmentPlanner {
       mapped = new ModelCall(c.model(), c.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList());
     } else if (kind instanceof Loop l) {
       mapped = new Loop(l.model(), l.inputs().stream().map(b -> new Binding(b.input(), map.apply(b.from()))).toList(),
-          l.feedback(), l.collect(), l.until(), l.maxIterations());
+          l.feedback(), l.collect(), l.until(), l.maxIterations(), l.iteration());
     } else if (kind instanceof Switch sw) {
       mapped = new Switch(map.apply(sw.on()), sw.cases(), sw.defaultSteps());
     } else {

@@ -100,9 +100,14 @@ public record StepSpec(String name, Duration timeout, int retries, Kind kind) {
    *
    * @param until         stop condition; the stopping iteration's values are not collected
    * @param maxIterations most iterations; {@link RunOptions#maxIterations()} may lower it
+   * @param iteration     a model input, integer with one element ([1] or [1, 1]), that gets the
+   *                      number of the iteration (0 for the first call, the same for a retried
+   *                      call): what a model needs to tell its steps apart (a position, a draw per
+   *                      step); empty for none
    */
   public record Loop(
-      String model, List<Binding> inputs, Feedback feedback, List<String> collect, Optional<Until> until, int maxIterations)
+      String model, List<Binding> inputs, Feedback feedback, List<String> collect, Optional<Until> until, int maxIterations,
+      Optional<String> iteration)
       implements Kind {
     public Loop {
       Objects.requireNonNull(model, "model");
@@ -110,6 +115,13 @@ public record StepSpec(String name, Duration timeout, int retries, Kind kind) {
       Objects.requireNonNull(feedback, "feedback");
       collect = List.copyOf(collect);
       Objects.requireNonNull(until, "until");
+      Objects.requireNonNull(iteration, "iteration");
+    }
+
+    /** A loop that feeds no iteration number. */
+    public Loop(String model, List<Binding> inputs, Feedback feedback, List<String> collect, Optional<Until> until,
+        int maxIterations) {
+      this(model, inputs, feedback, collect, until, maxIterations, Optional.empty());
     }
   }
 

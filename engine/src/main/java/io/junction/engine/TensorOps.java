@@ -3,6 +3,7 @@ package io.junction.engine;
 import com.google.protobuf.ByteString;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorSpec;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,5 +114,12 @@ final class TensorOps {
 
   private static Tensor retype(Tensor t, DataType type) {
     return t.datatype() == type ? t : new Tensor(t.name(), type, t.shape(), t.data());
+  }
+
+  /** A loop's iteration number for a model input of {@code spec} (INT32 or INT64, [1] or [1, 1]). */
+  static Tensor counter(TensorSpec spec, int iteration) {
+    long[] shape = spec.shape().size() == 1 ? new long[] {1} : new long[] {1, 1};
+    return spec.datatype() == DataType.INT32
+        ? Tensor.ofInts(spec.name(), shape, iteration) : Tensor.ofLongs(spec.name(), shape, iteration);
   }
 }

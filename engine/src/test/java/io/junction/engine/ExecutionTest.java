@@ -497,13 +497,13 @@ class ExecutionTest {
 
   @Test
   void aSwitchOnTextMatchesItsCasesAsText() throws Exception {
-    PipelineSpec spec = new PipelineSpec("by_intent", List.of(t("text", DataType.BYTES, 1)),
+    PipelineSpec spec = new PipelineSpec("by_intent", Specs.withDecoding(List.of(t("text", DataType.BYTES, 1))),
         List.of(out("tokens", "reply.next_token")),
         List.of(model("featurize", "featurizer", bind("text", "input.text")),
             model("classify", "intent", bind("features", "featurize.features")),
             step("route", new Switch(TensorRef.parse("classify.intent"),
                 List.of(new Case("intent2", List.of("reply"))), List.of())),
-            step("reply", Specs.replyLoop(24))));
+            step("reply", Specs.replyLoop(24))), true, Specs.CHAT_DEFAULTS);
     Runs p = compile(spec);
     assertThat(p.run("by_intent", List.of(text("abcde")), RunOptions.DEFAULT, null).get()
         .output("tokens").strings()).containsExactly("t5", "t6", "t7");
@@ -516,8 +516,7 @@ class ExecutionTest {
   @Test
   void aLoopStopsAtItsMaximumAndRunOptionsMayLowerIt() throws Exception {
     pools.handle("responder", FakeModels.answer(c -> respond(c, Long.MAX_VALUE)));
-    PipelineSpec spec = new PipelineSpec("chat", Specs.chat().inputs(), Specs.chat().outputs(),
-        List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1), step("reply", Specs.replyLoop(4))));
+    PipelineSpec spec = Specs.withSteps(Specs.chat(), List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1), step("reply", Specs.replyLoop(4))));
     Runs p = compile(spec);
 
     assertThat(p.run("chat", List.of(text("hello")), RunOptions.DEFAULT, null).get().output("tokens").strings())
@@ -542,18 +541,18 @@ class ExecutionTest {
   @Test
   void aLongLoopOfImmediateAnswersDoesNotGrowTheStack() throws Exception {
     pools.handle("responder", FakeModels.answer(c -> respond(c, Long.MAX_VALUE)));
-    PipelineSpec spec = new PipelineSpec("chat", Specs.chat().inputs(), Specs.chat().outputs(),
-        List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1), step("reply", Specs.replyLoop(20_000))));
+    PipelineSpec spec = Specs.withSteps(Specs.chat(), List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1), step("reply", Specs.replyLoop(20_000))));
     assertThat(compile(spec).run("chat", List.of(text("hello")), RunOptions.DEFAULT, null).get()
         .output("tokens").shape()).containsExactly(20_000);
   }
 
   @Test
   void aLoopFedABatchLargerThanOneIsAnInputError() {
-    PipelineSpec spec = new PipelineSpec("decode", List.of(t("intent_id", DataType.INT64, -1)),
+    PipelineSpec spec = new PipelineSpec("decode", Specs.withDecoding(List.of(t("intent_id", DataType.INT64, -1))),
         List.of(out("tokens", "reply.next_token")),
-        List.of(step("reply", new StepSpec.Loop("responder", List.of(bind("intent_id", "input.intent_id")),
-            new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token"), Optional.empty(), 8))));
+        List.of(step("reply", new StepSpec.Loop("responder", Specs.replyInputs("input.intent_id"),
+            new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token"), Optional.empty(), 8,
+            Optional.of("iteration")))), true, Specs.CHAT_DEFAULTS);
     CompletableFuture<PipelineResult> run = compile(spec)
         .run("decode", List.of(Tensor.ofLongs("intent_id", new long[] {3}, 0, 1, 2)), RunOptions.DEFAULT, null);
     assertThat(failure(run)).isInstanceOf(PipelineInputException.class)
@@ -565,11 +564,11 @@ class ExecutionTest {
   void aLoopNeedNotCollectItsFeedbackOrStopOutput() throws Exception {
     // Only next_token is collected: next_id is asked for the feedback and the stop condition alone,
     // so the plan knows no spec to check it against.
-    PipelineSpec spec = new PipelineSpec("decode", List.of(t("intent_id", DataType.INT64, 1)),
+    PipelineSpec spec = new PipelineSpec("decode", Specs.withDecoding(List.of(t("intent_id", DataType.INT64, 1))),
         List.of(out("tokens", "reply.next_token")),
-        List.of(step("reply", new StepSpec.Loop("responder", List.of(bind("intent_id", "input.intent_id")),
+        List.of(step("reply", new StepSpec.Loop("responder", Specs.replyInputs("input.intent_id"),
             new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token"),
-            Optional.of(new StepSpec.Until("next_id", "2")), 24))));
+            Optional.of(new StepSpec.Until("next_id", "2")), 24, Optional.of("iteration")))), true, Specs.CHAT_DEFAULTS);
     PipelineResult r = compile(spec)
         .run("decode", List.of(Tensor.ofLongs("intent_id", new long[] {1}, 0)), RunOptions.DEFAULT, null).get();
     assertThat(r.output("tokens").strings()).containsExactly("t5", "t6", "t7");
@@ -590,8 +589,7 @@ class ExecutionTest {
   @Test
   void aLoopsTimeoutCoversTheWholeLoopAndIsCheckedBetweenIterations() {
     pools.handle("responder", FakeModels.hold());
-    PipelineSpec spec = new PipelineSpec("chat", Specs.chat().inputs(), Specs.chat().outputs(),
-        List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1),
+    PipelineSpec spec = Specs.withSteps(Specs.chat(), List.of(Specs.chat().steps().get(0), Specs.chat().steps().get(1),
             new StepSpec("reply", Duration.ofMillis(500), 1, Specs.replyLoop(24))));
     CompletableFuture<PipelineResult> run = compile(spec)
         .run("chat", List.of(text("hello")), RunOptions.DEFAULT, FakeTime.millis(10_000));
@@ -704,10 +702,12 @@ class ExecutionTest {
   void inputsAreCheckedAgainstTheDeclaredOnes() {
     Runs p = compile(Specs.chat(), Specs.recommend());
     assertThat(failure(p.run("chat", List.of(), RunOptions.DEFAULT, null)))
-        .isInstanceOf(PipelineInputException.class).hasMessage("text: missing (expected inputs: text BYTES [1])");
+        .isInstanceOf(PipelineInputException.class).hasMessage("text: missing (expected inputs: text BYTES [1], temperature FP32 [1] (optional), top_k INT32 [1]"
+            + " (optional), seed INT64 [1] (optional))");
     assertThat(failure(p.run("chat", List.of(text("a"), userId(1)), RunOptions.DEFAULT, null)))
         .isInstanceOf(PipelineInputException.class)
-        .hasMessage("user_id: not an input of pipeline chat (expected inputs: text BYTES [1])");
+        .hasMessage("user_id: not an input of pipeline chat (expected inputs: text BYTES [1], temperature FP32 [1] (optional), top_k INT32 [1]"
+            + " (optional), seed INT64 [1] (optional))");
     assertThat(failure(p.run("chat", List.of(text("a"), text("b")), RunOptions.DEFAULT, null)))
         .hasMessage("text: given twice (expected: each input once)");
     assertThat(failure(p.run("chat", List.of(Tensor.ofLongs("text", new long[] {1}, 1)), RunOptions.DEFAULT, null)))

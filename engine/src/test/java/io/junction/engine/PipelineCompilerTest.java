@@ -63,8 +63,11 @@ class PipelineCompilerTest {
     return step("reply", loop);
   }
 
+  /** A loop over the responder with {@code inputs} and the chat pipeline's decoding inputs; it feeds the iteration. */
   private static Loop replyLoop(List<StepSpec.Binding> inputs, Feedback fb, List<String> collect, Optional<Until> until) {
-    return new Loop("responder", inputs, fb, collect, until, 24);
+    List<StepSpec.Binding> all = new ArrayList<>(inputs);
+    all.addAll(Specs.DECODING);
+    return new Loop("responder", all, fb, collect, until, 24, Optional.of("iteration"));
   }
 
   private static final List<StepSpec.Binding> INTENT_ID = List.of(bind("intent_id", "classify.intent_id"));
@@ -89,7 +92,7 @@ class PipelineCompilerTest {
             "pipeline chat, step classify: inputs.features: \"featurize.featurs\" (expected: an output of step"
                 + " featurize: features)"),
         Arguments.of("an unknown pipeline input", chatWith("featurize", model("featurize", "featurizer", bind("text", "input.txt"))),
-            "pipeline chat, step featurize: inputs.text: \"input.txt\" (expected: a pipeline input: text)"),
+            "pipeline chat, step featurize: inputs.text: \"input.txt\" (expected: a pipeline input: text, temperature, top_k, seed)"),
         Arguments.of("a model input left unfed", chatWith("classify", model("classify", "intent")),
             "pipeline chat, step classify: inputs.features: not fed (expected: a reference for model intent's"
                 + " input features FP32 [-1, 2048])"),
@@ -110,7 +113,8 @@ class PipelineCompilerTest {
             "pipeline chat, step classify: inputs.features: featurize.features has shape [-1, 1024] (expected:"
                 + " [-1, 2048], model intent's input features; -1 matches any size)"),
         Arguments.of("a pipeline input of the wrong datatype for its model",
-            new PipelineSpec("chat", List.of(t("text", DataType.INT64, 1)), chat().outputs(), chat().steps()),
+            new PipelineSpec("chat", Specs.withDecoding(List.of(t("text", DataType.INT64, 1))), chat().outputs(),
+                chat().steps()),
             "pipeline chat, step featurize: inputs.text: input.text is INT64 (expected: BYTES, model featurizer's"
                 + " input text)"),
         Arguments.of("a pipeline output from an unknown tensor",
@@ -152,7 +156,7 @@ class PipelineCompilerTest {
             chatWith("reply", loop(replyLoop(INTENT_ID, new Feedback("ctx", "next_id", 2, 1), List.of("next_token"),
                 Optional.empty()))),
             "pipeline chat, step reply: loop.feedback.input: \"ctx\" (expected: an input of model responder:"
-                + " intent_id, context)"),
+                + " intent_id, context, temperature, top_k, seed, iteration)"),
         Arguments.of("a loop feedback output the model lacks",
             chatWith("reply", loop(replyLoop(INTENT_ID, new Feedback("context", "next", 2, 1), List.of("next_token"),
                 Optional.empty()))),
@@ -263,7 +267,8 @@ class PipelineCompilerTest {
 
     assertThat(pipelines.describe()).extracting(PipelineDescription::name).containsExactly("chat", "recommend");
     PipelineDescription chat = pipelines.describe("chat").orElseThrow();
-    assertThat(chat.inputs()).containsExactly(t("text", DataType.BYTES, 1));
+    assertThat(chat.inputs()).containsExactly(t("text", DataType.BYTES, 1), t("temperature", DataType.FP32, 1),
+        t("top_k", DataType.INT32, 1), t("seed", DataType.INT64, 1));
     assertThat(chat.outputs()).containsExactly(
         t("intent", DataType.BYTES, -1), t("confidence", DataType.FP32, -1), t("tokens", DataType.BYTES, -1));
     assertThat(chat.steps()).containsExactly("featurize", "classify", "reply");

@@ -83,7 +83,8 @@ class SegmentTest {
     assertThat(chat.group()).isEqualTo("g");
     assertThat(chat.id()).startsWith("chat/0-");
     // Its inputs are what it reads from outside; its outputs what the pipeline reads from it.
-    assertThat(chat.spec().inputs()).extracting(TensorSpec -> TensorSpec.name()).containsExactly("input.text");
+    assertThat(chat.spec().inputs()).extracting(TensorSpec -> TensorSpec.name()).containsExactly("input.text", "input.temperature",
+        "input.top_k", "input.seed");
     assertThat(chat.spec().outputs()).extracting(PipelineSpec.Output::name)
         .containsExactly("classify.intent", "classify.confidence", "reply.next_token");
   }
@@ -211,7 +212,7 @@ class SegmentTest {
   @Test
   void aStepsTimeoutHoldsInsideASegmentAndTheFailureNamesTheStep() {
     models.handle("intent", FakeModels.hold());
-    PipelineSpec chat = new PipelineSpec("chat", Specs.chat().inputs(), Specs.chat().outputs(), List.of(
+    PipelineSpec chat = Specs.withSteps(Specs.chat(), List.of(
         Specs.chat().steps().get(0), timed(Specs.chat().steps().get(1), 100, 0), Specs.chat().steps().get(2)));
     CompletableFuture<PipelineResult> run = compile(allIn("g"), chat)
         .run("chat", List.of(ExecutionTest.text("hello")), RunOptions.DEFAULT, FakeTime.millis(5000), IterationListener.NONE);
@@ -415,7 +416,7 @@ class SegmentTest {
     PipelineSpec base = ExecutionTest.routed(withDefault, false);
     List<StepSpec> steps = new ArrayList<>(base.steps());
     steps.add(new StepSpec("reply", Duration.ofMillis(10_000), 1, Specs.replyLoop(24)));
-    return new PipelineSpec("routed", base.inputs(),
-        List.of(out("intent", "classify.intent"), out("tokens", "reply.next_token")), steps);
+    return new PipelineSpec("routed", Specs.withDecoding(base.inputs()),
+        List.of(out("intent", "classify.intent"), out("tokens", "reply.next_token")), steps, true, Specs.CHAT_DEFAULTS);
   }
 }

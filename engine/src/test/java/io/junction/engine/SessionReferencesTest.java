@@ -126,11 +126,13 @@ class SessionReferencesTest {
     assertThat(run(p, "chat", inputs).output("intent").strings()).containsExactly("intent2");
     assertThat(models.calls("featurizer").get(0).inputs()).extracting(Tensor::name).containsExactly("text");
     // Session values are not among the inputs a caller is told to give.
-    assertThat(p.describe("chat").orElseThrow().inputs()).extracting(TensorSpec::name).containsExactly("text");
+    assertThat(p.describe("chat").orElseThrow().inputs()).extracting(TensorSpec::name)
+        .containsExactly("text", "temperature", "top_k", "seed");
     assertThat(p.describe("by_turns").orElseThrow().inputs()).isEmpty();
     assertThatThrownBy(() -> run(p, "chat", SessionInputs.of("greet", 4)))
         .hasCauseInstanceOf(PipelineInputException.class)
-        .cause().hasMessage("text: missing (expected inputs: text BYTES [1])");
+        .cause().hasMessage("text: missing (expected inputs: text BYTES [1], temperature FP32 [1] (optional), top_k INT32 [1]"
+            + " (optional), seed INT64 [1] (optional))");
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.junction.engine;
 import io.junction.engine.ModelSignature;
 import io.junction.engine.StepSpec.Binding;
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +35,8 @@ public final class Specs {
       List.of(t("intent_id", DataType.INT64, -1), t("intent", DataType.BYTES, -1),
           t("confidence", DataType.FP32, -1), t("probabilities", DataType.FP32, -1, C)));
   static final ModelSignature RESPONDER = sig("responder",
-      List.of(t("intent_id", DataType.INT64, -1), t("context", DataType.INT64, -1, 2)),
+      List.of(t("intent_id", DataType.INT64, -1), t("context", DataType.INT64, -1, 2), t("temperature", DataType.FP32, -1),
+          t("top_k", DataType.INT32, -1), t("seed", DataType.INT64, -1), t("iteration", DataType.INT64, -1)),
       List.of(t("scores", DataType.FP32, -1, V), t("next_id", DataType.INT64, -1), t("next_token", DataType.BYTES, -1)));
   static final ModelSignature USER_TOWER = sig("user_tower",
       List.of(t("user_id", DataType.INT64, -1)), List.of(t("embedding", DataType.FP32, -1, D)));
@@ -73,19 +75,46 @@ public final class Specs {
     return new PipelineSpec.Output(name, TensorRef.parse(ref));
   }
 
+  /** The responder's decoding inputs, bound to the chat pipeline's inputs of the same names. */
+  static final List<Binding> DECODING = List.of(bind("temperature", "input.temperature"), bind("top_k", "input.top_k"),
+      bind("seed", "input.seed"));
+
+  /** The responder's inputs but the feedback and the iteration: the intent of step classify, and the decoding inputs. */
+  static List<Binding> replyInputs(String intentRef) {
+    List<Binding> inputs = new ArrayList<>();
+    inputs.add(bind("intent_id", intentRef));
+    inputs.addAll(DECODING);
+    return inputs;
+  }
+
   static StepSpec.Loop replyLoop(int maxIterations) {
-    return new StepSpec.Loop("responder", List.of(bind("intent_id", "classify.intent_id")),
+    return new StepSpec.Loop("responder", replyInputs("classify.intent_id"),
         new StepSpec.Feedback("context", "next_id", 2, 1), List.of("next_token", "next_id"),
-        Optional.of(new StepSpec.Until("next_id", "2")), maxIterations);
+        Optional.of(new StepSpec.Until("next_id", "2")), maxIterations, Optional.of("iteration"));
+  }
+
+  /** The chat pipeline's inputs: the text, and the decoding options with their greedy defaults. */
+  static final List<TensorSpec> CHAT_INPUTS = List.of(t("text", DataType.BYTES, 1), t("temperature", DataType.FP32, 1),
+      t("top_k", DataType.INT32, 1), t("seed", DataType.INT64, 1));
+  static final Map<String, Tensor> CHAT_DEFAULTS = Map.of(
+      "temperature", Tensor.ofFloats("temperature", new long[] {1}, 0f),
+      "top_k", Tensor.ofInts("top_k", new long[] {1}, 0),
+      "seed", Tensor.ofLongs("seed", new long[] {1}, 0L));
+
+  /** {@code inputs} and the chat pipeline's decoding inputs, which have {@link #CHAT_DEFAULTS}. */
+  static List<TensorSpec> withDecoding(List<TensorSpec> inputs) {
+    List<TensorSpec> all = new ArrayList<>(inputs);
+    all.addAll(CHAT_INPUTS.subList(1, CHAT_INPUTS.size()));
+    return all;
   }
 
   public static PipelineSpec chat() {
-    return new PipelineSpec("chat", List.of(t("text", DataType.BYTES, 1)),
+    return new PipelineSpec("chat", CHAT_INPUTS,
         List.of(out("intent", "classify.intent"), out("confidence", "classify.confidence"), out("tokens", "reply.next_token")),
         List.of(
             model("featurize", "featurizer", bind("text", "input.text")),
             model("classify", "intent", bind("features", "featurize.features")),
-            new StepSpec("reply", Duration.ofMillis(10_000), 1, replyLoop(24))));
+            new StepSpec("reply", Duration.ofMillis(10_000), 1, replyLoop(24))), true, CHAT_DEFAULTS);
   }
 
   public static PipelineSpec recommend() {
@@ -103,7 +132,7 @@ public final class Specs {
 
   /** The chat pipeline with its steps replaced or added, for compiler error cases. */
   static PipelineSpec withSteps(PipelineSpec base, List<StepSpec> steps) {
-    return new PipelineSpec(base.name(), base.inputs(), base.outputs(), steps);
+    return new PipelineSpec(base.name(), base.inputs(), base.outputs(), steps, true, base.defaults());
   }
 
   static List<StepSpec> replace(List<StepSpec> steps, String name, StepSpec with) {

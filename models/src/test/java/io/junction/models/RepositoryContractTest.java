@@ -63,7 +63,8 @@ class RepositoryContractTest {
     m.put("featurizer", List.of(List.of("text BYTES [-1]"), List.of("features FP32 [-1, 2048]")));
     m.put("intent", List.of(List.of("features FP32 [-1, 2048]"), List.of("intent_id INT64 [-1]",
         "intent BYTES [-1]", "confidence FP32 [-1]", "probabilities FP32 [-1, " + c + "]")));
-    m.put("responder", List.of(List.of("intent_id INT64 [-1]", "context INT64 [-1, 2]"),
+    m.put("responder", List.of(List.of("intent_id INT64 [-1]", "context INT64 [-1, 2]", "temperature FP32 [-1]",
+        "top_k INT32 [-1]", "seed INT64 [-1]", "iteration INT64 [-1]"),
         List.of("scores FP32 [-1, " + v + "]", "next_id INT64 [-1]", "next_token BYTES [-1]")));
     m.put("user_tower", List.of(List.of("user_id INT64 [-1]"), List.of("embedding FP32 [-1, " + d + "]")));
     m.put("retrieval", List.of(List.of("embedding FP32 [-1, " + d + "]"),
@@ -106,7 +107,8 @@ class RepositoryContractTest {
     long intents = report.conversation().intentLabels().size();
     long vocabulary = report.conversation().vocabularySize();
     assertThat(repository.resolve("responder").constraints()).containsExactly(
-        entry("intent_id", new ValueRange(0, intents - 1)), entry("context", new ValueRange(0, vocabulary - 1)));
+        entry("intent_id", new ValueRange(0, intents - 1)), entry("context", new ValueRange(0, vocabulary - 1)),
+        entry("top_k", new ValueRange(0, Integer.MAX_VALUE)), entry("iteration", new ValueRange(0, Long.MAX_VALUE)));
     assertThat(repository.resolve("intent").labels()).isEqualTo(report.conversation().intentLabels());
   }
 

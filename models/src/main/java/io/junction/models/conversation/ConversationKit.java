@@ -5,6 +5,7 @@ import io.junction.models.tf.Warmups;
 import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -53,10 +54,23 @@ public final class ConversationKit {
     // The first decode step's context, as the chat pipeline sends it: two BOS tokens.
     long[][] contexts = warmup.stream().map(u -> new long[] {Vocabulary.BOS, Vocabulary.BOS})
         .toArray(long[][]::new);
+    // Greedy rows and sampled rows alike, as the chat pipeline sends them (its defaults are greedy).
+    float[] temperatures = new float[Warmups.BATCH];
+    int[] topKs = new int[Warmups.BATCH];
+    long[] seeds = new long[Warmups.BATCH];
+    for (int i = 1; i < Warmups.BATCH; i += 2) {
+      temperatures[i] = 0.8f;
+      topKs[i] = 5;
+      seeds[i] = i;
+    }
     try (GraphModel responder = ResponderModel.build(lm, vocabulary, data.labels().size())) {
       responder.warmup(Warmups.of(n -> List.of(
           Tensor.ofLongs("intent_id", new long[] {n}, Warmups.flatten(intentIds, n)),
-          Tensor.ofLongs("context", new long[] {n, 2}, Warmups.flatten(contexts, n)))));
+          Tensor.ofLongs("context", new long[] {n, 2}, Warmups.flatten(contexts, n)),
+          Tensor.ofFloats("temperature", new long[] {n}, Arrays.copyOf(temperatures, n)),
+          Tensor.ofInts("top_k", new long[] {n}, Arrays.copyOf(topKs, n)),
+          Tensor.ofLongs("seed", new long[] {n}, Arrays.copyOf(seeds, n)),
+          Tensor.ofLongs("iteration", new long[] {n}, new long[n]))));
       responder.export(repository);
     }
     progress.accept(String.format("  responder counted from %d replies (vocabulary %d) and exported",

@@ -8,16 +8,22 @@ import org.tensorflow.ndarray.index.Indices;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
 import org.tensorflow.types.TInt64;
 import org.tensorflow.types.TString;
 
 /**
  * The {@code responder} model: one decode step of the trigram language model. Given the intent and
- * the previous two token ids it returns log-probabilities of the next token, the greedy choice and
- * that choice's text. The decode loop (and so streaming) belongs to the pipeline, not the model.
+ * the previous two token ids it returns log-probabilities of the next token, the chosen next
+ * token's id and its text. The decode loop (and so streaming) belongs to the pipeline, not the
+ * model.
  *
  * <p>The context's row is found by exact key: the trigram row if that context was seen in the
  * replies, else the bigram row of (intent, w-1), else the intent's unigram row.
+ *
+ * <p>The choice is greedy (the argmax) for a row whose {@code temperature} is 0 (or negative, or
+ * NaN), else a draw ({@link Sampling}) from the scores divided by the temperature, cut to the
+ * {@code top_k} best (0: no cut), keyed by the row's {@code seed} and {@code iteration}.
  */
 public final class ResponderModel {
   public static final String NAME = "responder";
@@ -31,6 +37,10 @@ public final class ResponderModel {
     Ops tf = model.tf();
     Placeholder<TInt64> intentId = model.input("intent_id", TInt64.class, -1);
     Placeholder<TInt64> context = model.input("context", TInt64.class, -1, 2);
+    Placeholder<TFloat32> temperature = model.input("temperature", TFloat32.class, -1);
+    Placeholder<TInt32> topK = model.input("top_k", TInt32.class, -1);
+    Placeholder<TInt64> seed = model.input("seed", TInt64.class, -1);
+    Placeholder<TInt64> iteration = model.input("iteration", TInt64.class, -1);
     Operand<TInt64> previous2 = tf.stridedSlice(context, Indices.all(), Indices.at(0));
     Operand<TInt64> previous1 = tf.stridedSlice(context, Indices.all(), Indices.at(1));
     Operand<TInt64> vocab = tf.constant(v);
@@ -51,7 +61,7 @@ public final class ResponderModel {
             tf.math.add(intentId, tf.constant(intentBase))));
 
     Operand<TFloat32> scores = tf.gather(table, row, tf.constant(0));
-    Operand<TInt64> nextId = tf.math.argMax(scores, tf.constant(1), TInt64.class);
+    Operand<TInt64> nextId = Sampling.choose(tf, scores, v, temperature, topK, seed, iteration);
     Operand<TString> tokens = tf.constant(StandardCharsets.UTF_8, vocabulary.tokens().toArray(String[]::new));
     model.output("scores", scores, -1, v);
     model.output("next_id", nextId, -1);
@@ -59,6 +69,9 @@ public final class ResponderModel {
     // Out-of-range ids would make gather fail inside TensorFlow; the worker rejects them first.
     model.constrain("intent_id", 0, intents - 1);
     model.constrain("context", 0, v - 1);
+    // A k above the vocabulary is no cut; a negative k has no meaning.
+    model.constrain("top_k", 0, Integer.MAX_VALUE);
+    model.constrain("iteration", 0, Long.MAX_VALUE);
     return model;
   }
 }

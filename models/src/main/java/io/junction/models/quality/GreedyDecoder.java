@@ -34,7 +34,12 @@ public final class GreedyDecoder implements AutoCloseable {
     for (int step = 0; step < maxSteps; step++) {
       Map<String, Tensor> out = responder.run(
           Tensor.ofLongs("intent_id", new long[] {1}, intentId),
-          Tensor.ofLongs("context", new long[] {1, 2}, previous2, previous1));
+          Tensor.ofLongs("context", new long[] {1, 2}, previous2, previous1),
+          // temperature 0: greedy, whatever the seed and iteration
+          Tensor.ofFloats("temperature", new long[] {1}, 0f),
+          Tensor.ofInts("top_k", new long[] {1}, 0),
+          Tensor.ofLongs("seed", new long[] {1}, 0L),
+          Tensor.ofLongs("iteration", new long[] {1}, step));
       long next = out.get("next_id").longs()[0];
       if (next == Vocabulary.EOS) {
         return new Reply(tokens, true);

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -32,7 +33,8 @@ import java.util.function.LongSupplier;
  * events of a stream are {@link ConverseEvents}' to make). No model logic here. A request with a
  * {@code session_id} also gives the pipeline the session's state (the {@code session.*} values,
  * {@link SessionInputs}), routes by the session in a pool with session affinity and, once
- * answered, adds its turn to the session.
+ * answered, adds its turn to the session. Its decoding options become the pipeline's
+ * {@code temperature}, {@code top_k} and {@code seed} inputs ({@link Decoding}).
  */
 public final class ConversationService extends ConversationServiceGrpc.ConversationServiceImplBase {
   public static final String PIPELINE = "chat";
@@ -44,6 +46,11 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final ApiLimits limits;
   private final Sessions sessions;
   private final LongSupplier nanoClock;
+  /** Seeds for sampling requests that set none: random, so that two such requests differ. */
+  private final LongSupplier seeds = () -> ThreadLocalRandom.current().nextLong();
+
+  /** A run's result and the seed it was sampled with (0: greedy). */
+  private record Reply(PipelineResult result, long seed) {}
 
   /** A service with a session store of its own, of the default bounds. */
   public ConversationService(Pipelines pipelines, ApiLimits limits, LongSupplier nanoClock) {
@@ -61,7 +68,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   public void converse(ConverseRequest request, StreamObserver<ConverseResponse> observer) {
     long start = nanoClock.getAsLong();
     Calls.respond(observer, () -> startRun(request, IterationListener.NONE),
-        result -> remember(request, toResponse(result, request.getSessionId(), microsSince(start))));
+        reply -> remember(request, toResponse(reply, request.getSessionId(), microsSince(start))));
   }
 
   @Override
@@ -79,7 +86,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
     long start = nanoClock.getAsLong();
     ConverseEvents events = new ConverseEvents(sink, pipelines.iterationOutputs(PIPELINE), () -> microsSince(start));
     return Calls.thenApply(startRun(request, events),
-        result -> events.done(remember(request, toResponse(result, request.getSessionId(), microsSince(start)))));
+        reply -> events.done(remember(request, toResponse(reply, request.getSessionId(), microsSince(start)))));
   }
 
   /** A session id for a Chat stream that names none: random, so that two streams never share one by chance. */
@@ -88,24 +95,24 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   }
 
   /** The one translation of a request into a run of the chat pipeline, for Converse and ConverseStream alike. */
-  private CompletableFuture<PipelineResult> startRun(ConverseRequest request, IterationListener listener) {
+  private CompletableFuture<Reply> startRun(ConverseRequest request, IterationListener listener) {
     String text = checkText(request.getText());
     RunOptions options = new RunOptions(List.of(), maxIterations(request.getMaxTokens()))
         .withAffinityKey(SessionIds.check(request.getSessionId()));
-    return pipelines.run(PIPELINE, inputs(text, request.getSessionId()), options,
-        Calls.deadline(limits.defaultDeadline()), listener);
+    Decoding decoding = Decoding.of(request, seeds);
+    return Calls.thenApply(pipelines.run(PIPELINE, inputs(text, decoding, request.getSessionId()), options,
+        Calls.deadline(limits.defaultDeadline()), listener), result -> new Reply(result, decoding.seed()));
   }
 
-  /** The text, and with a session id the session's state as it is before this turn. */
-  private List<Tensor> inputs(String text, String session) {
-    Tensor input = Tensor.ofStrings("text", new long[] {1}, List.of(text));
-    if (session.isEmpty()) {
-      return List.of(input);
+  /** The text, the decoding options, and with a session id the session's state as it is before this turn. */
+  private List<Tensor> inputs(String text, Decoding decoding, String session) {
+    List<Tensor> inputs = new ArrayList<>(6);
+    inputs.add(Tensor.ofStrings("text", new long[] {1}, List.of(text)));
+    inputs.addAll(decoding.inputs());
+    if (!session.isEmpty()) {
+      History history = sessions.use(session);
+      inputs.addAll(SessionInputs.of(history.previousIntent(), history.turns()));
     }
-    History history = sessions.use(session);
-    List<Tensor> inputs = new ArrayList<>(3);
-    inputs.add(input);
-    inputs.addAll(SessionInputs.of(history.previousIntent(), history.turns()));
     return inputs;
   }
 
@@ -142,7 +149,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   }
 
   /** The whole reply; its first token reaches the client with the rest of it, unless a stream says otherwise. */
-  private static ConverseResponse toResponse(PipelineResult result, String session, long totalMicros) {
+  private static ConverseResponse toResponse(Reply reply, String session, long totalMicros) {
+    PipelineResult result = reply.result();
     List<String> intent = result.output("intent").strings();
     float[] confidence = result.output("confidence").floats();
     List<String> tokens = result.output(TOKENS).strings();
@@ -160,6 +168,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
         .setLatencyMicros(totalMicros)
         .setFirstTokenMicros(tokens.isEmpty() ? 0 : totalMicros)
         .setTotalMicros(totalMicros)
+        .setSeed(reply.seed())
         .build();
   }
 }

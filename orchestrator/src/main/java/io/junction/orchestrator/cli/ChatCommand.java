@@ -51,6 +51,21 @@ final class ChatCommand implements Callable<Integer> {
           + "a value above the pipeline's limit does not raise it).")
   int maxTokens;
 
+  @Option(names = "--temperature", paramLabel = "T", description = "0 to 2; 0, the default: greedy (the same reply "
+      + "every time); above 0: sample each token, more varied as T grows.")
+  float temperature;
+
+  @Option(names = "--top-k", paramLabel = "K", description = "With --temperature: sample only among the K most likely "
+      + "tokens, 0 to 1000 (0, the default: all).")
+  int topK;
+
+  @Option(names = "--seed", paramLabel = "N", description = "With --temperature: the seed of the draws, an unsigned "
+      + "64-bit number; the same seed gives the same reply. Without it the server picks one and the reply prints it.")
+  String seed = "0";
+
+  /** --seed as the request's uint64. */
+  private long seedBits;
+
   @Option(names = "--interactive", description = "Read turns from standard input, one a line, over one Chat stream "
       + "(the session holds across them) until end of input; the deadline (--timeout) applies to each turn.")
   boolean interactive;
@@ -64,6 +79,12 @@ final class ChatCommand implements Callable<Integer> {
     if (!interactive && words.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "Missing required parameter: 'TEXT' (expected: what the user says, or --interactive)");
+    }
+    try {
+      seedBits = Long.parseUnsignedLong(seed);
+    } catch (NumberFormatException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--seed: " + seed + " (expected: 0 to 18446744073709551615)");
     }
     ManagedChannel channel = client.channel();
     try {
@@ -129,7 +150,8 @@ final class ChatCommand implements Callable<Integer> {
   }
 
   private ConverseRequest request(String text) {
-    return ConverseRequest.newBuilder().setText(text).setSessionId(session).setMaxTokens(maxTokens).build();
+    return ConverseRequest.newBuilder().setText(text).setSessionId(session).setMaxTokens(maxTokens)
+        .setTemperature(temperature).setTopK(topK).setSeed(seedBits).build();
   }
 
   private void print(ConverseEvent e) {

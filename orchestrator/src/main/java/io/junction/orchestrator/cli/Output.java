@@ -53,7 +53,8 @@ final class Output {
       case INTENT -> "intent: " + e.getIntent().getIntent() + " ("
           + String.format(Locale.ROOT, "%.2f", e.getIntent().getConfidence()) + ")\nreply:";
       case TOKEN -> " " + e.getToken();
-      case DONE -> "\n";
+      // A sampled reply names its seed, so that it can be asked for again (chat --seed).
+      case DONE -> e.getDone().getSeed() == 0 ? "\n" : "\nseed: " + Long.toUnsignedString(e.getDone().getSeed()) + "\n";
       default -> "";
     };
   }

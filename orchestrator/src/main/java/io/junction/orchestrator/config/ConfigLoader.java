@@ -8,6 +8,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
+import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
 import io.junction.workers.runtime.CpuAffinity;
 import java.io.IOException;
@@ -58,11 +59,12 @@ public final class ConfigLoader {
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
-  private static final List<String> TENSOR = List.of("name", "datatype", "shape");
+  private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
   private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
   private static final List<String> KINDS = List.of("model", "loop", "merge", "switch");
-  private static final List<String> LOOP = List.of("model", "inputs", "feedback", "collect", "until", "max_iterations");
+  private static final List<String> LOOP = List.of("model", "inputs", "feedback", "collect", "until", "max_iterations",
+      "iteration");
   private static final List<String> FEEDBACK = List.of("input", "output", "window", "start");
   private static final List<String> UNTIL = List.of("output", "equals");
   private static final List<String> MERGE = List.of("concat", "first_of", "axis", "output");
@@ -452,13 +454,19 @@ public final class ConfigLoader {
       throw nameNode.expected("a name no other pipeline has");
     }
     List<TensorSpec> inputs = new ArrayList<>();
+    Map<String, Tensor> defaults = new LinkedHashMap<>();
     Set<String> inputNames = new HashSet<>();
-    for (YamlNode i : f.require("inputs", "a list of {name, datatype, shape}").list("a list of {name, datatype, shape}")) {
-      TensorSpec t = tensor(i);
+    String inputsExpected = "a list of {name, datatype, shape} (and optionally default)";
+    for (YamlNode i : f.require("inputs", inputsExpected).list(inputsExpected)) {
+      TensorSpec t = input(i);
       if (!inputNames.add(t.name())) {
         throw i.fail("input " + t.name() + " given twice (expected: unique input names)");
       }
       inputs.add(t);
+      Optional<YamlNode> d = i.fields("", INPUT).get("default");
+      if (d.isPresent()) {
+        defaults.put(t.name(), InputDefaults.parse(d.get(), t));
+      }
     }
     List<PipelineSpec.Output> outputs = new ArrayList<>();
     Set<String> outputNames = new HashSet<>();
@@ -493,11 +501,11 @@ public final class ConfigLoader {
       }
       fuse = v.equals("true");
     }
-    return new PipelineSpec(name, inputs, outputs, steps, fuse);
+    return new PipelineSpec(name, inputs, outputs, steps, fuse, defaults);
   }
 
-  private static TensorSpec tensor(YamlNode n) throws ConfigException {
-    Fields f = n.fields("a mapping with name, datatype, shape", TENSOR);
+  private static TensorSpec input(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with name, datatype, shape and optionally default", INPUT);
     String name = f.require("name", "the tensor's name").text("the tensor's name");
     YamlNode dt = f.require("datatype", "one of " + DataType.names());
     DataType type = DataType.fromName(dt.text("one of " + DataType.names()))
@@ -598,7 +606,10 @@ public final class ConfigLoader {
           u.require("equals", "the value that stops the loop").text("a number or text")));
     }
     int max = f.require("max_iterations", "an upper bound on iterations, 1 to 100000").integer(1, 100_000);
-    return new StepSpec.Loop(model, inputs, feedback, collect, until, max);
+    Optional<String> iteration = f.has("iteration")
+        ? Optional.of(f.get("iteration").orElseThrow().text("the model input that gets the iteration number"))
+        : Optional.empty();
+    return new StepSpec.Loop(model, inputs, feedback, collect, until, max, iteration);
   }
 
   private static StepSpec.Merge merge(YamlNode n) throws ConfigException {

@@ -225,6 +225,47 @@ class ConversationServiceTest {
     assertThat(e.getStatus().getDescription()).isEqualTo("max_tokens: " + maxTokens + " (expected: 0..64)");
   }
 
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "3.5       | 0  | temperature: 3.5 (expected: 0 to 2)",
+      "-0.1      | 0  | temperature: -0.1 (expected: 0 to 2)",
+      "NaN       | 0  | temperature: NaN (expected: 0 to 2)",
+      "Infinity  | 0  | temperature: Infinity (expected: 0 to 2)",
+      "1         | -1 | top_k: -1 (expected: 0 to 1000)",
+      "0         | 1001 | top_k: 1001 (expected: 0 to 1000)"})
+  void decodingOptionsOutOfRangeAreInvalidAndNameTheRange(float temperature, int topK, String message) {
+    StatusRuntimeException e = failure(ConverseRequest.newBuilder().setText("hi").setTemperature(temperature)
+        .setTopK(topK).build());
+    assertThat(e.getStatus().getCode()).isEqualTo(Code.INVALID_ARGUMENT);
+    assertThat(e.getStatus().getDescription()).isEqualTo(message);
+    assertThat(pipelines.last()).as("the pipeline is not called").isNull();
+  }
+
+  @Test
+  void aGreedyRequestGivesNoDecodingInputsAndReportsNoSeed() {
+    ConverseResponse r = stub.converse(ConverseRequest.newBuilder().setText("hi").setTopK(5).setSeed(9).build());
+    assertThat(pipelines.last().inputs()).extracting(Tensor::name).containsExactly("text");
+    assertThat(r.getSeed()).isZero();
+  }
+
+  @Test
+  void aSamplingRequestGivesItsOptionsAsInputsWithItsSeedOrADrawnOne() {
+    ConverseResponse r = stub.converse(ConverseRequest.newBuilder().setText("hi").setTemperature(0.7f).setTopK(5)
+        .setSeed(-3L).build());
+    List<Tensor> in = pipelines.last().inputs();
+    assertThat(in).extracting(Tensor::name).containsExactly("text", "temperature", "top_k", "seed");
+    assertThat(in.get(1).floats()).containsExactly(0.7f);
+    assertThat(in.get(2).ints()).containsExactly(5);
+    assertThat(in.get(3).longs()).as("the uint64's bits").containsExactly(-3L);
+    assertThat(r.getSeed()).isEqualTo(-3L);
+
+    ConverseResponse drawn = stub.converse(ConverseRequest.newBuilder().setText("hi").setTemperature(2f).build());
+    assertThat(drawn.getSeed()).isNotZero();
+    assertThat(pipelines.last().inputs().get(3).longs()).containsExactly(drawn.getSeed());
+    List<ConverseEvent> events = stream(ConverseRequest.newBuilder().setText("hi").setTemperature(1f).setSeed(11).build());
+    assertThat(events.get(events.size() - 1).getDone().getSeed()).isEqualTo(11);
+  }
+
   @Test
   void aFailedStepKeepsItsCodeAndIsNamed() {
     pipelines.answer("chat", (in, o, d) ->

@@ -106,6 +106,25 @@ class ClientCommandsTest {
   }
 
   @Test
+  void chatSendsItsDecodingOptionsAndPrintsTheSeedOfASampledReply() {
+    Run r = run("chat", "hi", "--target", target, "--temperature", "0.8", "--top-k", "4", "--seed", "18446744073709551615");
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("intent: book_flight (0.97)\nreply: sure , where?\nseed: 18446744073709551615\n");
+    List<Tensor> in = pipelines.last().inputs();
+    assertThat(in).extracting(Tensor::name).containsExactly("text", "temperature", "top_k", "seed");
+    assertThat(in.get(1).floats()).containsExactly(0.8f);
+    assertThat(in.get(2).ints()).containsExactly(4);
+    assertThat(in.get(3).longs()).containsExactly(-1L);
+
+    Run bad = run("chat", "hi", "--target", target, "--seed", "-1");
+    assertThat(bad.exit()).isEqualTo(2);
+    assertThat(bad.err()).contains("--seed: -1 (expected: 0 to 18446744073709551615)");
+    Run hot = run("chat", "hi", "--target", target, "--temperature", "3");
+    assertThat(hot.exit()).isNotZero();
+    assertThat(hot.err()).contains("temperature: 3.0 (expected: 0 to 2)");
+  }
+
+  @Test
   void chatJsonPrintsEachEventOfTheStreamAsOneLine() {
     Run r = run("chat", "hi", "--target", target, "--json", "--session", "s1", "--max-tokens", "5");
     assertThat(r.exit()).as(r.err()).isZero();

@@ -221,6 +221,23 @@ class ConfigLoaderTest {
                 "name: classify\n        loop: {model: intent, feedback: {input: c, output: n, window: 2}, collect: [n]}"),
             "junction.yaml: pipelines[0].steps[1].loop.max_iterations: missing (expected: an upper bound on iterations,"
                 + " 1 to 100000) (line 18)"),
+        Arguments.of("a default with too many values", good("{name: text, datatype: BYTES, shape: [1]}",
+                "{name: text, datatype: BYTES, shape: [1], default: [a, b]}"),
+            "junction.yaml: pipelines[0].inputs[0].default: 2 values (expected: 1, the elements of shape [1]) (line 12)"),
+        Arguments.of("a default for an input of any size", good("{name: text, datatype: BYTES, shape: [1]}",
+                "{name: text, datatype: BYTES, shape: [-1], default: [a]}"),
+            "junction.yaml: pipelines[0].inputs[0].default: given for text of shape [-1] (expected: a default only for an"
+                + " input of fixed shape, no -1) (line 12)"),
+        Arguments.of("a default that is not a number", good("{name: text, datatype: BYTES, shape: [1]}",
+                "{name: text, datatype: FP32, shape: [1], default: [warm]}"),
+            "junction.yaml: pipelines[0].inputs[0].default[0]: \"warm\" (expected: a finite number) (line 12)"),
+        Arguments.of("an INT32 default out of range", good("{name: text, datatype: BYTES, shape: [1]}",
+                "{name: text, datatype: INT32, shape: [1], default: [2147483648]}"),
+            "junction.yaml: pipelines[0].inputs[0].default[0]: 2147483648 (expected: <= 2147483647) (line 12)"),
+        Arguments.of("a default of a datatype a config cannot write", good("{name: text, datatype: BYTES, shape: [1]}",
+                "{name: text, datatype: BOOL, shape: [1], default: [true]}"),
+            "junction.yaml: pipelines[0].inputs[0].default: given for text of datatype BOOL (expected: a default only for"
+                + " an input of datatype INT32, INT64, FP32, FP64 or BYTES) (line 12)"),
         Arguments.of("a switch without cases", good("{name: classify, model: intent, inputs: {features: featurize.features}}",
                 "{name: route, switch: {on: input.text, cases: []}}"),
             "junction.yaml: pipelines[0].steps[1].switch.cases: empty (expected: at least one case) (line 17)"),
@@ -382,6 +399,19 @@ class ConfigLoaderTest {
         .containsExactly("intent", "confidence", "tokens");
     assertThat(c.pipeline("recommend").orElseThrow().outputs()).extracting(PipelineSpec.Output::name)
         .containsExactly("items", "scores");
+  }
+
+  @Test
+  void theDemoChatDecodesGreedilyByDefaultAndFeedsTheResponderItsIteration() throws Exception {
+    PipelineSpec chat = ConfigLoader.demo(Path.of("/tmp/models")).pipeline("chat").orElseThrow();
+    assertThat(chat.inputs()).extracting(TensorSpec::name).containsExactly("text", "temperature", "top_k", "seed");
+    assertThat(chat.defaults()).containsOnlyKeys("temperature", "top_k", "seed");
+    assertThat(chat.defaults().get("temperature").floats()).containsExactly(0f);
+    assertThat(chat.defaults().get("top_k").ints()).containsExactly(0);
+    assertThat(chat.defaults().get("seed").longs()).containsExactly(0L);
+    StepSpec.Loop loop = (StepSpec.Loop) chat.steps().stream().filter(s -> s.name().equals("reply")).findFirst()
+        .orElseThrow().kind();
+    assertThat(loop.iteration()).hasValue("iteration");
   }
 
   @Test

@@ -61,6 +61,9 @@ class FusedSegmentsTest {
           inputs:
             - {name: route, datatype: INT64, shape: [1]}
             - {name: text, datatype: BYTES, shape: [1]}
+            - {name: temperature, datatype: FP32, shape: [1], default: [0.0]}
+            - {name: top_k, datatype: INT32, shape: [1], default: [0]}
+            - {name: seed, datatype: INT64, shape: [1], default: [0]}
           outputs:
             - {name: intent, from: classify.intent}
             - {name: tokens, from: reply.next_token}
@@ -78,8 +81,9 @@ class FusedSegmentsTest {
             - name: reply
               loop:
                 model: responder
-                inputs: {intent_id: classify.intent_id}
+                inputs: {intent_id: classify.intent_id, temperature: input.temperature, top_k: input.top_k, seed: input.seed}
                 feedback: {input: context, output: next_id, window: 2, start: 1}
+                iteration: iteration
                 collect: [next_token]
                 until: {output: next_id, equals: 2}
                 max_iterations: 6
@@ -204,8 +208,13 @@ class FusedSegmentsTest {
     ManagedChannel worker = NettyChannelBuilder.forTarget(replica.getEndpoint()).usePlaintext().build();
     try {
       Tensor text = Tensor.ofStrings("input.text", new long[] {1}, List.of("I want to book a flight to Paris"));
-      RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(plan)
-          .addInputs(TensorCodec.toRawInputHeader(text)).addRawInputContents(text.data());
+      RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(plan);
+      // A segment gets every input it reads, the decoding options too: the orchestrator fills in
+      // the pipeline's defaults before it calls the worker.
+      for (Tensor t : List.of(text, Tensor.ofFloats("input.temperature", new long[] {1}, 0f),
+          Tensor.ofInts("input.top_k", new long[] {1}, 0), Tensor.ofLongs("input.seed", new long[] {1}, 0L))) {
+        request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
+      }
       SegmentServiceGrpc.SegmentServiceBlockingStub segments =
           SegmentServiceGrpc.newBlockingStub(worker).withDeadlineAfter(30, TimeUnit.SECONDS);
       List<SegmentEvent> streamed = new ArrayList<>();

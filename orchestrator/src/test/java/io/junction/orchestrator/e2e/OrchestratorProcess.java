@@ -36,12 +36,14 @@ final class OrchestratorProcess implements AutoCloseable {
   /**
    * The demo's chat pipeline (featurize, classify, a reply loop) as an item of a config's
    * {@code pipelines:} list, for {@code formatted(suffix, line)}: it is named chat + suffix and
-   * has {@code line} (such as {@code fuse: false}) as a key of its own.
+   * has {@code line} (such as {@code fuse: false}) as a key of its own. Its decoding inputs have
+   * the demo's greedy defaults.
    */
   static final String CHAT_PIPELINE = """
         - name: chat%1$s
           %2$s
-          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          inputs: [{name: text, datatype: BYTES, shape: [1]}, {name: temperature, datatype: FP32, shape: [1], default: [0.0]},
+                    {name: top_k, datatype: INT32, shape: [1], default: [0]}, {name: seed, datatype: INT64, shape: [1], default: [0]}]
           outputs:
             - {name: intent, from: classify.intent}
             - {name: confidence, from: classify.confidence}
@@ -52,8 +54,9 @@ final class OrchestratorProcess implements AutoCloseable {
             - name: reply
               loop:
                 model: responder
-                inputs: {intent_id: classify.intent_id}
+                inputs: {intent_id: classify.intent_id, temperature: input.temperature, top_k: input.top_k, seed: input.seed}
                 feedback: {input: context, output: next_id, window: 2, start: 1}
+                iteration: iteration
                 collect: [next_token, next_id]
                 until: {output: next_id, equals: 2}
                 max_iterations: 24

@@ -35,8 +35,9 @@ import org.junit.jupiter.api.Test;
 class SessionsEndToEndTest {
   private static final String REPLY_LOOP = """
                 model: responder
-                inputs: {intent_id: %s}
+                inputs: {intent_id: %s, temperature: input.temperature, top_k: input.top_k, seed: input.seed}
                 feedback: {input: context, output: next_id, window: 2, start: 1}
+                iteration: iteration
                 collect: [next_token]
                 until: {output: next_id, equals: 2}
                 max_iterations: 12
@@ -54,7 +55,8 @@ class SessionsEndToEndTest {
           - {name: conversation, models: [featurizer, intent, responder], replicas: 1, jvm_options: [-Xmx384m]}
         pipelines:
           - name: chat
-            inputs: [{name: text, datatype: BYTES, shape: [1]}]
+            inputs: [{name: text, datatype: BYTES, shape: [1]}, {name: temperature, datatype: FP32, shape: [1], default: [0.0]},
+                      {name: top_k, datatype: INT32, shape: [1], default: [0]}, {name: seed, datatype: INT64, shape: [1], default: [0]}]
             outputs:
               - {name: intent, from: classify.intent}
               - {name: confidence, from: classify.confidence}
@@ -68,7 +70,8 @@ class SessionsEndToEndTest {
           # reads the session: a switch on its turn count (fused with the steps after it), and
           # the turn count fed to the responder as its intent id
           - name: session_probe
-            inputs: [{name: text, datatype: BYTES, shape: [1]}]
+            inputs: [{name: text, datatype: BYTES, shape: [1]}, {name: temperature, datatype: FP32, shape: [1], default: [0.0]},
+                      {name: top_k, datatype: INT32, shape: [1], default: [0]}, {name: seed, datatype: INT64, shape: [1], default: [0]}]
             outputs:
               - {name: turns, from: session.turns}
               - {name: previous_intent, from: session.previous_intent}
@@ -85,7 +88,8 @@ class SessionsEndToEndTest {
                 loop:
         """ + REPLY_LOOP.formatted("session.turns") + """
           - name: reply_for
-            inputs: [{name: intent_id, datatype: INT64, shape: [1]}]
+            inputs: [{name: intent_id, datatype: INT64, shape: [1]}, {name: temperature, datatype: FP32, shape: [1], default: [0.0]},
+                      {name: top_k, datatype: INT32, shape: [1], default: [0]}, {name: seed, datatype: INT64, shape: [1], default: [0]}]
             outputs: [{name: tokens, from: reply.next_token}]
             steps:
               - name: reply
@@ -174,6 +178,6 @@ class SessionsEndToEndTest {
   void sessionValuesAreNotAmongThePipelinesListedInputs() {
     PipelineInfo probe = orchestrator.admin().listPipelines(ListPipelinesRequest.getDefaultInstance()).getPipelinesList()
         .stream().filter(p -> p.getName().equals("session_probe")).findFirst().orElseThrow();
-    assertThat(probe.getInputsList()).extracting(TensorSpec::getName).containsExactly("text");
+    assertThat(probe.getInputsList()).extracting(TensorSpec::getName).containsExactly("text", "temperature", "top_k", "seed");
   }
 }

@@ -42,7 +42,8 @@ class StreamCancellationTest {
   private static final String CHAT = """
         - name: %s
           fuse: %s
-          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          inputs: [{name: text, datatype: BYTES, shape: [1]}, {name: temperature, datatype: FP32, shape: [1], default: [0.0]},
+                    {name: top_k, datatype: INT32, shape: [1], default: [0]}, {name: seed, datatype: INT64, shape: [1], default: [0]}]
           outputs:
             - {name: intent, from: classify.intent}
             - {name: confidence, from: classify.confidence}
@@ -54,8 +55,9 @@ class StreamCancellationTest {
               timeout_ms: 600000
               loop:
                 model: responder
-                inputs: {intent_id: classify.intent_id}
+                inputs: {intent_id: classify.intent_id, temperature: input.temperature, top_k: input.top_k, seed: input.seed}
                 feedback: {input: context, output: next_id, window: 2, start: 1}
+                iteration: iteration
                 collect: [next_token, next_id]
                 max_iterations: %d
       """;

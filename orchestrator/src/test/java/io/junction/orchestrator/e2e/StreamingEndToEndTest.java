@@ -19,9 +19,14 @@ import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.SessionInfo;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -30,6 +35,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.yaml.snakeyaml.Yaml;
 
 /**
  * Streaming as a user meets it: the demo exactly as `junction serve` runs it (its chat pipeline is
@@ -223,10 +229,108 @@ class StreamingEndToEndTest {
     };
   }
 
+  // ---- decoding options ----
+
+  private static ConverseRequest sampled(String text, float temperature, int topK, long seed) {
+    return ConverseRequest.newBuilder().setText(text).setTemperature(temperature).setTopK(topK).setSeed(seed).build();
+  }
+
+  private static List<String> streamedTokens(ConverseRequest request) {
+    List<ConverseEvent> events = new ArrayList<>();
+    conversation().converseStream(request).forEachRemaining(events::add);
+    return events.stream().filter(ConverseEvent::hasToken).map(ConverseEvent::getToken).toList();
+  }
+
+  private static List<String> pipelineTokens(RunPipelineRequest request) {
+    InferOutputTensor tokens = pipelines().run(request).getOutputsList().stream()
+        .filter(o -> o.getName().equals("tokens")).findFirst().orElseThrow();
+    return tokens.getContents().getBytesContentsList().stream().map(b -> b.toStringUtf8()).toList();
+  }
+
+  /** The greedy reply of each intent that the model kit decoded when it built the models (kit.yaml). */
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> kitGreedyReplies() throws Exception {
+    Map<String, Object> kit = new Yaml().load(Files.readString(OrchestratorProcess.repository().resolve("kit.yaml")));
+    return (Map<String, String>) ((Map<String, Object>) kit.get("conversation")).get("greedy_replies");
+  }
+
+  @Test
+  void greedyIsTheDefaultDeterministicAndTheReplyTheModelKitDecoded() throws Exception {
+    Map<String, String> kit = kitGreedyReplies();
+    for (String text : TEXTS) {
+      ConverseResponse first = conversation().converse(ConverseRequest.newBuilder().setText(text).build());
+      ConverseResponse again = conversation().converse(ConverseRequest.newBuilder().setText(text).build());
+      // temperature 0 is greedy whatever top_k and seed say
+      ConverseResponse explicit = conversation().converse(sampled(text, 0f, 5, 99));
+
+      assertThat(first.getTokensList()).as(text).isNotEmpty();
+      assertThat(again.getTokensList()).as(text).isEqualTo(first.getTokensList());
+      assertThat(explicit.getTokensList()).as(text).isEqualTo(first.getTokensList());
+      assertThat(List.of(first.getSeed(), again.getSeed(), explicit.getSeed())).as("no seed for greedy").containsOnly(0L);
+      assertThat(first.getReply()).as(text).isEqualTo(kit.get(first.getIntent()));
+      // RunPipeline callers that send only the text get the inputs' greedy defaults
+      assertThat(pipelineTokens(chat(text))).as(text).isEqualTo(first.getTokensList());
+    }
+  }
+
+  @Test
+  void theSameSeedGivesTheSameReplyOnConverseConverseStreamAndRunPipeline() {
+    for (String text : TEXTS) {
+      for (long seed : new long[] {7, -2}) {
+        ConverseRequest request = sampled(text, 1.5f, 0, seed);
+        ConverseResponse first = conversation().converse(request);
+        assertThat(first.getSeed()).isEqualTo(seed);
+        assertThat(conversation().converse(request).getTokensList()).as("%s, seed %d", text, seed)
+            .isEqualTo(first.getTokensList());
+        assertThat(streamedTokens(request)).as("%s, seed %d, streamed", text, seed).isEqualTo(first.getTokensList());
+        Tensor[] options = {Tensor.ofFloats("temperature", new long[] {1}, 1.5f), Tensor.ofInts("top_k", new long[] {1}, 0),
+            Tensor.ofLongs("seed", new long[] {1}, seed)};
+        RunPipelineRequest.Builder run = chat(text).toBuilder();
+        for (Tensor t : options) {
+          run.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
+        }
+        assertThat(pipelineTokens(run.build())).as("%s, seed %d, RunPipeline", text, seed).isEqualTo(first.getTokensList());
+      }
+    }
+  }
+
+  @Test
+  void aSeedTheServerDrewIsReportedAndGivesTheSameReplyWhenSentBack() {
+    ConverseResponse drawn = conversation().converse(sampled(TEXTS.get(2), 1.2f, 10, 0));
+    assertThat(drawn.getSeed()).isNotZero();
+    assertThat(conversation().converse(sampled(TEXTS.get(2), 1.2f, 10, drawn.getSeed())).getTokensList())
+        .isEqualTo(drawn.getTokensList());
+  }
+
+  @Test
+  void differentSeedsGiveDifferentRepliesForSomeDemoPrompt() {
+    // Fixed prompts and seeds, so the outcome is the same on every run; one differing pair is enough.
+    Map<String, Set<List<String>>> replies = new LinkedHashMap<>();
+    for (String text : TEXTS) {
+      for (long seed = 1; seed <= 6; seed++) {
+        replies.computeIfAbsent(text, t -> new HashSet<>()).add(conversation().converse(sampled(text, 1.5f, 0, seed))
+            .getTokensList());
+      }
+    }
+    assertThat(replies.values()).as("distinct replies of six seeds, per prompt: %s", replies)
+        .anySatisfy(distinct -> assertThat(distinct).hasSizeGreaterThan(1));
+  }
+
+  @Test
+  void decodingOptionsOutOfRangeAreInvalidAndNameTheRange() {
+    assertThat(failure(() -> conversation().converse(sampled("hi", 3.5f, 0, 0))).getStatus())
+        .satisfies(s -> assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(s -> assertThat(s.getDescription()).isEqualTo("temperature: 3.5 (expected: 0 to 2)"));
+    assertThat(failure(() -> conversation().converse(sampled("hi", 1f, 1001, 0))).getStatus())
+        .satisfies(s -> assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT))
+        .satisfies(s -> assertThat(s.getDescription()).isEqualTo("top_k: 1001 (expected: 0 to 1000)"));
+  }
+
   @Test
   void badInputOnTheStreamsIsInvalidWithTheMessagesOfTheUnaryCalls() {
     for (ConverseRequest bad : List.of(ConverseRequest.newBuilder().setText("  ").build(),
         ConverseRequest.newBuilder().setText("hi").setMaxTokens(65).build(),
+        sampled("hi", -1f, 0, 0), sampled("hi", 1f, -1, 0),
         ConverseRequest.newBuilder().setText("hi").setSessionId("no spaces").build())) {
       StatusRuntimeException unary = failure(() -> conversation().converse(bad));
       StatusRuntimeException streamed = failure(() -> {
