@@ -5,12 +5,15 @@ import io.junction.models.tf.Warmups;
 import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
- * Builds the three conversation models from the shipped data: {@code featurizer},
- * {@code intent} (trained on what the featurizer graph computes) and {@code responder}.
+ * Builds the four conversation models from the shipped data: {@code featurizer}, {@code intent}
+ * (trained on what the featurizer graph computes, follow-up turns included), {@code session_intent}
+ * and {@code responder}.
  */
 public final class ConversationKit {
   /** What the build used and learnt, for the quality checks and kit.yaml. */
@@ -20,31 +23,61 @@ public final class ConversationKit {
 
   public static Built build(ModelRepository repository, long slotSeed, Consumer<String> progress) {
     UtteranceSet data = UtteranceSet.load(slotSeed);
-    progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances",
-        data.labels().size(), data.train().size(), data.heldOut().size()));
+    progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances;"
+            + " %d training and %d held-out follow-up turns",
+        data.labels().size(), data.train().size(), data.heldOut().size(), data.followUpTrain().size(),
+        data.followUpHeldOut().size()));
 
+    List<String> trainTexts = new ArrayList<>(data.train().stream().map(Utterance::text).toList());
+    trainTexts.addAll(data.followUpTrain().stream().map(FollowUp::text).toList());
     List<Utterance> warmup = warmupUtterances(data);
     List<String> warmupTexts = warmup.stream().map(Utterance::text).toList();
     float[][] features;
     float[][] warmupFeatures;
     try (GraphModel featurizer = Featurizer.build()) {
-      features = Featurizer.featurize(featurizer, data.train().stream().map(Utterance::text).toList());
+      features = Featurizer.featurize(featurizer, trainTexts);
       warmupFeatures = Featurizer.featurize(featurizer, warmupTexts);
       featurizer.warmup(Warmups.of(n -> List.of(Tensor.ofStrings("text", new long[] {n}, warmupTexts.subList(0, n)))));
       featurizer.export(repository);
     }
     progress.accept("  featurizer exported (" + Featurizer.BUCKETS + " hashed unigram and bigram buckets)");
 
-    int[] classes = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
-    SoftmaxRegression.Weights weights =
-        SoftmaxRegression.train(features, classes, data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
-    double trainAccuracy = accuracy(weights, features, classes);
-    try (GraphModel intent = IntentModel.build(weights, data.labels())) {
+    // The intents' classifier learns the intent utterances; the follow-up classifier tells
+    // every follow-up (1) from every intent utterance (0), the two classes weighing the same
+    // (there are about five intent utterances to a follow-up).
+    int intentRows = data.train().size();
+    float[][] intentFeatures = Arrays.copyOf(features, intentRows);
+    int[] intentClasses = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
+    int[] followUpClasses = IntStream.range(0, features.length).map(i -> i < intentRows ? 0 : 1).toArray();
+    SoftmaxRegression.Weights intentWeights = SoftmaxRegression.train(intentFeatures, intentClasses,
+        data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
+    SoftmaxRegression.Weights followUpWeights =
+        SoftmaxRegression.trainBalanced(features, followUpClasses, 2, SoftmaxRegression.Settings.DEFAULT);
+    double trainAccuracy = accuracy(intentWeights, intentFeatures, intentClasses);
+    double followUpTrainAccuracy = accuracy(followUpWeights, features, followUpClasses);
+    IntentModel.Answers warmupAnswers;
+    try (GraphModel intent = IntentModel.build(intentWeights, followUpWeights, data.labels())) {
       intent.warmup(Warmups.of(n -> List.of(
           Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
       intent.export(repository);
+      warmupAnswers = IntentModel.answer(intent, warmupFeatures);
     }
-    progress.accept(String.format("  intent trained (training accuracy %.3f) and exported", trainAccuracy));
+    progress.accept(String.format("  intent trained (training accuracy %.3f; follow-up or not: %.3f) and exported",
+        trainAccuracy, followUpTrainAccuracy));
+
+    // The warm-up texts as one conversation: the first turn has no previous intent, each later
+    // one the intent of the text before it.
+    List<String> previousIntents = IntStream.range(0, warmup.size())
+        .mapToObj(i -> i == 0 ? "" : warmup.get(i - 1).intent()).toList();
+    try (GraphModel sessionIntent = SessionIntentModel.build(data.labels())) {
+      sessionIntent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofLongs("intent_id", new long[] {n}, Arrays.copyOf(warmupAnswers.intentIds(), n)),
+          Tensor.ofFloats("confidence", new long[] {n}, Arrays.copyOf(warmupAnswers.confidence(), n)),
+          Tensor.ofFloats("followup", new long[] {n}, Arrays.copyOf(warmupAnswers.followUp(), n)),
+          Tensor.ofStrings("previous_intent", new long[] {n}, previousIntents.subList(0, n)))));
+      sessionIntent.export(repository);
+    }
+    progress.accept("  session_intent exported (a follow-up continues the previous turn's intent)");
 
     ResponseSet responses = ResponseSet.load(data.labels());
     Vocabulary vocabulary = Vocabulary.of(responses);
@@ -81,7 +114,7 @@ public final class ConversationKit {
   }
 
   public static List<String> modelNames() {
-    return List.of(Featurizer.NAME, IntentModel.NAME, ResponderModel.NAME);
+    return List.of(Featurizer.NAME, IntentModel.NAME, SessionIntentModel.NAME, ResponderModel.NAME);
   }
 
   private static double accuracy(SoftmaxRegression.Weights weights, float[][] x, int[] y) {
