@@ -42,42 +42,7 @@ public final class ConversationKit {
     }
     progress.accept("  featurizer exported (" + Featurizer.BUCKETS + " hashed unigram and bigram buckets)");
 
-    // The intents' classifier learns the intent utterances; the follow-up classifier tells
-    // every follow-up (1) from every intent utterance (0), the two classes weighing the same
-    // (there are about five intent utterances to a follow-up).
-    int intentRows = data.train().size();
-    float[][] intentFeatures = Arrays.copyOf(features, intentRows);
-    int[] intentClasses = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
-    int[] followUpClasses = IntStream.range(0, features.length).map(i -> i < intentRows ? 0 : 1).toArray();
-    SoftmaxRegression.Weights intentWeights = SoftmaxRegression.train(intentFeatures, intentClasses,
-        data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
-    SoftmaxRegression.Weights followUpWeights =
-        SoftmaxRegression.trainBalanced(features, followUpClasses, 2, SoftmaxRegression.Settings.DEFAULT);
-    double trainAccuracy = accuracy(intentWeights, intentFeatures, intentClasses);
-    double followUpTrainAccuracy = accuracy(followUpWeights, features, followUpClasses);
-    IntentModel.Answers warmupAnswers;
-    try (GraphModel intent = IntentModel.build(intentWeights, followUpWeights, data.labels())) {
-      intent.warmup(Warmups.of(n -> List.of(
-          Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
-      intent.export(repository);
-      warmupAnswers = IntentModel.answer(intent, warmupFeatures);
-    }
-    progress.accept(String.format("  intent trained (training accuracy %.3f; follow-up or not: %.3f) and exported",
-        trainAccuracy, followUpTrainAccuracy));
-
-    // The warm-up texts as one conversation: the first turn has no previous intent, each later
-    // one the intent of the text before it.
-    List<String> previousIntents = IntStream.range(0, warmup.size())
-        .mapToObj(i -> i == 0 ? "" : warmup.get(i - 1).intent()).toList();
-    try (GraphModel sessionIntent = SessionIntentModel.build(data.labels())) {
-      sessionIntent.warmup(Warmups.of(n -> List.of(
-          Tensor.ofLongs("intent_id", new long[] {n}, Arrays.copyOf(warmupAnswers.intentIds(), n)),
-          Tensor.ofFloats("confidence", new long[] {n}, Arrays.copyOf(warmupAnswers.confidence(), n)),
-          Tensor.ofFloats("followup", new long[] {n}, Arrays.copyOf(warmupAnswers.followUp(), n)),
-          Tensor.ofStrings("previous_intent", new long[] {n}, previousIntents.subList(0, n)))));
-      sessionIntent.export(repository);
-    }
-    progress.accept("  session_intent exported (a follow-up continues the previous turn's intent)");
+    double trainAccuracy = buildIntent(repository, data, features, warmupFeatures, warmup, progress);
 
     ResponseSet responses = ResponseSet.load(data.labels());
     Vocabulary vocabulary = Vocabulary.of(responses);
@@ -95,6 +60,51 @@ public final class ConversationKit {
     progress.accept(String.format("  responder counted from %d replies (vocabulary %d) and exported",
         responses.replies().size(), vocabulary.size()));
     return new Built(data, vocabulary, trainAccuracy);
+  }
+
+  /**
+   * Trains and exports {@code intent}, then exports {@code session_intent} with the intent
+   * model's answers for the warm-up texts as its warm-up; returns the intents' training accuracy.
+   * {@code features} holds the intent utterances' rows, then the training follow-ups'.
+   */
+  private static double buildIntent(ModelRepository repository, UtteranceSet data, float[][] features,
+      float[][] warmupFeatures, List<Utterance> warmup, Consumer<String> progress) {
+    // The intents' classifier learns the intent utterances; the follow-up classifier tells
+    // every follow-up (1) from every intent utterance (0), the two classes weighing the same
+    // (there are about four intent utterances to a follow-up).
+    int intentRows = data.train().size();
+    float[][] intentFeatures = Arrays.copyOf(features, intentRows);
+    int[] intentClasses = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
+    int[] followUpClasses = IntStream.range(0, features.length).map(i -> i < intentRows ? 0 : 1).toArray();
+    SoftmaxRegression.Weights intentWeights = SoftmaxRegression.train(intentFeatures, intentClasses,
+        data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
+    SoftmaxRegression.Weights followUpWeights =
+        SoftmaxRegression.trainBalanced(features, followUpClasses, 2, SoftmaxRegression.Settings.DEFAULT);
+    double trainAccuracy = accuracy(intentWeights, intentFeatures, intentClasses);
+    IntentModel.Answers answers;
+    try (GraphModel intent = IntentModel.build(intentWeights, followUpWeights, data.labels())) {
+      intent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
+      intent.export(repository);
+      answers = IntentModel.answer(intent, warmupFeatures);
+    }
+    progress.accept(String.format("  intent trained (training accuracy %.3f; follow-up or not: %.3f) and exported",
+        trainAccuracy, accuracy(followUpWeights, features, followUpClasses)));
+
+    // The warm-up texts as one conversation: the first turn has no previous intent, each later
+    // one the intent of the text before it.
+    List<String> previousIntents = IntStream.range(0, warmup.size())
+        .mapToObj(i -> i == 0 ? "" : warmup.get(i - 1).intent()).toList();
+    try (GraphModel sessionIntent = SessionIntentModel.build(data.labels())) {
+      sessionIntent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofLongs("intent_id", new long[] {n}, Arrays.copyOf(answers.intentIds(), n)),
+          Tensor.ofFloats("confidence", new long[] {n}, Arrays.copyOf(answers.confidence(), n)),
+          Tensor.ofFloats("followup", new long[] {n}, Arrays.copyOf(answers.followUp(), n)),
+          Tensor.ofStrings("previous_intent", new long[] {n}, previousIntents.subList(0, n)))));
+      sessionIntent.export(repository);
+    }
+    progress.accept("  session_intent exported (a follow-up continues the previous turn's intent)");
+    return trainAccuracy;
   }
 
   /** Held-out utterances of different intents, one per intent in label order: the warm-up texts. */
