@@ -83,7 +83,7 @@ class PipelineCompilerTest {
         Arguments.of("an unknown model", chatWith("classify", model("classify", "intnet", bind("features", "featurize.features"))),
             "pipeline chat, step classify: model: \"intnet\" (expected: a model of some pool: echo, featurizer,"
                 + " flat_features, int_features, int_popular, intent, popular, ragged_popular, ranker, responder,"
-                + " retrieval, small_features, user_tower)"),
+                + " retrieval, session_intent, small_features, user_tower)"),
         Arguments.of("an unknown step", chatWith("classify", model("classify", "intent", bind("features", "featurise.features"))),
             "pipeline chat, step classify: inputs.features: \"featurise.features\" (expected: input.<name> or"
                 + " <step>.<output> with step one of: featurize, classify, reply)"),
@@ -120,7 +120,7 @@ class PipelineCompilerTest {
         Arguments.of("a pipeline output from an unknown tensor",
             new PipelineSpec("chat", chat().inputs(), List.of(out("intent", "classify.intnt")), chat().steps()),
             "pipeline chat: outputs.intent: \"classify.intnt\" (expected: an output of step classify: intent_id,"
-                + " intent, confidence, probabilities)"),
+                + " intent, confidence, probabilities, followup)"),
         Arguments.of("a step nobody uses", withSteps(chat(), append(chat().steps(),
                 model("extra", "featurizer", bind("text", "input.text")))),
             "pipeline chat, step extra: no step or pipeline output uses its outputs [features] (expected: remove"

@@ -118,6 +118,39 @@ class SessionReferencesTest {
         .contains("fresh");
   }
 
+  /**
+   * The demo's chat: its classify step gets the session's previous intent beside the intent
+   * model's answer, and the reply loop reads classify's intent id. The fake session_intent takes
+   * the previous intent's id when there is one (what the real model does for a follow-up).
+   */
+  @Test
+  void theDemoChatsClassifyStepReadsThePreviousIntentAndTheReplyLoopItsAnswer() throws Exception {
+    models.add(Specs.INTENT, FakeModels.answer(c -> {
+      List<Tensor> out = new ArrayList<>(ExecutionTest.classify(c));
+      out.add(Tensor.ofFloats("followup", new long[] {1}, 0.9f));
+      return out;
+    })).add(Specs.SESSION_INTENT, FakeModels.answer(c -> {
+      String previous = c.input("previous_intent").strings().get(0);
+      long id = previous.isEmpty() ? c.input("intent_id").longs()[0] : Long.parseLong(previous.substring(6));
+      return List.of(Tensor.ofLongs("intent_id", new long[] {1}, id),
+          Tensor.ofStrings("intent", new long[] {1}, List.of("intent" + id)),
+          Tensor.ofFloats("confidence", new long[] {1}, c.input("followup").floats()));
+    }));
+    CompiledPipelines p = compile(Specs.demoChat());
+    List<Tensor> inputs = new ArrayList<>(SessionInputs.of("intent0", 2));
+    inputs.add(ExecutionTest.text("hello")); // the text alone: intent2
+
+    PipelineResult r = run(p, "chat", inputs);
+    assertThat(r.output("intent").strings()).containsExactly("intent0");
+    assertThat(models.calls("session_intent").get(0).input("previous_intent").strings()).containsExactly("intent0");
+    assertThat(models.calls("session_intent").get(0).input("intent_id").longs()).containsExactly(2);
+    assertThat(models.calls("responder")).isNotEmpty()
+        .allSatisfy(c -> assertThat(c.input("intent_id").longs()).containsExactly(0));
+
+    assertThat(run(p, "chat", List.of(ExecutionTest.text("hello"))).output("intent").strings())
+        .as("without a session").containsExactly("intent2");
+  }
+
   @Test
   void aPipelineThatReadsNoSessionValueNeverSeesThem() throws Exception {
     CompiledPipelines p = compile(Specs.chat(), byTurns());

@@ -33,7 +33,11 @@ public final class Specs {
   static final ModelSignature INTENT = sig("intent",
       List.of(t("features", DataType.FP32, -1, 2048)),
       List.of(t("intent_id", DataType.INT64, -1), t("intent", DataType.BYTES, -1),
-          t("confidence", DataType.FP32, -1), t("probabilities", DataType.FP32, -1, C)));
+          t("confidence", DataType.FP32, -1), t("probabilities", DataType.FP32, -1, C), t("followup", DataType.FP32, -1)));
+  static final ModelSignature SESSION_INTENT = sig("session_intent",
+      List.of(t("intent_id", DataType.INT64, -1), t("confidence", DataType.FP32, -1), t("followup", DataType.FP32, -1),
+          t("previous_intent", DataType.BYTES, -1)),
+      List.of(t("intent_id", DataType.INT64, -1), t("intent", DataType.BYTES, -1), t("confidence", DataType.FP32, -1)));
   static final ModelSignature RESPONDER = sig("responder",
       List.of(t("intent_id", DataType.INT64, -1), t("context", DataType.INT64, -1, 2), t("temperature", DataType.FP32, -1),
           t("top_k", DataType.INT32, -1), t("seed", DataType.INT64, -1), t("iteration", DataType.INT64, -1)),
@@ -51,8 +55,8 @@ public final class Specs {
       List.of(t("items", DataType.INT64, -1, 50), t("scores", DataType.FP32, -1, 50)));
 
   public static Map<String, ModelSignature> demoModels() {
-    return Map.of("featurizer", FEATURIZER, "intent", INTENT, "responder", RESPONDER, "user_tower", USER_TOWER,
-        "retrieval", RETRIEVAL, "popular", POPULAR, "ranker", RANKER);
+    return Map.of("featurizer", FEATURIZER, "intent", INTENT, "session_intent", SESSION_INTENT, "responder", RESPONDER,
+        "user_tower", USER_TOWER, "retrieval", RETRIEVAL, "popular", POPULAR, "ranker", RANKER);
   }
 
   static Binding bind(String input, String ref) {
@@ -115,6 +119,19 @@ public final class Specs {
             model("featurize", "featurizer", bind("text", "input.text")),
             model("classify", "intent", bind("features", "featurize.features")),
             new StepSpec("reply", Duration.ofMillis(10_000), 1, replyLoop(24))), true, CHAT_DEFAULTS);
+  }
+
+  /**
+   * The demo's chat as demo.yaml has it: {@link #chat()} whose {@code classify} is the model
+   * {@code session_intent}, over the intent model's answer for the text (step {@code text_intent})
+   * and the session's previous intent, so that a follow-up continues the conversation's intent.
+   */
+  public static PipelineSpec demoChat() {
+    List<StepSpec> steps = new ArrayList<>(replace(chat().steps(), "classify", model("classify", "session_intent",
+        bind("intent_id", "text_intent.intent_id"), bind("confidence", "text_intent.confidence"),
+        bind("followup", "text_intent.followup"), bind("previous_intent", "session.previous_intent"))));
+    steps.add(1, model("text_intent", "intent", bind("features", "featurize.features")));
+    return withSteps(chat(), steps);
   }
 
   public static PipelineSpec recommend() {

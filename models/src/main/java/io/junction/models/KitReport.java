@@ -25,12 +25,26 @@ public record KitReport(Seeds seeds, Conversation conversation, Recommendation r
       int vocabularySize,
       double intentTrainAccuracy,
       double intentHeldOutAccuracy,
-      Map<String, String> greedyReplies) {
+      Map<String, String> greedyReplies,
+      FollowUps followUps) {
     public Conversation {
       intentLabels = List.copyOf(intentLabels);
       greedyReplies = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(greedyReplies));
     }
   }
+
+  /**
+   * Follow-up turns ("yes, two please"): how many the intent model trained on and how many were
+   * held out, the share of held-out ones that get their previous turn's intent with the session and
+   * without it (the text alone), and the held-out intent accuracy when each utterance follows a
+   * turn of another intent (a turn with an intent of its own must keep it in a session).
+   */
+  public record FollowUps(
+      int trainTurns,
+      int heldOutTurns,
+      double accuracyWithSession,
+      double accuracyWithoutSession,
+      double intentHeldOutAccuracyInSession) {}
 
   /** The recommendation models: sizes and recall@10 on held-out interactions. */
   public record Recommendation(
@@ -64,10 +78,13 @@ public record KitReport(Seeds seeds, Conversation conversation, Recommendation r
     Recommendation r = recommendation;
     return String.format(Locale.ROOT, String.join("\n",
         "quality:",
-        "  intent accuracy on %d held-out utterances: %.4f (training: %.4f)",
+        "  intent accuracy on %d held-out utterances: %.4f (training: %.4f; each after a turn of another intent: %.4f)",
+        "  follow-up intent accuracy on %d held-out turns: %.4f with the session, %.4f without (the text alone)",
         "  recall@10 on held-out interactions of %d users: pipeline %.4f, popularity baseline %.4f (%.2fx)",
         "sizes: C=%d intents, V=%d tokens, U=%d users, I=%d items, D=%d"),
         conversation.heldOutUtterances(), conversation.intentHeldOutAccuracy(), conversation.intentTrainAccuracy(),
+        conversation.followUps().intentHeldOutAccuracyInSession(), conversation.followUps().heldOutTurns(),
+        conversation.followUps().accuracyWithSession(), conversation.followUps().accuracyWithoutSession(),
         r.evaluatedUsers(), r.pipelineRecallAt10(), r.popularityRecallAt10(),
         r.pipelineRecallAt10() / r.popularityRecallAt10(),
         conversation.intentLabels().size(), conversation.vocabularySize(), r.users(), r.items(), r.embeddingDim());
@@ -92,6 +109,13 @@ public record KitReport(Seeds seeds, Conversation conversation, Recommendation r
     y.append("  vocabulary_size: ").append(c.vocabularySize()).append('\n');
     y.append("  intent_train_accuracy: ").append(round(c.intentTrainAccuracy())).append('\n');
     y.append("  intent_held_out_accuracy: ").append(round(c.intentHeldOutAccuracy())).append('\n');
+    y.append("  follow_ups:\n");
+    y.append("    train_turns: ").append(c.followUps().trainTurns()).append('\n');
+    y.append("    held_out_turns: ").append(c.followUps().heldOutTurns()).append('\n');
+    y.append("    accuracy_with_session: ").append(round(c.followUps().accuracyWithSession())).append('\n');
+    y.append("    accuracy_without_session: ").append(round(c.followUps().accuracyWithoutSession())).append('\n');
+    y.append("    intent_held_out_accuracy_in_session: ")
+        .append(round(c.followUps().intentHeldOutAccuracyInSession())).append('\n');
     y.append("  greedy_replies:\n");
     c.greedyReplies().forEach((intent, reply) ->
         y.append("    ").append(RepositoryYaml.scalar(intent)).append(": ").append(RepositoryYaml.scalar(reply))

@@ -2,6 +2,7 @@ package io.junction.models;
 
 import io.junction.models.conversation.ConversationKit;
 import io.junction.models.conversation.Featurizer;
+import io.junction.models.conversation.UtteranceSet;
 import io.junction.models.quality.GreedyDecoder;
 import io.junction.models.quality.IntentEvaluation;
 import io.junction.models.quality.RecommendationEvaluation;
@@ -23,7 +24,7 @@ import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * The model kit: builds the demo model repository (seven SavedModels, their model.yaml files and
+ * The model kit: builds the demo model repository (eight SavedModels, their model.yaml files and
  * kit.yaml) and measures its quality on the exported models.
  *
  * <p>Deterministic: every random choice is seeded (the seeds are in kit.yaml), so the same code
@@ -52,9 +53,16 @@ public final class ModelKit {
     RecommendationKit.Built recommendation = RecommendationKit.build(repository, generator, als, progress);
 
     progress.accept("quality: running the exported models through DJL");
+    UtteranceSet utterances = conversation.utterances();
     double heldOutAccuracy;
+    KitReport.FollowUps followUps;
     try (IntentEvaluation intents = new IntentEvaluation(repository)) {
-      heldOutAccuracy = intents.accuracy(conversation.utterances().heldOut());
+      heldOutAccuracy = intents.accuracy(utterances.heldOut());
+      // Held-out turns only: the training follow-ups are what the classifier learnt from.
+      followUps = new KitReport.FollowUps(utterances.followUpTrain().size(), utterances.followUpHeldOut().size(),
+          intents.followUpAccuracy(utterances.followUpHeldOut(), true),
+          intents.followUpAccuracy(utterances.followUpHeldOut(), false),
+          intents.accuracyAfterAnotherIntent(utterances.heldOut(), utterances.labels()));
     }
     Map<String, String> replies = new LinkedHashMap<>();
     try (GreedyDecoder decoder = new GreedyDecoder(repository)) {
@@ -81,7 +89,8 @@ public final class ModelKit {
             conversation.vocabulary().size(),
             conversation.trainAccuracy(),
             heldOutAccuracy,
-            replies),
+            replies,
+            followUps),
         new KitReport.Recommendation(
             recommendation.interactions().users(),
             recommendation.interactions().items(),

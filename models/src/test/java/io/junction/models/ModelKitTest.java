@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.junction.models.conversation.Featurizer;
 import io.junction.models.conversation.ResponseSet;
+import io.junction.models.conversation.UtteranceSet;
 import io.junction.models.quality.GreedyDecoder;
 import io.junction.models.quality.IntentEvaluation;
 import io.junction.models.quality.RecommendationEvaluation;
@@ -12,6 +13,7 @@ import io.junction.models.quality.SavedModelRunner;
 import io.junction.models.recommendation.InteractionGenerator;
 import io.junction.models.recommendation.Interactions;
 import io.junction.models.recommendation.RankerModel;
+import io.junction.models.tf.Tensors;
 import io.junction.tensor.Tensor;
 import io.junction.workers.repository.ModelRepository;
 import java.io.IOException;
@@ -47,7 +49,8 @@ class ModelKitTest {
   void buildReportsProgressAndWritesEveryModel() {
     assertThat(progress).anyMatch(l -> l.contains("featurizer exported")).anyMatch(l -> l.contains("ALS iteration"));
     assertThat(report.models())
-        .containsExactly("featurizer", "intent", "responder", "user_tower", "retrieval", "popular", "ranker");
+        .containsExactly("featurizer", "intent", "session_intent", "responder", "user_tower", "retrieval", "popular",
+            "ranker");
     for (String model : report.models()) {
       assertThat(repository.modelYaml(model)).isRegularFile();
       assertThat(repository.resolve(model).versionDir().resolve("saved_model.pb")).isRegularFile();
@@ -58,6 +61,47 @@ class ModelKitTest {
   void heldOutIntentAccuracyIsAtLeastNinetyPercent() {
     assertThat(report.intentHeldOutAccuracy()).isGreaterThanOrEqualTo(0.90);
     assertThat(report.conversation().heldOutUtterances()).isGreaterThanOrEqualTo(80);
+  }
+
+  @Test
+  void heldOutFollowUpsContinueThePreviousIntentInASessionAndNotWithoutOne() {
+    UtteranceSet data = UtteranceSet.load(ModelKit.UTTERANCE_SLOT_SEED);
+    KitReport.FollowUps f = report.conversation().followUps();
+
+    assertThat(f.accuracyWithSession()).isGreaterThanOrEqualTo(0.90);
+    // The text alone rarely names the conversation's intent: the session is what makes the difference.
+    assertThat(f.accuracyWithoutSession()).isLessThanOrEqualTo(0.30);
+    // A turn with an intent of its own keeps it in a session: at most a few are taken for follow-ups.
+    assertThat(f.intentHeldOutAccuracyInSession()).isGreaterThanOrEqualTo(0.90)
+        .isGreaterThanOrEqualTo(report.intentHeldOutAccuracy() - 0.05);
+    // The figures are those of the held-out turns (never trained on: UtteranceSetTest), not of the training ones.
+    assertThat(f.heldOutTurns()).isEqualTo(data.followUpHeldOut().size()).isGreaterThanOrEqualTo(50);
+    assertThat(f.trainTurns()).isEqualTo(data.followUpTrain().size());
+    try (IntentEvaluation intents = new IntentEvaluation(repository)) {
+      assertThat(intents.followUpAccuracy(data.followUpHeldOut(), true)).isEqualTo(f.accuracyWithSession());
+      assertThat(intents.followUpAccuracy(data.followUpHeldOut(), false)).isEqualTo(f.accuracyWithoutSession());
+    }
+    assertThat(progress).anyMatch(l -> l.contains("session_intent exported"));
+  }
+
+  @Test
+  void sessionIntentContinuesOnlyAFollowUpAndOnlyAfterAKnownIntent() {
+    List<String> texts = List.of("yes, do that", "yes, do that", "yes, do that", "I want to book a flight to Paris");
+    try (IntentEvaluation intents = new IntentEvaluation(repository)) {
+      List<IntentEvaluation.Prediction> alone = intents.classify(texts);
+      List<IntentEvaluation.Prediction> inSession =
+          intents.classifyInSession(texts, List.of("rent_car", "", "no_such_intent", "weather"));
+
+      assertThat(inSession.get(0).intent()).isEqualTo("rent_car");
+      assertThat(inSession.get(0).intentId()).isEqualTo(report.conversation().intentLabels().indexOf("rent_car"));
+      assertThat(inSession.get(0).confidence()).isGreaterThan(0.5f);
+      assertThat(alone.get(0).intent()).isNotEqualTo("rent_car");
+      // No previous intent, or one the model does not know: the text's own intent, as without a session.
+      assertThat(inSession.subList(1, 3)).containsExactly(alone.get(1), alone.get(2));
+      // A turn that carries an intent keeps it.
+      assertThat(inSession.get(3)).isEqualTo(alone.get(3));
+      assertThat(inSession.get(3).intent()).isEqualTo("book_flight");
+    }
   }
 
   @Test
@@ -80,7 +124,7 @@ class ModelKitTest {
       Tensor features = featurizer.run(text).get("features");
 
       assertThat(features.shape()).containsExactly(4, Featurizer.BUCKETS);
-      float[][] rows = rows(features.floats(), Featurizer.BUCKETS);
+      float[][] rows = Tensors.rows(features.floats(), Featurizer.BUCKETS);
       assertThat(rows[0]).containsOnly(0f);
       assertThat(rows[1]).containsOnly(0f);
       assertThat(norm(rows[2])).isCloseTo(1.0, within(1e-5));
@@ -188,6 +232,12 @@ class ModelKitTest {
     assertThat(conversation.get("vocabulary_size")).isEqualTo(report.conversation().vocabularySize());
     assertThat((Double) conversation.get("intent_held_out_accuracy"))
         .isCloseTo(report.intentHeldOutAccuracy(), within(1e-4));
+    Map<?, ?> followUps = (Map<?, ?>) conversation.get("follow_ups");
+    assertThat(followUps.get("held_out_turns")).isEqualTo(report.conversation().followUps().heldOutTurns());
+    assertThat((Double) followUps.get("accuracy_with_session"))
+        .isCloseTo(report.conversation().followUps().accuracyWithSession(), within(1e-4));
+    assertThat((Double) followUps.get("accuracy_without_session"))
+        .isCloseTo(report.conversation().followUps().accuracyWithoutSession(), within(1e-4));
     Map<?, ?> recommendation = (Map<?, ?>) kit.get("recommendation");
     assertThat(recommendation.get("users")).isEqualTo(2000);
     assertThat(recommendation.get("items")).isEqualTo(1000);
@@ -247,14 +297,6 @@ class ModelKitTest {
       }
     }
     return files;
-  }
-
-  static float[][] rows(float[] flat, int width) {
-    float[][] rows = new float[flat.length / width][];
-    for (int r = 0; r < rows.length; r++) {
-      rows[r] = Arrays.copyOfRange(flat, r * width, (r + 1) * width);
-    }
-    return rows;
   }
 
   private static double norm(float[] v) {

@@ -62,7 +62,10 @@ class RepositoryContractTest {
     Map<String, List<List<String>>> m = new LinkedHashMap<>();
     m.put("featurizer", List.of(List.of("text BYTES [-1]"), List.of("features FP32 [-1, 2048]")));
     m.put("intent", List.of(List.of("features FP32 [-1, 2048]"), List.of("intent_id INT64 [-1]",
-        "intent BYTES [-1]", "confidence FP32 [-1]", "probabilities FP32 [-1, " + c + "]")));
+        "intent BYTES [-1]", "confidence FP32 [-1]", "probabilities FP32 [-1, " + c + "]", "followup FP32 [-1]")));
+    m.put("session_intent", List.of(
+        List.of("intent_id INT64 [-1]", "confidence FP32 [-1]", "followup FP32 [-1]", "previous_intent BYTES [-1]"),
+        List.of("intent_id INT64 [-1]", "intent BYTES [-1]", "confidence FP32 [-1]")));
     m.put("responder", List.of(List.of("intent_id INT64 [-1]", "context INT64 [-1, 2]", "temperature FP32 [-1]",
         "top_k INT32 [-1]", "seed INT64 [-1]", "iteration INT64 [-1]"),
         List.of("scores FP32 [-1, " + v + "]", "next_id INT64 [-1]", "next_token BYTES [-1]")));
@@ -110,6 +113,9 @@ class RepositoryContractTest {
         entry("intent_id", new ValueRange(0, intents - 1)), entry("context", new ValueRange(0, vocabulary - 1)),
         entry("top_k", new ValueRange(0, Integer.MAX_VALUE)), entry("iteration", new ValueRange(0, Long.MAX_VALUE)));
     assertThat(repository.resolve("intent").labels()).isEqualTo(report.conversation().intentLabels());
+    assertThat(repository.resolve("session_intent").labels()).isEqualTo(report.conversation().intentLabels());
+    assertThat(repository.resolve("session_intent").constraints())
+        .containsExactly(entry("intent_id", new ValueRange(0, intents - 1)));
   }
 
   @Test
@@ -184,6 +190,23 @@ class RepositoryContractTest {
           .get(60, TimeUnit.SECONDS).outputs().get(0);
       float[] sample = repository.resolve("intent").warmup().get(1).inputs().get(0).floats();
       assertThat(features.floats()).containsExactly(sample, org.assertj.core.data.Offset.offset(1e-6f));
+
+      // session_intent's sample is the intent model's answer to its sample, as a conversation
+      // through the warm-up texts: no previous intent, then each text's intent before it.
+      WarmupSample intentSample = repository.resolve("intent").warmup().get(1);
+      List<Tensor> intent = host.infer(new InferRequest("intent", "", intentSample.inputs(), List.of()),
+          CallScope.waiting()).get(60, TimeUnit.SECONDS).outputs();
+      Map<String, Tensor> byName = new LinkedHashMap<>();
+      intent.forEach(t -> byName.put(t.name(), t));
+      WarmupSample session = repository.resolve("session_intent").warmup().get(1);
+      assertThat(session.inputs().get(0).longs()).containsExactly(byName.get("intent_id").longs());
+      assertThat(session.inputs().get(1).floats())
+          .containsExactly(byName.get("confidence").floats(), org.assertj.core.data.Offset.offset(1e-6f));
+      assertThat(session.inputs().get(2).floats())
+          .containsExactly(byName.get("followup").floats(), org.assertj.core.data.Offset.offset(1e-6f));
+      List<String> previous = session.inputs().get(3).strings();
+      assertThat(previous.get(0)).isEmpty();
+      assertThat(previous.subList(1, 8)).isSubsetOf(report.conversation().intentLabels());
     }
   }
 

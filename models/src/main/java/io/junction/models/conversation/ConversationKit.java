@@ -8,10 +8,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.stream.IntStream;
 
 /**
- * Builds the three conversation models from the shipped data: {@code featurizer},
- * {@code intent} (trained on what the featurizer graph computes) and {@code responder}.
+ * Builds the four conversation models from the shipped data: {@code featurizer}, {@code intent}
+ * (trained on what the featurizer graph computes, follow-up turns included), {@code session_intent}
+ * and {@code responder}.
  */
 public final class ConversationKit {
   /** What the build used and learnt, for the quality checks and kit.yaml. */
@@ -21,31 +23,26 @@ public final class ConversationKit {
 
   public static Built build(ModelRepository repository, long slotSeed, Consumer<String> progress) {
     UtteranceSet data = UtteranceSet.load(slotSeed);
-    progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances",
-        data.labels().size(), data.train().size(), data.heldOut().size()));
+    progress.accept(String.format("conversation: %d intents, %d training and %d held-out utterances;"
+            + " %d training and %d held-out follow-up turns",
+        data.labels().size(), data.train().size(), data.heldOut().size(), data.followUpTrain().size(),
+        data.followUpHeldOut().size()));
 
+    List<String> trainTexts = new ArrayList<>(data.train().stream().map(Utterance::text).toList());
+    trainTexts.addAll(data.followUpTrain().stream().map(FollowUp::text).toList());
     List<Utterance> warmup = warmupUtterances(data);
     List<String> warmupTexts = warmup.stream().map(Utterance::text).toList();
     float[][] features;
     float[][] warmupFeatures;
     try (GraphModel featurizer = Featurizer.build()) {
-      features = Featurizer.featurize(featurizer, data.train().stream().map(Utterance::text).toList());
+      features = Featurizer.featurize(featurizer, trainTexts);
       warmupFeatures = Featurizer.featurize(featurizer, warmupTexts);
       featurizer.warmup(Warmups.of(n -> List.of(Tensor.ofStrings("text", new long[] {n}, warmupTexts.subList(0, n)))));
       featurizer.export(repository);
     }
     progress.accept("  featurizer exported (" + Featurizer.BUCKETS + " hashed unigram and bigram buckets)");
 
-    int[] classes = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
-    SoftmaxRegression.Weights weights =
-        SoftmaxRegression.train(features, classes, data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
-    double trainAccuracy = accuracy(weights, features, classes);
-    try (GraphModel intent = IntentModel.build(weights, data.labels())) {
-      intent.warmup(Warmups.of(n -> List.of(
-          Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
-      intent.export(repository);
-    }
-    progress.accept(String.format("  intent trained (training accuracy %.3f) and exported", trainAccuracy));
+    double trainAccuracy = buildIntent(repository, data, features, warmupFeatures, warmup, progress);
 
     ResponseSet responses = ResponseSet.load(data.labels());
     Vocabulary vocabulary = Vocabulary.of(responses);
@@ -78,6 +75,51 @@ public final class ConversationKit {
     return new Built(data, vocabulary, trainAccuracy);
   }
 
+  /**
+   * Trains and exports {@code intent}, then exports {@code session_intent} with the intent
+   * model's answers for the warm-up texts as its warm-up; returns the intents' training accuracy.
+   * {@code features} holds the intent utterances' rows, then the training follow-ups'.
+   */
+  private static double buildIntent(ModelRepository repository, UtteranceSet data, float[][] features,
+      float[][] warmupFeatures, List<Utterance> warmup, Consumer<String> progress) {
+    // The intents' classifier learns the intent utterances; the follow-up classifier tells
+    // every follow-up (1) from every intent utterance (0), the two classes weighing the same
+    // (there are about four intent utterances to a follow-up).
+    int intentRows = data.train().size();
+    float[][] intentFeatures = Arrays.copyOf(features, intentRows);
+    int[] intentClasses = data.train().stream().mapToInt(u -> data.classOf(u.intent())).toArray();
+    int[] followUpClasses = IntStream.range(0, features.length).map(i -> i < intentRows ? 0 : 1).toArray();
+    SoftmaxRegression.Weights intentWeights = SoftmaxRegression.train(intentFeatures, intentClasses,
+        data.labels().size(), SoftmaxRegression.Settings.DEFAULT);
+    SoftmaxRegression.Weights followUpWeights =
+        SoftmaxRegression.trainBalanced(features, followUpClasses, 2, SoftmaxRegression.Settings.DEFAULT);
+    double trainAccuracy = accuracy(intentWeights, intentFeatures, intentClasses);
+    IntentModel.Answers answers;
+    try (GraphModel intent = IntentModel.build(intentWeights, followUpWeights, data.labels())) {
+      intent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofFloats("features", new long[] {n, Featurizer.BUCKETS}, Warmups.flatten(warmupFeatures, n)))));
+      intent.export(repository);
+      answers = IntentModel.answer(intent, warmupFeatures);
+    }
+    progress.accept(String.format("  intent trained (training accuracy %.3f; follow-up or not: %.3f) and exported",
+        trainAccuracy, accuracy(followUpWeights, features, followUpClasses)));
+
+    // The warm-up texts as one conversation: the first turn has no previous intent, each later
+    // one the intent of the text before it.
+    List<String> previousIntents = IntStream.range(0, warmup.size())
+        .mapToObj(i -> i == 0 ? "" : warmup.get(i - 1).intent()).toList();
+    try (GraphModel sessionIntent = SessionIntentModel.build(data.labels())) {
+      sessionIntent.warmup(Warmups.of(n -> List.of(
+          Tensor.ofLongs("intent_id", new long[] {n}, Arrays.copyOf(answers.intentIds(), n)),
+          Tensor.ofFloats("confidence", new long[] {n}, Arrays.copyOf(answers.confidence(), n)),
+          Tensor.ofFloats("followup", new long[] {n}, Arrays.copyOf(answers.followUp(), n)),
+          Tensor.ofStrings("previous_intent", new long[] {n}, previousIntents.subList(0, n)))));
+      sessionIntent.export(repository);
+    }
+    progress.accept("  session_intent exported (a follow-up continues the previous turn's intent)");
+    return trainAccuracy;
+  }
+
   /** Held-out utterances of different intents, one per intent in label order: the warm-up texts. */
   static List<Utterance> warmupUtterances(UtteranceSet data) {
     List<Utterance> out = new ArrayList<>();
@@ -95,7 +137,7 @@ public final class ConversationKit {
   }
 
   public static List<String> modelNames() {
-    return List.of(Featurizer.NAME, IntentModel.NAME, ResponderModel.NAME);
+    return List.of(Featurizer.NAME, IntentModel.NAME, SessionIntentModel.NAME, ResponderModel.NAME);
   }
 
   private static double accuracy(SoftmaxRegression.Weights weights, float[][] x, int[] y) {

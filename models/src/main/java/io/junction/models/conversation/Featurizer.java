@@ -42,11 +42,7 @@ public final class Featurizer {
         Result out = model.run("text", in, "features")) {
       flat = Tensors.floats(out.get(0));
     }
-    float[][] rows = new float[texts.size()][BUCKETS];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(flat, i * BUCKETS, rows[i], 0, BUCKETS);
-    }
-    return rows;
+    return Tensors.rows(flat, BUCKETS);
   }
 
   static Operand<TFloat32> features(Ops tf, Operand<TString> text) {

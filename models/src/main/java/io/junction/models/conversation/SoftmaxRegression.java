@@ -39,7 +39,34 @@ public final class SoftmaxRegression {
   private SoftmaxRegression() {}
 
   public static Weights train(float[][] x, int[] y, int classes, Settings settings) {
+    double[] weight = new double[x.length];
+    java.util.Arrays.fill(weight, 1.0);
+    return train(x, y, classes, settings, weight);
+  }
+
+  /**
+   * Trains with every class weighing the same in the loss whatever its number of rows (each row
+   * weighs n / (classes x rows of its class)), so that a small class is not outvoted by the prior
+   * of a large one: for a two-way decision between a small class and everything else.
+   */
+  public static Weights trainBalanced(float[][] x, int[] y, int classes, Settings settings) {
+    int[] count = new int[classes];
+    for (int label : y) {
+      count[label]++;
+    }
+    double[] weight = new double[x.length];
+    for (int i = 0; i < x.length; i++) {
+      weight[i] = (double) x.length / (classes * count[y[i]]);
+    }
+    return train(x, y, classes, settings, weight);
+  }
+
+  private static Weights train(float[][] x, int[] y, int classes, Settings settings, double[] weight) {
     int n = x.length;
+    double total = 0;
+    for (double w : weight) {
+      total += w;
+    }
     int features = x[0].length;
     int[][] index = new int[n][];
     float[][] value = new float[n][];
@@ -76,12 +103,12 @@ public final class SoftmaxRegression {
         double[] p = softmax(logits);
         p[y[i]] -= 1; // d(cross-entropy)/d(logits)
         for (int c = 0; c < classes; c++) {
-          gradB[c] += p[c] / n;
+          gradB[c] += p[c] * weight[i] / total;
         }
         for (int k = 0; k < index[i].length; k++) {
           int row = index[i][k] * classes;
           for (int c = 0; c < classes; c++) {
-            gradW[row + c] += value[i][k] * p[c] / n;
+            gradW[row + c] += value[i][k] * p[c] * weight[i] / total;
           }
         }
       }

@@ -77,6 +77,8 @@ public final class GraphModel implements AutoCloseable {
   private final List<String> labels = new ArrayList<>();
   private final List<WarmupSample> warmup = new ArrayList<>();
   private final List<PendingWeight> weights = new ArrayList<>();
+  /** The graph's tensors behind the signature's keys (a sub-scope name is made unique per call). */
+  private final Map<String, Operand<?>> signatureTensors = new LinkedHashMap<>();
   private Session session;
 
   private record PendingWeight(Assign<?> assign, Placeholder<?> feed, Supplier<Tensor> value) {}
@@ -99,6 +101,7 @@ public final class GraphModel implements AutoCloseable {
     Placeholder<T> p = tf.withSubScope(INPUTS).withName(key)
         .placeholder(type, Placeholder.shape(Shape.of(dims)));
     signature.input(key, p);
+    signatureTensors.put(INPUTS + "/" + key, p);
     inputs.add(spec);
     return p;
   }
@@ -106,7 +109,9 @@ public final class GraphModel implements AutoCloseable {
   /** A signature output named {@code key}; {@code dims} is what model.yaml promises about it. */
   public <T extends TType> void output(String key, Operand<T> value, long... dims) {
     TensorSpec spec = new TensorSpec(key, datatype(value.type()), Arrays.stream(dims).boxed().toList());
-    signature.output(key, tf.withSubScope(OUTPUTS).withName(key).identity(value));
+    Operand<T> output = tf.withSubScope(OUTPUTS).withName(key).identity(value);
+    signature.output(key, output);
+    signatureTensors.put(OUTPUTS + "/" + key, output);
     outputs.add(spec);
   }
 
@@ -151,13 +156,23 @@ public final class GraphModel implements AutoCloseable {
 
   /**
    * Runs the graph in this JVM (no export needed): feeds the signature input {@code inputKey},
-   * returns the signature output {@code outputKey}. The caller closes the result.
+   * returns the signature outputs {@code outputKeys}, in that order. The caller closes the result.
    */
-  public Result run(String inputKey, Tensor value, String outputKey) {
-    return session().runner()
-        .feed(INPUTS + "/" + inputKey, value)
-        .fetch(OUTPUTS + "/" + outputKey)
-        .run();
+  public Result run(String inputKey, Tensor value, String... outputKeys) {
+    Session.Runner runner = session().runner().feed(signatureTensor(INPUTS, inputKey), value);
+    for (String key : outputKeys) {
+      runner.fetch(signatureTensor(OUTPUTS, key));
+    }
+    return runner.run();
+  }
+
+  private Operand<?> signatureTensor(String side, String key) {
+    Operand<?> t = signatureTensors.get(side + "/" + key);
+    if (t == null) {
+      throw new IllegalArgumentException(name + ": " + side + " key " + key + " (expected: one of "
+          + signatureTensors.keySet() + ")");
+    }
+    return t;
   }
 
   /** A session over the graph with every weight loaded; built once, then reused. */

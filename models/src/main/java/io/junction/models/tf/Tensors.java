@@ -1,5 +1,6 @@
 package io.junction.models.tf;
 
+import java.util.Arrays;
 import org.tensorflow.Tensor;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
@@ -33,6 +34,15 @@ public final class Tensors {
     float[] out = new float[Math.toIntExact(f.size())];
     f.read(DataBuffers.of(out, false, false));
     return out;
+  }
+
+  /** A row-major matrix of {@code width} columns, as rows. */
+  public static float[][] rows(float[] flat, int width) {
+    float[][] rows = new float[flat.length / width][];
+    for (int r = 0; r < rows.length; r++) {
+      rows[r] = Arrays.copyOfRange(flat, r * width, (r + 1) * width);
+    }
+    return rows;
   }
 
   public static long[] longs(Tensor t) {

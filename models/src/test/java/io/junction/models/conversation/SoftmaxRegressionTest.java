@@ -32,4 +32,26 @@ class SoftmaxRegressionTest {
     assertThat(a.weights()).containsExactly(b.weights());
     assertThat(a.bias()).containsExactly(b.bias());
   }
+
+  @Test
+  void balancedTrainingKeepsASmallClassFromBeingOutvotedByTheLargeOnesPrior() {
+    // Nine rows of class 0 and one of class 1; a row that has the features of both is ambiguous.
+    float[][] x = new float[10][];
+    int[] y = new int[10];
+    for (int i = 0; i < 9; i++) {
+      x[i] = new float[] {1, 0};
+    }
+    x[9] = new float[] {0, 1};
+    y[9] = 1;
+    float[] both = {1, 1};
+
+    double plain = SoftmaxRegression.train(x, y, 2, SETTINGS).probabilities(both)[1];
+    double balanced = SoftmaxRegression.trainBalanced(x, y, 2, SETTINGS).probabilities(both)[1];
+
+    assertThat(plain).isLessThan(0.5);
+    assertThat(balanced).isGreaterThan(plain).isCloseTo(0.5, org.assertj.core.data.Offset.offset(0.05));
+    // With classes of equal size, balancing changes nothing.
+    assertThat(SoftmaxRegression.trainBalanced(X, Y, 3, SETTINGS).weights())
+        .containsExactly(SoftmaxRegression.train(X, Y, 3, SETTINGS).weights());
+  }
 }

@@ -38,4 +38,20 @@ class UtteranceSetTest {
     assertThat(UtteranceSet.load(18).train()).isNotEqualTo(data.train());
     assertThat(data.train()).noneMatch(u -> u.text().contains("{") || u.text().contains("}"));
   }
+
+  @Test
+  void followUpsFollowKnownIntentsAndTheHeldOutOnesAreNeverTrainedOn() {
+    Function<String, String> normal = t -> t.toLowerCase(Locale.ROOT).replaceAll("'", "")
+        .replaceAll("[^a-z0-9]+", " ").strip();
+    Set<String> trained = data.followUpTrain().stream().map(f -> normal.apply(f.text())).collect(Collectors.toSet());
+    data.train().forEach(u -> trained.add(normal.apply(u.text())));
+
+    assertThat(data.followUpTrain()).hasSizeGreaterThanOrEqualTo(80);
+    assertThat(data.followUpHeldOut()).hasSizeGreaterThanOrEqualTo(50)
+        .noneMatch(f -> trained.contains(normal.apply(f.text())));
+    assertThat(data.followUpHeldOut()).extracting(FollowUp::previousIntent).isSubsetOf(data.labels());
+    assertThat(data.followUpTrain()).extracting(FollowUp::previousIntent).isSubsetOf(data.labels());
+    assertThat(data.followUpHeldOut()).extracting(FollowUp::text).noneMatch(t -> t.contains("{"));
+    assertThat(data.labels()).doesNotContain(UtteranceSet.FOLLOW_UP);
+  }
 }

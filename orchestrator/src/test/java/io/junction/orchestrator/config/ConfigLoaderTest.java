@@ -386,7 +386,7 @@ class ConfigLoaderTest {
     JunctionConfig c = ConfigLoader.demo(repo);
     assertThat(c.repository()).contains(repo);
     assertThat(c.pools()).extracting(PoolSpec::name).containsExactly("conversation", "recommendation");
-    assertThat(c.pools().get(0).models()).containsExactly("featurizer", "intent", "responder");
+    assertThat(c.pools().get(0).models()).containsExactly("featurizer", "intent", "session_intent", "responder");
     assertThat(c.pools().get(1).models()).containsExactly("user_tower", "retrieval", "popular", "ranker");
     assertThat(c.pools()).allSatisfy(p -> {
       assertThat(p.kind()).isEqualTo(PoolSpec.Kind.LOCAL);

@@ -171,6 +171,50 @@ class StreamingEndToEndTest {
         .extracting(SessionInfo::getTurns).containsExactly((long) TEXTS.size());
   }
 
+  /**
+   * The demo's chat reads its session: a follow-up that carries no intent of its own continues the
+   * previous turn's intent (the model kit measures this on held-out turns; here it is the served
+   * pipeline, in a fused segment, with the session the orchestrator keeps).
+   */
+  @Test
+  void chatFollowUpsContinueThePreviousTurnsIntentAndWithoutASessionTheyDoNot() throws Exception {
+    List<String> turns = List.of("I want to book a flight to Paris", "yes, two please", "make it Tuesday");
+    ChatClient chat = new ChatClient();
+    List<ConverseResponse> answers = new ArrayList<>();
+    for (String text : turns) {
+      List<ConverseEvent> turn = chat.turn(ConverseRequest.newBuilder().setText(text).build());
+      assertThat(turn).extracting(ConverseEvent::getEventCase).as(text).startsWith(ConverseEvent.EventCase.INTENT)
+          .endsWith(ConverseEvent.EventCase.DONE);
+      assertThat(turn.subList(1, turn.size() - 1)).as(text).isNotEmpty()
+          .allSatisfy(e -> assertThat(e.getEventCase()).isEqualTo(ConverseEvent.EventCase.TOKEN));
+      ConverseResponse done = turn.get(turn.size() - 1).getDone();
+      assertThat(turn.get(0).getIntent().getIntent()).isEqualTo(done.getIntent());
+      answers.add(done);
+    }
+    chat.requests.onCompleted();
+    chat.ended.get(30, TimeUnit.SECONDS);
+
+    assertThat(answers.get(0).getIntent()).isEqualTo("book_flight");
+    for (ConverseResponse followUp : answers.subList(1, 3)) {
+      assertThat(followUp.getSessionId()).isEqualTo(answers.get(0).getSessionId());
+      assertThat(followUp.getIntent()).as(followUp.getReply()).isEqualTo("book_flight");
+      // The reply continues the conversation's intent too: the responder got book_flight's id.
+      assertThat(followUp.getReply()).isEqualTo(answers.get(0).getReply());
+    }
+    String id = answers.get(0).getSessionId();
+    assertThat(orchestrator.admin().listSessions(ListSessionsRequest.newBuilder().setLimit(1000).build())
+        .getSessionsList()).filteredOn(s -> s.getSessionId().equals(id))
+        .extracting(SessionInfo::getPreviousIntent).containsExactly("book_flight");
+
+    // The same texts as calls of their own, with no session: nothing to continue, so the text's own
+    // best guess, which is not the conversation's intent.
+    for (String text : turns.subList(1, 3)) {
+      ConverseResponse alone = conversation().converse(ConverseRequest.newBuilder().setText(text).build());
+      assertThat(alone.getIntent()).as(text).isNotEqualTo("book_flight");
+      assertThat(alone.getSessionId()).isEmpty();
+    }
+  }
+
   @Test
   void aChatTurnThatNamesAnotherSessionEndsTheStreamAsInvalid() throws Exception {
     ChatClient chat = new ChatClient();

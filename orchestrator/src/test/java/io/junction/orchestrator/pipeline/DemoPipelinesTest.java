@@ -16,14 +16,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The demo config's pipelines are the ones the engine is tested with ({@link Specs}, whose runs
- * {@code ExecutionTest} checks), and compile against the demo models.
+ * {@code ExecutionTest} and, for the chat's session step, {@code SessionReferencesTest} check),
+ * and compile against the demo models.
  */
 class DemoPipelinesTest {
 
   @Test
   void demoYamlParsesIntoTheChatAndRecommendPipelines() throws Exception {
     JunctionConfig demo = ConfigLoader.demo(Path.of("/tmp/models"));
-    assertThat(demo.pipelines()).containsExactly(Specs.chat(), Specs.recommend());
+    assertThat(demo.pipelines()).containsExactly(Specs.demoChat(), Specs.recommend());
   }
 
   @Test
@@ -41,6 +42,8 @@ class DemoPipelinesTest {
           }
         }, System::nanoTime);
     assertThat(pipelines.describe()).extracting(PipelineDescription::name).containsExactly("chat", "recommend");
+    assertThat(pipelines.describe("chat").orElseThrow().steps())
+        .containsExactly("featurize", "text_intent", "classify", "reply");
     assertThat(pipelines.describe("recommend").orElseThrow().steps())
         .containsExactly("user_tower", "retrieval", "popular", "candidates", "ranker");
   }
