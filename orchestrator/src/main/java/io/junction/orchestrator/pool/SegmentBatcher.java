@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
 
@@ -76,7 +77,7 @@ final class SegmentBatcher {
     return job.result;
   }
 
-  /** Runs waiting now, for tests and metrics. */
+  /** Runs waiting now (for tests). */
   synchronized int waiting() {
     return queue.size();
   }
@@ -169,9 +170,7 @@ final class SegmentBatcher {
 
   private void answerEach(List<Job> batch, SegmentAnswer answer, Throwable error) {
     if (error != null) {
-      if (error instanceof java.util.concurrent.CompletionException && error.getCause() != null) {
-        error = error.getCause();
-      }
+      error = unwrap(error);
       if (error instanceof SegmentFailedInWorkerException) {
         batch.forEach(this::resendAlone); // one run's input may be at fault: each gets its own answer
       } else {
@@ -233,11 +232,14 @@ final class SegmentBatcher {
 
   private static void complete(Job job, SegmentAnswer answer, Throwable error) {
     if (error != null) {
-      job.result.completeExceptionally(
-          error instanceof java.util.concurrent.CompletionException && error.getCause() != null ? error.getCause() : error);
+      job.result.completeExceptionally(unwrap(error));
     } else {
       job.result.complete(answer);
     }
+  }
+
+  private static Throwable unwrap(Throwable error) {
+    return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
   }
 
   /** A call ended: its slot goes to the runs waiting, stacked, while the limit allows. */
