@@ -56,7 +56,7 @@ final class PoolSet implements Pools {
   static final Duration STOP_GRACE = Duration.ofSeconds(5);
   /** Added to the start timeout while start() waits, so the replicas' own timers decide first. */
   private static final Duration START_WAIT_SLACK = Duration.ofSeconds(15);
-  private static final int BATCHED_CALLS_PER_REPLICA = 2;
+  private static final int BATCHED_CALLS_PER_REPLICA = 1;
 
   private final List<Pool> pools;
   private final Map<String, Pool> byModel;
@@ -474,7 +474,9 @@ final class PoolSet implements Pools {
   /**
    * The batcher of a plan that works row by row on {@code pool}, or null. Calls of the plan in
    * flight at once before new runs wait to be stacked: {@value #BATCHED_CALLS_PER_REPLICA} per
-   * replica, so that each replica has one call to run while the next one travels.
+   * replica. One beat two (3-step, 64 clients: 39,300-42,500 against 35,200-36,400 req/s; 8
+   * clients: 9,860 against 7,820 req/s, p99 2.1 against 3.6 ms): the worker's batching takes a
+   * stacked call's rows at once, and fewer, fuller calls cost less per request on both sides.
    */
   private SegmentBatcher batcher(Pool pool, String planId) {
     String key = pool.name() + '\u0000' + planId;
