@@ -1,8 +1,10 @@
 package io.junction.models.conversation;
 
+import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Gather;
+import org.tensorflow.op.core.SwitchCond;
 import org.tensorflow.op.strings.Join;
 import org.tensorflow.types.TBool;
 import org.tensorflow.types.TFloat32;
@@ -38,7 +40,23 @@ final class Sampling {
   static Operand<TInt64> choose(Ops tf, Operand<TFloat32> scores, long v, Operand<TFloat32> temperature,
       Operand<TInt32> topK, Operand<TInt64> seed, Operand<TInt64> iteration) {
     Operand<TInt32> one = tf.constant(1);
-    Operand<TInt64> greedy = tf.math.argMax(scores, one, TInt64.class);
+    Operand<TInt64> greedyIds = tf.math.argMax(scores, one, TInt64.class);
+    // The draw runs only when a row of the call samples: a switch on "any row samples" sends the
+    // inputs of the draw down a branch that greedy calls leave dead, so greedy decoding, the
+    // default, pays for the argmax alone and not for the sort, softmax, sums and hash of a draw.
+    Operand<TBool> anySamples = tf.reduceAny(tf.math.greater(temperature, tf.constant(0f)), tf.constant(0));
+    SwitchCond<TInt64> greedyWay = tf.switchCond(greedyIds, anySamples);
+    Operand<TInt64> drawnOrGreedy = draw(tf, tf.switchCond(scores, anySamples).outputTrue(), v,
+        tf.switchCond(temperature, anySamples).outputTrue(), tf.switchCond(topK, anySamples).outputTrue(),
+        tf.switchCond(seed, anySamples).outputTrue(), tf.switchCond(iteration, anySamples).outputTrue(),
+        greedyWay.outputTrue());
+    return tf.merge(List.of(greedyWay.outputFalse(), drawnOrGreedy)).output();
+  }
+
+  /** The branch where some row samples: each sampling row draws, the others keep {@code greedy}. */
+  private static Operand<TInt64> draw(Ops tf, Operand<TFloat32> scores, long v, Operand<TFloat32> temperature,
+      Operand<TInt32> topK, Operand<TInt64> seed, Operand<TInt64> iteration, Operand<TInt64> greedy) {
+    Operand<TInt32> one = tf.constant(1);
     Operand<TBool> sample = tf.math.greater(temperature, tf.constant(0f));
     Operand<TFloat32> safeT = tf.select(sample, temperature, tf.onesLike(temperature));
     Operand<TFloat32> scaled = tf.math.div(scores, tf.expandDims(safeT, one));
@@ -69,7 +87,7 @@ final class Sampling {
 
   /** [B] numbers in [0, 1), a function of each row's seed and iteration only. */
   private static Operand<TFloat32> uniform(Ops tf, Operand<TInt64> seed, Operand<TInt64> iteration) {
-    Operand<TString> key = tf.strings.join(java.util.List.of(tf.dtypes.asString(seed), tf.dtypes.asString(iteration)),
+    Operand<TString> key = tf.strings.join(List.of(tf.dtypes.asString(seed), tf.dtypes.asString(iteration)),
         Join.separator("/"));
     Operand<TInt64> bucket = tf.strings.toHashBucketFast(key, BUCKETS);
     return tf.math.div(tf.dtypes.cast(bucket, TFloat32.class), tf.constant((float) BUCKETS));
