@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 
 /**
  * Concurrent runs of one row-wise segment plan on one pool, sent as few worker calls as they
@@ -115,34 +116,44 @@ final class SegmentBatcher {
    *     cancellations reach the call through their results
    */
   private void send(List<Job> batch, boolean queued) {
-    CompletableFuture<SegmentAnswer> call;
     Context context = queued ? batch.get(0).context.fork() : Context.current();
+    start(context, batch, () -> batch.size() == 1 ? sendAlone(batch.get(0)) : sendStacked(batch))
+        .whenComplete((answer, error) -> {
+          callEnded();
+          if (batch.size() == 1) {
+            complete(batch.get(0), answer, error);
+          } else {
+            answerEach(batch, answer, error);
+          }
+        });
+  }
+
+  /**
+   * Starts a call for {@code runs} in {@code context}; a call that throws instead of failing its
+   * future fails all the same. A call nobody waits for any more goes: else it holds its slot
+   * until the worker answers.
+   */
+  private static CompletableFuture<SegmentAnswer> start(Context context, List<Job> runs,
+      Supplier<CompletableFuture<SegmentAnswer>> call) {
+    CompletableFuture<SegmentAnswer> started;
     Context previous = context.attach();
     try {
-      call = batch.size() == 1 ? sendAlone(batch.get(0)) : sendStacked(batch);
+      started = call.get();
     } catch (RuntimeException e) {
-      call = CompletableFuture.failedFuture(e);
+      started = CompletableFuture.failedFuture(e);
     } finally {
       context.detach(previous);
     }
-    CompletableFuture<SegmentAnswer> sent = call;
-    // A call nobody waits for any more goes: else it holds its slot until the worker answers.
-    AtomicInteger live = new AtomicInteger(batch.size());
-    for (Job j : batch) {
+    CompletableFuture<SegmentAnswer> sent = started;
+    AtomicInteger live = new AtomicInteger(runs.size());
+    for (Job j : runs) {
       j.result.whenComplete((v, t) -> {
         if (live.decrementAndGet() == 0 && !sent.isDone()) {
           sent.cancel(false);
         }
       });
     }
-    sent.whenComplete((answer, error) -> {
-      callEnded();
-      if (batch.size() == 1) {
-        complete(batch.get(0), answer, error);
-      } else {
-        answerEach(batch, answer, error);
-      }
-    });
+    return sent;
   }
 
   private CompletableFuture<SegmentAnswer> sendAlone(Job job) {
@@ -208,26 +219,10 @@ final class SegmentBatcher {
 
   /** Sends a run of a failed stacked call on its own, outside the limit: rare, and never queued twice. */
   private void resendAlone(Job job) {
-    if (job.result.isDone()) {
-      return;
+    if (!job.result.isDone()) {
+      start(job.context.fork(), List.of(job), () -> sendAlone(job))
+          .whenComplete((answer, error) -> complete(job, answer, error));
     }
-    Context context = job.context.fork();
-    Context previous = context.attach();
-    CompletableFuture<SegmentAnswer> call;
-    try {
-      call = sendAlone(job);
-    } catch (RuntimeException e) {
-      call = CompletableFuture.failedFuture(e);
-    } finally {
-      context.detach(previous);
-    }
-    CompletableFuture<SegmentAnswer> sent = call;
-    job.result.whenComplete((v, t) -> {
-      if (!sent.isDone()) {
-        sent.cancel(false);
-      }
-    });
-    sent.whenComplete((answer, error) -> complete(job, answer, error));
   }
 
   private static void complete(Job job, SegmentAnswer answer, Throwable error) {
