@@ -140,6 +140,11 @@ public final class EventLoops implements AutoCloseable {
     return -1;
   }
 
+  /** Loop {@code index} (in {@link #currentLoop()}'s order), to schedule work on its thread. */
+  public EventLoop loop(int index) {
+    return loops.get(index);
+  }
+
   /**
    * A server builder on these loops for {@code address}: TCP for an {@link java.net.InetSocketAddress},
    * a Unix domain socket for {@link #unixAddress}. Handlers run on the loops ({@code directExecutor}).

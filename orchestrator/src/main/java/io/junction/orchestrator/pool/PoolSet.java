@@ -57,6 +57,12 @@ final class PoolSet implements Pools {
   /** Added to the start timeout while start() waits, so the replicas' own timers decide first. */
   private static final Duration START_WAIT_SLACK = Duration.ofSeconds(15);
   private static final int BATCHED_CALLS_PER_REPLICA = 1;
+  /**
+   * Model calls to Junction workers go over call streams ({@link WorkerCallStream}) unless the
+   * orchestrator's JVM runs with {@code -Djunction.callStreams=false}: a switch to measure what
+   * they bring and to rule them out when debugging (docs/configuration.md).
+   */
+  static final boolean CALL_STREAMS = !"false".equals(System.getProperty("junction.callStreams"));
 
   private final List<Pool> pools;
   private final Map<String, Pool> byModel;
@@ -328,7 +334,7 @@ final class PoolSet implements Pools {
         result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
         return;
       }
-      call = client.infer(request(model, inputs, outputs), deadline);
+      call = client.infer(request(model, inputs, outputs), deadline, CALL_STREAMS && segmentPools.contains(pool.name()));
     } catch (RuntimeException e) {
       pool.release(replica);
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
@@ -383,6 +389,16 @@ final class PoolSet implements Pools {
       }
     }
     return true;
+  }
+
+  /** Model calls sent over call streams to the current replicas of {@code pool} (for tests). */
+  long callsOverStreams(String pool) {
+    long n = 0;
+    for (Replica r : byName.get(pool).replicas()) {
+      WorkerClient c = r.client();
+      n += c == null ? 0 : c.callsOverStreams();
+    }
+    return n;
   }
 
   @Override

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * The public face of the pool package: every pool of the orchestrator, and one call to send
@@ -48,6 +49,11 @@ public interface Pools extends AutoCloseable {
       @Override
       public int currentLoop() {
         return loops.currentLoop();
+      }
+
+      @Override
+      public ScheduledExecutorService loop(int index) {
+        return loops.loop(index);
       }
 
       @Override

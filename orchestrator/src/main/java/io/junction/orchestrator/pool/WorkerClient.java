@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -46,6 +47,8 @@ final class WorkerClient {
   private final List<GRPCInferenceServiceGrpc.GRPCInferenceServiceStub> oip;
   private final WorkerControlGrpc.WorkerControlStub control;
   private final List<SegmentServiceGrpc.SegmentServiceStub> segments;
+  /** Per channel, its call stream; empty when the channels run on no loop of ours. */
+  private final List<WorkerCallStream> callStreams;
   /** Spreads calls from threads that are not loops; a lost update only skews the spread. */
   private int next;
 
@@ -68,6 +71,17 @@ final class WorkerClient {
     }
     this.oip = List.copyOf(stubs);
     this.segments = List.copyOf(segmentStubs);
+    List<WorkerCallStream> streams = new ArrayList<>(channels.size());
+    for (int i = 0; i < this.channels.size(); i++) {
+      ScheduledExecutorService loop = loops.loop(i);
+      if (loop == null) {
+        streams.clear();
+        break;
+      }
+      int index = i;
+      streams.add(new WorkerCallStream(segmentStubs.get(i), loop, () -> loops.currentLoop() == index));
+    }
+    this.callStreams = List.copyOf(streams);
     this.control = WorkerControlGrpc.newStub(this.channels.get(0));
   }
 
@@ -101,8 +115,28 @@ final class WorkerClient {
    * cancels the call on the wire.
    */
   CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline) {
+    return infer(request, deadline, false);
+  }
+
+  /**
+   * One inference, over the call stream of the caller's loop when {@code overStream} (for a
+   * Junction worker: see {@link WorkerCallStream}) and the caller runs on one of the loops;
+   * otherwise as one ModelInfer call. The two answer alike.
+   */
+  CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline, boolean overStream) {
+    if (overStream && !callStreams.isEmpty()) {
+      int current = loops.currentLoop();
+      if (current >= 0 && current < callStreams.size()) {
+        return callStreams.get(current).infer(request, deadline);
+      }
+    }
     GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = oip.get(channelIndex());
     return unary((deadline == null ? stub : stub.withDeadline(deadline))::modelInfer, request);
+  }
+
+  /** Inferences sent over call streams so far. */
+  long callsOverStreams() {
+    return callStreams.stream().mapToLong(WorkerCallStream::sent).sum();
   }
 
   /** Loads fused segment plans; the worker compiles them against its models. */

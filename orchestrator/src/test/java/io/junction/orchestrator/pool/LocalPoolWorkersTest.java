@@ -125,6 +125,22 @@ class LocalPoolWorkersTest {
 
   @Test
   @Order(2)
+  void aCallOnAnEventLoopGoesOverTheWorkersCallStream() throws Exception {
+    long before = ((PoolSet) pools).callsOverStreams("scale");
+    for (int i = 0; i < 6; i++) {
+      assertThat(inferOnLoop(i % loops.size()).get(0).floats()).containsExactly(2f, 4f, 6f, -8f);
+    }
+    assertThat(((PoolSet) pools).callsOverStreams("scale")).isEqualTo(before + 6);
+  }
+
+  /** A call made on one of the loops, as the orchestrator's server makes them. */
+  private static List<Tensor> inferOnLoop(int loop) throws Exception {
+    return loops.loop(loop).submit(() -> pools.infer("scale", List.of(X), List.of(), Deadline.after(30, TimeUnit.SECONDS)))
+        .get(10, TimeUnit.SECONDS).get(60, TimeUnit.SECONDS);
+  }
+
+  @Test
+  @Order(2)
   void localReplicasAreReachedOverTheirOwnUnixSockets() throws Exception {
     assumeTrue(loops.unixSockets(), "no epoll transport here: local replicas are dialed over TCP");
     List<PoolSnapshot.ReplicaSnapshot> scale = snapshot("scale").replicas();
@@ -227,6 +243,10 @@ class LocalPoolWorkersTest {
     for (int i = 0; i < 8; i++) {
       assertThat(pools.infer("scale", List.of(X), List.of(), Deadline.after(30, TimeUnit.SECONDS))
           .get(60, TimeUnit.SECONDS).get(0).floats()).containsExactly(2f, 4f, 6f, -8f);
+    }
+    // Over call streams too: the killed worker's streams died with it; the new one gets its own.
+    for (int i = 0; i < 8; i++) {
+      assertThat(inferOnLoop(i % loops.size()).get(0).floats()).containsExactly(2f, 4f, 6f, -8f);
     }
   }
 

@@ -17,24 +17,19 @@ import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import io.junction.proto.inference.ServerReadyResponse;
-import io.junction.tensor.Tensor;
-import io.junction.tensor.TensorCodec;
 import io.junction.workers.repository.ModelConfig;
 import io.junction.workers.repository.TensorSpec;
 import io.junction.workers.serving.CallAbandonedException;
 import io.junction.workers.serving.CallScope;
-import io.junction.workers.serving.InferRequest;
-import io.junction.workers.serving.InferResult;
 import io.junction.workers.serving.ModelHost;
-import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Open Inference Protocol over a {@link ModelHost}. Thin: decodes tensors with
- * {@link TensorCodec}, calls the host, encodes the answer (always as raw_output_contents, which
- * tritonclient and the orchestrator read), maps failures with {@link StatusMapper}. Runs on
+ * The Open Inference Protocol over a {@link ModelHost}. Thin: {@link ModelInferCalls} decodes
+ * tensors, calls the host and encodes the answer (always as raw_output_contents, which
+ * tritonclient and the orchestrator read); failures map with {@link StatusMapper}. Runs on
  * the transport's threads, so it never blocks: model calls complete on the host's executor.
  */
 public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
@@ -48,10 +43,12 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
   private static final Logger log = LoggerFactory.getLogger(InferenceApi.class);
 
   private final ModelHost host;
+  private final ModelInferCalls calls;
   private final String version;
 
   public InferenceApi(ModelHost host) {
     this.host = host;
+    this.calls = new ModelInferCalls(host);
     String v = InferenceApi.class.getPackage().getImplementationVersion();
     this.version = v == null ? "dev" : v;
   }
@@ -97,18 +94,12 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
   @Override
   public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> out) {
     try {
-      List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
-      List<String> outputs = request.getOutputsList().stream()
-          .map(ModelInferRequest.InferRequestedOutputTensor::getName).toList();
-      InferRequest call = new InferRequest(request.getModelName(), request.getModelVersion(), inputs, outputs);
-      boolean warmup = request.getParametersMap().containsKey(WARMUP_PARAMETER);
-      CallScope scope = scopeOf(Context.current());
-      (warmup ? host.warmUp(call, scope) : host.infer(call, scope)).whenComplete((result, error) -> {
+      calls.run(request, scopeOf(Context.current())).whenComplete((response, error) -> {
         try {
           if (error != null) {
             out.onError(StatusMapper.toException(error));
           } else {
-            reply(out, response(request.getId(), result));
+            reply(out, response);
           }
         } catch (RuntimeException e) {
           // The call was cancelled or closed meanwhile; nobody is left to answer.
@@ -118,14 +109,6 @@ public final class InferenceApi extends GRPCInferenceServiceGrpc.GRPCInferenceSe
     } catch (RuntimeException e) {
       out.onError(StatusMapper.toException(e));
     }
-  }
-
-  private static ModelInferResponse response(String id, InferResult result) {
-    ModelInferResponse.Builder b = ModelInferResponse.newBuilder()
-        .setModelName(result.model())
-        .setModelVersion(result.version())
-        .setId(id);
-    return TensorCodec.addRawOutputs(b, result.outputs()).build();
   }
 
   /** gRPC cancels a call's context when its deadline passes, so one check covers both ways of leaving. */

@@ -20,13 +20,18 @@ import io.junction.proto.v1.SegmentOutput;
 import io.junction.proto.v1.SegmentResult;
 import io.junction.proto.v1.SegmentServiceGrpc;
 import io.junction.proto.v1.StepTiming;
+import io.junction.proto.v1.WorkerCall;
+import io.junction.proto.v1.WorkerReply;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.SegmentHost;
 import io.junction.workers.serving.UnknownPlanException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -43,9 +48,25 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
   private static final Logger log = LoggerFactory.getLogger(SegmentApi.class);
 
   private final SegmentHost segments;
+  private final ModelInferCalls calls;
+  private final Set<CallStream> callStreams = ConcurrentHashMap.newKeySet();
 
-  public SegmentApi(SegmentHost segments) {
+  public SegmentApi(SegmentHost segments, ModelHost models) {
     this.segments = segments;
+    this.calls = new ModelInferCalls(models);
+  }
+
+  /** Many ModelInfer calls on one stream: see {@link CallStream}. */
+  @Override
+  public StreamObserver<WorkerCall> calls(StreamObserver<WorkerReply> out) {
+    CallStream stream = new CallStream(calls, out, callStreams::remove);
+    callStreams.add(stream);
+    return stream;
+  }
+
+  /** Ends every call stream once the calls open on it are answered (the worker is stopping). */
+  void endCallStreams() {
+    callStreams.forEach(CallStream::end);
   }
 
   @Override

@@ -35,12 +35,15 @@ public final class WorkerServer implements AutoCloseable {
   private final Optional<Server> socketServer;
   private final WorkerHealth health;
   private final ExecutorService control;
+  private final SegmentApi segments;
 
-  private WorkerServer(Server server, Optional<Server> socketServer, WorkerHealth health, ExecutorService control) {
+  private WorkerServer(Server server, Optional<Server> socketServer, WorkerHealth health, ExecutorService control,
+      SegmentApi segments) {
     this.server = server;
     this.socketServer = socketServer;
     this.health = health;
     this.control = control;
+    this.segments = segments;
   }
 
   /**
@@ -56,7 +59,7 @@ public final class WorkerServer implements AutoCloseable {
       return t;
     });
     // One segment host for both listeners: plans loaded over one are runnable over the other.
-    SegmentHost segments = new SegmentHost(models, System::nanoTime);
+    SegmentApi segments = new SegmentApi(new SegmentHost(models, System::nanoTime), models);
     List<Server> started = new ArrayList<>(2);
     try {
       started.add(build(loops, new InetSocketAddress(host, port), models, segments, health, control).start());
@@ -69,10 +72,10 @@ public final class WorkerServer implements AutoCloseable {
       throw e;
     }
     return new WorkerServer(started.get(0), started.size() > 1 ? Optional.of(started.get(1)) : Optional.empty(),
-        health, control);
+        health, control, segments);
   }
 
-  private static Server build(EventLoops loops, SocketAddress address, ModelHost models, SegmentHost segments,
+  private static Server build(EventLoops loops, SocketAddress address, ModelHost models, SegmentApi segments,
       WorkerHealth health, Executor control) {
     return addServices(loops.server(address).maxInboundMessageSize(MAX_MESSAGE_BYTES), models, segments, health,
         control).build();
@@ -81,9 +84,14 @@ public final class WorkerServer implements AutoCloseable {
   /** The services every worker serves; the in-process tests bind the same ones. */
   static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, SegmentHost segments,
       WorkerHealth health, Executor control) {
+    return addServices(builder, models, new SegmentApi(segments, models), health, control);
+  }
+
+  static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, SegmentApi segments,
+      WorkerHealth health, Executor control) {
     return builder
         .addService(MalformedRequests.rejectedAsInvalid(new InferenceApi(models).bindService()))
-        .addService(MalformedRequests.rejectedAsInvalid(new SegmentApi(segments).bindService()))
+        .addService(MalformedRequests.rejectedAsInvalid(segments.bindService()))
         .addService(MalformedRequests.rejectedAsInvalid(new WorkerControlApi(models, health, control).bindService()))
         .addService(health.service())
         .addService(ProtoReflectionServiceV1.newInstance());
@@ -105,6 +113,9 @@ public final class WorkerServer implements AutoCloseable {
 
   public void stop(long millis) {
     health.terminal();
+    // A call stream stays open between calls; ended here once its calls are answered, it does
+    // not hold the servers' shutdown for the whole grace period.
+    segments.endCallStreams();
     socketServer.ifPresent(Server::shutdown);
     server.shutdown();
     control.shutdown();

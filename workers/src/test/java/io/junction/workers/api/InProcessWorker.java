@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 final class InProcessWorker implements AutoCloseable {
   final ModelHost host;
   final WorkerHealth health = new WorkerHealth();
+  final SegmentApi segmentApi;
   final Server server;
   final ManagedChannel channel;
   final ExecutorService control = Executors.newSingleThreadExecutor();
@@ -39,9 +40,9 @@ final class InProcessWorker implements AutoCloseable {
     host.startServing();
     health.serving();
     String name = InProcessServerBuilder.generateName();
-    server = WorkerServer.addServices(InProcessServerBuilder.forName(name).directExecutor(), host,
-        new SegmentHost(host, System::nanoTime), health, control)
-        .build().start();
+    segmentApi = new SegmentApi(new SegmentHost(host, System::nanoTime), host);
+    server = WorkerServer.addServices(InProcessServerBuilder.forName(name).directExecutor(), host, segmentApi, health,
+        control).build().start();
     channel = InProcessChannelBuilder.forName(name).directExecutor().build();
   }
 
