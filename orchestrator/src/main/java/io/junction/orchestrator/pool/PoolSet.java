@@ -82,10 +82,12 @@ final class PoolSet implements Pools {
    */
   private final Map<String, Map<String, Integer>> batchRows = new ConcurrentHashMap<>();
   private final Map<String, SegmentBatcher> batchers = new ConcurrentHashMap<>();
+  private final Launcher launcher;
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
     this.scheduler = scheduler;
+    this.launcher = launcher;
     this.sockets = SocketDir.inTemp(channels.unixSockets());
     // Unpinned local replicas share the machine's cores; each is told its share.
     WorkerCommand.Host shared = host.sharedBy(specs);
@@ -704,6 +706,7 @@ final class PoolSet implements Pools {
       }
     }
     sockets.close();
+    launcher.close();
     log.info("pools: closed");
   }
 
