@@ -413,14 +413,19 @@ class ExecutionTest {
       onClassify.run();
       return pools.classify(error);
     }
+
+    /** A featurizer step with 3 retries, through this invoker, whose calls the test answers. */
+    CompletableFuture<PipelineResult> runHeldFeaturizer() {
+      pools.handle("featurizer", FakeModels.hold());
+      return new Runs(CompiledPipelines.compile(List.of(featurizeOnly(1000, 3)), pools.signatures(), this, time))
+          .run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000));
+    }
   }
 
   @Test
   void aCancelBetweenAFailedAttemptAndItsRetryStopsTheRetry() {
-    pools.handle("featurizer", FakeModels.hold());
     Hooked invoker = new Hooked();
-    CompletableFuture<PipelineResult> run = new Runs(CompiledPipelines.compile(List.of(featurizeOnly(1000, 3)),
-        pools.signatures(), invoker, time)).run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000));
+    CompletableFuture<PipelineResult> run = invoker.runHeldFeaturizer();
     invoker.onClassify = () -> run.cancel(false);
 
     pools.calls("featurizer").get(0).future().completeExceptionally(failed(Failure.RETRYABLE));
@@ -433,10 +438,8 @@ class ExecutionTest {
 
   @Test
   void aCancelWhileTheRetryIsBeingMadeCancelsTheRetrysCall() {
-    pools.handle("featurizer", FakeModels.hold());
     Hooked invoker = new Hooked();
-    CompletableFuture<PipelineResult> run = new Runs(CompiledPipelines.compile(List.of(featurizeOnly(1000, 3)),
-        pools.signatures(), invoker, time)).run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000));
+    CompletableFuture<PipelineResult> run = invoker.runHeldFeaturizer();
     // The cancel lands after the engine decided to retry and before it holds the retry's future.
     invoker.beforeCall = () -> run.cancel(false);
 
