@@ -184,7 +184,7 @@ class WorkerCallStreamTest {
     WorkerCall cancel = peer.next();
     assertThat(cancel.hasCancel()).isTrue();
     assertThat(cancel.getId()).isEqualTo(call.getId());
-    // A reply that comes anyway is ignored, and the stream serves the next call.
+    // The reply that comes anyway only closes the call (its caller has had its answer), and the stream serves the next call.
     peer.out.onNext(answer(call));
     CompletableFuture<ModelInferResponse> b = infer("b", null);
     peer.out.onNext(answer(peer.next()));
