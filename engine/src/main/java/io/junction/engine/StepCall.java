@@ -88,6 +88,10 @@ final class StepCall {
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
+    // Tracked before its completion is listened to: the next attempt starts only from that
+    // completion, so attempts are tracked in order and the run always holds the current call,
+    // which it cancels if it has ended meanwhile (track checks). A cancel between one attempt's
+    // failure and the next start is seen by mayRetry or by next(), and no attempt starts.
     ex.track(node, call);
     call.whenComplete(a::onComplete);
   }

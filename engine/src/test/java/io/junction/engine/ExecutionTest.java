@@ -392,6 +392,96 @@ class ExecutionTest {
     assertThat(r.steps().get(0).attempts()).isEqualTo(2);
   }
 
+  /**
+   * The fake pools with a hook into the moment between an attempt failing and the next starting:
+   * {@code onClassify} runs when the engine asks what a failure means, {@code beforeCall} when it
+   * makes a call (before the call's future exists), as a caller's cancel on another thread could.
+   */
+  private final class Hooked implements ModelInvoker {
+    Runnable onClassify = () -> { };
+    Runnable beforeCall = () -> { };
+
+    @Override
+    public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+        long timeoutNanos) {
+      beforeCall.run();
+      return pools.infer(model, inputs, outputs, timeoutNanos);
+    }
+
+    @Override
+    public Failure classify(Throwable error) {
+      onClassify.run();
+      return pools.classify(error);
+    }
+
+    /** A featurizer step with 3 retries, through this invoker, whose calls the test answers. */
+    CompletableFuture<PipelineResult> runHeldFeaturizer() {
+      pools.handle("featurizer", FakeModels.hold());
+      return new Runs(CompiledPipelines.compile(List.of(featurizeOnly(1000, 3)), pools.signatures(), this, time))
+          .run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000));
+    }
+  }
+
+  @Test
+  void aCancelBetweenAFailedAttemptAndItsRetryStopsTheRetry() {
+    Hooked invoker = new Hooked();
+    CompletableFuture<PipelineResult> run = invoker.runHeldFeaturizer();
+    invoker.onClassify = () -> run.cancel(false);
+
+    pools.calls("featurizer").get(0).future().completeExceptionally(failed(Failure.RETRYABLE));
+
+    assertThat(run).isCancelled();
+    assertThat(pools.calls("featurizer")).as("no attempt after the cancel").hasSize(1);
+    time.advanceMillis(5000);
+    assertThat(pools.calls("featurizer")).hasSize(1);
+  }
+
+  @Test
+  void aCancelWhileTheRetryIsBeingMadeCancelsTheRetrysCall() {
+    Hooked invoker = new Hooked();
+    CompletableFuture<PipelineResult> run = invoker.runHeldFeaturizer();
+    // The cancel lands after the engine decided to retry and before it holds the retry's future.
+    invoker.beforeCall = () -> run.cancel(false);
+
+    pools.calls("featurizer").get(0).future().completeExceptionally(failed(Failure.RETRYABLE));
+
+    assertThat(run).isCancelled();
+    assertThat(pools.calls("featurizer")).hasSize(2);
+    assertThat(pools.calls("featurizer")).allSatisfy(c -> assertThat(c.future()).isDone());
+    assertThat(pools.calls("featurizer").get(1).future()).isCancelled();
+    time.advanceMillis(5000);
+    assertThat(pools.calls("featurizer")).hasSize(2);
+  }
+
+  @Test
+  void cancelsRacingFailedAttemptsOnAnotherThreadLeaveNoCallRunning() throws Exception {
+    // The real race, many times: attempt 1 fails on one thread while the caller cancels on another.
+    for (int round = 0; round < 300; round++) {
+      FakeModels models = new FakeModels(time);
+      models.add(Specs.FEATURIZER, FakeModels.hold());
+      CompletableFuture<PipelineResult> run = new Runs(CompiledPipelines.compile(List.of(featurizeOnly(1000, 5)),
+          models.signatures(), models, time)).run("features", List.of(text("abc")), RunOptions.DEFAULT, null);
+      Thread failer = new Thread(() -> models.calls("featurizer").get(0).future()
+          .completeExceptionally(failed(Failure.RETRYABLE)));
+      failer.start();
+      run.cancel(false);
+      failer.join(10_000);
+      assertThat(models.calls("featurizer")).allSatisfy(c -> assertThat(c.future()).isDone());
+    }
+  }
+
+  @Test
+  void compilingAndRunningPipelinesStartsNoThread() throws Exception {
+    // Step timeouts are the transport's deadlines: a compile owns no timer thread to leak.
+    java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+    for (int i = 0; i < 20; i++) {
+      Runs runs = compile(Specs.chat(), featurizeOnly(100, 1));
+      assertThat(runs.run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(1000)).get()
+          .output("features").floats()[0]).isEqualTo(3f);
+    }
+    assertThat(Thread.getAllStackTraces().keySet()).filteredOn(t -> !before.contains(t) && t.isAlive()).isEmpty();
+  }
+
   @Test
   void cancellingTheRunCancelsTheCallInFlight() {
     pools.handle("featurizer", FakeModels.hold());

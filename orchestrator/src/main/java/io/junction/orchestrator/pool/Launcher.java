@@ -16,6 +16,9 @@ interface Launcher {
    */
   WorkerProcess launch(String replicaId, WorkerCommand command, Listener listener) throws IOException;
 
+  /** Stops what the launcher runs for itself, once its workers are gone; launches nothing after. */
+  default void close() {}
+
   interface Listener {
     void onAnnouncement(Announcement announcement);
 

@@ -82,10 +82,12 @@ final class PoolSet implements Pools {
    */
   private final Map<String, Map<String, Integer>> batchRows = new ConcurrentHashMap<>();
   private final Map<String, SegmentBatcher> batchers = new ConcurrentHashMap<>();
+  private final Launcher launcher;
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
     this.scheduler = scheduler;
+    this.launcher = launcher;
     this.sockets = SocketDir.inTemp(channels.unixSockets());
     // Unpinned local replicas share the machine's cores; each is told its share.
     WorkerCommand.Host shared = host.sharedBy(specs);
@@ -323,26 +325,49 @@ final class PoolSet implements Pools {
     result.whenComplete((v, t) -> slot.cancel(false));
   }
 
+  /**
+   * The one release of a call's slot, however often it is asked for: when the call is closed at
+   * the transport, or when starting it failed.
+   *
+   * <p>A slot stands for work the replica is doing, so it is not given back when the caller stops
+   * waiting (cancel, deadline) but when the call is over at the replica as far as we can know:
+   * over a call stream, when the worker has answered the call (it answers a cancelled or expired
+   * call once it has dropped it, or with the answer it had already computed); as a gRPC call,
+   * when gRPC closes it, which follows a cancel at once, since gRPC has no confirmation from the
+   * server (the worker then drops the call from its queue within milliseconds, and stops a
+   * segment within one loop iteration). So a cancelled call never makes room for another call on
+   * a worker that is still running it, over the call streams that carry Junction workers' calls.
+   */
+  private static Runnable releaseOnce(Pool pool, Replica replica) {
+    AtomicBoolean released = new AtomicBoolean();
+    return () -> {
+      if (released.compareAndSet(false, true)) {
+        pool.release(replica);
+      }
+    };
+  }
+
   private void inferOn(Pool pool, Replica replica, String model, List<Tensor> inputs, List<String> outputs,
       Deadline deadline, CompletableFuture<List<Tensor>> result) {
     CompletableFuture<ModelInferResponse> call;
+    Runnable release = releaseOnce(pool, replica);
     try {
       WorkerClient client = replica.client();
       if (client == null) {
         // Went away between the state check and now.
-        pool.release(replica);
+        release.run();
         result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
         return;
       }
-      call = client.infer(request(model, inputs, outputs), deadline, CALL_STREAMS && segmentPools.contains(pool.name()));
+      call = client.infer(request(model, inputs, outputs), deadline, CALL_STREAMS && segmentPools.contains(pool.name()),
+          release);
     } catch (RuntimeException e) {
-      pool.release(replica);
+      release.run();
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
       return;
     }
-    // Runs once, however the call ends (answer, error, cancellation): the one release of the slot.
+    // The slot was released by the call's close (releaseOnce), before its answer completes it.
     call.whenComplete((response, error) -> {
-      pool.release(replica);
       if (error != null) {
         Status status = Status.fromThrowable(error);
         if (status.getCode() == Status.Code.UNAVAILABLE) {
@@ -533,21 +558,22 @@ final class PoolSet implements Pools {
       IterationListener listener, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
       boolean mayReload) {
     WorkerClient client = replica.client();
+    Runnable release = releaseOnce(pool, replica);
     if (client == null) {
-      pool.release(replica);
+      release.run();
       result.completeExceptionally(new NoReadyReplicaException(pool.name(), pool.unavailableDetail()));
       return;
     }
     CompletableFuture<SegmentResult> call;
     try {
-      call = client.runSegment(request, deadline, event -> relay(event, listener));
+      call = client.runSegment(request, deadline, event -> relay(event, listener), release);
     } catch (RuntimeException e) {
-      pool.release(replica);
+      release.run();
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
       return;
     }
+    // The slot was released by the call's close (releaseOnce), before its answer completes it.
     call.whenComplete((answer, error) -> {
-      pool.release(replica);
       if (error == null) {
         try {
           List<PipelineResult.StepTiming> steps = answer.getStepsList().stream()
@@ -680,6 +706,7 @@ final class PoolSet implements Pools {
       }
     }
     sockets.close();
+    launcher.close();
     log.info("pools: closed");
   }
 

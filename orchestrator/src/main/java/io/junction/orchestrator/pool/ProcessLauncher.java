@@ -13,10 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Forks worker JVMs. Each gets one dedicated daemon thread that reads its merged stdout and
- * stderr: it forwards every line to our log under the replica's id, keeps the last lines for
- * error messages, passes announcements on, and reports the exit once the output has ended.
- * A dedicated thread because reading a pipe blocks, and a child whose pipe is not drained
- * stalls when the pipe fills.
+ * stderr: it hands every line to the {@link OutputRelay} for our log under the replica's id
+ * (never logging itself, so a slow log cannot stop it: lines are dropped and counted instead),
+ * keeps the last lines for error messages, passes announcements on, and reports the exit once
+ * the output has ended. A dedicated thread because reading a pipe blocks, and a child whose pipe
+ * is not drained stalls when the pipe fills.
  *
  * <p>The child's stdin pipe is never written and never closed while we live: the worker
  * exits when it closes ({@code --exit-with-stdin}), which is how a killed orchestrator takes
@@ -27,6 +28,23 @@ final class ProcessLauncher implements Launcher {
   static final int TAIL_LINES = 30;
 
   private static final Logger workerLog = LoggerFactory.getLogger("io.junction.orchestrator.pool.worker");
+
+  /** The log's side of the workers' output, on a thread of its own. */
+  private final OutputRelay relay = new OutputRelay(OutputRelay.CAPACITY, new OutputRelay.Sink() {
+    @Override
+    public void line(String replicaId, String line) {
+      if (isKnownNoise(line)) {
+        workerLog.debug("[{}] {}", replicaId, line);
+      } else {
+        workerLog.info("[{}] {}", replicaId, line);
+      }
+    }
+
+    @Override
+    public void dropped(long count) {
+      workerLog.warn("{} lines of worker output dropped: the log did not keep up", count);
+    }
+  });
 
   /**
    * TensorFlow 2.10's CUDA build prints this at ERROR level in every process, GPU or not, and
@@ -51,16 +69,18 @@ final class ProcessLauncher implements Launcher {
     return child;
   }
 
-  private static void pump(String replicaId, ChildProcess child, Listener listener) {
+  /** Stops the log relay, once the workers are gone. */
+  @Override
+  public void close() {
+    relay.close();
+  }
+
+  private void pump(String replicaId, ChildProcess child, Listener listener) {
     try (BufferedReader in = new BufferedReader(
         new InputStreamReader(child.process.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
-        if (isKnownNoise(line)) {
-          workerLog.debug("[{}] {}", replicaId, line);
-        } else {
-          workerLog.info("[{}] {}", replicaId, line);
-        }
+        relay.offer(replicaId, line);
         child.remember(line);
         Announcement.parse(line).ifPresent(listener::onAnnouncement);
       }

@@ -35,6 +35,11 @@ import java.util.function.BooleanSupplier;
  * also drops it on its own once {@code timeout_us} passes); a failure the worker reports comes
  * back as the status it would have had; and when the stream fails, every call open on it fails
  * with the stream's status and the next call opens a new stream.
+ *
+ * <p>A call's caller may stop waiting (cancel, deadline) before the worker has stopped the call.
+ * The worker answers every call it got, a dropped one too, so the call stays open here until
+ * that answer (or the stream's end) and only then reports itself closed: the slot the pool gave
+ * it is freed when the worker has confirmed the call is over, never while it may still run there.
  */
 final class WorkerCallStream {
   private final SegmentServiceGrpc.SegmentServiceStub stub;
@@ -60,12 +65,17 @@ final class WorkerCallStream {
   /**
    * One inference; {@code deadline} may be null for none. Call on the loop only. Cancelling the
    * returned future (from any thread) cancels the call at the worker.
+   *
+   * @param onClosed runs once, on the loop, when the worker has answered the call (also a
+   *     cancelled or expired one) or the stream has ended; before the future completes when
+   *     the answer is what completes it. Not run when this method throws.
    */
-  CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline) {
+  CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline, Runnable onClosed) {
     long timeoutNanos = 0;
     if (deadline != null) {
       timeoutNanos = deadline.timeRemaining(TimeUnit.NANOSECONDS);
       if (timeoutNanos <= 0) {
+        onClosed.run();
         return CompletableFuture.failedFuture(Status.DEADLINE_EXCEEDED
             .withDescription("deadline exceeded before the call was sent to the worker").asRuntimeException());
       }
@@ -74,7 +84,7 @@ final class WorkerCallStream {
       open();
     }
     long id = ++nextId;
-    Open call = new Open(id, timeoutNanos);
+    Open call = new Open(id, timeoutNanos, onClosed);
     open.put(id, call);
     if (deadline != null) {
       call.timer = loop.schedule(() -> expire(call), timeoutNanos, TimeUnit.NANOSECONDS);
@@ -100,7 +110,7 @@ final class WorkerCallStream {
     return sent;
   }
 
-  /** Calls open on the stream now (for tests and stats). Call on the loop only. */
+  /** Calls open on the stream now, those whose caller stopped waiting included (for tests and stats). Call on the loop only. */
   int openCalls() {
     return open.size();
   }
@@ -146,9 +156,10 @@ final class WorkerCallStream {
   private void answer(WorkerReply reply) {
     Open call = open.remove(reply.getId());
     if (call == null) {
-      return; // timed out or cancelled already
+      return; // a call of a stream that ended, failed then
     }
     call.stopTimer();
+    call.onClosed.run();
     switch (reply.getReplyCase()) {
       case INFER -> call.result.complete(reply.getInfer());
       case ERROR -> call.result.completeExceptionally(Status.fromCodeValue(reply.getError().getCode())
@@ -158,9 +169,12 @@ final class WorkerCallStream {
     }
   }
 
-  /** The deadline passed: fail the call as a gRPC deadline would, and tell the worker to drop it. */
+  /**
+   * The deadline passed: fail the call as a gRPC deadline would, and tell the worker to drop it.
+   * It stays open until the worker answers that it has.
+   */
   private void expire(Open call) {
-    if (open.remove(call.id, call)) {
+    if (open.get(call.id) == call && !call.result.isDone()) {
       cancelAtWorker(call.id, requests);
       call.result.completeExceptionally(Status.DEADLINE_EXCEEDED.withDescription(
           "deadline exceeded after " + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos) + " ms waiting for the worker")
@@ -168,9 +182,12 @@ final class WorkerCallStream {
     }
   }
 
-  /** The caller cancelled: forget the call and tell the worker, if the stream it went out on is still open. */
+  /**
+   * The caller cancelled: tell the worker, if the stream it went out on is still open (else the
+   * call was closed when that stream ended). It stays open until the worker answers.
+   */
   private void drop(Open call, ClientCallStreamObserver<WorkerCall> sentOn) {
-    if (open.remove(call.id, call)) {
+    if (open.get(call.id) == call) {
       call.stopTimer();
       if (sentOn == requests) {
         cancelAtWorker(call.id, sentOn);
@@ -194,6 +211,7 @@ final class WorkerCallStream {
     open.clear();
     for (Open call : failed) {
       call.stopTimer();
+      call.onClosed.run();
       call.result.completeExceptionally(status.asRuntimeException());
     }
   }
@@ -214,11 +232,14 @@ final class WorkerCallStream {
     final long id;
     final long timeoutNanos;
     final CompletableFuture<ModelInferResponse> result = new CompletableFuture<>();
+    /** Run once: when the worker answers or the stream ends, whichever is first (the map's removal decides). */
+    final Runnable onClosed;
     ScheduledFuture<?> timer;
 
-    Open(long id, long timeoutNanos) {
+    Open(long id, long timeoutNanos, Runnable onClosed) {
       this.id = id;
       this.timeoutNanos = timeoutNanos;
+      this.onClosed = onClosed;
     }
 
     void stopTimer() {

@@ -115,23 +115,29 @@ final class WorkerClient {
    * cancels the call on the wire.
    */
   CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline) {
-    return infer(request, deadline, false);
+    return infer(request, deadline, false, () -> { });
   }
 
   /**
    * One inference, over the call stream of the caller's loop when {@code overStream} (for a
    * Junction worker: see {@link WorkerCallStream}) and the caller runs on one of the loops;
    * otherwise as one ModelInfer call. The two answer alike.
+   *
+   * @param onClosed runs once when the call is over at the transport, which may be after its
+   *     caller stopped waiting: over a call stream when the worker has answered it (it answers a
+   *     cancelled call once it has dropped it), as a gRPC call when gRPC closes it. Runs before an
+   *     answer completes the future; not run when this method throws.
    */
-  CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline, boolean overStream) {
+  CompletableFuture<ModelInferResponse> infer(ModelInferRequest request, Deadline deadline, boolean overStream,
+      Runnable onClosed) {
     if (overStream && !callStreams.isEmpty()) {
       int current = loops.currentLoop();
       if (current >= 0 && current < callStreams.size()) {
-        return callStreams.get(current).infer(request, deadline);
+        return callStreams.get(current).infer(request, deadline, onClosed);
       }
     }
     GRPCInferenceServiceGrpc.GRPCInferenceServiceStub stub = oip.get(channelIndex());
-    return unary((deadline == null ? stub : stub.withDeadline(deadline))::modelInfer, request);
+    return unary((deadline == null ? stub : stub.withDeadline(deadline))::modelInfer, request, onClosed);
   }
 
   /** Inferences sent over call streams so far. */
@@ -147,15 +153,20 @@ final class WorkerClient {
   /**
    * Runs a fused segment: each event before the result (an early output, an iteration) goes to
    * {@code onEvent} as it arrives (on the transport's thread, in order), and the future completes
-   * with the result event. It leaves on the caller's loop, as an inference does. Cancelling the
-   * future cancels the call on the wire.
+   * with the result event once gRPC closes the call. It leaves on the caller's loop, as an
+   * inference does. Cancelling the future cancels the call on the wire.
+   *
+   * @param onClosed runs once when gRPC closes the call (also after a cancel), before the future
+   *     completes with what the call ended with; not run when this method throws
    */
   CompletableFuture<SegmentResult> runSegment(RunSegmentRequest request, Deadline deadline,
-      Consumer<SegmentEvent> onEvent) {
+      Consumer<SegmentEvent> onEvent, Runnable onClosed) {
     CompletableFuture<SegmentResult> result = new CompletableFuture<>();
     SegmentServiceGrpc.SegmentServiceStub stub = segments.get(channelIndex());
     (deadline == null ? stub : stub.withDeadline(deadline)).runSegment(request,
         new ClientResponseObserver<RunSegmentRequest, SegmentEvent>() {
+      private SegmentResult answer;
+
       @Override
       public void beforeStart(ClientCallStreamObserver<RunSegmentRequest> requestStream) {
         cancelWithCaller(result, requestStream);
@@ -164,7 +175,7 @@ final class WorkerClient {
       @Override
       public void onNext(SegmentEvent event) {
         if (event.hasResult()) {
-          result.complete(event.getResult());
+          answer = event.getResult();
         } else {
           onEvent.accept(event);
         }
@@ -172,12 +183,16 @@ final class WorkerClient {
 
       @Override
       public void onError(Throwable t) {
+        onClosed.run();
         result.completeExceptionally(t);
       }
 
       @Override
       public void onCompleted() {
-        if (!result.isDone()) {
+        onClosed.run();
+        if (answer != null) {
+          result.complete(answer);
+        } else {
           result.completeExceptionally(io.grpc.Status.INTERNAL
               .withDescription("segment stream ended without a result").asRuntimeException());
         }
@@ -207,27 +222,38 @@ final class WorkerClient {
   }
 
   private static <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request) {
+    return unary(call, request, () -> { });
+  }
+
+  /** A unary call whose future completes when gRPC closes it (as grpc-java's own futures do), after {@code onClosed}. */
+  private static <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request,
+      Runnable onClosed) {
     CompletableFuture<R> result = new CompletableFuture<>();
     call.accept(request, new ClientResponseObserver<Q, R>() {
+      private R value;
+
       @Override
       public void beforeStart(ClientCallStreamObserver<Q> requestStream) {
         cancelWithCaller(result, requestStream);
       }
 
       @Override
-      public void onNext(R value) {
-        result.complete(value);
+      public void onNext(R v) {
+        value = v;
       }
 
       @Override
       public void onError(Throwable t) {
+        onClosed.run();
         result.completeExceptionally(t);
       }
 
       @Override
       public void onCompleted() {
-        // A unary call has had its onNext already; completing here too would be a no-op.
-        if (!result.isDone()) {
+        onClosed.run();
+        if (value != null) {
+          result.complete(value);
+        } else {
           result.completeExceptionally(
               io.grpc.Status.INTERNAL.withDescription("unary call completed without a response").asRuntimeException());
         }

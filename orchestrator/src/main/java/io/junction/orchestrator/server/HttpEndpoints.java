@@ -9,8 +9,6 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,8 +16,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The HTTP side for probes and scrapers: {@code /healthz} (200 while the process serves),
  * {@code /readyz} (200 when every pool has a READY replica and the server is not draining, else
- * 503) and {@code /metrics}. One thread of its own: these are cheap in-memory reads, and
- * keeping them off the gRPC event loops means a scrape never delays a call.
+ * 503) and {@code /metrics}. One thread of its own with a bounded queue ({@link HttpExecutor}):
+ * these are cheap in-memory reads, and keeping them off the gRPC event loops means a scrape
+ * never delays a call; when more wait than the queue holds, the next are answered 503 at once.
  */
 final class HttpEndpoints {
   private static final Logger log = LoggerFactory.getLogger(HttpEndpoints.class);
@@ -28,15 +27,11 @@ final class HttpEndpoints {
   static final Duration WORKER_STATS_TIMEOUT = Duration.ofMillis(500);
 
   private final HttpServer server;
-  private final ExecutorService executor;
+  private final HttpExecutor executor;
 
   HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, BooleanSupplier draining) throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 64);
-    executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "junction-http");
-      t.setDaemon(true);
-      return t;
-    });
+    executor = new HttpExecutor(HttpExecutor.QUEUE);
     server.setExecutor(executor);
     server.createContext("/healthz", ex -> answer(ex, 200, "text/plain; charset=utf-8", "ok\n"));
     server.createContext("/readyz", ex -> {
@@ -46,8 +41,14 @@ final class HttpEndpoints {
     });
     // The workers' stats are asked for on each scrape, from this endpoint's own thread: nothing
     // polls them in between, and a worker that does not answer in time is left out of this scrape.
-    server.createContext("/metrics", ex -> answer(ex, 200, PrometheusText.CONTENT_TYPE,
-        PrometheusText.render(pools.snapshot(), metrics, pools.workerStats(WORKER_STATS_TIMEOUT))));
+    server.createContext("/metrics", ex -> {
+      if (HttpExecutor.shedding()) {
+        overloaded(ex); // before the work: a scrape asks every worker
+        return;
+      }
+      answer(ex, 200, PrometheusText.CONTENT_TYPE,
+          PrometheusText.render(pools.snapshot(), metrics, pools.workerStats(WORKER_STATS_TIMEOUT)));
+    });
   }
 
   void start() {
@@ -63,7 +64,25 @@ final class HttpEndpoints {
     executor.shutdownNow();
   }
 
+  /** 503 without doing the work: more requests wait than the endpoints' queue holds. */
+  private static void overloaded(HttpExchange ex) throws IOException {
+    try (ex) {
+      byte[] bytes = ("overloaded: more than " + HttpExecutor.QUEUE + " HTTP requests waiting"
+          + " (expected: fewer at once; retry later)\n").getBytes(StandardCharsets.UTF_8);
+      ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+      ex.getResponseHeaders().set("Retry-After", "1");
+      ex.sendResponseHeaders(503, bytes.length);
+      try (OutputStream out = ex.getResponseBody()) {
+        out.write(bytes);
+      }
+    }
+  }
+
   private static void answer(HttpExchange ex, int code, String contentType, String body) throws IOException {
+    if (HttpExecutor.shedding()) {
+      overloaded(ex);
+      return;
+    }
     try (ex) {
       if (!"GET".equals(ex.getRequestMethod()) && !"HEAD".equals(ex.getRequestMethod())) {
         ex.getResponseHeaders().set("Allow", "GET, HEAD");

@@ -381,6 +381,14 @@ class PoolSetTest {
     CompletableFuture<List<Tensor>> call = pools.infer("a", List.of(X), List.of(), null);
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isEqualTo(1);
     call.cancel(false);
+    // Freed when gRPC closes the cancelled call, which follows the cancel.
+    awaitNoneInFlight(pools);
+  }
+
+  private static void awaitNoneInFlight(PoolSet pools) throws InterruptedException {
+    for (int i = 0; i < 1_000 && pools.snapshot().get(0).replicas().get(0).inFlight() > 0; i++) {
+      Thread.sleep(5);
+    }
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
   }
 
@@ -394,7 +402,7 @@ class PoolSetTest {
     // As orTimeout() or completeExceptionally() would: the future ends while the call is still out.
     CompletableFuture<List<Tensor>> call = pools.infer("a", List.of(X), List.of(), null);
     call.completeExceptionally(new java.util.concurrent.TimeoutException("caller gave up"));
-    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+    awaitNoneInFlight(pools);
     io.grpc.stub.ServerCallStreamObserver<ModelInferResponse> held =
         (io.grpc.stub.ServerCallStreamObserver<ModelInferResponse>) w.held.take();
     for (int i = 0; i < 500 && !held.isCancelled(); i++) {

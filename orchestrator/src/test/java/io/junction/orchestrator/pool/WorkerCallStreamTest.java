@@ -104,7 +104,26 @@ class WorkerCallStreamTest {
   }
 
   private CompletableFuture<ModelInferResponse> infer(String id, Deadline deadline) throws Exception {
-    return onLoop(() -> calls.infer(ModelInferRequest.newBuilder().setModelName("m").setId(id).build(), deadline));
+    return infer(id, deadline, () -> { });
+  }
+
+  private CompletableFuture<ModelInferResponse> infer(String id, Deadline deadline, Runnable onClosed) throws Exception {
+    return onLoop(() -> calls.infer(ModelInferRequest.newBuilder().setModelName("m").setId(id).build(), deadline,
+        onClosed));
+  }
+
+  /** The worker's answer to a call it dropped. */
+  private static WorkerReply dropped(WorkerCall call, Status.Code code) {
+    return WorkerReply.newBuilder().setId(call.getId())
+        .setError(CallError.newBuilder().setCode(code.value()).setMessage("dropped")).build();
+  }
+
+  /** Waits (bounded) until {@code closed} reaches {@code n}. */
+  private static void awaitClosed(java.util.concurrent.atomic.AtomicInteger closed, int n) throws InterruptedException {
+    for (int i = 0; i < 1_000 && closed.get() < n; i++) {
+      Thread.sleep(5);
+    }
+    assertThat(closed.get()).isEqualTo(n);
   }
 
   private static WorkerReply answer(WorkerCall call) {
@@ -165,7 +184,7 @@ class WorkerCallStreamTest {
     WorkerCall cancel = peer.next();
     assertThat(cancel.hasCancel()).isTrue();
     assertThat(cancel.getId()).isEqualTo(call.getId());
-    // A reply that comes anyway is ignored, and the stream serves the next call.
+    // The reply that comes anyway only closes the call (its caller has had its answer), and the stream serves the next call.
     peer.out.onNext(answer(call));
     CompletableFuture<ModelInferResponse> b = infer("b", null);
     peer.out.onNext(answer(peer.next()));
@@ -188,6 +207,49 @@ class WorkerCallStreamTest {
     WorkerCall cancel = peer.next();
     assertThat(cancel.hasCancel()).isTrue();
     assertThat(cancel.getId()).isEqualTo(call.getId());
+    peer.out.onNext(dropped(call, Status.Code.CANCELLED));
+    for (int i = 0; i < 1_000 && onLoop(calls::openCalls) > 0; i++) {
+      Thread.sleep(5);
+    }
+    assertThat(onLoop(calls::openCalls)).isZero();
+  }
+
+  @Test
+  void aCancelledCallIsClosedOnlyWhenTheWorkerAnswersIt() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+    CompletableFuture<ModelInferResponse> a = infer("a", null, closed::incrementAndGet);
+    PeerStream peer = stream(0);
+    WorkerCall call = peer.next();
+    a.cancel(false);
+    assertThat(peer.next().hasCancel()).isTrue();
+    // The worker may still be running it: the call stays open, its slot taken.
+    assertThat(onLoop(calls::openCalls)).isEqualTo(1);
+    assertThat(closed.get()).isZero();
+
+    peer.out.onNext(dropped(call, Status.Code.CANCELLED));
+    awaitClosed(closed, 1);
+    assertThat(onLoop(calls::openCalls)).isZero();
+    assertThat(a).isCancelled();
+  }
+
+  @Test
+  void anExpiredCallIsClosedWhenTheWorkerAnswersOrTheStreamEnds() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger closed = new java.util.concurrent.atomic.AtomicInteger();
+    CompletableFuture<ModelInferResponse> a = infer("a", Deadline.after(50, TimeUnit.MILLISECONDS), closed::incrementAndGet);
+    CompletableFuture<ModelInferResponse> b = infer("b", Deadline.after(50, TimeUnit.MILLISECONDS), closed::incrementAndGet);
+    PeerStream peer = stream(0);
+    WorkerCall first = peer.next();
+    peer.next();
+    assertThat(statusOf(a).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(statusOf(b).getCode()).isEqualTo(Status.Code.DEADLINE_EXCEEDED);
+    assertThat(peer.next().hasCancel()).isTrue();
+    assertThat(peer.next().hasCancel()).isTrue();
+    assertThat(closed.get()).isZero();
+
+    peer.out.onNext(dropped(first, Status.Code.DEADLINE_EXCEEDED));
+    awaitClosed(closed, 1);
+    peer.out.onError(Status.UNAVAILABLE.withDescription("worker stopping").asRuntimeException());
+    awaitClosed(closed, 2);
     assertThat(onLoop(calls::openCalls)).isZero();
   }
 

@@ -17,7 +17,9 @@ import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.WorkerStats;
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 
 /**
  * {@code junction.v1.WorkerControl} over a {@link ModelHost}. Load and Unload block in the
@@ -139,9 +141,17 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
         out.onCompleted();
       });
     } catch (RejectedExecutionException e) {
-      out.onError(io.grpc.Status.UNAVAILABLE
-          .withDescription("control: refused, the worker is shutting down (expected: a running worker)")
-          .asRuntimeException());
+      if (control instanceof ExecutorService es && es.isShutdown()) {
+        out.onError(io.grpc.Status.UNAVAILABLE
+            .withDescription("control: refused, the worker is shutting down (expected: a running worker)")
+            .asRuntimeException());
+      } else {
+        String waiting = control instanceof ThreadPoolExecutor pool ? pool.getQueue().size() + " " : "";
+        out.onError(io.grpc.Status.RESOURCE_EXHAUSTED
+            .withDescription("control queue: full, " + waiting + "Load/Unload calls waiting (expected: fewer at once;"
+                + " they run one at a time)")
+            .asRuntimeException());
+      }
     }
   }
 }

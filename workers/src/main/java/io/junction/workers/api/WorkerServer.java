@@ -16,7 +16,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,6 +31,8 @@ import java.util.concurrent.TimeUnit;
 public final class WorkerServer implements AutoCloseable {
   /** Large enough for a full batch of the demo models' widest tensors, with room to spare. */
   static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+  /** Load and Unload calls that may wait for the control thread; more are refused as RESOURCE_EXHAUSTED. */
+  static final int CONTROL_QUEUE = 16;
 
   private final Server server;
   private final Optional<Server> socketServer;
@@ -53,11 +56,7 @@ public final class WorkerServer implements AutoCloseable {
   public static WorkerServer start(String host, int port, Optional<Path> socket, ModelHost models, EventLoops loops)
       throws IOException {
     WorkerHealth health = new WorkerHealth();
-    ExecutorService control = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "worker-control");
-      t.setDaemon(true);
-      return t;
-    });
+    ExecutorService control = controlExecutor(CONTROL_QUEUE);
     // One segment host for both listeners: plans loaded over one are runnable over the other.
     SegmentApi segments = new SegmentApi(new SegmentHost(models, System::nanoTime), models);
     List<Server> started = new ArrayList<>(2);
@@ -73,6 +72,20 @@ public final class WorkerServer implements AutoCloseable {
     }
     return new WorkerServer(started.get(0), started.size() > 1 ? Optional.of(started.get(1)) : Optional.empty(),
         health, control, segments);
+  }
+
+  /**
+   * The one thread that runs Load and Unload (they block in the engine), named "worker-control",
+   * with a queue of {@code queue} calls: the queue's own bound refuses more
+   * ({@link java.util.concurrent.RejectedExecutionException}, answered RESOURCE_EXHAUSTED by
+   * {@link WorkerControlApi}), so a caller that loops on Load cannot grow the worker's memory.
+   */
+  static ExecutorService controlExecutor(int queue) {
+    return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue), r -> {
+      Thread t = new Thread(r, "worker-control");
+      t.setDaemon(true);
+      return t;
+    }, new ThreadPoolExecutor.AbortPolicy());
   }
 
   private static Server build(EventLoops loops, SocketAddress address, ModelHost models, SegmentApi segments,

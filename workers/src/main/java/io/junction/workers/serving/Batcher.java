@@ -32,7 +32,7 @@ import java.util.function.LongSupplier;
  * allow. At most one such task per model waits for a thread at a time.
  *
  * <p>A request whose caller has gone (deadline passed, cancelled) is dropped from the queue,
- * never run. Every request holds a {@link ModelCalls.Permit}, released exactly once with its
+ * never run: when a batch is taken, and while it waits, by the host's {@link QueueSweep}. Every request holds a {@link ModelCalls.Permit}, released exactly once with its
  * outcome before its future completes. The queue's capacity is its own bound: a full queue
  * refuses with {@link WorkerBusyException}. Time comes from the injected clock and
  * {@link BatchTimer}; the batcher has no thread of its own and never blocks.
@@ -159,6 +159,23 @@ final class Batcher {
     }
     WorkerDrainingException e = new WorkerDrainingException("model " + model);
     refused.forEach(j -> j.fail(ModelCalls.Outcome.REJECTED, e));
+  }
+
+  /**
+   * Drops the queued requests whose caller has gone, without waiting for a batch to be taken
+   * ({@link QueueSweep}); each is answered and its permit released as DROPPED.
+   *
+   * @return requests still waiting for a batch
+   */
+  int sweep() {
+    List<Dropped> dropped = new ArrayList<>(0);
+    int left;
+    synchronized (lock) {
+      removeAbandonedLocked(dropped);
+      left = queue.size();
+    }
+    finish(dropped);
+    return left;
   }
 
   /** Requests waiting for a batch. */

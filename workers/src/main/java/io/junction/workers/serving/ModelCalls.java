@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 /**
  * The bounded executor that runs model calls, and nothing else: {@code threads} threads named
  * "model-calls-N" and a queue of {@code capacity}. The queue's own bound refuses work (no size
- * check beside it). A call whose caller has gone by the time a thread takes it is dropped, not
- * run. Every admitted call holds one permit that is released exactly once, with its outcome,
+ * check beside it). A call whose caller has gone is dropped, not run: by the host's
+ * {@link QueueSweep} while it waits ({@link #sweep}), or when a thread takes it. Every admitted call holds one permit that is released exactly once, with its outcome,
  * before its future completes; so a caller that sees the answer also sees the permit gone.
  *
  * <p>A {@link Batcher} admits its jobs here too ({@link #admit}), so that drain and stats count
@@ -113,6 +113,26 @@ final class ModelCalls {
       }
       throw new WorkerBusyException(pool.getQueue().size(), capacity);
     }
+  }
+
+  /**
+   * Drops the queued calls whose caller has gone, before a thread reaches them: a call leaves
+   * the queue here or on a thread, never both (the queue's own removal decides), and its permit
+   * is released once, as DROPPED. Batches waiting for a thread are left alone (their batcher
+   * sweeps its own queue).
+   *
+   * @return calls still waiting for a thread
+   */
+  int sweep() {
+    for (Runnable r : pool.getQueue().toArray(new Runnable[0])) {
+      if (r instanceof Call<?> c) {
+        Optional<CallAbandonedException.Reason> gone = c.scope.abandoned();
+        if (gone.isPresent() && pool.remove(c)) {
+          c.drop(gone.get());
+        }
+      }
+    }
+    return pool.getQueue().size();
   }
 
   /** Calls admitted and not yet finished: queued plus running. */
@@ -216,8 +236,7 @@ final class ModelCalls {
     public void run() {
       Optional<CallAbandonedException.Reason> gone = scope.abandoned();
       if (gone.isPresent()) {
-        permit.release(Outcome.DROPPED);
-        future.completeExceptionally(new CallAbandonedException(gone.get()));
+        drop(gone.get());
         return;
       }
       T result;
@@ -230,6 +249,11 @@ final class ModelCalls {
       }
       permit.release(Outcome.SUCCEEDED);
       future.complete(result);
+    }
+
+    void drop(CallAbandonedException.Reason reason) {
+      permit.release(Outcome.DROPPED);
+      future.completeExceptionally(new CallAbandonedException(reason));
     }
 
     @Override

@@ -33,6 +33,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelHost implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelHost.class);
+  /**
+   * How often queued calls are checked for callers that have gone while anything is queued: a
+   * dead call leaves its queue within about this long instead of when a thread reaches it.
+   */
+  static final long SWEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   private final ModelRepository repository;
   private final ModelLoader loader;
@@ -43,6 +48,7 @@ public final class ModelHost implements AutoCloseable {
   private final int queue;
   private final boolean batching;
   private final BatchTimer timer;
+  private final QueueSweep sweep;
   private final Map<String, ModelSlot> loaded = new ConcurrentHashMap<>();
   /** Slots whose engine is not freed yet: loaded ones, and unloaded ones that calls still hold. */
   private final Set<ModelSlot> live = ConcurrentHashMap.newKeySet();
@@ -68,6 +74,7 @@ public final class ModelHost implements AutoCloseable {
     this.queue = queue;
     this.batching = batching;
     this.timer = timer;
+    this.sweep = new QueueSweep(timer, SWEEP_NANOS, this::sweepQueues);
   }
 
   // ---- lifecycle ----
@@ -283,13 +290,26 @@ public final class ModelHost implements AutoCloseable {
       counters.record(outcome);
       release(slot);
     };
+    CompletableFuture<InferResult> result;
     if (slot.batcher.isPresent()) {
       ModelCalls.Permit permit = calls.admit(done);
-      return slot.batcher.get().submit(checked.inputs(), checked.outputs(), checked.batch(), scope, permit)
+      result = slot.batcher.get().submit(checked.inputs(), checked.outputs(), checked.batch(), scope, permit)
           .thenApply(out -> new InferResult(config.name(), config.versionString(), out));
+    } else {
+      result = calls.submit(scope, () -> new InferResult(config.name(), config.versionString(),
+          slot.run(checked.inputs(), checked.outputs())), done);
     }
-    return calls.submit(scope, () -> new InferResult(config.name(), config.versionString(),
-        slot.run(checked.inputs(), checked.outputs())), done);
+    sweep.poke();
+    return result;
+  }
+
+  /** One sweep of every queue (the threads' and each batcher's); returns the calls still queued. */
+  private int sweepQueues() {
+    int left = calls.sweep();
+    for (ModelSlot slot : live) {
+      left += slot.batcher.map(Batcher::sweep).orElse(0);
+    }
+    return left;
   }
 
   private void release(ModelSlot slot) {

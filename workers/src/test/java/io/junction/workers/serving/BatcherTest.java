@@ -227,6 +227,30 @@ class BatcherTest {
   }
 
   @Test
+  void aSweepDropsRequestsWhoseCallerHasGoneBeforeTheirBatchIsDue() {
+    Batcher b = batcher(8, List.of(), 16);
+    AtomicReference<CallAbandonedException.Reason> gone = new AtomicReference<>();
+    CompletableFuture<List<Tensor>> abandoned = submit(b, () -> Optional.ofNullable(gone.get()), List.of("y"),
+        new float[][] {{1, 1}});
+    CompletableFuture<List<Tensor>> kept = one(b, 2, 2);
+    assertThat(b.sweep()).isEqualTo(2);
+    gone.set(CallAbandonedException.Reason.DEADLINE_EXCEEDED);
+
+    assertThat(b.sweep()).isEqualTo(1);
+    assertThatThrownBy(abandoned::join).cause().isInstanceOfSatisfying(CallAbandonedException.class,
+        e -> assertThat(e.reason()).isEqualTo(CallAbandonedException.Reason.DEADLINE_EXCEEDED));
+    assertThat(outcomes).containsExactly(ModelCalls.Outcome.DROPPED);
+    assertThat(kept).isNotDone();
+
+    advanceMicros(DELAY_MICROS);
+    runThreads();
+    assertThat(engineCalls).containsExactly(new long[] {1, 2});
+    assertThat(y(kept)).containsExactly(4f, 4f);
+    assertThat(outcomes).containsExactly(ModelCalls.Outcome.DROPPED, ModelCalls.Outcome.SUCCEEDED);
+    assertThat(calls.inFlight()).isZero();
+  }
+
+  @Test
   void aFullQueueRefusesAsResourceExhaustedAfterMakingRoomFromAbandonedRequests() {
     Batcher b = batcher(8, List.of(), 2);
     AtomicReference<CallAbandonedException.Reason> gone = new AtomicReference<>();

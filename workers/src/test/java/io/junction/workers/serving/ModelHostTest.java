@@ -227,17 +227,44 @@ class ModelHostTest {
   void busyAndDroppedCallsCountAsErrorsAndNeverRun() throws Exception {
     CompletableFuture<InferResult> first = host.infer(scale(1, 2), CallScope.waiting());
     running.await(30, TimeUnit.SECONDS);
+    AtomicBoolean expired = new AtomicBoolean();
     CompletableFuture<InferResult> late = host.infer(scale(3, 4),
-        () -> Optional.of(CallAbandonedException.Reason.DEADLINE_EXCEEDED));
+        () -> expired.get() ? Optional.of(CallAbandonedException.Reason.DEADLINE_EXCEEDED) : Optional.empty());
     assertThatThrownBy(() -> host.infer(scale(5, 6), CallScope.waiting()))
         .isInstanceOf(WorkerBusyException.class)
         .hasMessage("worker busy: 1 calls queued (expected: fewer than 1)");
     assertThat(host.stats().inFlight()).isEqualTo(2);
+    expired.set(true);
     release.countDown();
     get(first);
     assertThatThrownBy(() -> get(late)).cause().isInstanceOf(CallAbandonedException.class);
     assertThat(scaleStats()).extracting(WorkerStats.Model::calls, WorkerStats.Model::errors, WorkerStats.Model::rows)
         .containsExactly(3L, 2L, 1L);
+    assertThat(host.stats().inFlight()).isZero();
+  }
+
+  @Test
+  void aQueuedCallWhoseCallerGoesLeavesTheQueueWhileTheModelIsStillBusy() throws Exception {
+    CompletableFuture<InferResult> first = host.infer(scale(1, 2), CallScope.waiting());
+    assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+    AtomicBoolean cancelled = new AtomicBoolean();
+    CompletableFuture<InferResult> queued = host.infer(scale(3, 4),
+        () -> cancelled.get() ? Optional.of(CallAbandonedException.Reason.CANCELLED) : Optional.empty());
+    cancelled.set(true);
+
+    // The only model thread is still held: the queue's sweep, not a thread, answers the call.
+    assertThatThrownBy(() -> get(queued)).cause().isInstanceOfSatisfying(CallAbandonedException.class,
+        e -> assertThat(e.reason()).isEqualTo(CallAbandonedException.Reason.CANCELLED));
+    assertThat(first).isNotDone();
+    assertThat(host.queued()).isZero();
+    assertThat(host.stats().inFlight()).isEqualTo(1);
+    // Its queue place is free again while the first call still runs.
+    CompletableFuture<InferResult> next = host.infer(scale(5, 6), CallScope.waiting());
+    release.countDown();
+    assertThat(get(next).outputs().get(0).floats()).containsExactly(5f, 6f);
+    get(first);
+    assertThat(scaleStats()).extracting(WorkerStats.Model::calls, WorkerStats.Model::errors, WorkerStats.Model::rows)
+        .containsExactly(3L, 1L, 2L);
     assertThat(host.stats().inFlight()).isZero();
   }
 
