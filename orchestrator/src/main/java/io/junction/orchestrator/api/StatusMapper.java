@@ -61,6 +61,8 @@ public final class StatusMapper {
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
       new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
+      // shutting down: the call should go to another orchestrator
+      new Rule<>(ServerDrainingException.class, e -> code(Status.UNAVAILABLE, e)),
       // pipeline package, subclasses of PipelineException
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
       // a fused segment failed inside its worker, whose message names the step

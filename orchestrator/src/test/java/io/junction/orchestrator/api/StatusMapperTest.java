@@ -45,6 +45,8 @@ class StatusMapperTest {
             "model: \"intents\" (expected: one of [intent])"),
         Arguments.of(new UnknownNameException("model: \"x\" (expected: ...)"), Code.NOT_FOUND, "model: \"x\""),
         Arguments.of(new UnknownSessionException("s-1"), Code.NOT_FOUND, "session_id: \"s-1\" (expected: a live session"),
+        Arguments.of(new ServerDrainingException("Chat turn"), Code.UNAVAILABLE,
+            "Chat turn: refused, the server is draining (expected: retry on another orchestrator"),
         Arguments.of(new PipelineInputException("user_id: missing (expected: INT64 [1])"), Code.INVALID_ARGUMENT,
             "user_id: missing (expected: INT64 [1])"),
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,
