@@ -168,8 +168,9 @@ public final class JunctionServer implements AutoCloseable {
     if (was == State.STOPPING || was == State.STOPPED) {
       return;
     }
-    health.enterTerminalState();
+    // the drain first: whoever reads NOT_SERVING may rely on new calls being refused already
     draining.begin();
+    health.enterTerminalState();
     long grace = options.shutdownGrace().toNanos();
     long deadline = System.nanoTime() + grace;
     Server g = grpc;
