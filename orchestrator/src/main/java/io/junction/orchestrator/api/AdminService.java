@@ -5,12 +5,15 @@ import io.junction.engine.ModelSignature;
 import io.junction.engine.PipelineDescription;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.PoolSnapshot;
+import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.orchestrator.session.SessionListing;
 import io.junction.orchestrator.session.SessionSummary;
 import io.junction.orchestrator.session.Sessions;
 import io.junction.proto.v1.AdminServiceGrpc;
+import io.junction.proto.v1.DrainReplicaRequest;
+import io.junction.proto.v1.DrainReplicaResponse;
 import io.junction.proto.v1.EndSessionRequest;
 import io.junction.proto.v1.EndSessionResponse;
 import io.junction.proto.v1.ListModelsRequest;
@@ -36,7 +39,7 @@ import java.util.TreeMap;
 
 /**
  * {@code junction.v1.AdminService}: what the orchestrator has, read from the pools, pipelines
- * and sessions as they are, and ending a session.
+ * and sessions as they are, ending a session, and draining a replica.
  */
 public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
   /** Sessions ListSessions returns when the request sets no limit, and the most it may ask for. */
@@ -124,6 +127,25 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     });
   }
 
+  @Override
+  public void drainReplica(DrainReplicaRequest request, StreamObserver<DrainReplicaResponse> observer) {
+    Calls.respondNow(observer, () -> {
+      String id = request.getReplicaId();
+      if (id.isEmpty()) {
+        throw new InvalidRequestException("replica_id: \"\" (expected: a replica id as ListPools shows it, like chat-0)");
+      }
+      PoolSnapshot.ReplicaSnapshot replica = pools.drainReplica(id);
+      PoolSnapshot pool = pools.snapshot().stream()
+          .filter(p -> p.replicas().stream().anyMatch(r -> r.id().equals(id)))
+          .findFirst().orElseThrow();
+      return DrainReplicaResponse.newBuilder()
+          .setReplica(toInfo(replica))
+          .setPool(pool.name())
+          .setReplaced(pool.kind() == PoolSpec.Kind.LOCAL)
+          .build();
+    });
+  }
+
   private static SessionInfo toInfo(SessionSummary s) {
     return SessionInfo.newBuilder()
         .setSessionId(s.id())
@@ -144,19 +166,24 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setAffinity(p.affinity().configName())
         .setQueued(p.queued());
     for (PoolSnapshot.ReplicaSnapshot r : p.replicas()) {
-      b.addReplicas(ReplicaInfo.newBuilder()
-          .setId(r.id())
-          .setPid(r.pid())
-          .setEndpoint(nullToEmpty(r.endpoint()))
-          .setSocket(nullToEmpty(r.socket()))
-          .setDevice(nullToEmpty(r.device()))
-          .setState(nullToEmpty(r.state()))
-          .setInFlight(r.inFlight())
-          .setRestarts(r.restarts())
-          .setCpus(nullToEmpty(r.cpus()))
-          .setLastError(nullToEmpty(r.lastError())));
+      b.addReplicas(toInfo(r));
     }
     return b.build();
+  }
+
+  private static ReplicaInfo toInfo(PoolSnapshot.ReplicaSnapshot r) {
+    return ReplicaInfo.newBuilder()
+        .setId(r.id())
+        .setPid(r.pid())
+        .setEndpoint(nullToEmpty(r.endpoint()))
+        .setSocket(nullToEmpty(r.socket()))
+        .setDevice(nullToEmpty(r.device()))
+        .setState(nullToEmpty(r.state()))
+        .setInFlight(r.inFlight())
+        .setRestarts(r.restarts())
+        .setCpus(nullToEmpty(r.cpus()))
+        .setLastError(nullToEmpty(r.lastError()))
+        .build();
   }
 
   static List<TensorSpec> specs(List<io.junction.tensor.TensorSpec> specs) {

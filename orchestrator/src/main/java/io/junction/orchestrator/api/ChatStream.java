@@ -21,6 +21,11 @@ import java.util.function.Supplier;
  * their replies leaves at most one turn's events buffered on the server.
  * A failed turn ends the stream with its status, as a failed ConverseStream does; a cancelled
  * stream cancels the turn in flight.
+ *
+ * <p>When the server drains, the turn in flight (if any) is finished and its events sent, and the
+ * stream then ends with UNAVAILABLE ({@link ServerDrainingException}): the client reopens it on
+ * another orchestrator and goes on with the same session id. A turn read after the drain began
+ * gets that status instead of an answer. A client that half-closed gets OK as usual.
  */
 final class ChatStream implements StreamObserver<ConverseRequest> {
   private final Calls.Outbox<ConverseEvent> out;
@@ -28,6 +33,9 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
   /** Starts one turn: its events go to the sink, its future is its done event. */
   private final BiFunction<ConverseRequest, Consumer<ConverseEvent>, CompletableFuture<ConverseEvent>> turn;
   private final Supplier<String> newSession;
+  private final Draining draining;
+  /** Stops the drain from telling this stream, once it has ended on its own. */
+  private volatile Runnable unregister = () -> {};
 
   @GuardedBy("this") private String session;
   @GuardedBy("this") private CompletableFuture<ConverseEvent> running;
@@ -38,8 +46,9 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
 
   private ChatStream(ServerCallStreamObserver<ConverseEvent> server,
       BiFunction<ConverseRequest, Consumer<ConverseEvent>, CompletableFuture<ConverseEvent>> turn,
-      Supplier<String> newSession) {
+      Supplier<String> newSession, Draining draining) {
     this.server = server;
+    this.draining = draining;
     this.out = new Calls.Outbox<>(server, server);
     this.turn = turn;
     this.newSession = newSession;
@@ -48,12 +57,13 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
   /** Called from the service's handler, before it returns: reads the first turn. */
   static ChatStream start(StreamObserver<ConverseEvent> observer,
       BiFunction<ConverseRequest, Consumer<ConverseEvent>, CompletableFuture<ConverseEvent>> turn,
-      Supplier<String> newSession) {
+      Supplier<String> newSession, Draining draining) {
     ServerCallStreamObserver<ConverseEvent> server = (ServerCallStreamObserver<ConverseEvent>) observer;
-    ChatStream chat = new ChatStream(server, turn, newSession);
+    ChatStream chat = new ChatStream(server, turn, newSession, draining);
     server.disableAutoRequest();
     server.setOnCancelHandler(chat::cancelled);
     server.setOnReadyHandler(chat::ready);
+    chat.unregister = draining.register(chat::drained);
     server.request(1);
     return chat;
   }
@@ -63,6 +73,11 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
     CompletableFuture<ConverseEvent> done;
     synchronized (this) {
       if (ended) {
+        return;
+      }
+      if (draining.isDraining()) {
+        end();
+        out.fail(new ServerDrainingException("Chat turn"));
         return;
       }
       try {
@@ -77,6 +92,7 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
     }
     done.whenComplete((last, error) -> {
       boolean close;
+      boolean drained;
       synchronized (this) {
         running = null;
         if (ended) {
@@ -89,12 +105,15 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
         }
         out.send(last);
         close = halfClosed;
-        if (close) {
+        drained = !close && draining.isDraining();
+        if (close || drained) {
           end();
         }
       }
       if (close) {
         out.complete();
+      } else if (drained) {
+        out.fail(new ServerDrainingException("Chat stream"));
       } else {
         readNextTurn();
       }
@@ -159,6 +178,20 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
     out.complete();
   }
 
+  /**
+   * The server began to drain: an idle stream ends now with UNAVAILABLE; one with a turn in
+   * flight ends so once that turn's events are sent (see {@link #onNext}).
+   */
+  private void drained() {
+    synchronized (this) {
+      if (ended || running != null) {
+        return;
+      }
+      end();
+    }
+    out.fail(new ServerDrainingException("Chat stream"));
+  }
+
   private synchronized void cancelled() {
     CompletableFuture<ConverseEvent> r = running;
     end();
@@ -170,5 +203,6 @@ final class ChatStream implements StreamObserver<ConverseRequest> {
   @GuardedBy("this")
   private void end() {
     ended = true;
+    unregister.run();
   }
 }

@@ -46,6 +46,8 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   private final ApiLimits limits;
   private final Sessions sessions;
   private final LongSupplier nanoClock;
+  /** Open Chat streams close after their turn in flight once this begins. */
+  private final Draining draining;
   /** Seeds for sampling requests that set none: random, so that two such requests differ. */
   private final LongSupplier seeds = () -> ThreadLocalRandom.current().nextLong();
 
@@ -58,6 +60,13 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
   }
 
   public ConversationService(Pipelines pipelines, ApiLimits limits, Sessions sessions, LongSupplier nanoClock) {
+    this(pipelines, limits, sessions, nanoClock, new Draining());
+  }
+
+  /** @param draining the server's drain: open Chat streams close after their turn in flight when it begins */
+  public ConversationService(Pipelines pipelines, ApiLimits limits, Sessions sessions, LongSupplier nanoClock,
+      Draining draining) {
+    this.draining = Objects.requireNonNull(draining);
     this.pipelines = Objects.requireNonNull(pipelines);
     this.limits = Objects.requireNonNull(limits);
     this.sessions = Objects.requireNonNull(sessions);
@@ -78,7 +87,7 @@ public final class ConversationService extends ConversationServiceGrpc.Conversat
 
   @Override
   public StreamObserver<ConverseRequest> chat(StreamObserver<ConverseEvent> observer) {
-    return ChatStream.start(observer, this::streamTurn, ConversationService::newSessionId);
+    return ChatStream.start(observer, this::streamTurn, ConversationService::newSessionId, draining);
   }
 
   /** One streamed turn, for ConverseStream and each turn of Chat: its events go to the sink, its future is done. */

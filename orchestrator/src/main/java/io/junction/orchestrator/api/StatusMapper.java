@@ -14,8 +14,10 @@ import io.junction.orchestrator.pool.PoolException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.ReplicaDrainRefusedException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
 import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.orchestrator.pool.UnknownReplicaException;
 import io.junction.orchestrator.session.UnknownSessionException;
 import io.junction.tensor.TensorFormatException;
 import java.util.EnumSet;
@@ -61,6 +63,8 @@ public final class StatusMapper {
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
       new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
+      // shutting down: the call should go to another orchestrator
+      new Rule<>(ServerDrainingException.class, e -> code(Status.UNAVAILABLE, e)),
       // pipeline package, subclasses of PipelineException
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),
       // a fused segment failed inside its worker, whose message names the step
@@ -72,6 +76,8 @@ public final class StatusMapper {
       new Rule<>(PipelineInputException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       // pool package, subclasses of PoolException
       new Rule<>(UnknownModelException.class, e -> code(Status.NOT_FOUND, e)),
+      new Rule<>(UnknownReplicaException.class, e -> code(Status.NOT_FOUND, e)),
+      new Rule<>(ReplicaDrainRefusedException.class, e -> code(Status.FAILED_PRECONDITION, e)),
       new Rule<>(NoReadyReplicaException.class, e -> code(Status.UNAVAILABLE, e)),
       // every READY replica full: capacity, so back off rather than retry at once
       new Rule<>(PoolSaturatedException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),

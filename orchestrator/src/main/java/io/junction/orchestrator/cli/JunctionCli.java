@@ -19,7 +19,8 @@ import picocli.CommandLine.IVersionProvider;
     scope = CommandLine.ScopeType.INHERIT,
     versionProvider = JunctionCli.Version.class,
     description = "Junction: a gRPC multi-model orchestration service.",
-    subcommands = {ServeCommand.class, ChatCommand.class, RecommendCommand.class, StatusCommand.class, ModelsCommand.class,
+    subcommands = {ServeCommand.class, ChatCommand.class, RecommendCommand.class, StatusCommand.class, DrainCommand.class,
+        ModelsCommand.class,
         CommandLine.HelpCommand.class})
 public final class JunctionCli {
   public static final int FAILED = 1;

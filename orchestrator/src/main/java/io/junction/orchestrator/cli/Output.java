@@ -7,6 +7,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.junction.proto.v1.ConverseEvent;
+import io.junction.proto.v1.DrainReplicaResponse;
 import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
@@ -93,6 +94,12 @@ final class Output {
       t.renderTo(out, "  ");
     }
     return out.toString();
+  }
+
+  static String drain(DrainReplicaResponse r) {
+    return "replica " + r.getReplica().getId() + " of pool " + r.getPool() + ": " + r.getReplica().getState()
+        + " (out of routing; its " + r.getReplica().getInFlight() + " call(s) in flight finish, then "
+        + (r.getReplaced() ? "a fresh worker replaces it" : "it leaves the pool") + ")\n";
   }
 
   /** Each pipeline's fused segments: which steps run in one worker call, in which pool. */

@@ -93,7 +93,7 @@ final class ServeCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(),
           "--port and --http-port: both " + grpc + " (expected: two different ports, or 0 to pick free ones)");
     }
-    return cfg.withServer(new JunctionConfig.Server(server.host(), grpc, http));
+    return cfg.withServer(new JunctionConfig.Server(server.host(), grpc, http, server.shutdownGrace()));
   }
 
   private void checkPort(String flag, Integer value) {

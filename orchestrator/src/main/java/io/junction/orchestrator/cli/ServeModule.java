@@ -52,7 +52,7 @@ final class ServeModule extends AbstractModule {
   @Provides
   ServerOptions serverOptions(JunctionConfig cfg) {
     return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
-        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
+        cfg.limits().maxMessageBytes(), cfg.server().shutdownGrace());
   }
 
   @Provides

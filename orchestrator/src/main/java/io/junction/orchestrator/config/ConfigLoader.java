@@ -50,7 +50,9 @@ public final class ConfigLoader {
   private static final String NAME_RULE = "letters, digits, '_', '-' or '.', starting with a letter or digit";
 
   private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits", "sessions");
-  private static final List<String> SERVER = List.of("host", "port", "http_port");
+  private static final List<String> SERVER = List.of("host", "port", "http_port", "shutdown_grace_ms");
+  /** One hour: a longer drain is a mistake in the units rather than a wish. */
+  static final long MAX_SHUTDOWN_GRACE_MS = 3_600_000;
   private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
@@ -220,7 +222,7 @@ public final class ConfigLoader {
   }
 
   private JunctionConfig.Server server(YamlNode n) throws ConfigException {
-    Fields f = n.fields("a mapping with host, port, http_port", SERVER);
+    Fields f = n.fields("a mapping with host, port, http_port, shutdown_grace_ms", SERVER);
     JunctionConfig.Server d = JunctionConfig.Server.DEFAULT;
     String host = f.has("host") ? f.get("host").orElseThrow().text("a host name or address, like 127.0.0.1") : d.host();
     int port = f.has("port") ? f.get("port").orElseThrow().integer(0, 65535) : d.port();
@@ -229,7 +231,10 @@ public final class ConfigLoader {
       YamlNode at = f.get("http_port").or(() -> f.get("port")).orElseThrow();
       throw at.fail(httpPort + " (expected: http_port and port to differ)");
     }
-    return new JunctionConfig.Server(host, port, httpPort);
+    Duration grace = f.has("shutdown_grace_ms")
+        ? Duration.ofMillis(f.get("shutdown_grace_ms").orElseThrow().integer(0L, MAX_SHUTDOWN_GRACE_MS))
+        : d.shutdownGrace();
+    return new JunctionConfig.Server(host, port, httpPort, grace);
   }
 
   private JunctionConfig.Limits limits(YamlNode n) throws ConfigException {

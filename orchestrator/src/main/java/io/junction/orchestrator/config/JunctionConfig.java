@@ -3,7 +3,9 @@ package io.junction.orchestrator.config;
 import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.session.SessionConfig;
+import io.junction.orchestrator.server.ServerOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -50,12 +52,18 @@ public record JunctionConfig(Server server, Optional<Path> repository, List<Pool
    *
    * @param port     public gRPC port (0 picks a free one)
    * @param httpPort HTTP port of /metrics, /healthz and /readyz (0 picks a free one)
+   * @param shutdownGrace how long calls and streams accepted before SIGTERM may take to finish
    */
-  public record Server(String host, int port, int httpPort) {
+  public record Server(String host, int port, int httpPort, Duration shutdownGrace) {
     public static final Server DEFAULT = new Server("127.0.0.1", 8500, 8501);
 
     public Server {
       Objects.requireNonNull(host, "host");
+      Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+    }
+
+    public Server(String host, int port, int httpPort) {
+      this(host, port, httpPort, ServerOptions.DEFAULT_SHUTDOWN_GRACE);
     }
   }
 

@@ -24,6 +24,8 @@ final class LocalReplica extends Replica {
   static final Duration STARTING_PROBE_INTERVAL = Duration.ofMillis(200);
   /** Failed health checks in a row after which a live but unresponsive worker is killed (and restarted). */
   static final int KILL_AFTER_FAILED_PROBES = 5;
+  /** How long a drained worker may take to exit after SIGTERM before it is killed. */
+  static final Duration DRAINED_STOP_TIMEOUT = Duration.ofSeconds(10);
 
   private final Launcher launcher;
   private final WorkerCommand.Host host;
@@ -199,6 +201,14 @@ final class LocalReplica extends Replica {
     }
     startTimer.cancel();
     disconnect();
+    if (state() == ReplicaState.DRAINING) {
+      // drained by DrainReplica (or died while draining): a fresh worker takes its place
+      if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STARTING)) {
+        log.info("pool {}: replica {} (pid {}) left after its drain; starting a fresh worker", spec.name(), id, pid);
+        launch();
+      }
+      return;
+    }
     String reason;
     if (permanentFailure != null) {
       reason = permanentFailure;
@@ -233,6 +243,23 @@ final class LocalReplica extends Replica {
     }
     if (lifecycle.transition(ReplicaState.RESTARTING, ReplicaState.STARTING)) {
       restarts++;
+      launch();
+    }
+  }
+
+  /** Drained: the worker is stopped, and {@link #onExit} starts a fresh one in its place. */
+  @Override
+  protected void drained() {
+    Launcher.WorkerProcess p = process;
+    if (p != null && p.isAlive()) {
+      p.terminate();
+      scheduler.schedule(DRAINED_STOP_TIMEOUT, () -> {
+        if (process == p && p.isAlive()) {
+          log.warn("pool {}: replica {} (pid {}) did not stop after its drain; killing it", spec.name(), id, p.pid());
+          p.kill();
+        }
+      });
+    } else if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STARTING)) {
       launch();
     }
   }

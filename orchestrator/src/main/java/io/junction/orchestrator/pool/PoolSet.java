@@ -650,6 +650,39 @@ final class PoolSet implements Pools {
   }
 
   @Override
+  public synchronized PoolSnapshot.ReplicaSnapshot drainReplica(String replicaId) {
+    // synchronized: two drains at once must not both count the other's replica as the one left
+    List<String> ids = new ArrayList<>();
+    for (Pool p : pools) {
+      for (Replica r : p.replicas()) {
+        if (r.id().equals(replicaId)) {
+          return drain(p, r);
+        }
+        ids.add(r.id());
+      }
+    }
+    throw new UnknownReplicaException(replicaId, ids);
+  }
+
+  private static PoolSnapshot.ReplicaSnapshot drain(Pool pool, Replica r) {
+    ReplicaState s = r.state();
+    if (s != ReplicaState.READY && s != ReplicaState.UNHEALTHY) {
+      throw new ReplicaDrainRefusedException("replica_id: \"" + r.id() + "\" is " + s
+          + " (expected: a READY or UNHEALTHY replica; a DRAINING one is leaving already)");
+    }
+    if (pool.replicas().stream().noneMatch(x -> x != r && x.state() == ReplicaState.READY)) {
+      throw new ReplicaDrainRefusedException("replica_id: \"" + r.id() + "\" is the last replica of pool "
+          + pool.name() + " able to serve; draining it would leave " + pool.spec().models()
+          + " unserved (expected: another READY replica in the pool)");
+    }
+    if (!r.startDrain()) {
+      throw new ReplicaDrainRefusedException("replica_id: \"" + r.id() + "\" is " + r.state()
+          + " (expected: a READY or UNHEALTHY replica)");
+    }
+    return r.snapshot();
+  }
+
+  @Override
   public List<ReplicaStats> workerStats(Duration timeout) {
     List<CompletableFuture<ReplicaStats>> asked = new ArrayList<>();
     for (Pool p : pools) {

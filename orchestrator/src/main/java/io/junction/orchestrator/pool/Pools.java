@@ -162,6 +162,20 @@ public interface Pools extends AutoCloseable {
     return List.of();
   }
 
+  /**
+   * DrainReplica: takes the replica out of routing now (it is DRAINING when this returns); its
+   * calls in flight finish, its worker is told to drain, and it leaves: a local replica is
+   * replaced by a fresh worker process, a static member is STOPPED. Never blocks.
+   *
+   * @return the replica as it is now
+   * @throws UnknownReplicaException when no pool has a replica of that id
+   * @throws ReplicaDrainRefusedException when it is not READY or UNHEALTHY, or no other replica of
+   *     its pool is READY (its models would go unserved)
+   */
+  default PoolSnapshot.ReplicaSnapshot drainReplica(String replicaId) {
+    throw new UnknownReplicaException(replicaId, List.of());
+  }
+
   /** Stops every pool; local replicas are terminated (then killed after a grace period). */
   @Override
   void close();

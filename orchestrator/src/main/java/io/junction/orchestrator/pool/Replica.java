@@ -24,6 +24,11 @@ abstract class Replica implements Candidate {
   /** How long a health probe may take: short, because a live worker answers at once. */
   static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
 
+  /** Between looks at the calls still in flight on a replica that DrainReplica takes out of routing. */
+  static final Duration DRAIN_POLL = Duration.ofMillis(50);
+  /** How long those calls may take before the replica leaves anyway (their callers get UNAVAILABLE). */
+  static final Duration DRAIN_GRACE = Duration.ofSeconds(30);
+
   protected static final Logger log = LoggerFactory.getLogger(Replica.class);
 
   protected final String id;
@@ -52,6 +57,8 @@ abstract class Replica implements Candidate {
   /** The client a probe is out on, if any: one probe at a time per channel. */
   private WorkerClient probing;
   protected int failedProbes;
+  /** Which DrainReplica the drain watch belongs to: a later one starts a watch of its own. */
+  private int drainGeneration;
 
   Replica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels) {
     this.spec = spec;
@@ -207,6 +214,74 @@ abstract class Replica implements Candidate {
       probe(client);
     }
     healthTimer = scheduler.schedule(spec.healthInterval(), this::healthTick);
+  }
+
+  // ---- DrainReplica ----
+
+  /**
+   * Takes the replica out of routing (READY or UNHEALTHY to DRAINING) for DrainReplica; once the
+   * calls it has in flight are done (or {@link #DRAIN_GRACE} has passed) its worker is told to
+   * drain and the replica leaves ({@link #drained}). Any thread; the rest runs on the event thread.
+   *
+   * @return false when the replica was not READY or UNHEALTHY (any more)
+   */
+  boolean startDrain() {
+    ReplicaState s = state();
+    if ((s != ReplicaState.READY && s != ReplicaState.UNHEALTHY) || !lifecycle.transition(s, ReplicaState.DRAINING)) {
+      return false;
+    }
+    long deadline = scheduler.nanoTime() + DRAIN_GRACE.toNanos();
+    scheduler.execute(() -> {
+      int gen = ++drainGeneration;
+      log.info("pool {}: replica {} DRAINING: out of routing, {} call(s) in flight", spec.name(), id, inFlight());
+      awaitCallsDone(gen, deadline);
+    });
+    return true;
+  }
+
+  private boolean stillDraining(int gen) {
+    return gen == drainGeneration && !closing && state() == ReplicaState.DRAINING;
+  }
+
+  private void awaitCallsDone(int gen, long deadline) {
+    if (!stillDraining(gen)) {
+      return;
+    }
+    long left = deadline - scheduler.nanoTime();
+    if (inFlight() > 0 && left > 0) {
+      scheduler.schedule(DRAIN_POLL, () -> awaitCallsDone(gen, deadline));
+      return;
+    }
+    if (inFlight() > 0) {
+      log.warn("pool {}: replica {} still has {} call(s) in flight after {}; it leaves anyway", spec.name(), id,
+          inFlight(), seconds(DRAIN_GRACE.toNanos()));
+    }
+    WorkerClient c = client;
+    if (c == null) {
+      drained();
+      return;
+    }
+    // Our calls are done; the worker's Drain finishes whatever it still runs (nothing, unless a
+    // call's caller gave up before the worker did), then the replica leaves, whatever it answered
+    // (a Triton or MLServer member has no WorkerControl).
+    Duration grace = Duration.ofNanos(Math.max(left, Duration.ofSeconds(1).toNanos()));
+    c.drain(grace, grace.plus(PROBE_TIMEOUT)).whenComplete((answer, t) -> scheduler.execute(() -> {
+      if (stillDraining(gen)) {
+        drained();
+      }
+    }));
+  }
+
+  /**
+   * The drained replica leaves: here, STOPPED and disconnected (a static member stays listed,
+   * out of routing, until the orchestrator restarts). Event thread.
+   */
+  protected void drained() {
+    healthTimer.cancel();
+    if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STOPPED)) {
+      log.info("pool {}: replica {} drained and STOPPED", spec.name(), id);
+      disconnect();
+    }
   }
 
   /** Marks the start of closing: no more launches, probes or restarts. Event thread. */

@@ -12,7 +12,7 @@ import java.util.Set;
  * READY      → UNHEALTHY, RESTARTING, DRAINING, FAILED
  * UNHEALTHY  → READY, RESTARTING, DRAINING, FAILED
  * RESTARTING → STARTING, DRAINING
- * DRAINING   → STOPPED
+ * DRAINING   → STOPPED, STARTING (a local replica replaced by a fresh worker after DrainReplica)
  * STOPPED, FAILED: final
  * </pre>
  *
@@ -36,7 +36,7 @@ enum ReplicaState {
     READY.next = EnumSet.of(UNHEALTHY, RESTARTING, DRAINING, FAILED);
     UNHEALTHY.next = EnumSet.of(READY, RESTARTING, DRAINING, FAILED);
     RESTARTING.next = EnumSet.of(STARTING, DRAINING);
-    DRAINING.next = EnumSet.of(STOPPED);
+    DRAINING.next = EnumSet.of(STOPPED, STARTING);
     STOPPED.next = EnumSet.noneOf(ReplicaState.class);
     FAILED.next = EnumSet.noneOf(ReplicaState.class);
   }

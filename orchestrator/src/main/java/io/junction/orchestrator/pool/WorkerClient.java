@@ -13,6 +13,8 @@ import io.junction.proto.inference.ModelMetadataResponse;
 import io.junction.proto.inference.ServerMetadataRequest;
 import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
+import io.junction.proto.v1.DrainRequest;
+import io.junction.proto.v1.DrainResponse;
 import io.junction.proto.v1.LoadPlansRequest;
 import io.junction.proto.v1.LoadPlansResponse;
 import io.junction.proto.v1.RunSegmentRequest;
@@ -108,6 +110,12 @@ final class WorkerClient {
   CompletableFuture<StatsResponse> stats(Duration timeout) {
     return unary(control.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::stats,
         StatsRequest.getDefaultInstance());
+  }
+
+  /** Asks the worker to stop taking calls and finish those in flight, within {@code grace}. */
+  CompletableFuture<DrainResponse> drain(Duration grace, Duration timeout) {
+    return unary(control.withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS)::drain,
+        DrainRequest.newBuilder().setGraceMillis(Math.max(1, grace.toMillis())).build());
   }
 
   /**

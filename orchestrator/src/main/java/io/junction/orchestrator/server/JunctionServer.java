@@ -12,6 +12,7 @@ import io.junction.grpc.MalformedRequests;
 import io.junction.orchestrator.api.AdminService;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
+import io.junction.orchestrator.api.Draining;
 import io.junction.orchestrator.api.InferenceService;
 import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
@@ -55,6 +56,8 @@ public final class JunctionServer implements AutoCloseable {
   private final List<BindableService> services;
   private final RequestMetrics metrics = new RequestMetrics();
   private final HealthStatusManager health = new HealthStatusManager();
+  private final Draining draining = new Draining();
+  private final DrainInterceptor drain = new DrainInterceptor(draining);
   private final LongSupplier nanoClock;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile Server grpc;
@@ -77,7 +80,7 @@ public final class JunctionServer implements AutoCloseable {
     this.loops = Objects.requireNonNull(loops);
     this.nanoClock = Objects.requireNonNull(nanoClock);
     this.services = List.of(
-        new ConversationService(pipelines, limits, sessions, nanoClock),
+        new ConversationService(pipelines, limits, sessions, nanoClock, draining),
         new RecommendationService(pipelines, limits, nanoClock),
         new PipelineService(pipelines, limits),
         new AdminService(pools, pipelines, sessions),
@@ -97,8 +100,9 @@ public final class JunctionServer implements AutoCloseable {
         .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(false);
     for (BindableService s : services) {
-      // parse failures answered inside the interceptor, so that metrics count them too
-      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));
+      // parse failures answered inside the interceptors, so that metrics count them too; metrics
+      // runs first (the last one listed), so that calls refused while draining are counted
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), drain, interceptor));
     }
     b.addService(health.getHealthService());
     b.addService(ProtoReflectionServiceV1.newInstance());
@@ -152,9 +156,11 @@ public final class JunctionServer implements AutoCloseable {
   }
 
   /**
-   * Stops taking calls, lets those in flight finish within the grace period, then cancels the
-   * rest and stops HTTP. Health turns NOT_SERVING and /readyz 503 first, so that balancers
-   * stop sending while the server drains. Safe to call more than once.
+   * Drains, then stops. Health turns NOT_SERVING and /readyz 503 at once, so that balancers
+   * stop sending; new calls get UNAVAILABLE ({@link DrainInterceptor}); open Chat streams end
+   * after their turn in flight; the calls accepted before may finish within the grace period.
+   * Then the gRPC server shuts down (anything still running when the grace period ends is
+   * cancelled) and HTTP stops. Blocks until done; safe to call more than once.
    */
   @Override
   public void close() {
@@ -162,13 +168,23 @@ public final class JunctionServer implements AutoCloseable {
     if (was == State.STOPPING || was == State.STOPPED) {
       return;
     }
+    // the drain first: whoever reads NOT_SERVING may rely on new calls being refused already
+    draining.begin();
     health.enterTerminalState();
+    long grace = options.shutdownGrace().toNanos();
+    long deadline = System.nanoTime() + grace;
     Server g = grpc;
     if (g != null) {
-      g.shutdown();
+      log.info("draining: {} call(s) in flight, grace {} ms", drain.open(), grace / 1_000_000);
       try {
-        if (!g.awaitTermination(options.shutdownGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-          log.info("calls still in flight after {} ms: cancelling them", options.shutdownGrace().toMillis());
+        if (drain.awaitIdle(deadline)) {
+          log.info("drained: every accepted call has ended");
+        } else {
+          log.warn("{} call(s) still in flight after the grace period of {} ms: cancelling them", drain.open(),
+              grace / 1_000_000);
+        }
+        g.shutdown();
+        if (!g.awaitTermination(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
           g.shutdownNow();
           g.awaitTermination(5, TimeUnit.SECONDS);
         }

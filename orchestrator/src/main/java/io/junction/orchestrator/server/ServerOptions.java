@@ -11,10 +11,10 @@ import java.util.Objects;
  * @param port                   gRPC port; 0 picks a free one (tests)
  * @param httpPort               HTTP port of /healthz, /readyz and /metrics; 0 picks a free one
  * @param maxInboundMessageBytes largest gRPC request accepted
- * @param shutdownGrace          how long calls in flight may finish once shutdown starts
+ * @param shutdownGrace          how long calls in flight may finish once shutdown starts (server.shutdown_grace_ms)
  */
 public record ServerOptions(String host, int port, int httpPort, int maxInboundMessageBytes, Duration shutdownGrace) {
-  public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(5);
+  public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
 
   public ServerOptions {
     Objects.requireNonNull(host, "host");

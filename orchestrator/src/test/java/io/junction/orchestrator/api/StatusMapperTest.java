@@ -13,7 +13,9 @@ import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.ReplicaDrainRefusedException;
 import io.junction.orchestrator.pool.UnknownModelException;
+import io.junction.orchestrator.pool.UnknownReplicaException;
 import io.junction.orchestrator.session.UnknownSessionException;
 import io.junction.tensor.TensorFormatException;
 import java.util.List;
@@ -45,6 +47,12 @@ class StatusMapperTest {
             "model: \"intents\" (expected: one of [intent])"),
         Arguments.of(new UnknownNameException("model: \"x\" (expected: ...)"), Code.NOT_FOUND, "model: \"x\""),
         Arguments.of(new UnknownSessionException("s-1"), Code.NOT_FOUND, "session_id: \"s-1\" (expected: a live session"),
+        Arguments.of(new UnknownReplicaException("chat-9", List.of("chat-0")), Code.NOT_FOUND,
+            "replica_id: \"chat-9\" (expected: one of [chat-0]"),
+        Arguments.of(new ReplicaDrainRefusedException("replica_id: \"chat-0\" is the last replica"),
+            Code.FAILED_PRECONDITION, "replica_id: \"chat-0\" is the last replica"),
+        Arguments.of(new ServerDrainingException("Chat turn"), Code.UNAVAILABLE,
+            "Chat turn: refused, the server is draining (expected: retry on another orchestrator"),
         Arguments.of(new PipelineInputException("user_id: missing (expected: INT64 [1])"), Code.INVALID_ARGUMENT,
             "user_id: missing (expected: INT64 [1])"),
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,

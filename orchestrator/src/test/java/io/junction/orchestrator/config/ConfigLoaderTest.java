@@ -161,6 +161,8 @@ class ConfigLoaderTest {
             "junction.yaml: not valid YAML: expected the node content, but found '<stream end>' (expected: a YAML mapping) (line 2)"),
         Arguments.of("a server port out of range", "server: {port: 70000}\n" + GOOD,
             "junction.yaml: server.port: 70000 (expected: <= 65535) (line 1)"),
+        Arguments.of("negative grace", "server: {shutdown_grace_ms: -1}\n" + GOOD,
+            "junction.yaml: server.shutdown_grace_ms: -1 (expected: >= 0) (line 1)"),
         Arguments.of("equal ports", "server: {port: 9000, http_port: 9000}\n" + GOOD,
             "junction.yaml: server.http_port: 9000 (expected: http_port and port to differ) (line 1)"),
         Arguments.of("a tiny message limit", "limits: {max_message_bytes: 10}\n" + GOOD,
@@ -285,7 +287,7 @@ class ConfigLoaderTest {
   @Test
   void everyKeyIsRead() throws Exception {
     JunctionConfig c = parse("""
-        server: {host: 0.0.0.0, port: 9500, http_port: 9501}
+        server: {host: 0.0.0.0, port: 9500, http_port: 9501, shutdown_grace_ms: 12000}
         repository: /data/models
         limits: {max_message_bytes: 4194304, max_text_chars: 500, max_k: 20}
         sessions: {max_sessions: 500, max_turns: 4, idle_ttl_ms: 60000}
@@ -338,7 +340,7 @@ class ConfigLoaderTest {
                   until: {output: tok, equals: "</s>"}
                   max_iterations: 7
         """);
-    assertThat(c.server()).isEqualTo(new JunctionConfig.Server("0.0.0.0", 9500, 9501));
+    assertThat(c.server()).isEqualTo(new JunctionConfig.Server("0.0.0.0", 9500, 9501, Duration.ofSeconds(12)));
     assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
     assertThat(c.sessions()).isEqualTo(new SessionConfig(500, 4, Duration.ofMinutes(1)));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,

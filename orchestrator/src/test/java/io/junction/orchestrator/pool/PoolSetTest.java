@@ -149,6 +149,46 @@ class PoolSetTest {
   }
 
   @Test
+  void aDrainedMemberLeavesRoutingAtOnceFinishesItsCallThenStops() throws Exception {
+    FakeWorker w1 = worker("w1:1", 11, "a");
+    FakeWorker w2 = worker("w2:1", 22, "a");
+    w1.mode = FakeWorker.Mode.HOLD;
+    w2.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(staticPool("p", 10, List.of("a"), "w1:1", "w2:1"));
+    pools.start();
+    CompletableFuture<List<Tensor>> held = pools.infer("a", List.of(X), List.of(), null);
+    FakeWorker busy = w1.held.isEmpty() ? w2 : w1;
+    FakeWorker other = busy == w1 ? w2 : w1;
+    String busyId = busy == w1 ? "p-0" : "p-1";
+    String otherId = busy == w1 ? "p-1" : "p-0";
+    other.mode = FakeWorker.Mode.ECHO;
+
+    assertThat(pools.drainReplica(busyId).state()).isEqualTo("DRAINING");
+    assertThatThrownBy(() -> pools.drainReplica(otherId)).isInstanceOf(ReplicaDrainRefusedException.class)
+        .hasMessageContaining("is the last replica of pool p able to serve");
+    assertThatThrownBy(() -> pools.drainReplica(busyId)).isInstanceOf(ReplicaDrainRefusedException.class)
+        .hasMessageContaining("is DRAINING");
+    assertThatThrownBy(() -> pools.drainReplica("p-7")).isInstanceOf(UnknownReplicaException.class)
+        .hasMessageContaining("replica_id: \"p-7\" (expected: one of [p-0, p-1]");
+
+    // new calls go to the other member only, while the drained one still holds its call
+    for (int i = 0; i < 3; i++) {
+      assertThat(pid(pools.infer("a", List.of(X), List.of(), null))).isEqualTo(other.pid);
+    }
+    assertThat(state(pools, busyId)).isEqualTo("DRAINING");
+    answerHeld(busy);
+    assertThat(pid(held)).as("the call in flight finishes on the drained member").isEqualTo(busy.pid);
+    for (int i = 0; i < 500 && !state(pools, busyId).equals("STOPPED"); i++) {
+      Thread.sleep(20);
+    }
+    assertThat(state(pools, busyId)).as("a drained static member leaves").isEqualTo("STOPPED");
+  }
+
+  private static String state(PoolSet pools, String id) {
+    return pools.snapshot().get(0).replicas().stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow().state();
+  }
+
+  @Test
   void theLessLoadedMemberGetsTheNextCall() throws Exception {
     FakeWorker w1 = worker("w1:1", 11, "a");
     FakeWorker w2 = worker("w2:1", 22, "a");

@@ -23,7 +23,7 @@ class ReplicaStateTest {
       READY, EnumSet.of(UNHEALTHY, RESTARTING, DRAINING, FAILED),
       UNHEALTHY, EnumSet.of(READY, RESTARTING, DRAINING, FAILED),
       RESTARTING, EnumSet.of(STARTING, DRAINING),
-      DRAINING, EnumSet.of(STOPPED),
+      DRAINING, EnumSet.of(STOPPED, STARTING), // STARTING: a drained local replica replaced
       STOPPED, EnumSet.noneOf(ReplicaState.class),
       FAILED, EnumSet.noneOf(ReplicaState.class));
 
