@@ -9,6 +9,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
+import io.junction.grpc.ShortStatusMessages;
 import io.junction.orchestrator.api.AdminService;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
@@ -95,13 +96,16 @@ public final class JunctionServer implements AutoCloseable {
         // A Chat stream may stay idle between turns for long; let its client keep the connection
         // alive with pings every 30 s or more (grpc-java's default refuses pings under 5 minutes).
         .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(false);
+        .permitKeepAliveWithoutCalls(false)
+        // descriptions echo what clients sent: cut them before they outgrow a client's metadata limit
+        .intercept(new ShortStatusMessages());
     for (BindableService s : services) {
       // parse failures answered inside the interceptor, so that metrics count them too
       b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));
     }
-    b.addService(health.getHealthService());
-    b.addService(ProtoReflectionServiceV1.newInstance());
+    // grpc's own services too: else a request that does not parse is UNKNOWN there
+    b.addService(MalformedRequests.rejectedAsInvalid(health.getHealthService().bindService()));
+    b.addService(MalformedRequests.rejectedAsInvalid(ProtoReflectionServiceV1.newInstance().bindService()));
     try {
       try {
         grpc = b.build().start();
