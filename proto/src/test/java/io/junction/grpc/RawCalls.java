@@ -20,7 +20,8 @@ public final class RawCalls {
   /** A varint that never ends: no protobuf message at all. */
   public static final byte[] NOT_PROTOBUF = {(byte) 0xff, (byte) 0xff, (byte) 0xff};
 
-  private static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
+  /** Bytes as they are, for a request or a response. */
+  public static final MethodDescriptor.Marshaller<byte[]> BYTES = new MethodDescriptor.Marshaller<>() {
     @Override
     public InputStream stream(byte[] value) {
       return new ByteArrayInputStream(value);
@@ -37,6 +38,14 @@ public final class RawCalls {
   };
 
   private RawCalls() {}
+
+  /** The method, of the same type and name, with bytes for its request and its response. */
+  public static MethodDescriptor<byte[], byte[]> raw(MethodDescriptor<?, ?> typed) {
+    return MethodDescriptor.newBuilder(BYTES, BYTES)
+        .setType(typed.getType())
+        .setFullMethodName(typed.getFullMethodName())
+        .build();
+  }
 
   public static byte[] call(Channel channel, String fullMethodName, byte[] request) {
     MethodDescriptor<byte[], byte[]> method = MethodDescriptor.newBuilder(BYTES, BYTES)

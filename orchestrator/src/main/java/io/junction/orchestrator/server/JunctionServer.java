@@ -9,6 +9,7 @@ import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
+import io.junction.grpc.ShortStatusMessages;
 import io.junction.orchestrator.api.AdminService;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
@@ -98,14 +99,17 @@ public final class JunctionServer implements AutoCloseable {
         // A Chat stream may stay idle between turns for long; let its client keep the connection
         // alive with pings every 30 s or more (grpc-java's default refuses pings under 5 minutes).
         .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
-        .permitKeepAliveWithoutCalls(false);
+        .permitKeepAliveWithoutCalls(false)
+        // descriptions echo what clients sent: cut them before they outgrow a client's metadata limit
+        .intercept(new ShortStatusMessages());
     for (BindableService s : services) {
       // parse failures answered inside the interceptors, so that metrics count them too; metrics
       // runs first (the last one listed), so that calls refused while draining are counted
       b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), drain, interceptor));
     }
-    b.addService(health.getHealthService());
-    b.addService(ProtoReflectionServiceV1.newInstance());
+    // grpc's own services too: else a request that does not parse is UNKNOWN there
+    b.addService(MalformedRequests.rejectedAsInvalid(health.getHealthService().bindService()));
+    b.addService(MalformedRequests.rejectedAsInvalid(ProtoReflectionServiceV1.newInstance().bindService()));
     try {
       try {
         grpc = b.build().start();

@@ -156,9 +156,12 @@ class JunctionServerTest {
         new String[] {"junction.v1.RecommendationService/Recommend", "junction.v1.RecommendRequest"},
         new String[] {"junction.v1.PipelineService/Run", "junction.v1.RunPipelineRequest"},
         new String[] {"junction.v1.AdminService/ListPools", "junction.v1.ListPoolsRequest"},
-        new String[] {"inference.GRPCInferenceService/ModelInfer", "inference.ModelInferRequest"});
+        new String[] {"inference.GRPCInferenceService/ModelInfer", "inference.ModelInferRequest"},
+        // grpc's own health service too (it was UNKNOWN: Application error processing RPC)
+        new String[] {"grpc.health.v1.Health/Check", "grpc.health.v1.HealthCheckRequest"});
     for (String[] c : calls) {
-      // ConverseRequest.text, RunPipelineRequest.pipeline and ModelInferRequest.model_name are field 1 strings
+      // ConverseRequest.text, RunPipelineRequest.pipeline, ModelInferRequest.model_name and
+      // HealthCheckRequest.service are field 1 strings
       byte[] body = c[0].contains("ListPools") || c[0].contains("Recommend") ? RawCalls.NOT_PROTOBUF : RawCalls.FIELD_1_NOT_UTF8;
       assertThatThrownBy(() -> RawCalls.call(channel, c[0], body)).as(c[0])
           .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {

@@ -22,6 +22,7 @@ import io.junction.workers.serving.UnknownPlanException;
 import io.junction.workers.serving.WorkerBusyException;
 import io.junction.workers.serving.WorkerDrainingException;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Function;
@@ -61,7 +62,9 @@ public final class StatusMapper {
       rule(ModelConfigException.class, Status.FAILED_PRECONDITION),
       rule(ModelLoadException.class, Status.FAILED_PRECONDITION),
       rule(DeviceUnavailableException.class, Status.FAILED_PRECONDITION),
-      rule(ModelExecutionException.class, Status.INTERNAL));
+      rule(ModelExecutionException.class, Status.INTERNAL),
+      // a run stopped because its client cancelled: nobody reads the status, and it is no error of ours
+      new Rule(CancellationException.class, t -> Status.CANCELLED.withDescription("call cancelled")));
 
   private StatusMapper() {}
 

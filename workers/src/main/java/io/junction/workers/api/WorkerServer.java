@@ -5,6 +5,7 @@ import io.grpc.ServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
+import io.junction.grpc.ShortStatusMessages;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.SegmentHost;
 import java.io.IOException;
@@ -103,6 +104,8 @@ public final class WorkerServer implements AutoCloseable {
   static <B extends ServerBuilder<B>> B addServices(B builder, ModelHost models, SegmentApi segments,
       WorkerHealth health, Executor control) {
     return builder
+        // descriptions echo requests: cut them before they outgrow the orchestrator's metadata limit
+        .intercept(new ShortStatusMessages())
         .addService(MalformedRequests.rejectedAsInvalid(new InferenceApi(models).bindService()))
         .addService(MalformedRequests.rejectedAsInvalid(segments.bindService()))
         .addService(MalformedRequests.rejectedAsInvalid(new WorkerControlApi(models, health, control).bindService()))

@@ -17,6 +17,7 @@ import io.junction.workers.serving.WorkerBusyException;
 import io.junction.workers.serving.WorkerDrainingException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -66,5 +67,15 @@ class StatusMapperTest {
     assertThat(draining.getStackTrace()).isEmpty();
     assertThat(StatusMapper.toStatus(busy).getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(StatusMapper.toStatus(draining).getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+  }
+
+  @Test
+  void aRunCancelledBecauseItsClientLeftIsCancelledNotInternal() {
+    // SegmentApi cancels the run's future when its client cancels; dependent stages see it wrapped
+    for (Throwable t : List.of(new CancellationException(), new CompletionException(new CancellationException()))) {
+      Status s = StatusMapper.toStatus(t);
+      assertThat(s.getCode()).as(t.toString()).isEqualTo(Status.Code.CANCELLED);
+      assertThat(s.getDescription()).isEqualTo("call cancelled");
+    }
   }
 }
