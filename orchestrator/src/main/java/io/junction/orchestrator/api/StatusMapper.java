@@ -60,6 +60,8 @@ public final class StatusMapper {
       new Rule<>(StatusException.class, StatusException::getStatus),
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
+      // a configured limit on what the server holds open: back off
+      new Rule<>(CapacityLimitException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
       new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
       // pipeline package, subclasses of PipelineException
       new Rule<>(StepFailedException.class, StatusMapper::stepFailed),

@@ -52,7 +52,8 @@ final class ServeModule extends AbstractModule {
   @Provides
   ServerOptions serverOptions(JunctionConfig cfg) {
     return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
-        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE);
+        cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE,
+        cfg.limits().maxConcurrentStreamsPerConnection(), cfg.limits().maxOpenStreams());
   }
 
   @Provides
@@ -62,6 +63,8 @@ final class ServeModule extends AbstractModule {
 
   @Provides
   ApiLimits apiLimits(JunctionConfig cfg) {
-    return new ApiLimits(cfg.limits().maxTextChars(), cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline());
+    JunctionConfig.Limits l = cfg.limits();
+    return new ApiLimits(l.maxTextChars(), l.maxK(), ApiLimits.DEFAULT.defaultDeadline(), l.maxTensorElements(),
+        l.maxBatchSize(), l.maxStringBytes());
   }
 }

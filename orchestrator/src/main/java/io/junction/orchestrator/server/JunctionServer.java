@@ -54,6 +54,8 @@ public final class JunctionServer implements AutoCloseable {
   private final EventLoops loops;
   private final List<BindableService> services;
   private final RequestMetrics metrics = new RequestMetrics();
+  /** Shared by every service: the bound is on the server's streams, whichever service they call. */
+  private final OpenStreamsInterceptor openStreams;
   private final HealthStatusManager health = new HealthStatusManager();
   private final LongSupplier nanoClock;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -76,6 +78,7 @@ public final class JunctionServer implements AutoCloseable {
     this.pools = Objects.requireNonNull(pools);
     this.loops = Objects.requireNonNull(loops);
     this.nanoClock = Objects.requireNonNull(nanoClock);
+    this.openStreams = new OpenStreamsInterceptor(options.maxOpenStreams());
     this.services = List.of(
         new ConversationService(pipelines, limits, sessions, nanoClock),
         new RecommendationService(pipelines, limits, nanoClock),
@@ -92,13 +95,17 @@ public final class JunctionServer implements AutoCloseable {
     MetricsInterceptor interceptor = new MetricsInterceptor(metrics, nanoClock);
     NettyServerBuilder b = loops.server(new InetSocketAddress(options.host(), options.port()))
         .maxInboundMessageSize(options.maxInboundMessageBytes())
+        // one client cannot hold every stream the server has; its calls beyond this wait in its own channel
+        .maxConcurrentCallsPerConnection(options.maxCallsPerConnection())
         // A Chat stream may stay idle between turns for long; let its client keep the connection
         // alive with pings every 30 s or more (grpc-java's default refuses pings under 5 minutes).
         .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
         .permitKeepAliveWithoutCalls(false);
     for (BindableService s : services) {
-      // parse failures answered inside the interceptor, so that metrics count them too
-      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), interceptor));
+      // parse failures and refused streams answered inside the metrics interceptor (the last
+      // one given runs first), so that metrics count them too
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), openStreams,
+          interceptor));
     }
     b.addService(health.getHealthService());
     b.addService(ProtoReflectionServiceV1.newInstance());

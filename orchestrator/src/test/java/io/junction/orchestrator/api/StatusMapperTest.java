@@ -50,6 +50,8 @@ class StatusMapperTest {
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,
             "x.datatype: \"F32\""),
         Arguments.of(new InvalidRequestException("k: 5000 (expected: 1..50)"), Code.INVALID_ARGUMENT, "k: 5000 (expected: 1..50)"),
+        Arguments.of(new CapacityLimitException("open streams: 11 (expected: <= 10; limits.max_open_streams in the config)"),
+            Code.RESOURCE_EXHAUSTED, "open streams: 11 (expected: <= 10; limits.max_open_streams in the config)"),
         Arguments.of(new NoReadyReplicaException("chat", "2 replicas STARTING"), Code.UNAVAILABLE,
             "pool chat: no ready replica (2 replicas STARTING)"),
         Arguments.of(new PoolSaturatedException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),
