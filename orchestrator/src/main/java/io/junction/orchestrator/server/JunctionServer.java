@@ -145,6 +145,11 @@ public final class JunctionServer implements AutoCloseable {
         + " (expected: a free port; --port and --http-port override the config's)", e);
   }
 
+  /** Streaming calls open now ({@code limits.max_open_streams} bounds them), for tests. */
+  int openStreams() {
+    return openStreams.open();
+  }
+
   /** The bound gRPC port (the real one when the options said 0). */
   public int grpcPort() {
     return grpc.getPort();
