@@ -7,6 +7,7 @@ import io.junction.engine.PipelineInputException;
 import io.junction.engine.PipelineStalledException;
 import io.junction.engine.SegmentFailedException;
 import io.junction.engine.StepFailedException;
+import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
@@ -68,6 +69,8 @@ public final class StatusMapper {
       // a fused segment failed inside its worker, whose message names the step
       new Rule<>(SegmentFailedException.class, StatusMapper::segmentFailed),
       new Rule<>(StepTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
+      // past limits.max_steps_executed: the same request would pass it again
+      new Rule<>(StepLimitException.class, e -> code(Status.FAILED_PRECONDITION, e)),
       new Rule<>(UnknownPipelineException.class, e -> code(Status.NOT_FOUND, e)),
       // outputs missing because a switch skipped their steps: the same request fails again
       new Rule<>(PipelineStalledException.class, e -> code(Status.FAILED_PRECONDITION, e)),

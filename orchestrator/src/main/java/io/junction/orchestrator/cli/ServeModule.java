@@ -5,6 +5,7 @@ import com.google.inject.Provides;
 import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.config.JunctionConfig;
+import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pipeline.PipelineModule;
 import io.junction.orchestrator.pool.PoolModule;
 import io.junction.orchestrator.pool.PoolSpec;
@@ -54,6 +55,11 @@ final class ServeModule extends AbstractModule {
     return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
         cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE,
         cfg.limits().maxConcurrentStreamsPerConnection(), cfg.limits().maxOpenStreams());
+  }
+
+  @Provides
+  PipelineLimits pipelineLimits(JunctionConfig cfg) {
+    return new PipelineLimits(cfg.limits().maxStepsExecuted());
   }
 
   @Provides

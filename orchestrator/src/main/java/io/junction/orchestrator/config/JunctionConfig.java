@@ -2,6 +2,7 @@ package io.junction.orchestrator.config;
 
 import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.server.ServerOptions;
 import io.junction.orchestrator.session.SessionConfig;
@@ -83,7 +84,7 @@ public record JunctionConfig(Server server, Optional<Path> repository, List<Pool
     /** The api's and the server's own defaults, so that each default is written once. */
     public static final Limits DEFAULT = new Limits(16 * 1024 * 1024, ApiLimits.DEFAULT.maxTextChars(),
         ApiLimits.DEFAULT.maxK(), ApiLimits.DEFAULT.maxTensorElements(), ApiLimits.DEFAULT.maxBatchSize(),
-        ApiLimits.DEFAULT.maxStringBytes(), 10_000, ServerOptions.DEFAULT_MAX_CALLS_PER_CONNECTION,
-        ServerOptions.DEFAULT_MAX_OPEN_STREAMS);
+        ApiLimits.DEFAULT.maxStringBytes(), PipelineLimits.DEFAULT.maxStepsExecuted(),
+        ServerOptions.DEFAULT_MAX_CALLS_PER_CONNECTION, ServerOptions.DEFAULT_MAX_OPEN_STREAMS);
   }
 }
