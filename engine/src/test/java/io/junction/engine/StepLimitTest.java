@@ -1,12 +1,7 @@
 package io.junction.engine;
 
-import static io.junction.engine.Specs.out;
-import static io.junction.engine.Specs.sig;
-import static io.junction.engine.Specs.step;
-import static io.junction.engine.Specs.t;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import java.util.List;
 import java.util.Optional;
@@ -28,26 +23,16 @@ class StepLimitTest {
   private final FakeTime time = new FakeTime();
   private final FakeModels models = new FakeModels(time);
 
-  /** Answers 10 + its iteration number, and the stop value 2 at the fourth call. */
-  private static final ModelSignature STEPPER = sig("stepper",
-      List.of(t("context", DataType.INT64, -1, 2), t("step", DataType.INT64, -1)),
-      List.of(t("next_id", DataType.INT64, -1)));
-
   StepLimitTest() {
-    models.add(STEPPER, FakeModels.answer(c -> {
-          long step = c.input("step").longs()[0];
-          return List.of(Tensor.ofLongs("next_id", new long[] {1}, step == 3 ? 2 : 10 + step));
-        }))
+    // answers 10 + its iteration number, and the stop value 2 at the fourth call
+    models.add(LoopIterationTest.STEPPER, FakeModels.answer(c -> LoopIterationTest.next(c.input("step").longs()[0])))
         .add(Specs.FEATURIZER, FakeModels.answer(ExecutionTest::featurize))
         .add(Specs.INTENT, FakeModels.answer(ExecutionTest::classify))
         .add(Specs.RESPONDER, FakeModels.answer(c -> ExecutionTest.respond(c, 7)));
   }
 
   /** One loop of four calls: four steps executed. */
-  private static final PipelineSpec DECODE = new PipelineSpec("decode", List.of(t("seed", DataType.INT64, 1)),
-      List.of(out("ids", "reply.next_id")),
-      List.of(step("reply", new StepSpec.Loop("stepper", List.of(), new StepSpec.Feedback("context", "next_id", 2, 1),
-          List.of("next_id"), Optional.of(new StepSpec.Until("next_id", "2")), 24, Optional.of("step")))));
+  private static final PipelineSpec DECODE = LoopIterationTest.decode("stepper", Optional.of("step"));
 
   private CompletableFuture<PipelineResult> decode(StepLimit limit) {
     return CompiledPipelines.compile(List.of(DECODE), models.signatures(), models, time)
