@@ -50,7 +50,8 @@ final class TensorLimits {
   private void checkShape(String label, List<Long> shape) {
     for (int d = 0; d < shape.size(); d++) {
       if (shape.get(d) < 0) {
-        throw new InvalidRequestException(label + ".shape[" + d + "]: " + shape.get(d) + " (expected: >= 0)");
+        throw new InvalidRequestException(label + ".shape[" + d + "]: " + shape.get(d)
+            + " (expected: >= 0 in a concrete tensor)");
       }
     }
     if (!shape.isEmpty() && shape.get(0) > limits.maxBatchSize()) {
