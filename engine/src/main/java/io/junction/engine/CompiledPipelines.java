@@ -80,7 +80,8 @@ public final class CompiledPipelines {
    * Runs a pipeline. Completes exceptionally with {@link UnknownPipelineException},
    * {@link PipelineInputException} (the inputs do not match the pipeline's declared inputs,
    * or a loop was fed a batch larger than 1), {@link StepFailedException} (naming the step;
-   * its cause is the step's own error, a {@link StepTimeoutException} for a timeout) or
+   * its cause is the step's own error, a {@link StepTimeoutException} for a timeout, a
+   * {@link StepLimitException} for a run past {@link RunOptions#steps()}) or
    * {@link PipelineStalledException} (outputs missing because their steps were skipped).
    * Cancelling the returned future (or completing it any other way first, as orTimeout does)
    * stops the run and cancels its calls in flight.
@@ -105,7 +106,7 @@ public final class CompiledPipelines {
       }
       long deadlineAt = timeoutNanos == NO_DEADLINE ? NO_DEADLINE : saturatedAdd(ticker.getAsLong(), timeoutNanos);
       execution = new Execution(plan, invoker, placement, ticker, deadlineAt, checkInputs(plan, inputs),
-          wantedOutputs(plan, options.outputs()), cap, listener, options.affinityKey().orElse(null));
+          wantedOutputs(plan, options.outputs()), cap, options.steps(), listener, options.affinityKey().orElse(null));
     } catch (PipelineInputException e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.LongSupplier;
 
@@ -36,6 +37,9 @@ final class Execution {
   final LongSupplier ticker;
   final IterationListener listener;
   final int iterationCap;
+  final StepLimit stepLimit;
+  /** Steps executed, counting those of the pipeline run before this one ({@link StepLimit#executedBefore()}). */
+  private final AtomicInteger executed;
   /** The run's {@link RunOptions#affinityKey()}, handed to every model call and segment; null for none. */
   final String affinityKey;
   /** When the request's time is up, on {@link #ticker}; Long.MAX_VALUE for no deadline. */
@@ -62,7 +66,8 @@ final class Execution {
   private final AtomicReferenceArray<CompletableFuture<?>> inFlight;
 
   Execution(Plan plan, ModelInvoker invoker, Placement placement, LongSupplier ticker, long deadlineAt,
-      Tensor[] inputs, int[] wanted, int iterationCap, IterationListener listener, String affinityKey) {
+      Tensor[] inputs, int[] wanted, int iterationCap, StepLimit stepLimit, IterationListener listener,
+      String affinityKey) {
     this.plan = plan;
     this.invoker = invoker;
     this.placement = placement;
@@ -71,6 +76,8 @@ final class Execution {
     this.inputs = inputs;
     this.wanted = wanted;
     this.iterationCap = iterationCap;
+    this.stepLimit = stepLimit;
+    this.executed = new AtomicInteger(stepLimit.executedBefore());
     this.listener = listener;
     this.affinityKey = affinityKey;
     int n = plan.nodes().size();
@@ -141,6 +148,24 @@ final class Execution {
 
   long requestNanosLeft() {
     return deadlineAt == Long.MAX_VALUE ? Long.MAX_VALUE : deadlineAt - ticker.getAsLong();
+  }
+
+  /**
+   * Counts {@code steps} more executed by {@code node}. Past the run's {@link StepLimit} the run
+   * fails there, naming the limit, and this answers false: the caller starts nothing more.
+   */
+  boolean countSteps(Node node, int steps) {
+    int total = executed.addAndGet(steps);
+    if (total > stepLimit.max()) {
+      fail(node, stepLimit.exceeded(total));
+      return false;
+    }
+    return true;
+  }
+
+  /** Steps executed so far, those before this run included. */
+  int stepsExecuted() {
+    return executed.get();
   }
 
   void track(Node node, CompletableFuture<?> call) {
@@ -433,7 +458,7 @@ final class Execution {
         timings.add(new PipelineResult.StepTiming(node.name(), micros[i], attempts[i], "", ranOn(node)));
       }
     }
-    return new PipelineResult(plan.name(), outs, timings);
+    return new PipelineResult(plan.name(), outs, timings, executed.get() - stepLimit.executedBefore());
   }
 
   private String ranOn(Node node) {
@@ -452,6 +477,10 @@ final class Execution {
     Node node = d.node();
     try {
       Plan.Op op = node.op();
+      // a loop counts its iterations (LoopRun), a segment what its worker executed (SegmentRun)
+      if (!(op instanceof Plan.Repeat || op instanceof Plan.Segment) && !countSteps(node, 1)) {
+        return;
+      }
       if (op instanceof Plan.Call c) {
         new StepCall(this, node, c.model(), d.inputs(), c.asked(),
             () -> node.timeoutNanos(), true, "timeout_ms: " + millis(node.timeoutNanos()) + " per attempt",

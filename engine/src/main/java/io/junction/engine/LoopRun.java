@@ -94,6 +94,10 @@ final class LoopRun {
       finish();
       return;
     }
+    if (!ex.countSteps(node, 1)) {
+      over = true;
+      return;
+    }
     List<Tensor> in = new ArrayList<>(fixed);
     in.add(TensorOps.window(op.feedbackInput(), op.feedbackType(), history.clone()));
     if (op.iteration() != null) {

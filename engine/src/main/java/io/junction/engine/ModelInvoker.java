@@ -66,11 +66,31 @@ public interface ModelInvoker {
     return runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener);
   }
 
-  /** What a segment answered: its outputs, what each of its steps cost, and where it ran. */
-  record SegmentAnswer(List<Tensor> outputs, List<PipelineResult.StepTiming> steps, String ranOn) {
+  /**
+   * As {@link #runSegment(String, String, List, List, int, long, IterationListener, String)}, with
+   * the pipeline run's step limit and what it executed so far, for the worker to stop the segment
+   * where the run passes the limit. Invokers that cannot carry it keep this default: the segment's
+   * steps are still counted, when it answers ({@link SegmentAnswer#stepsExecuted()}).
+   */
+  default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
+      String affinityKey) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, timeoutNanos, listener, affinityKey);
+  }
+
+  /**
+   * What a segment answered: its outputs, what each of its steps cost, where it ran, and how many
+   * steps it executed ({@link StepLimit} counts them so).
+   */
+  record SegmentAnswer(List<Tensor> outputs, List<PipelineResult.StepTiming> steps, String ranOn, int stepsExecuted) {
     public SegmentAnswer {
       outputs = List.copyOf(outputs);
       steps = List.copyOf(steps);
+    }
+
+    /** An answer whose steps each executed once (no loop among them). */
+    public SegmentAnswer(List<Tensor> outputs, List<PipelineResult.StepTiming> steps, String ranOn) {
+      this(outputs, steps, ranOn, steps.size());
     }
   }
 

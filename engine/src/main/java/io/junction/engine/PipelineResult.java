@@ -3,11 +3,19 @@ package io.junction.engine;
 import io.junction.tensor.Tensor;
 import java.util.List;
 
-/** The outputs of one run, in the pipeline's declared order, and what each step cost. */
-public record PipelineResult(String pipeline, List<Tensor> outputs, List<StepTiming> steps) {
+/**
+ * The outputs of one run, in the pipeline's declared order, what each step cost, and how many
+ * steps the run executed as {@link StepLimit} counts them.
+ */
+public record PipelineResult(String pipeline, List<Tensor> outputs, List<StepTiming> steps, int stepsExecuted) {
   public PipelineResult {
     outputs = List.copyOf(outputs);
     steps = List.copyOf(steps);
+  }
+
+  /** A result whose steps each executed once (no loop among them). */
+  public PipelineResult(String pipeline, List<Tensor> outputs, List<StepTiming> steps) {
+    this(pipeline, outputs, steps, steps.size());
   }
 
   public Tensor output(String name) {

@@ -14,8 +14,9 @@ import java.util.OptionalInt;
  *                      every call and segment of the runs of one key to one replica
  *                      ({@link ModelInvoker#infer(String, List, List, long, String)}); an empty
  *                      key is none
+ * @param steps         how many steps the run may execute ({@link StepLimit})
  */
-public record RunOptions(List<String> outputs, OptionalInt maxIterations, Optional<String> affinityKey) {
+public record RunOptions(List<String> outputs, OptionalInt maxIterations, Optional<String> affinityKey, StepLimit steps) {
   public static final RunOptions DEFAULT = new RunOptions(List.of(), OptionalInt.empty());
 
   /** Options without an affinity key. */
@@ -23,14 +24,25 @@ public record RunOptions(List<String> outputs, OptionalInt maxIterations, Option
     this(outputs, maxIterations, Optional.empty());
   }
 
+  /** Options without a step limit. */
+  public RunOptions(List<String> outputs, OptionalInt maxIterations, Optional<String> affinityKey) {
+    this(outputs, maxIterations, affinityKey, StepLimit.NONE);
+  }
+
   public RunOptions {
     outputs = List.copyOf(outputs);
     Objects.requireNonNull(maxIterations);
     affinityKey = affinityKey.filter(k -> !k.isEmpty());
+    Objects.requireNonNull(steps);
   }
 
   /** These options for a run of {@code key}; an empty key is none. */
   public RunOptions withAffinityKey(String key) {
-    return new RunOptions(outputs, maxIterations, Optional.of(key));
+    return new RunOptions(outputs, maxIterations, Optional.of(key), steps);
+  }
+
+  /** These options with this step limit. */
+  public RunOptions withSteps(StepLimit limit) {
+    return new RunOptions(outputs, maxIterations, affinityKey, limit);
   }
 }

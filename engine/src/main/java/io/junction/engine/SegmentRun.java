@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * engine. Its iterations, and its outputs that the worker reports before it ends, are handed on to
  * the run's listener as they stream in (an output as the pipeline outputs that read it); once one
  * has been, the segment is not attempted again (that would stream it twice). Its steps' own timeouts
- * and retries hold inside the worker; here its time is what is left of the request's deadline.
+ * and retries hold inside the worker; here its time is what is left of the request's deadline. It
+ * carries the run's {@link StepLimit} and the steps executed so far, and its steps count when it
+ * answers.
  */
 final class SegmentRun {
   private final Execution ex;
@@ -50,7 +52,8 @@ final class SegmentRun {
     new StepCall(ex, node,
         budget -> {
           CompletableFuture<ModelInvoker.SegmentAnswer> call =
-              ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap, budget, relay,
+              ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap,
+                  new StepLimit(ex.stepLimit.max(), Math.min(ex.stepsExecuted(), ex.stepLimit.max())), budget, relay,
                   ex.affinityKey);
           CompletableFuture<List<Tensor>> outputs = call.thenApply(a -> {
             answer.set(a);
@@ -77,7 +80,10 @@ final class SegmentRun {
             ex.fail(node, e);
             return;
           }
-          ex.succeed(node, picked, attempts, answer.get());
+          // the worker kept to what was left when the segment started; other steps may have run since
+          if (ex.countSteps(node, answer.get().stepsExecuted())) {
+            ex.succeed(node, picked, attempts, answer.get());
+          }
         }).start();
   }
 

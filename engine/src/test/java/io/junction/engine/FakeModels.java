@@ -131,6 +131,14 @@ final class FakeModels implements ModelInvoker {
   @Override
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, StepLimit.NONE, timeoutNanos, listener, null);
+  }
+
+  /** As a worker does: the segment's run carries the pipeline run's step limit and count. */
+  @Override
+  public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
+      String affinityKey) {
     CompiledPipelines plan;
     synchronized (this) {
       segmentCalls.add(planId);
@@ -140,7 +148,8 @@ final class FakeModels implements ModelInvoker {
       return CompletableFuture.failedFuture(new CallFailed(Failure.FINAL, "plan " + planId + ": not loaded"));
     }
     RunOptions options = new RunOptions(outputs,
-        maxIterations == Integer.MAX_VALUE ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(maxIterations));
+        maxIterations == Integer.MAX_VALUE ? java.util.OptionalInt.empty() : java.util.OptionalInt.of(maxIterations))
+        .withSteps(steps);
     String name = plan.describe().get(0).name();
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
     CompletableFuture<PipelineResult> inner = plan.run(name, inputs, options, timeoutNanos, listener);
@@ -152,7 +161,7 @@ final class FakeModels implements ModelInvoker {
     });
     inner.whenComplete((r, e) -> {
       if (e == null) {
-        answer.complete(new SegmentAnswer(r.outputs(), r.steps(), "fake-worker"));
+        answer.complete(new SegmentAnswer(r.outputs(), r.steps(), "fake-worker", r.stepsExecuted()));
         return;
       }
       Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null ? e.getCause() : e;

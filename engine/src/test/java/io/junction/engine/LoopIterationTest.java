@@ -26,7 +26,7 @@ class LoopIterationTest {
   private final FakeModels models = new FakeModels(time);
 
   /** A decoder whose step input is INT64 [-1]: it answers 10 + step, and EOS (2) at step 3. */
-  private static final ModelSignature STEPPER = sig("stepper",
+  static final ModelSignature STEPPER = sig("stepper",
       List.of(t("context", DataType.INT64, -1, 2), t("step", DataType.INT64, -1)),
       List.of(t("next_id", DataType.INT64, -1)));
   /** The same with an INT32 [-1, 1] step input. */
@@ -39,11 +39,12 @@ class LoopIterationTest {
         .add(STEPPER32, FakeModels.answer(c -> next(c.input("step").ints()[0])));
   }
 
-  private static List<Tensor> next(long step) {
+  static List<Tensor> next(long step) {
     return List.of(Tensor.ofLongs("next_id", new long[] {1}, step == 3 ? 2 : 10 + step));
   }
 
-  private static PipelineSpec decode(String model, Optional<String> iteration, StepSpec.Binding... inputs) {
+  /** A pipeline of one loop of {@code model}, the pipeline {@code decode}; StepLimitTest counts its steps too. */
+  static PipelineSpec decode(String model, Optional<String> iteration, StepSpec.Binding... inputs) {
     return new PipelineSpec("decode", List.of(t("seed", DataType.INT64, 1)), List.of(out("ids", "reply.next_id")),
         List.of(step("reply", new StepSpec.Loop(model, List.of(inputs), new StepSpec.Feedback("context", "next_id", 2, 1),
             List.of("next_id"), Optional.of(new StepSpec.Until("next_id", "2")), 24, iteration))));

@@ -55,11 +55,13 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   private final Pools pools;
   private final Pipelines pipelines;
   private final ApiLimits limits;
+  private final TensorLimits tensorLimits;
 
   public InferenceService(Pools pools, Pipelines pipelines, ApiLimits limits) {
     this.pools = Objects.requireNonNull(pools);
     this.pipelines = Objects.requireNonNull(pipelines);
     this.limits = Objects.requireNonNull(limits);
+    this.tensorLimits = new TensorLimits(limits);
   }
 
   @Override
@@ -146,6 +148,7 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
   private CompletableFuture<List<Tensor>> infer(ModelInferRequest request, Consumer<List<Tensor>> iterations) {
     String name = request.getModelName();
     checkVersion(request.getModelVersion());
+    tensorLimits.check(request.getInputsList(), request.getRawInputContentsList());
     List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
     List<String> outputs = request.getOutputsList().stream()
         .map(ModelInferRequest.InferRequestedOutputTensor::getName)

@@ -21,16 +21,18 @@ import java.util.concurrent.CompletableFuture;
 /**
  * {@code junction.v1.PipelineService}: runs any named pipeline on the client's tensors and
  * answers with typed contents, whole ({@code Run}) or as it is produced ({@code RunStream}, whose
- * events {@link PipelineEvents} makes). Tensor checks are the codec's, input matching is the
- * pipeline's.
+ * events {@link PipelineEvents} makes). Tensor limits are {@link TensorLimits}', other tensor
+ * checks the codec's, input matching the pipeline's.
  */
 public final class PipelineService extends PipelineServiceGrpc.PipelineServiceImplBase {
   private final Pipelines pipelines;
   private final ApiLimits limits;
+  private final TensorLimits tensorLimits;
 
   public PipelineService(Pipelines pipelines, ApiLimits limits) {
     this.pipelines = Objects.requireNonNull(pipelines);
     this.limits = Objects.requireNonNull(limits);
+    this.tensorLimits = new TensorLimits(limits);
   }
 
   @Override
@@ -49,6 +51,7 @@ public final class PipelineService extends PipelineServiceGrpc.PipelineServiceIm
     if (request.getPipeline().isEmpty()) {
       throw new InvalidRequestException("pipeline: empty (expected: the name of a pipeline, as ListPipelines lists them)");
     }
+    tensorLimits.check(request.getInputsList(), request.getRawInputContentsList());
     List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
     RunOptions options = new RunOptions(request.getOutputsList(), OptionalInt.empty())
         .withAffinityKey(SessionIds.check(request.getSessionId()));

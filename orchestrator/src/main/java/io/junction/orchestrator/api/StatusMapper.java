@@ -7,6 +7,7 @@ import io.junction.engine.PipelineInputException;
 import io.junction.engine.PipelineStalledException;
 import io.junction.engine.SegmentFailedException;
 import io.junction.engine.StepFailedException;
+import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
@@ -62,6 +63,8 @@ public final class StatusMapper {
       new Rule<>(StatusException.class, StatusException::getStatus),
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
+      // a configured limit on what the server holds open: back off
+      new Rule<>(CapacityLimitException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
       new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
       // shutting down: the call should go to another orchestrator
       new Rule<>(ServerDrainingException.class, e -> code(Status.UNAVAILABLE, e)),
@@ -70,6 +73,8 @@ public final class StatusMapper {
       // a fused segment failed inside its worker, whose message names the step
       new Rule<>(SegmentFailedException.class, StatusMapper::segmentFailed),
       new Rule<>(StepTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
+      // past limits.max_steps_executed: the same request would pass it again
+      new Rule<>(StepLimitException.class, e -> code(Status.FAILED_PRECONDITION, e)),
       new Rule<>(UnknownPipelineException.class, e -> code(Status.NOT_FOUND, e)),
       // outputs missing because a switch skipped their steps: the same request fails again
       new Rule<>(PipelineStalledException.class, e -> code(Status.FAILED_PRECONDITION, e)),

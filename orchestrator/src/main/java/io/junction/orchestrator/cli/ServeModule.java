@@ -5,6 +5,7 @@ import com.google.inject.Provides;
 import io.junction.engine.PipelineSpec;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.config.JunctionConfig;
+import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pipeline.PipelineModule;
 import io.junction.orchestrator.pool.PoolModule;
 import io.junction.orchestrator.pool.PoolSpec;
@@ -52,7 +53,13 @@ final class ServeModule extends AbstractModule {
   @Provides
   ServerOptions serverOptions(JunctionConfig cfg) {
     return new ServerOptions(cfg.server().host(), cfg.server().port(), cfg.server().httpPort(),
-        cfg.limits().maxMessageBytes(), cfg.server().shutdownGrace());
+        cfg.limits().maxMessageBytes(), cfg.server().shutdownGrace(),
+        cfg.limits().maxConcurrentStreamsPerConnection(), cfg.limits().maxOpenStreams());
+  }
+
+  @Provides
+  PipelineLimits pipelineLimits(JunctionConfig cfg) {
+    return new PipelineLimits(cfg.limits().maxStepsExecuted());
   }
 
   @Provides
@@ -62,6 +69,8 @@ final class ServeModule extends AbstractModule {
 
   @Provides
   ApiLimits apiLimits(JunctionConfig cfg) {
-    return new ApiLimits(cfg.limits().maxTextChars(), cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline());
+    JunctionConfig.Limits l = cfg.limits();
+    return new ApiLimits(l.maxTextChars(), l.maxK(), ApiLimits.DEFAULT.defaultDeadline(), l.maxTensorElements(),
+        l.maxBatchSize(), l.maxStringBytes());
   }
 }

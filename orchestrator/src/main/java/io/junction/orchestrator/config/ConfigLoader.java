@@ -53,7 +53,9 @@ public final class ConfigLoader {
   private static final List<String> SERVER = List.of("host", "port", "http_port", "shutdown_grace_ms");
   /** One hour: a longer drain is a mistake in the units rather than a wish. */
   static final long MAX_SHUTDOWN_GRACE_MS = 3_600_000;
-  private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k");
+  private static final List<String> LIMITS = List.of("max_message_bytes", "max_text_chars", "max_k",
+      "max_tensor_elements", "max_batch_size", "max_string_bytes", "max_steps_executed",
+      "max_concurrent_streams_per_connection", "max_open_streams");
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
@@ -237,14 +239,24 @@ public final class ConfigLoader {
     return new JunctionConfig.Server(host, port, httpPort, grace);
   }
 
-  private JunctionConfig.Limits limits(YamlNode n) throws ConfigException {
-    Fields f = n.fields("a mapping with max_message_bytes, max_text_chars, max_k", LIMITS);
+  private static JunctionConfig.Limits limits(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with " + String.join(", ", LIMITS), LIMITS);
     JunctionConfig.Limits d = JunctionConfig.Limits.DEFAULT;
     return new JunctionConfig.Limits(
-        f.has("max_message_bytes") ? f.get("max_message_bytes").orElseThrow().integer(1024, Integer.MAX_VALUE)
-            : d.maxMessageBytes(),
-        f.has("max_text_chars") ? f.get("max_text_chars").orElseThrow().integer(1, 1_000_000) : d.maxTextChars(),
-        f.has("max_k") ? f.get("max_k").orElseThrow().integer(1, 10_000) : d.maxK());
+        limit(f, "max_message_bytes", 1024, Integer.MAX_VALUE, d.maxMessageBytes()),
+        limit(f, "max_text_chars", 1, 1_000_000, d.maxTextChars()),
+        limit(f, "max_k", 1, 10_000, d.maxK()),
+        // Tensor.MAX_ELEMENTS is what a tensor may ever hold, whatever the config says
+        limit(f, "max_tensor_elements", 1, (int) Tensor.MAX_ELEMENTS, d.maxTensorElements()),
+        limit(f, "max_batch_size", 1, 1_000_000, d.maxBatchSize()),
+        limit(f, "max_string_bytes", 1, Integer.MAX_VALUE, d.maxStringBytes()),
+        limit(f, "max_steps_executed", 1, 10_000_000, d.maxStepsExecuted()),
+        limit(f, "max_concurrent_streams_per_connection", 1, Integer.MAX_VALUE, d.maxConcurrentStreamsPerConnection()),
+        limit(f, "max_open_streams", 1, 1_000_000, d.maxOpenStreams()));
+  }
+
+  private static int limit(Fields f, String key, int min, int max, int absent) throws ConfigException {
+    return f.has(key) ? f.get(key).orElseThrow().integer(min, max) : absent;
   }
 
   private static SessionConfig sessions(YamlNode n) throws ConfigException {

@@ -1,7 +1,10 @@
 package io.junction.orchestrator.config;
 
 import io.junction.engine.PipelineSpec;
+import io.junction.orchestrator.api.ApiLimits;
+import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.server.ServerOptions;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.orchestrator.server.ServerOptions;
 import java.nio.file.Path;
@@ -68,13 +71,28 @@ public record JunctionConfig(Server server, Optional<Path> repository, List<Pool
   }
 
   /**
-   * Bounds on what a request may ask, enforced by the services.
+   * Bounds on what a request may ask and on what the server holds open, enforced at the API
+   * boundary before any work starts (docs/configuration.md, "limits").
    *
-   * @param maxMessageBytes largest gRPC message accepted, in bytes
-   * @param maxTextChars    longest text the conversation service accepts
-   * @param maxK            most items the recommendation service returns
+   * @param maxMessageBytes                   largest gRPC message accepted, in bytes
+   * @param maxTextChars                      longest text the conversation service accepts
+   * @param maxK                              most items the recommendation service returns
+   * @param maxTensorElements                 most elements of one input tensor (product of its shape)
+   *                                          of ModelInfer, ModelStreamInfer and PipelineService
+   * @param maxBatchSize                      largest first dimension of such an input tensor
+   * @param maxStringBytes                    longest single BYTES element of such an input tensor
+   * @param maxStepsExecuted                  most steps one pipeline run executes, each loop
+   *                                          iteration counted
+   * @param maxConcurrentStreamsPerConnection most calls open at once on one client connection
+   *                                          (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS)
+   * @param maxOpenStreams                    most streaming calls open at once on the server
    */
-  public record Limits(int maxMessageBytes, int maxTextChars, int maxK) {
-    public static final Limits DEFAULT = new Limits(16 * 1024 * 1024, 2000, 50);
+  public record Limits(int maxMessageBytes, int maxTextChars, int maxK, int maxTensorElements, int maxBatchSize,
+      int maxStringBytes, int maxStepsExecuted, int maxConcurrentStreamsPerConnection, int maxOpenStreams) {
+    /** The api's and the server's own defaults, so that each default is written once. */
+    public static final Limits DEFAULT = new Limits(16 * 1024 * 1024, ApiLimits.DEFAULT.maxTextChars(),
+        ApiLimits.DEFAULT.maxK(), ApiLimits.DEFAULT.maxTensorElements(), ApiLimits.DEFAULT.maxBatchSize(),
+        ApiLimits.DEFAULT.maxStringBytes(), PipelineLimits.DEFAULT.maxStepsExecuted(),
+        ServerOptions.DEFAULT_MAX_CALLS_PER_CONNECTION, ServerOptions.DEFAULT_MAX_OPEN_STREAMS);
   }
 }

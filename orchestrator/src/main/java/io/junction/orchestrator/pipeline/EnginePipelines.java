@@ -11,6 +11,7 @@ import io.junction.engine.Placement;
 import io.junction.engine.PlanCodec;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SegmentPlan;
+import io.junction.engine.StepLimit;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
 import java.util.ArrayList;
@@ -21,21 +22,27 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** The engine's compiled pipelines over the orchestrator's pools; turns a gRPC deadline into the engine's budget. */
+/**
+ * The engine's compiled pipelines over the orchestrator's pools; turns a gRPC deadline into the
+ * engine's budget, and gives every run the configured step limit.
+ */
 final class EnginePipelines implements Pipelines {
   private final CompiledPipelines compiled;
   private final Map<String, IterationOutputs> iterationOutputs;
+  private final StepLimit steps;
 
-  private EnginePipelines(CompiledPipelines compiled, Map<String, IterationOutputs> iterationOutputs) {
+  private EnginePipelines(CompiledPipelines compiled, Map<String, IterationOutputs> iterationOutputs,
+      PipelineLimits limits) {
     this.compiled = compiled;
     this.iterationOutputs = Map.copyOf(iterationOutputs);
+    this.steps = StepLimit.of(limits.maxStepsExecuted());
   }
 
   /**
    * Compiles against the pools' models, fusing steps whose models share a pool that runs
    * segments, and gives each such pool its segment plans.
    */
-  static Pipelines compile(List<PipelineSpec> specs, Pools pools) {
+  static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits) {
     Placement placement = Placement.of(
         model -> pools.poolOf(model).orElse(""),
         model -> pools.poolOf(model).map(pools::runsSegments).orElse(false));
@@ -55,7 +62,7 @@ final class EnginePipelines implements Pipelines {
     });
     Map<String, IterationOutputs> iterationOutputs = new LinkedHashMap<>();
     specs.forEach(spec -> iterationOutputs.put(spec.name(), IterationOutputs.of(spec)));
-    return new EnginePipelines(compiled, iterationOutputs);
+    return new EnginePipelines(compiled, iterationOutputs, limits);
   }
 
   @Override
@@ -77,6 +84,6 @@ final class EnginePipelines implements Pipelines {
   public CompletableFuture<PipelineResult> run(
       String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline, IterationListener listener) {
     long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
-    return compiled.run(pipeline, inputs, options, timeout, listener);
+    return compiled.run(pipeline, inputs, options.withSteps(steps), timeout, listener);
   }
 }

@@ -7,14 +7,14 @@ import jakarta.inject.Singleton;
 import java.util.List;
 
 /**
- * The pipeline package's bindings: a {@link PipelineFactory} over the pipeline specs the process
- * module binds. Not the compiled {@link Pipelines}: see {@link PipelineFactory} for why.
+ * The pipeline package's bindings: a {@link PipelineFactory} over the pipeline specs and the
+ * {@link PipelineLimits} the process module binds. Not the compiled {@link Pipelines}: see {@link PipelineFactory} for why.
  */
 public final class PipelineModule extends AbstractModule {
   @Provides
   @Singleton
-  PipelineFactory pipelineFactory(List<PipelineSpec> specs) {
+  PipelineFactory pipelineFactory(List<PipelineSpec> specs, PipelineLimits limits) {
     List<PipelineSpec> copy = List.copyOf(specs);
-    return pools -> Pipelines.compile(copy, pools);
+    return pools -> Pipelines.compile(copy, pools, limits);
   }
 }

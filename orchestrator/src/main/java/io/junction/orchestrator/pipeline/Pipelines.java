@@ -27,7 +27,12 @@ public interface Pipelines {
    * @throws io.junction.engine.PipelineConfigException naming the pipeline, the step and the problem
    */
   static Pipelines compile(List<PipelineSpec> specs, Pools pools) {
-    return EnginePipelines.compile(specs, pools);
+    return compile(specs, pools, PipelineLimits.DEFAULT);
+  }
+
+  /** As {@link #compile(List, Pools)}, every run held to {@code limits}. */
+  static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits) {
+    return EnginePipelines.compile(specs, pools, limits);
   }
 
   /** Names and signatures of every pipeline, for admin listing and the Open Inference Protocol. */

@@ -5,6 +5,7 @@ import io.grpc.Status;
 import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
 import io.junction.engine.SegmentFailedException;
+import io.junction.engine.StepLimit;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.Pools;
@@ -47,6 +48,14 @@ final class PoolInvoker implements ModelInvoker {
   @Override
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, long timeoutNanos, IterationListener listener, String affinityKey) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, StepLimit.NONE, timeoutNanos, listener,
+        affinityKey);
+  }
+
+  @Override
+  public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
+      String affinityKey) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
     IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE : new IterationListener() {
       @Override
@@ -60,7 +69,7 @@ final class PoolInvoker implements ModelInvoker {
       }
     };
     CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
-        maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
+        maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, steps, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
         relay, affinityKey);
     call.whenComplete((reply, error) -> {
       if (error == null) {

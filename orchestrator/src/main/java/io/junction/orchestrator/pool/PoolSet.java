@@ -4,6 +4,7 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
+import io.junction.engine.StepLimit;
 import io.junction.engine.ModelSignature;
 import io.junction.engine.PipelineResult;
 import io.junction.grpc.SegmentProtocol;
@@ -498,6 +499,17 @@ final class PoolSet implements Pools {
   @Override
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener, String affinityKey) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, StepLimit.NONE, deadline, listener, affinityKey);
+  }
+
+  /**
+   * Runs of a row-wise plan may be stacked whatever their step limit: such a plan has no loop, so
+   * each run executes its steps once, and the engine counts them from the answer.
+   */
+  @Override
+  public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener listener,
+      String affinityKey) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -509,7 +521,7 @@ final class PoolSet implements Pools {
         return batcher.submit(inputs, outputs, deadline);
       }
     }
-    return runSegmentCall(p, planId, inputs, outputs, maxIterations, deadline, listener, affinityKey);
+    return runSegmentCall(p, planId, inputs, outputs, maxIterations, steps, deadline, listener, affinityKey);
   }
 
   /**
@@ -531,14 +543,16 @@ final class PoolSet implements Pools {
     }
     return batchers.computeIfAbsent(key, k -> new SegmentBatcher(pool.name(), rows,
         () -> BATCHED_CALLS_PER_REPLICA * pool.replicas().size(),
-        (in, out, d) -> runSegmentCall(pool, planId, in, out, 0, d, IterationListener.NONE, null)));
+        (in, out, d) -> runSegmentCall(pool, planId, in, out, 0, StepLimit.NONE, d, IterationListener.NONE, null)));
   }
 
   /** One RunSegment call of the plan on a replica of {@code p}. */
   private CompletableFuture<ModelInvoker.SegmentAnswer> runSegmentCall(Pool p, String planId, List<Tensor> inputs,
-      List<String> outputs, int maxIterations, Deadline deadline, IterationListener listener, String affinityKey) {
+      List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener listener,
+      String affinityKey) {
     RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
         .addAllOutputs(outputs).setMaxIterations(maxIterations)
+        .setMaxSteps(steps.equals(StepLimit.NONE) ? 0 : steps.max()).setStepsBefore(steps.executedBefore())
         .setSendIterations(listener != IterationListener.NONE);
     for (Tensor t : inputs) {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
@@ -579,7 +593,8 @@ final class PoolSet implements Pools {
           List<PipelineResult.StepTiming> steps = answer.getStepsList().stream()
               .map(s -> new PipelineResult.StepTiming(s.getStep(), s.getMicros(), s.getAttempts())).toList();
           result.complete(new ModelInvoker.SegmentAnswer(
-              TensorCodec.fromOutputs(answer.getOutputsList(), answer.getRawOutputContentsList()), steps, replica.id()));
+              TensorCodec.fromOutputs(answer.getOutputsList(), answer.getRawOutputContentsList()), steps, replica.id(),
+              answer.getStepsExecuted()));
         } catch (TensorFormatException e) {
           result.completeExceptionally(new ReplicaCallException(replica.id(),
               Status.INTERNAL.withDescription("unreadable segment result: " + e.getMessage())));

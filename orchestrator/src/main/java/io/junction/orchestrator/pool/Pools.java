@@ -4,6 +4,7 @@ import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
 import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
+import io.junction.engine.StepLimit;
 import io.junction.engine.ModelSignature;
 import io.junction.grpc.EventLoops;
 import io.junction.proto.v1.SegmentPlan;
@@ -140,6 +141,17 @@ public interface Pools extends AutoCloseable {
   default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, Deadline deadline, IterationListener onIteration, String affinityKey) {
     return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration);
+  }
+
+  /**
+   * As {@link #runSegment(String, String, List, List, int, Deadline, IterationListener, String)},
+   * with the pipeline run's step limit and its count so far, for the worker to stop the segment
+   * where the run passes the limit.
+   */
+  default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener onIteration,
+      String affinityKey) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration, affinityKey);
   }
 
   /** Inputs and outputs of every model served by some pool, keyed by model name. */

@@ -213,7 +213,9 @@ final class SegmentBatcher {
       return;
     }
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).result.complete(new SegmentAnswer(pieces.get(i), answer.steps(), answer.ranOn()));
+      // a row-wise plan's steps each ran once, for every row alike
+      batch.get(i).result.complete(new SegmentAnswer(pieces.get(i), answer.steps(), answer.ranOn(),
+          answer.stepsExecuted()));
     }
   }
 

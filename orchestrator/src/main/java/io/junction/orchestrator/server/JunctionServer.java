@@ -56,6 +56,8 @@ public final class JunctionServer implements AutoCloseable {
   private final EventLoops loops;
   private final List<BindableService> services;
   private final RequestMetrics metrics = new RequestMetrics();
+  /** Shared by every service: the bound is on the server's streams, whichever service they call. */
+  private final OpenStreamsInterceptor openStreams;
   private final HealthStatusManager health = new HealthStatusManager();
   private final Draining draining = new Draining();
   private final DrainInterceptor drain = new DrainInterceptor(draining);
@@ -80,6 +82,7 @@ public final class JunctionServer implements AutoCloseable {
     this.pools = Objects.requireNonNull(pools);
     this.loops = Objects.requireNonNull(loops);
     this.nanoClock = Objects.requireNonNull(nanoClock);
+    this.openStreams = new OpenStreamsInterceptor(options.maxOpenStreams());
     this.services = List.of(
         new ConversationService(pipelines, limits, sessions, nanoClock, draining),
         new RecommendationService(pipelines, limits, nanoClock),
@@ -96,6 +99,8 @@ public final class JunctionServer implements AutoCloseable {
     MetricsInterceptor interceptor = new MetricsInterceptor(metrics, nanoClock);
     NettyServerBuilder b = loops.server(new InetSocketAddress(options.host(), options.port()))
         .maxInboundMessageSize(options.maxInboundMessageBytes())
+        // one client cannot hold every stream the server has; its calls beyond this wait in its own channel
+        .maxConcurrentCallsPerConnection(options.maxCallsPerConnection())
         // A Chat stream may stay idle between turns for long; let its client keep the connection
         // alive with pings every 30 s or more (grpc-java's default refuses pings under 5 minutes).
         .permitKeepAliveTime(KEEPALIVE_MIN_SECONDS, TimeUnit.SECONDS)
@@ -103,9 +108,11 @@ public final class JunctionServer implements AutoCloseable {
         // descriptions echo what clients sent: cut them before they outgrow a client's metadata limit
         .intercept(new ShortStatusMessages());
     for (BindableService s : services) {
-      // parse failures answered inside the interceptors, so that metrics count them too; metrics
-      // runs first (the last one listed), so that calls refused while draining are counted
-      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), drain, interceptor));
+      // parse failures, refusals while draining and refused streams are answered inside the
+      // metrics interceptor (the last one given runs first), so that metrics count them too;
+      // draining refuses a new call before it takes a stream permit
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), openStreams, drain,
+          interceptor));
     }
     // grpc's own services too: else a request that does not parse is UNKNOWN there
     b.addService(MalformedRequests.rejectedAsInvalid(health.getHealthService().bindService()));
@@ -144,6 +151,11 @@ public final class JunctionServer implements AutoCloseable {
         ? e.getCause() : e;
     return new IOException(key + ": " + port + " on " + options.host() + " cannot be bound: " + cause.getMessage()
         + " (expected: a free port; --port and --http-port override the config's)", e);
+  }
+
+  /** Streaming calls open now ({@code limits.max_open_streams} bounds them), for tests. */
+  int openStreams() {
+    return openStreams.open();
   }
 
   /** The bound gRPC port (the real one when the options said 0). */

@@ -7,6 +7,7 @@ import io.grpc.Status;
 import io.junction.engine.PipelineInputException;
 import io.junction.engine.PipelineStalledException;
 import io.junction.engine.StepFailedException;
+import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
@@ -58,6 +59,11 @@ class StatusMapperTest {
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,
             "x.datatype: \"F32\""),
         Arguments.of(new InvalidRequestException("k: 5000 (expected: 1..50)"), Code.INVALID_ARGUMENT, "k: 5000 (expected: 1..50)"),
+        Arguments.of(new StepFailedException("chat", "reply", new StepLimitException(
+                "steps executed: 11 (expected: <= 10, each loop iteration counted; limits.max_steps_executed in the config)")),
+            Code.FAILED_PRECONDITION, "pipeline chat, step reply: steps executed: 11 (expected: <= 10"),
+        Arguments.of(new CapacityLimitException("open streams: 11 (expected: <= 10; limits.max_open_streams in the config)"),
+            Code.RESOURCE_EXHAUSTED, "open streams: 11 (expected: <= 10; limits.max_open_streams in the config)"),
         Arguments.of(new NoReadyReplicaException("chat", "2 replicas STARTING"), Code.UNAVAILABLE,
             "pool chat: no ready replica (2 replicas STARTING)"),
         Arguments.of(new PoolSaturatedException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),

@@ -72,6 +72,14 @@ public final class StreamRecorder implements ClientResponseObserver<ModelInferRe
     return this;
   }
 
+  /** Waits for the stream to end in an error, and returns its status; fails after {@code timeout} or on success. */
+  public io.grpc.Status awaitError(Duration timeout) throws InterruptedException {
+    assertThat(ended.await(timeout.toMillis(), TimeUnit.MILLISECONDS))
+        .as("stream ended within %s; received so far: %s", timeout, received).isTrue();
+    assertThat(error).as("the stream's error").isNotNull();
+    return io.grpc.Status.fromThrowable(error);
+  }
+
   public boolean completed() {
     return completed;
   }

@@ -10,6 +10,7 @@ import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.config.ConfigLoader;
 import io.junction.orchestrator.config.JunctionConfig;
 import io.junction.orchestrator.pipeline.PipelineFactory;
+import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.Pools;
@@ -50,9 +51,13 @@ class ServeModuleTest {
       assertThat(pools.models()).as("no signatures before start").isEmpty();
 
       assertThat(injector.getInstance(ServerOptions.class)).isEqualTo(new ServerOptions("127.0.0.1",
-          taken.getLocalPort(), taken.getLocalPort(), cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE));
+          taken.getLocalPort(), taken.getLocalPort(), cfg.limits().maxMessageBytes(), ServerOptions.DEFAULT_SHUTDOWN_GRACE,
+          cfg.limits().maxConcurrentStreamsPerConnection(), cfg.limits().maxOpenStreams()));
       assertThat(injector.getInstance(ApiLimits.class)).isEqualTo(new ApiLimits(cfg.limits().maxTextChars(),
-          cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline()));
+          cfg.limits().maxK(), ApiLimits.DEFAULT.defaultDeadline(), cfg.limits().maxTensorElements(),
+          cfg.limits().maxBatchSize(), cfg.limits().maxStringBytes()));
+      assertThat(injector.getInstance(PipelineLimits.class))
+          .isEqualTo(new PipelineLimits(cfg.limits().maxStepsExecuted()));
       assertThat(injector.getInstance(PipelineFactory.class)).isNotNull();
       assertThat(injector.getInstance(ServerFactory.class)).isNotNull();
       assertThat(injector.getInstance(SessionConfig.class)).isEqualTo(cfg.sessions());

@@ -61,6 +61,25 @@ class ConfigLoaderTest {
 
   static Stream<Arguments> badConfigs() {
     return Stream.of(
+        Arguments.of("max_tensor_elements of 0", "limits: {max_tensor_elements: 0}\n" + GOOD,
+            "junction.yaml: limits.max_tensor_elements: 0 (expected: >= 1) (line 1)"),
+        Arguments.of("max_tensor_elements above what a tensor may hold", "limits: {max_tensor_elements: 268435457}\n" + GOOD,
+            "junction.yaml: limits.max_tensor_elements: 268435457 (expected: <= 268435456) (line 1)"),
+        Arguments.of("max_batch_size not a number", "limits: {max_batch_size: many}\n" + GOOD,
+            "junction.yaml: limits.max_batch_size: \"many\" (expected: an integer from 1 to 1000000) (line 1)"),
+        Arguments.of("max_string_bytes of -1", "limits: {max_string_bytes: -1}\n" + GOOD,
+            "junction.yaml: limits.max_string_bytes: -1 (expected: >= 1) (line 1)"),
+        Arguments.of("max_steps_executed of 0", "limits: {max_steps_executed: 0}\n" + GOOD,
+            "junction.yaml: limits.max_steps_executed: 0 (expected: >= 1) (line 1)"),
+        Arguments.of("max_concurrent_streams_per_connection of 0",
+            "limits: {max_concurrent_streams_per_connection: 0}\n" + GOOD,
+            "junction.yaml: limits.max_concurrent_streams_per_connection: 0 (expected: >= 1) (line 1)"),
+        Arguments.of("max_open_streams above its range", "limits: {max_open_streams: 1000001}\n" + GOOD,
+            "junction.yaml: limits.max_open_streams: 1000001 (expected: <= 1000000) (line 1)"),
+        Arguments.of("an unknown limit", "limits: {max_streams: 5}\n" + GOOD,
+            "junction.yaml: limits.max_streams: unknown key (expected one of: max_message_bytes, max_text_chars, max_k, "
+                + "max_tensor_elements, max_batch_size, max_string_bytes, max_steps_executed, "
+                + "max_concurrent_streams_per_connection, max_open_streams) (line 1)"),
         Arguments.of("replicas below one", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 0"),
             "junction.yaml: pools[0].replicas: 0 (expected: >= 1) (line 5)"),
         Arguments.of("replicas above 64", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 65"),
@@ -269,7 +288,8 @@ class ConfigLoaderTest {
   void defaultsFillWhatIsNotWritten() throws Exception {
     JunctionConfig c = parse(GOOD);
     assertThat(c.server()).isEqualTo(new JunctionConfig.Server("127.0.0.1", 8500, 8501));
-    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(16 * 1024 * 1024, 2000, 50));
+    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(16 * 1024 * 1024, 2000, 50, 4 * 1024 * 1024, 1024,
+        64 * 1024, 10_000, 2000, 10_000));
     assertThat(c.sessions()).isEqualTo(new SessionConfig(10_000, 16, Duration.ofMinutes(30)));
     assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
@@ -289,7 +309,9 @@ class ConfigLoaderTest {
     JunctionConfig c = parse("""
         server: {host: 0.0.0.0, port: 9500, http_port: 9501, shutdown_grace_ms: 12000}
         repository: /data/models
-        limits: {max_message_bytes: 4194304, max_text_chars: 500, max_k: 20}
+        limits: {max_message_bytes: 4194304, max_text_chars: 500, max_k: 20, max_tensor_elements: 1000,
+                 max_batch_size: 8, max_string_bytes: 100, max_steps_executed: 40,
+                 max_concurrent_streams_per_connection: 10, max_open_streams: 30}
         sessions: {max_sessions: 500, max_turns: 4, idle_ttl_ms: 60000}
         pools:
           - name: gpu
@@ -341,7 +363,7 @@ class ConfigLoaderTest {
                   max_iterations: 7
         """);
     assertThat(c.server()).isEqualTo(new JunctionConfig.Server("0.0.0.0", 9500, 9501, Duration.ofSeconds(12)));
-    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20));
+    assertThat(c.limits()).isEqualTo(new JunctionConfig.Limits(4194304, 500, 20, 1000, 8, 100, 40, 10, 30));
     assertThat(c.sessions()).isEqualTo(new SessionConfig(500, 4, Duration.ofMinutes(1)));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),

@@ -10,6 +10,7 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.PlanCodec;
 import io.junction.engine.SegmentPlan;
+import io.junction.engine.StepLimit;
 import io.junction.grpc.SegmentProtocol;
 import io.junction.proto.v1.LoadPlansRequest;
 import io.junction.proto.v1.LoadPlansResponse;
@@ -101,6 +102,7 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
         throw new io.junction.engine.PipelineInputException(
             "max_iterations: " + request.getMaxIterations() + " (expected: >= 0; 0 keeps the plan's)");
       }
+      StepLimit steps = stepLimit(request);
       List<Tensor> inputs = TensorCodec.fromInputs(request.getInputsList(), request.getRawInputContentsList());
       Deadline deadline = Context.current().getDeadline();
       long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
@@ -116,8 +118,8 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
               .setOutput(TensorCodec.toRawOutputHeader(value)).setRawContents(value.data())).build());
         }
       } : IterationListener.NONE;
-      run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), timeout,
-          iterations);
+      run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), steps,
+          timeout, iterations);
     } catch (UnknownPlanException e) {
       out.onError(StatusMapper.toException(e));
       return;
@@ -148,6 +150,17 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
     });
   }
 
+  /** The run's step limit: none for max_steps 0 (a caller that sets none). */
+  private static StepLimit stepLimit(RunSegmentRequest request) {
+    int max = request.getMaxSteps();
+    int before = request.getStepsBefore();
+    if (max < 0 || before < 0 || (max > 0 && before > max)) {
+      throw new io.junction.engine.PipelineInputException("max_steps: " + max + ", steps_before: " + before
+          + " (expected: max_steps >= 0, 0 for no limit, and steps_before from 0 to max_steps)");
+    }
+    return max == 0 ? StepLimit.NONE : new StepLimit(max, before);
+  }
+
   /** Loops of one segment may run at once, on model threads: one message on the wire at a time. */
   private static void send(ServerCallStreamObserver<SegmentEvent> out, SegmentEvent event) {
     synchronized (out) {
@@ -171,7 +184,7 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
   }
 
   private static SegmentResult result(PipelineResult r) {
-    SegmentResult.Builder b = SegmentResult.newBuilder();
+    SegmentResult.Builder b = SegmentResult.newBuilder().setStepsExecuted(r.stepsExecuted());
     for (Tensor t : r.outputs()) {
       b.addOutputs(TensorCodec.toRawOutputHeader(t)).addRawOutputContents(t.data());
     }

@@ -7,6 +7,7 @@ import io.junction.engine.PipelineConfigException;
 import io.junction.engine.PipelineInputException;
 import io.junction.engine.PipelineStalledException;
 import io.junction.engine.StepFailedException;
+import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.tensor.TensorFormatException;
 import io.junction.workers.repository.ModelConfigException;
@@ -47,6 +48,8 @@ public final class StatusMapper {
       new Rule(StepFailedException.class, t -> Status.fromCode(
           t.getCause() == null ? Status.Code.INTERNAL : toStatus(t.getCause()).getCode()).withDescription(t.getMessage())),
       rule(StepTimeoutException.class, Status.DEADLINE_EXCEEDED),
+      // the same request would pass the orchestrator's limits.max_steps_executed again
+      rule(StepLimitException.class, Status.FAILED_PRECONDITION),
       rule(PipelineStalledException.class, Status.FAILED_PRECONDITION),
       rule(PipelineInputException.class, Status.INVALID_ARGUMENT),
       rule(PipelineConfigException.class, Status.INVALID_ARGUMENT),

@@ -8,6 +8,7 @@ import io.junction.engine.PipelineResult;
 import io.junction.engine.Placement;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SegmentPlan;
+import io.junction.engine.StepLimit;
 import io.junction.engine.StepSpec;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorSpec;
@@ -125,15 +126,17 @@ public final class SegmentHost {
    * stops the run and drops its queued model calls.
    *
    * @param maxIterations 0 keeps the plan's own loop limits
+   * @param steps         the pipeline run's step limit and its count before this segment
    * @throws UnknownPlanException when no plan has that id here
    */
   public CompletableFuture<PipelineResult> run(String planId, List<Tensor> inputs, List<String> outputs,
-      int maxIterations, long timeoutNanos, IterationListener listener) {
+      int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener) {
     CompiledPipelines plan = plans.get(planId);
     if (plan == null) {
       throw new UnknownPlanException(planId, loaded());
     }
-    RunOptions options = new RunOptions(outputs, maxIterations > 0 ? OptionalInt.of(maxIterations) : OptionalInt.empty());
+    RunOptions options = new RunOptions(outputs, maxIterations > 0 ? OptionalInt.of(maxIterations) : OptionalInt.empty())
+        .withSteps(steps);
     return plan.run(plan.describe().get(0).name(), inputs, options, timeoutNanos, listener);
   }
 

@@ -143,6 +143,25 @@ class SegmentApiTest {
   }
 
   @Test
+  void aSegmentCountsItsStepsTowardTheRunsLimitAndStopsAtTheStepThatWouldPassIt() {
+    Tensor x = Tensor.ofFloats("input.x", new long[] {1, 2}, 1f, 2f);
+    RunSegmentRequest.Builder limited = request(TWICE.id(), x).toBuilder().setMaxSteps(5).setStepsBefore(3);
+    assertThat(events(limited.build()).get(0).getResult().getStepsExecuted()).as("s1 and s2").isEqualTo(2);
+    assertThatThrownBy(() -> events(limited.setStepsBefore(4).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+          assertThat(e.getStatus().getDescription()).isEqualTo("pipeline p, step s2: steps executed: 6 (expected: <= 5,"
+              + " each loop iteration counted; limits.max_steps_executed in the config)");
+          assertThat(SegmentProtocol.isSegmentFailure(e.getTrailers())).isTrue();
+        });
+    assertThatThrownBy(() -> events(limited.setStepsBefore(6).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+          assertThat(e.getStatus().getDescription()).startsWith("max_steps: 5, steps_before: 6 (expected:");
+        });
+  }
+
+  @Test
   void aFailureInsideTheSegmentNamesTheStepAndCarriesTheTrailer() {
     // Nine rows pass the plan's input ([-1, 2]) but not the model's max_batch_size of 8.
     Tensor nine = Tensor.ofFloats("input.x", new long[] {9, 2}, new float[18]);
