@@ -6,19 +6,20 @@ import com.google.protobuf.Descriptors.FieldDescriptor;
 import com.google.protobuf.Message;
 import com.google.protobuf.TextFormat;
 import io.grpc.MethodDescriptor;
-import io.junction.grpc.RawCalls;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthGrpc;
+import io.junction.grpc.RawCalls;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferParameter;
 import io.junction.proto.inference.InferTensorContents;
-import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
+import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelMetadataRequest;
 import io.junction.proto.inference.ModelReadyRequest;
 import io.junction.proto.v1.AdminServiceGrpc;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
+import io.junction.proto.v1.DrainReplicaRequest;
 import io.junction.proto.v1.EndSessionRequest;
 import io.junction.proto.v1.ListSessionsRequest;
 import io.junction.proto.v1.PipelineServiceGrpc;
@@ -120,6 +121,11 @@ final class FuzzRequests {
         () -> ListSessionsRequest.newBuilder().setLimit(random.nextInt(20)).build());
     add(AdminServiceGrpc.getEndSessionMethod(),
         () -> EndSessionRequest.newBuilder().setSessionId("fuzz-" + random.nextInt(50)).build());
+    // The demo's pools have one replica each, so a real id is refused as its pool's last READY
+    // replica (FAILED_PRECONDITION): the fuzz never takes a worker away.
+    add(AdminServiceGrpc.getDrainReplicaMethod(), () -> DrainReplicaRequest.newBuilder().setReplicaId(
+        List.of("conversation-0", "recommendation-0", "conversation-9", "", "fuzz-" + random.nextInt(50))
+            .get(random.nextInt(5))).build());
     add(HealthGrpc.getCheckMethod(), () -> HealthCheckRequest.newBuilder()
         .setService(random.nextBoolean() ? "" : "junction.v1.ConversationService").build());
   }
