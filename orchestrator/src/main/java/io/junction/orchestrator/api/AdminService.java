@@ -154,7 +154,9 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
           .setInFlight(r.inFlight())
           .setRestarts(r.restarts())
           .setCpus(nullToEmpty(r.cpus()))
-          .setLastError(nullToEmpty(r.lastError())));
+          .setLastError(nullToEmpty(r.lastError()))
+          .setEjected(r.ejected())
+          .setEjection(nullToEmpty(r.ejection())));
     }
     return b.build();
   }
