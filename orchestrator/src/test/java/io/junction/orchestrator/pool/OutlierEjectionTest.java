@@ -61,13 +61,19 @@ class OutlierEjectionTest {
     return pools.snapshot().get(0).replicas().stream().filter(r -> r.id().equals(id)).findFirst().orElseThrow();
   }
 
+  /** A pool of a worker that answers (pid 11, p-0) and {@code bad} (p-1), which fails every call with {@code code}. */
+  private PoolSet goodAndFailing(FakeWorker bad, Status code) throws Exception {
+    worker("good:1", 11);
+    PoolSet pools = pool("good:1", bad.address);
+    bad.failWith = code.withDescription("fault injected");
+    bad.mode = FakeWorker.Mode.FAIL;
+    return pools;
+  }
+
   @Test
   void aReplicaFailingUnavailableIsEjectedAfterThreeFailuresWhileEveryCallFailsOverAndSucceeds() throws Exception {
-    worker("good:1", 11);
     FakeWorker bad = worker("bad:1", 22);
-    PoolSet pools = pool("good:1", "bad:1");
-    bad.failWith = Status.UNAVAILABLE.withDescription("fault injected");
-    bad.mode = FakeWorker.Mode.FAIL;
+    PoolSet pools = goodAndFailing(bad, Status.UNAVAILABLE);
 
     for (int i = 0; i < 40; i++) {
       assertThat(call(pools)).as("call " + i).isEqualTo(11L);
@@ -118,11 +124,8 @@ class OutlierEjectionTest {
 
   @Test
   void internalErrorsCountTowardEjectionButAreNotSentElsewhere() throws Exception {
-    worker("good:1", 11);
     FakeWorker bad = worker("bad:1", 22);
-    PoolSet pools = pool("good:1", "bad:1");
-    bad.failWith = Status.INTERNAL.withDescription("fault injected");
-    bad.mode = FakeWorker.Mode.FAIL;
+    PoolSet pools = goodAndFailing(bad, Status.INTERNAL);
 
     int failed = 0;
     for (int i = 0; i < 40; i++) {
