@@ -183,6 +183,8 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setRestarts(r.restarts())
         .setCpus(nullToEmpty(r.cpus()))
         .setLastError(nullToEmpty(r.lastError()))
+        .setEjected(r.ejected())
+        .setEjection(nullToEmpty(r.ejection()))
         .build();
   }
 

@@ -75,7 +75,7 @@ final class Output {
     }
     StringBuilder out = new StringBuilder();
     for (PoolInfo p : r.getPoolsList()) {
-      long ready = p.getReplicasList().stream().filter(x -> x.getState().equals("READY")).count();
+      long ready = p.getReplicasList().stream().filter(x -> x.getState().equals("READY") && !x.getEjected()).count();
       // Affinity only when a pool has one: "none" on every other line would say nothing.
       String affinity = p.getAffinity().isEmpty() || p.getAffinity().equals("none") ? ""
           : ", affinity: " + p.getAffinity();
@@ -86,12 +86,19 @@ final class Output {
       Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",
           "LAST ERROR");
       for (ReplicaInfo x : p.getReplicasList()) {
-        t.row(x.getId(), x.getState(), x.getPid() == 0 ? "-" : Long.toString(x.getPid()), x.getEndpoint(),
+        t.row(x.getId(), x.getState() + (x.getEjected() ? " (ejected)" : ""),
+            x.getPid() == 0 ? "-" : Long.toString(x.getPid()), x.getEndpoint(),
             x.getSocket().isEmpty() ? "-" : x.getSocket(),
             x.getDevice().isEmpty() ? "-" : x.getDevice(), x.getCpus().isEmpty() ? "-" : x.getCpus(),
             Integer.toString(x.getInFlight()), Integer.toString(x.getRestarts()), x.getLastError());
       }
       t.renderTo(out, "  ");
+      for (ReplicaInfo x : p.getReplicasList()) {
+        if (!x.getEjection().isEmpty()) {
+          out.append("  ").append(x.getId()).append(x.getEjected() ? " ejected: " : ": ").append(x.getEjection())
+              .append('\n');
+        }
+      }
     }
     return out.toString();
   }

@@ -5,7 +5,9 @@ import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
 import io.junction.orchestrator.config.YamlNode.Fields;
 import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.routing.OutlierPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -59,9 +61,11 @@ public final class ConfigLoader {
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching", "affinity");
+      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection");
   private static final List<String> LOCAL_ONLY =
-      List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching");
+      List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
+  private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
+      "min_calls", "window_ms", "base_ejection_ms", "max_ejection_ms", "probation_calls");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
   private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
@@ -409,7 +413,48 @@ public final class ConfigLoader {
     }
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue);
+        Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue,
+        outlierEjection(f), health(f));
+  }
+
+  /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms. */
+  private static HealthPolicy health(Fields f) throws ConfigException {
+    HealthPolicy d = HealthPolicy.DEFAULT;
+    return new HealthPolicy(
+        f.has("probe_timeout_ms")
+            ? Duration.ofMillis(f.get("probe_timeout_ms").orElseThrow().integer(1L, 600_000L)) : d.probeTimeout(),
+        f.has("unhealthy_after") ? f.get("unhealthy_after").orElseThrow().integer(1, 1000) : d.unhealthyAfter(),
+        f.has("kill_after_ms")
+            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter());
+  }
+
+  /** The pool's outlier_ejection block; each key has its default (OutlierPolicy.DEFAULT). */
+  private static OutlierPolicy outlierEjection(Fields pool) throws ConfigException {
+    if (!pool.has("outlier_ejection")) {
+      return OutlierPolicy.DEFAULT;
+    }
+    YamlNode n = pool.get("outlier_ejection").orElseThrow();
+    Fields f = n.fields("a mapping with enabled, consecutive_failures, failure_rate_percent, ...", OUTLIER_EJECTION);
+    OutlierPolicy d = OutlierPolicy.DEFAULT;
+    boolean enabled = !f.has("enabled") || f.get("enabled").orElseThrow().bool();
+    int consecutive = f.has("consecutive_failures")
+        ? f.get("consecutive_failures").orElseThrow().integer(1, 1_000_000) : d.consecutiveFailures();
+    int rate = f.has("failure_rate_percent")
+        ? f.get("failure_rate_percent").orElseThrow().integer(1, 100) : d.failureRatePercent();
+    int minCalls = f.has("min_calls") ? f.get("min_calls").orElseThrow().integer(1, 1_000_000) : d.minCalls();
+    Duration window = f.has("window_ms")
+        ? Duration.ofMillis(f.get("window_ms").orElseThrow().integer(10L, 3_600_000L)) : d.window();
+    Duration base = f.has("base_ejection_ms")
+        ? Duration.ofMillis(f.get("base_ejection_ms").orElseThrow().integer(1L, 86_400_000L)) : d.baseEjection();
+    Duration max = f.has("max_ejection_ms")
+        ? Duration.ofMillis(f.get("max_ejection_ms").orElseThrow().integer(1L, 86_400_000L)) : d.maxEjection();
+    if (max.compareTo(base) < 0) {
+      YamlNode at = f.get("max_ejection_ms").or(() -> f.get("base_ejection_ms")).orElseThrow();
+      throw at.expected("max_ejection_ms >= base_ejection_ms, here " + max.toMillis() + " < " + base.toMillis());
+    }
+    int probation = f.has("probation_calls") ? f.get("probation_calls").orElseThrow().integer(1, 1_000_000)
+        : d.probationCalls();
+    return new OutlierPolicy(enabled, consecutive, rate, minCalls, window, base, max, probation);
   }
 
   private static PoolSpec.Affinity affinity(Fields f) throws ConfigException {

@@ -22,8 +22,6 @@ import java.util.Optional;
 final class LocalReplica extends Replica {
   /** Between readiness probes of a launch that has announced its port but is not ready yet. */
   static final Duration STARTING_PROBE_INTERVAL = Duration.ofMillis(200);
-  /** Failed health checks in a row after which a live but unresponsive worker is killed (and restarted). */
-  static final int KILL_AFTER_FAILED_PROBES = 5;
   /** How long a drained worker may take to exit after SIGTERM before it is killed. */
   static final Duration DRAINED_STOP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -172,12 +170,14 @@ final class LocalReplica extends Replica {
     });
   }
 
+  /** Killed only when truly stuck: its probes have failed for the pool's kill_after_ms without a break. */
   @Override
-  protected void onStillUnhealthy(int failedProbes) {
-    if (failedProbes >= KILL_AFTER_FAILED_PROBES) {
-      log.warn("pool {}: replica {} failed {} health checks in a row; killing pid {} so that it restarts",
-          spec.name(), id, failedProbes, pid);
-      lastError = lastError + " (" + failedProbes + " in a row; killed)";
+  protected void onStillUnhealthy(long failingSince) {
+    long failing = scheduler.nanoTime() - failingSince;
+    if (failing >= spec.health().killAfter().toNanos()) {
+      log.warn("pool {}: replica {} failed every health check for {} ({} in a row); killing pid {} so that it restarts",
+          spec.name(), id, seconds(failing), failedProbes, pid);
+      lastError = lastError + " (failing for " + seconds(failing) + "; killed)";
       killProcess();
     }
   }

@@ -16,12 +16,15 @@ import java.util.concurrent.CompletableFuture;
  * ({@code max_queue}) instead of failing at once, as Triton's scheduler queues; the slot a
  * finishing call gives back goes to the oldest waiter. Only a full queue answers
  * {@link PoolSaturatedException}. A waiter whose deadline passed, or whose caller gave up, is
- * dropped when its turn comes, not sent.
+ * dropped when its turn comes, not sent. A replica takes calls while it is
+ * {@link Replica#routable() routable}: READY and not ejected for failing its calls
+ * ({@link Ejections}).
  */
 final class Pool {
   private final PoolSpec spec;
   private final List<Replica> replicas;
   private final Picker picker;
+  private final Ejections ejections;
   private final Object queueLock = new Object();
   @GuardedBy("queueLock")
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
@@ -40,6 +43,7 @@ final class Pool {
     this.spec = spec;
     this.replicas = List.copyOf(replicas);
     this.picker = picker;
+    this.ejections = new Ejections(this);
   }
 
   String name() {
@@ -74,9 +78,14 @@ final class Pool {
    * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
   private Replica acquire(String affinityKey) {
+    return acquire(affinityKey, null);
+  }
+
+  /** As {@link #acquire(String)}, never choosing {@code avoid} (null for none). */
+  private Replica acquire(String affinityKey, Replica avoid) {
     List<Replica> ready = new ArrayList<>(replicas.size());
     for (Replica r : replicas) {
-      if (r.state() == ReplicaState.READY) {
+      if (r != avoid && r.routable()) {
         ready.add(r);
       }
     }
@@ -125,6 +134,15 @@ final class Pool {
     // the next release.
     drain();
     return w.slot();
+  }
+
+  /**
+   * A slot on a routable replica other than {@code failed}, now or never (null): where a call
+   * that {@code failed} could not serve goes next. It does not queue: a failover that would
+   * have to wait is left to the caller's own retry, which waits its turn like any call.
+   */
+  Replica claimOther(Replica failed, String affinityKey) {
+    return acquire(affinityKey, failed);
   }
 
   /** Gives back a slot taken by {@link #claim}: to the oldest waiter, if any. Once per call. */
@@ -219,21 +237,27 @@ final class Pool {
   /** Why {@link #acquire} found nothing, for the error message. */
   boolean hasReady() {
     for (Replica r : replicas) {
-      if (r.state() == ReplicaState.READY) {
+      if (r.routable()) {
         return true;
       }
     }
     return false;
   }
 
+  /** Outlier ejection of this pool's replicas, fed by every call's outcome. */
+  Ejections ejections() {
+    return ejections;
+  }
+
   String unavailableDetail() {
     int ready = 0;
     StringBuilder others = new StringBuilder();
     for (Replica r : replicas) {
-      if (r.state() == ReplicaState.READY) {
+      if (r.routable()) {
         ready++;
       } else {
-        others.append(others.length() == 0 ? "" : ", ").append(r.id()).append(' ').append(r.state());
+        others.append(others.length() == 0 ? "" : ", ").append(r.id()).append(' ').append(r.state())
+            .append(r.outliers.isEjected() ? " (ejected)" : "");
       }
     }
     if (ready > 0) {

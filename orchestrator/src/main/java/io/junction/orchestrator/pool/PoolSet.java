@@ -303,7 +303,7 @@ final class PoolSet implements Pools {
     }
     CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
     whenSlot(pool, deadline, affinityKey, result,
-        replica -> inferOn(pool, replica, model, inputs, outputs, deadline, result));
+        replica -> inferOn(pool, replica, model, inputs, outputs, deadline, affinityKey, true, result));
     return result;
   }
 
@@ -348,8 +348,12 @@ final class PoolSet implements Pools {
     };
   }
 
+  /**
+   * @param affinityKey the call's session, for the replica a failover picks
+   * @param mayFailOver whether an UNAVAILABLE answer may send the call once to another replica
+   */
   private void inferOn(Pool pool, Replica replica, String model, List<Tensor> inputs, List<String> outputs,
-      Deadline deadline, CompletableFuture<List<Tensor>> result) {
+      Deadline deadline, String affinityKey, boolean mayFailOver, CompletableFuture<List<Tensor>> result) {
     CompletableFuture<ModelInferResponse> call;
     Runnable release = releaseOnce(pool, replica);
     try {
@@ -371,12 +375,19 @@ final class PoolSet implements Pools {
     call.whenComplete((response, error) -> {
       if (error != null) {
         Status status = Status.fromThrowable(error);
+        pool.ejections().failed(replica, status);
         if (status.getCode() == Status.Code.UNAVAILABLE) {
           replica.probeSoon();
+          Replica other = mayFailOver ? failOver(pool, replica, deadline, affinityKey, result) : null;
+          if (other != null) {
+            inferOn(pool, other, model, inputs, outputs, deadline, affinityKey, false, result);
+            return;
+          }
         }
         result.completeExceptionally(new ReplicaCallException(replica.id(), status));
         return;
       }
+      pool.ejections().succeeded(replica);
       try {
         result.complete(TensorCodec.fromOutputs(response.getOutputsList(), response.getRawOutputContentsList()));
       } catch (TensorFormatException e) {
@@ -391,6 +402,25 @@ final class PoolSet implements Pools {
         call.cancel(false);
       }
     });
+  }
+
+  /**
+   * Where a call that {@code failed} answered UNAVAILABLE (it never reached a model: the worker
+   * could not serve it, or the connection was lost) goes at once: another routable replica with a
+   * free slot, claimed, while the caller still waits and its deadline has time left; else null,
+   * and the failure goes to the caller, whose own retry (the pipeline step's) waits its turn. Once
+   * per call, so a failing pool costs at most one extra call per request here.
+   */
+  private static Replica failOver(Pool pool, Replica failed, Deadline deadline, String affinityKey,
+      CompletableFuture<?> result) {
+    if (result.isDone() || (deadline != null && deadline.isExpired())) {
+      return null;
+    }
+    Replica other = pool.claimOther(failed, affinityKey);
+    if (other != null) {
+      log.debug("pool {}: replica {} answered UNAVAILABLE; failing over to {}", pool.name(), failed.id(), other.id());
+    }
+    return other;
   }
 
   /** Asks each READY member whether it runs segments (ServerMetadata's extensions); all must. */
@@ -565,12 +595,16 @@ final class PoolSet implements Pools {
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener listener,
       String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
     whenSlot(pool, deadline, affinityKey, result,
-        replica -> runSegmentOn(pool, replica, request, deadline, listener, affinityKey, result, mayReload));
+        replica -> runSegmentOn(pool, replica, request, deadline, listener, affinityKey, result, mayReload, true));
   }
 
+  /**
+   * @param mayFailOver whether an UNAVAILABLE answer before any event was relayed may send the
+   *     segment once to another replica (see {@link #failOver})
+   */
   private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
       IterationListener listener, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
-      boolean mayReload) {
+      boolean mayReload, boolean mayFailOver) {
     WorkerClient client = replica.client();
     Runnable release = releaseOnce(pool, replica);
     if (client == null) {
@@ -579,8 +613,13 @@ final class PoolSet implements Pools {
       return;
     }
     CompletableFuture<SegmentResult> call;
+    // A segment that streamed something cannot go elsewhere: it would stream it twice.
+    AtomicBoolean relayed = new AtomicBoolean();
     try {
-      call = client.runSegment(request, deadline, event -> relay(event, listener), release);
+      call = client.runSegment(request, deadline, event -> {
+        relayed.set(true);
+        relay(event, listener);
+      }, release);
     } catch (RuntimeException e) {
       release.run();
       result.completeExceptionally(new ReplicaCallException(replica.id(), Status.fromThrowable(e)));
@@ -589,6 +628,7 @@ final class PoolSet implements Pools {
     // The slot was released by the call's close (releaseOnce), before its answer completes it.
     call.whenComplete((answer, error) -> {
       if (error == null) {
+        pool.ejections().succeeded(replica);
         try {
           List<PipelineResult.StepTiming> steps = answer.getStepsList().stream()
               .map(s -> new PipelineResult.StepTiming(s.getStep(), s.getMicros(), s.getAttempts())).toList();
@@ -602,6 +642,7 @@ final class PoolSet implements Pools {
         return;
       }
       Status status = Status.fromThrowable(error);
+      pool.ejections().failed(replica, status);
       if (SegmentProtocol.isSegmentFailure(Status.trailersFromThrowable(error))) {
         result.completeExceptionally(new SegmentFailedInWorkerException(replica.id(), status));
       } else if (status.getCode() == Status.Code.NOT_FOUND && mayReload && !result.isDone()) {
@@ -614,6 +655,11 @@ final class PoolSet implements Pools {
       } else {
         if (status.getCode() == Status.Code.UNAVAILABLE) {
           replica.probeSoon();
+          Replica other = mayFailOver && !relayed.get() ? failOver(pool, replica, deadline, affinityKey, result) : null;
+          if (other != null) {
+            runSegmentOn(pool, other, request, deadline, listener, affinityKey, result, mayReload, false);
+            return;
+          }
         }
         result.completeExceptionally(new ReplicaCallException(replica.id(), status));
       }

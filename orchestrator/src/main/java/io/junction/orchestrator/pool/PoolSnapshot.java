@@ -34,9 +34,18 @@ public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models,
    * @param socket   the Unix domain socket the orchestrator reaches a local replica on; empty over TCP
    * @param device   the device the replica reports it really got ("cpu", "gpu:0"); empty until known
    * @param state    STARTING, READY, UNHEALTHY, RESTARTING, DRAINING, STOPPED or FAILED
+   * @param ejected  out of routing for failing its calls (outlier ejection), though its state may be READY
+   * @param ejection why it was ejected and when it comes back, or that it is on probation; empty otherwise
    */
   public record ReplicaSnapshot(
-      String id, long pid, String endpoint, String socket, String device, String state, int inFlight, int restarts, String cpus, String lastError) {
+      String id, long pid, String endpoint, String socket, String device, String state, int inFlight, int restarts,
+      String cpus, String lastError, boolean ejected, String ejection) {
+    /** A replica that was not ejected. */
+    public ReplicaSnapshot(String id, long pid, String endpoint, String socket, String device, String state,
+        int inFlight, int restarts, String cpus, String lastError) {
+      this(id, pid, endpoint, socket, device, state, inFlight, restarts, cpus, lastError, false, "");
+    }
+
     /** The state in which a replica takes calls. */
     public static final String READY = ReplicaState.READY.name();
     /** Every state a replica can report, in lifecycle order. */

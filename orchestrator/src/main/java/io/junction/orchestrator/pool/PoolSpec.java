@@ -1,5 +1,6 @@
 package io.junction.orchestrator.pool;
 
+import io.junction.orchestrator.routing.OutlierPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -30,6 +31,8 @@ import java.util.Optional;
  * @param affinity     how a request that names a session picks its replica
  * @param maxQueue     calls that may wait for a slot while every READY replica is at maxInFlight;
  *                     0 refuses them at once
+ * @param outlierEjection when a replica whose calls fail leaves routing, and for how long
+ * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
  */
 public record PoolSpec(
     String name,
@@ -47,7 +50,9 @@ public record PoolSpec(
     List<String> jvmOptions,
     boolean batching,
     Affinity affinity,
-    int maxQueue) {
+    int maxQueue,
+    OutlierPolicy outlierEjection,
+    HealthPolicy health) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -91,6 +96,14 @@ public record PoolSpec(
         startTimeout, jvmOptions, batching, affinity, DEFAULT_MAX_QUEUE);
   }
 
+  /** A pool with the default outlier ejection and health policy. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, OutlierPolicy.DEFAULT, HealthPolicy.DEFAULT);
+  }
+
   public PoolSpec {
     Objects.requireNonNull(name);
     Objects.requireNonNull(kind);
@@ -103,6 +116,8 @@ public record PoolSpec(
     Objects.requireNonNull(healthInterval);
     Objects.requireNonNull(startTimeout);
     Objects.requireNonNull(affinity);
+    Objects.requireNonNull(outlierEjection);
+    Objects.requireNonNull(health);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

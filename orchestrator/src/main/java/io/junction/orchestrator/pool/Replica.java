@@ -3,7 +3,7 @@ package io.junction.orchestrator.pool;
 import io.grpc.Status;
 import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Candidate;
-import java.time.Duration;
+import io.junction.orchestrator.routing.OutlierDetector;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,9 +21,6 @@ import org.slf4j.LoggerFactory;
  * methods that must run there say so. Fields written there and read by snapshots are volatile.
  */
 abstract class Replica implements Candidate {
-  /** How long a health probe may take: short, because a live worker answers at once. */
-  static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
-
   /** Between looks at the calls still in flight on a replica that DrainReplica takes out of routing. */
   static final Duration DRAIN_POLL = Duration.ofMillis(50);
   /** How long those calls may take before the replica leaves anyway (their callers get UNAVAILABLE). */
@@ -38,6 +35,8 @@ abstract class Replica implements Candidate {
   protected final WorkerChannels channels;
   protected final ReplicaLifecycle lifecycle;
   private final AtomicInteger inFlight = new AtomicInteger();
+  /** Whether its calls fail too often to keep it in routing; its pool feeds it every call's outcome. */
+  final OutlierDetector outliers;
   /** Completes when the replica first becomes READY or gives up; {@code start()} waits on it. */
   protected final CompletableFuture<Void> settled = new CompletableFuture<>();
 
@@ -59,6 +58,8 @@ abstract class Replica implements Candidate {
   protected int failedProbes;
   /** Which DrainReplica the drain watch belongs to: a later one starts a watch of its own. */
   private int drainGeneration;
+  /** When the current run of failed probes began (scheduler time); meaningful while failedProbes > 0. */
+  protected long failingSince;
 
   Replica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels) {
     this.spec = spec;
@@ -68,6 +69,7 @@ abstract class Replica implements Candidate {
     this.channels = channels;
     this.lifecycle = new ReplicaLifecycle(id);
     this.cpus = spec.cpusOf(index).orElse("");
+    this.outliers = new OutlierDetector(spec.outlierEjection());
   }
 
   // ---- routing side: any thread ----
@@ -84,6 +86,11 @@ abstract class Replica implements Candidate {
 
   ReplicaState state() {
     return lifecycle.get();
+  }
+
+  /** READY and not ejected for failing its calls: may be given calls. */
+  boolean routable() {
+    return lifecycle.get() == ReplicaState.READY && !outliers.isEjected();
   }
 
   WorkerClient client() {
@@ -119,8 +126,16 @@ abstract class Replica implements Candidate {
   }
 
   PoolSnapshot.ReplicaSnapshot snapshot() {
+    String ejection = "";
+    if (outliers.isEjected()) {
+      long left = Math.max(0, outliers.ejectedUntil() - scheduler.nanoTime());
+      ejection = outliers.reason() + " (back on probation in " + seconds(left) + ")";
+    } else if (outliers.phase() == OutlierDetector.Phase.PROBATION) {
+      ejection = "on probation after: " + outliers.reason();
+    }
     return new PoolSnapshot.ReplicaSnapshot(
-        id, pid, endpoint, socket, device, state().name(), inFlight(), restarts, cpus, lastError);
+        id, pid, endpoint, socket, device, state().name(), inFlight(), restarts, cpus, lastError,
+        outliers.isEjected(), ejection);
   }
 
   /** The last lines the member printed, if we see its output. */
@@ -136,8 +151,11 @@ abstract class Replica implements Candidate {
   /** The first probe of a STARTING member has answered. Event thread. */
   protected abstract void onStartingProbe(boolean ready, String error);
 
-  /** A READY or UNHEALTHY member failed {@code failedProbes} probes in a row. Event thread. */
-  protected void onStillUnhealthy(int failedProbes) {}
+  /**
+   * An UNHEALTHY member failed another probe; its probes have failed without a break since
+   * {@code failingSince} (scheduler time). Event thread.
+   */
+  protected void onStillUnhealthy(long failingSince) {}
 
   /** Became READY (again). Event thread. */
   protected void onReady() {}
@@ -150,7 +168,7 @@ abstract class Replica implements Candidate {
     probing = c;
     CompletableFuture<Boolean> answer;
     try {
-      answer = c.serverReady(PROBE_TIMEOUT);
+      answer = c.serverReady(spec.health().probeTimeout());
     } catch (RuntimeException e) {
       // A stub or interceptor that throws instead of failing the call: count it as a failed
       // probe, or `probing` would stay set and this channel would never be probed again.
@@ -176,10 +194,19 @@ abstract class Replica implements Candidate {
       case READY -> {
         if (ok) {
           failedProbes = 0;
+          return;
+        }
+        // One failed or slow probe says little of a loaded worker: only a run of them counts.
+        if (failedProbes++ == 0) {
+          failingSince = scheduler.nanoTime();
+        }
+        lastError = "health check: " + error;
+        if (failedProbes < spec.health().unhealthyAfter()) {
+          log.info("pool {}: replica {} failed health check {} of {} before it leaves routing: {}", spec.name(), id,
+              failedProbes, spec.health().unhealthyAfter(), error);
         } else if (lifecycle.transition(ReplicaState.READY, ReplicaState.UNHEALTHY)) {
-          failedProbes = 1;
-          lastError = "health check: " + error;
-          log.warn("pool {}: replica {} UNHEALTHY: {}", spec.name(), id, error);
+          log.warn("pool {}: replica {} UNHEALTHY after {} failed health checks in a row: {}", spec.name(), id,
+              failedProbes, error);
         }
       }
       case UNHEALTHY -> {
@@ -190,9 +217,11 @@ abstract class Replica implements Candidate {
             onReady();
           }
         } else {
-          failedProbes++;
+          if (failedProbes++ == 0) {
+            failingSince = scheduler.nanoTime();
+          }
           lastError = "health check: " + error;
-          onStillUnhealthy(failedProbes);
+          onStillUnhealthy(failingSince);
         }
       }
       default -> { }

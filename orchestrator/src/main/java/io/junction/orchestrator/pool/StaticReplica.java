@@ -44,7 +44,7 @@ final class StaticReplica extends Replica {
   @Override
   protected void onReady() {
     WorkerClient c = client;
-    c.stats(PROBE_TIMEOUT).whenComplete((stats, t) -> {
+    c.stats(spec.health().probeTimeout()).whenComplete((stats, t) -> {
       if (t != null) {
         return; // not a Junction worker (UNIMPLEMENTED) or busy: pid and device stay unknown
       }

@@ -11,6 +11,8 @@ public final class MetricNames {
   public static final String REPLICAS = "junction_replicas";
   /** Gauge: calls waiting in a pool's queue for a free replica. Label: {@link #POOL}. */
   public static final String POOL_QUEUED = "junction_pool_queued";
+  /** Gauge: replicas of a pool out of routing for failing their calls (outlier ejection). Label: {@link #POOL}. */
+  public static final String POOL_EJECTED = "junction_pool_ejected";
   /** Counter: finished gRPC calls. Labels: {@link #SERVICE}, {@link #OUTCOME} (the status code, e.g. OK). */
   public static final String REQUESTS_TOTAL = "junction_requests_total";
   /** Summary without quantiles: time from a call's start to its close. Label: {@link #SERVICE}. */

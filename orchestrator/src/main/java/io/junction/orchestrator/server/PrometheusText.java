@@ -38,6 +38,11 @@ final class PrometheusText {
     for (PoolSnapshot pool : pools) {
       sample(out, MetricNames.POOL_QUEUED, MetricNames.POOL, pool.name(), Integer.toString(pool.queued()));
     }
+    header(out, MetricNames.POOL_EJECTED, "gauge", "Replicas of each pool ejected from routing for failing their calls.");
+    for (PoolSnapshot pool : pools) {
+      long ejected = pool.replicas().stream().filter(PoolSnapshot.ReplicaSnapshot::ejected).count();
+      sample(out, MetricNames.POOL_EJECTED, MetricNames.POOL, pool.name(), Long.toString(ejected));
+    }
     header(out, MetricNames.REQUESTS_TOTAL, "counter", "Finished gRPC calls by service and status code.");
     requests.requests().forEach((service, outcomes) -> outcomes.forEach((outcome, n) ->
         sample(out, MetricNames.REQUESTS_TOTAL, MetricNames.SERVICE, service, MetricNames.OUTCOME, outcome, Long.toString(n))));

@@ -35,7 +35,9 @@ class AdminServiceTest {
         new PoolSnapshot("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"), Device.CPU,
             PoolSpec.Affinity.SESSION, List.of(
             new PoolSnapshot.ReplicaSnapshot("conversation-0", 4242, "127.0.0.1:9100", "/tmp/j/conversation-0-1.sock", "cpu", "READY", 3, 1, "0-1", ""),
-            new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", "", null, "STARTING", 0, 0, null, null))),
+            new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", "", null, "STARTING", 0, 0, null, null),
+            new PoolSnapshot.ReplicaSnapshot("conversation-2", 4243, "127.0.0.1:9102", "", "cpu", "READY", 0, 0, "0-1", "",
+                true, "3 failures in a row, last: UNAVAILABLE: fault injected (back on probation in 7.5 s)"))),
         new PoolSnapshot("gpu", PoolSpec.Kind.STATIC, List.of("ranker"), Device.gpu(1), List.of(
             new PoolSnapshot.ReplicaSnapshot("gpu-0", 0, "10.0.0.5:8001", "", "gpu:1", "FAILED", 0, 4, "", "connection refused")))));
     pools.model("gpu", new ModelSignature("ranker",
@@ -69,6 +71,10 @@ class AdminServiceTest {
         .setInFlight(3).setRestarts(1).setCpus("0-1").build());
     assertThat(conv.getReplicas(1).getState()).isEqualTo("STARTING");
     assertThat(conv.getReplicas(1).getDevice()).as("not known yet").isEmpty();
+    assertThat(conv.getReplicas(1).getEjected()).isFalse();
+    assertThat(conv.getReplicas(2).getEjected()).isTrue();
+    assertThat(conv.getReplicas(2).getEjection())
+        .isEqualTo("3 failures in a row, last: UNAVAILABLE: fault injected (back on probation in 7.5 s)");
     PoolInfo gpu = r.getPools(1);
     assertThat(gpu.getKind()).isEqualTo("static");
     assertThat(gpu.getDevice()).isEqualTo("gpu:1");

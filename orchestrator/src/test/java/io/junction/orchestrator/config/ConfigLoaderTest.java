@@ -7,7 +7,9 @@ import io.junction.engine.PipelineSpec;
 import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
 import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
+import io.junction.orchestrator.routing.OutlierPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
@@ -89,7 +91,27 @@ class ConfigLoaderTest {
         Arguments.of("an unknown pool key", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replica: 2"),
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
-                + " start_timeout_ms, jvm_options, batching, affinity) (line 5)"),
+                + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
+                + " outlier_ejection) (line 5)"),
+        Arguments.of("an outlier_ejection rate of zero", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    outlier_ejection: {failure_rate_percent: 0}"),
+            "junction.yaml: pools[0].outlier_ejection.failure_rate_percent: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("an outlier_ejection key that does not exist", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    outlier_ejection: {threshold: 3}"),
+            "junction.yaml: pools[0].outlier_ejection.threshold: unknown key (expected one of: enabled,"
+                + " consecutive_failures, failure_rate_percent, min_calls, window_ms, base_ejection_ms,"
+                + " max_ejection_ms, probation_calls) (line 5)"),
+        Arguments.of("a longest ejection shorter than the first", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    outlier_ejection: {base_ejection_ms: 5000, max_ejection_ms: 1000}"),
+            "junction.yaml: pools[0].outlier_ejection.max_ejection_ms: 1000 (expected: max_ejection_ms >="
+                + " base_ejection_ms, here 1000 < 5000) (line 5)"),
+        Arguments.of("no failed probe tolerated below one", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    unhealthy_after: 0"),
+            "junction.yaml: pools[0].unhealthy_after: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("kill_after_ms for a static pool", good("endpoints: [10.0.0.1:9000]",
+                "endpoints: [10.0.0.1:9000]\n    kill_after_ms: 1000"),
+            "junction.yaml: pools[1].kill_after_ms: given for a static pool (expected: only in local pools;"
+                + " a static pool has one replica per endpoint, run and placed by whoever runs it) (line 9)"),
         Arguments.of("a negative max_queue", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    max_queue: -1"),
             "junction.yaml: pools[0].max_queue: -1 (expected: >= 0) (line 5)"),
@@ -332,12 +354,18 @@ class ConfigLoaderTest {
             models: [b]
             replicas: 4
             cpus: 0-3
+            probe_timeout_ms: 3000
+            unhealthy_after: 4
+            kill_after_ms: 60000
+            outlier_ejection: {enabled: true, consecutive_failures: 7, failure_rate_percent: 80, min_calls: 50,
+                               window_ms: 5000, base_ejection_ms: 2000, max_ejection_ms: 20000, probation_calls: 5}
           - name: far
             kind: static
             models: [c]
             endpoints: ["w1:9000", "w2:9000"]
             max_in_flight: 16
             affinity: none
+            outlier_ejection: {enabled: false}
         pipelines:
           - name: p
             fuse: false
@@ -373,6 +401,14 @@ class ConfigLoaderTest {
         .as("session where asked, none by default and where said")
         .containsExactly(PoolSpec.Affinity.SESSION, PoolSpec.Affinity.NONE, PoolSpec.Affinity.NONE);
     assertThat(c.pools().get(1).cpusOf(3)).contains("0-3");
+    assertThat(c.pools().get(1).health())
+        .isEqualTo(new HealthPolicy(Duration.ofSeconds(3), 4, Duration.ofSeconds(60)));
+    assertThat(c.pools().get(1).outlierEjection()).isEqualTo(new OutlierPolicy(true, 7, 80, 50, Duration.ofSeconds(5),
+        Duration.ofSeconds(2), Duration.ofSeconds(20), 5));
+    assertThat(c.pools().get(2).outlierEjection().enabled()).isFalse();
+    assertThat(c.pools().get(2).outlierEjection().consecutiveFailures()).isEqualTo(5);
+    assertThat(c.pools().get(0).outlierEjection()).isEqualTo(OutlierPolicy.DEFAULT);
+    assertThat(c.pools().get(0).health()).isEqualTo(HealthPolicy.DEFAULT);
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);
     assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");

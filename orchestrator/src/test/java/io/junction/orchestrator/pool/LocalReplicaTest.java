@@ -6,6 +6,7 @@ import io.grpc.CallOptions;
 import io.grpc.ClientCall;
 import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
+import io.junction.orchestrator.routing.OutlierPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LocalReplicaTest {
   private static final Duration HEALTH = Duration.ofSeconds(5);
   private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
+  /** Two failed probes in a row leave routing; 20 s of failures kill. */
+  private static final HealthPolicy GENTLE = new HealthPolicy(Duration.ofSeconds(2), 2, Duration.ofSeconds(20));
 
   private final FakeScheduler scheduler = new FakeScheduler();
   private final FakeLauncher launcher = new FakeLauncher();
@@ -42,7 +45,8 @@ class LocalReplicaTest {
 
   private static PoolSpec spec() {
     return new PoolSpec("conv", PoolSpec.Kind.LOCAL, List.of("a"), 1, Device.CPU, false, List.of("0"),
-        List.of(), Optional.of(Path.of("/models")), 4, HEALTH, START_TIMEOUT, List.of());
+        List.of(), Optional.of(Path.of("/models")), 4, HEALTH, START_TIMEOUT, List.of(), true, PoolSpec.Affinity.NONE,
+        PoolSpec.DEFAULT_MAX_QUEUE, OutlierPolicy.DEFAULT, GENTLE);
   }
 
   @AfterEach
@@ -218,12 +222,14 @@ class LocalReplicaTest {
   }
 
   @Test
-  void aFailedProbeTakesTheReplicaOutOfRoutingAndAPassingOneBringsItBack() {
+  void oneFailedProbeKeepsTheReplicaInRoutingTwoInARowTakeItOutAndAPassingOneBringsItBack() {
     startUntilReady();
     worker.ready = false;
     scheduler.advance(HEALTH);
-    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
     assertThat(replica.snapshot().lastError()).isEqualTo("health check: ServerReady: not ready");
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
 
     worker.ready = true;
     scheduler.advance(HEALTH);
@@ -232,14 +238,29 @@ class LocalReplicaTest {
   }
 
   @Test
-  void aWorkerThatStopsAnsweringIsKilledAfterFiveFailedProbesAndRestarted() {
+  void aPassingProbeBetweenFailuresStartsTheCountAgain() {
+    startUntilReady();
+    for (int i = 0; i < 3; i++) {
+      worker.ready = false;
+      scheduler.advance(HEALTH);
+      worker.ready = true;
+      scheduler.advance(HEALTH);
+      assertThat(replica.state()).as("round " + i).isEqualTo(ReplicaState.READY);
+    }
+  }
+
+  @Test
+  void aWorkerThatStopsAnsweringIsKilledOnlyOnceItsProbesFailedForKillAfterAndIsRestarted() {
     startUntilReady();
     worker.close(); // the process is still there but its server is gone: UNAVAILABLE
-    for (int i = 1; i < LocalReplica.KILL_AFTER_FAILED_PROBES; i++) {
+    scheduler.advance(HEALTH); // the first failure, at 5 s: the run of failures starts
+    // Failures at 10, 15 and 20 s: UNHEALTHY, but failing for less than 20 s.
+    for (int i = 0; i < 3; i++) {
       scheduler.advance(HEALTH);
-      assertThat(replica.state()).as("after failed probe " + i).isEqualTo(ReplicaState.UNHEALTHY);
+      assertThat(launcher.launches.get(0).process().killed).as("after " + (i + 2) + " failed probes").isFalse();
     }
-    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+    scheduler.advance(HEALTH); // 25 s: failing for 20 s
     assertThat(launcher.launches.get(0).process().killed).isTrue();
     assertThat(replica.state()).isEqualTo(ReplicaState.RESTARTING);
     scheduler.advance(RestartBackoff.INITIAL);
@@ -251,11 +272,14 @@ class LocalReplicaTest {
     startUntilReady();
     throwOnNextCall.set(true);
     scheduler.advance(HEALTH);
-    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
     assertThat(replica.snapshot().lastError())
         .isEqualTo("health check: UNAVAILABLE: probe not sent: java.lang.IllegalStateException: interceptor failed");
 
-    // The next tick probes again: a probe that was never sent does not stay "out".
+    // The next tick probes again: a probe that was never sent does not stay "out", and its
+    // answer ends the run of failures.
+    throwOnNextCall.set(true);
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
     scheduler.advance(HEALTH);
     assertThat(replica.state()).isEqualTo(ReplicaState.READY);
   }
@@ -264,6 +288,9 @@ class LocalReplicaTest {
   void aCallThatFindsTheWorkerGoneTriggersAProbeAtOnce() {
     startUntilReady();
     worker.ready = false;
+    replica.probeSoon();
+    scheduler.runDue();
+    assertThat(replica.snapshot().lastError()).isEqualTo("health check: ServerReady: not ready");
     replica.probeSoon();
     scheduler.runDue();
     assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);

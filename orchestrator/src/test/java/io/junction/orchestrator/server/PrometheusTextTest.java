@@ -3,6 +3,9 @@ package io.junction.orchestrator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.junction.orchestrator.api.FakePools;
+import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.PoolSnapshot;
+import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.pool.ReplicaStats;
 import io.junction.proto.v1.BatchSizeBucket;
 import io.junction.proto.v1.ModelStats;
@@ -29,6 +32,21 @@ class PrometheusTextTest {
         .contains("junction_request_seconds_sum{service=\"junction.v1.AdminService\"} 2.000000000\n")
         .contains("junction_request_seconds_count{service=\"junction.v1.AdminService\"} 3\n");
     assertThat(m.requests()).isEqualTo(Map.of("junction.v1.AdminService", Map.of("OK", 2L, "UNAVAILABLE", 1L)));
+  }
+
+  @Test
+  void countsTheEjectedReplicasOfEachPool() {
+    PoolSnapshot pool = new PoolSnapshot("conversation", PoolSpec.Kind.LOCAL, List.of("m"), Device.CPU, List.of(
+        new PoolSnapshot.ReplicaSnapshot("conversation-0", 1, "", "", "cpu", "READY", 0, 0, "", ""),
+        new PoolSnapshot.ReplicaSnapshot("conversation-1", 2, "", "", "cpu", "READY", 0, 0, "", "", true,
+            "3 failures in a row")));
+    String text = PrometheusText.render(List.of(pool, FakePools.pool("other", List.of("n"), "READY")),
+        new RequestMetrics());
+    assertThat(text)
+        .contains("# TYPE junction_pool_ejected gauge\n")
+        .contains("junction_pool_ejected{pool=\"conversation\"} 1\n")
+        .contains("junction_pool_ejected{pool=\"other\"} 0\n")
+        .as("an ejected replica keeps its state").contains("junction_replicas{pool=\"conversation\",state=\"READY\"} 2\n");
   }
 
   @Test

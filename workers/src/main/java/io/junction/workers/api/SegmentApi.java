@@ -25,6 +25,7 @@ import io.junction.proto.v1.WorkerCall;
 import io.junction.proto.v1.WorkerReply;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import io.junction.workers.serving.FaultInjectedException;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.SegmentHost;
 import io.junction.workers.serving.UnknownPlanException;
@@ -120,7 +121,8 @@ public final class SegmentApi extends SegmentServiceGrpc.SegmentServiceImplBase 
       } : IterationListener.NONE;
       run = segments.run(request.getPlanId(), inputs, request.getOutputsList(), request.getMaxIterations(), steps,
           timeout, iterations);
-    } catch (UnknownPlanException e) {
+    } catch (UnknownPlanException | FaultInjectedException e) {
+      // Not a failure inside the segment: this worker cannot run it (another replica may).
       out.onError(StatusMapper.toException(e));
       return;
     } catch (RuntimeException e) {

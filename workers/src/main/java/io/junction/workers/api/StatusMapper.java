@@ -17,6 +17,9 @@ import io.junction.workers.runtime.ModelExecutionException;
 import io.junction.workers.runtime.ModelLoadException;
 import io.junction.workers.runtime.UnsupportedDatatypeException;
 import io.junction.workers.serving.CallAbandonedException;
+import io.junction.workers.serving.FaultInjectedException;
+import io.junction.workers.serving.FaultInjectionRefusedException;
+import io.junction.workers.serving.FaultSwitch;
 import io.junction.workers.serving.InvalidInferRequestException;
 import io.junction.workers.serving.ModelNotReadyException;
 import io.junction.workers.serving.UnknownPlanException;
@@ -59,6 +62,11 @@ public final class StatusMapper {
       rule(ModelNotReadyException.class, Status.UNAVAILABLE),
       rule(WorkerDrainingException.class, Status.UNAVAILABLE),
       rule(WorkerBusyException.class, Status.RESOURCE_EXHAUSTED),
+      // test only: the fault a test asked for, INTERNAL included (not logged: nothing is wrong)
+      new Rule(FaultInjectedException.class, t -> (((FaultInjectedException) t).fault()
+          == FaultSwitch.Fault.INTERNAL ? Status.INTERNAL : Status.UNAVAILABLE)
+          .withDescription(t.getMessage())),
+      rule(FaultInjectionRefusedException.class, Status.FAILED_PRECONDITION),
       new Rule(CallAbandonedException.class, t -> (((CallAbandonedException) t).reason()
           == CallAbandonedException.Reason.DEADLINE_EXCEEDED ? Status.DEADLINE_EXCEEDED : Status.CANCELLED)
           .withDescription(t.getMessage())),
@@ -86,7 +94,7 @@ public final class StatusMapper {
     for (Rule r : RULES) {
       if (r.type().isInstance(t)) {
         Status s = r.status().apply(t);
-        if (s.getCode() == Status.Code.INTERNAL) {
+        if (s.getCode() == Status.Code.INTERNAL && !(t instanceof FaultInjectedException)) {
           log.error("Internal error", t);
         }
         return s;

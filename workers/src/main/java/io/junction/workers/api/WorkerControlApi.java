@@ -4,6 +4,8 @@ import io.grpc.stub.StreamObserver;
 import io.junction.proto.v1.BatchSizeBucket;
 import io.junction.proto.v1.DrainRequest;
 import io.junction.proto.v1.DrainResponse;
+import io.junction.proto.v1.InjectFaultRequest;
+import io.junction.proto.v1.InjectFaultResponse;
 import io.junction.proto.v1.LoadModelRequest;
 import io.junction.proto.v1.LoadModelResponse;
 import io.junction.proto.v1.ModelStats;
@@ -13,6 +15,7 @@ import io.junction.proto.v1.UnloadModelRequest;
 import io.junction.proto.v1.UnloadModelResponse;
 import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.workers.serving.BatchStats;
+import io.junction.workers.serving.FaultSwitch;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.WorkerStats;
 import java.time.Duration;
@@ -105,6 +108,35 @@ public final class WorkerControlApi extends WorkerControlGrpc.WorkerControlImplB
       b.addModels(model);
     }
     out.onNext(b.build());
+    out.onCompleted();
+  }
+
+  /** Test only: see {@link FaultSwitch}; refused (FAILED_PRECONDITION) unless the worker allows it. */
+  @Override
+  public void injectFault(InjectFaultRequest request, StreamObserver<InjectFaultResponse> out) {
+    FaultSwitch.Fault fault = switch (request.getFault()) {
+      case NONE -> FaultSwitch.Fault.NONE;
+      case UNAVAILABLE -> FaultSwitch.Fault.UNAVAILABLE;
+      case INTERNAL -> FaultSwitch.Fault.INTERNAL;
+      default -> null;
+    };
+    if (fault == null) {
+      out.onError(io.grpc.Status.INVALID_ARGUMENT
+          .withDescription("fault: " + request.getFaultValue() + " (expected: NONE, UNAVAILABLE or INTERNAL)")
+          .asRuntimeException());
+      return;
+    }
+    FaultSwitch.Fault previous;
+    try {
+      previous = host.faults().set(fault);
+    } catch (RuntimeException e) {
+      out.onError(StatusMapper.toException(e));
+      return;
+    }
+    out.onNext(InjectFaultResponse.newBuilder()
+        .setPrevious(InjectFaultRequest.Fault.valueOf(previous.name()))
+        .setFailedCalls(host.faults().failed())
+        .build());
     out.onCompleted();
   }
 

@@ -104,6 +104,11 @@ public final class WorkerMain {
       description = "Dynamic batching of the models whose model.yaml asks for it; off turns it off for all.")
   String batching;
 
+  @Option(names = "--allow-fault-injection", defaultValue = "${sys:junction.allowFaultInjection:-false}",
+      description = "TEST ONLY: accept WorkerControl.InjectFault, which makes every inference fail. Also turned on"
+          + " by -Djunction.allowFaultInjection=true (a local pool's jvm_options).")
+  boolean allowFaultInjection;
+
   private final CountDownLatch stop = new CountDownLatch(1);
   private final AtomicReference<String> stopReason = new AtomicReference<>();
   private volatile boolean serving;
@@ -218,7 +223,7 @@ public final class WorkerMain {
       return new WorkerOptions(repository,
           models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
           this.host, port, Optional.ofNullable(socket), DeviceRequest.parse(device), fallbackCpu,
-          Optional.ofNullable(cpus), queue, batching.equals("on"));
+          Optional.ofNullable(cpus), queue, batching.equals("on"), allowFaultInjection);
     } catch (IllegalArgumentException e) {
       throw WorkerStartup.config(e.getMessage());
     }

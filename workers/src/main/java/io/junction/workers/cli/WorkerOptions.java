@@ -22,9 +22,11 @@ import java.util.Optional;
  * @param cpus        the CPU list the launcher says it pinned us to (informational)
  * @param queue       model calls that may wait for a thread (and requests that may wait for a batch, per model)
  * @param batching    false turns dynamic batching off for every model (--batching off)
+ * @param allowFaultInjection test only: WorkerControl.InjectFault may fail every inference (--allow-fault-injection)
  */
 record WorkerOptions(Path repository, List<String> models, String host, int port, Optional<Path> socket,
-    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue, boolean batching) {
+    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue, boolean batching,
+    boolean allowFaultInjection) {
 
   /** @throws IllegalArgumentException naming the flag, the value and what was expected */
   WorkerOptions {

@@ -11,6 +11,7 @@ import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.runtime.ModelLoadException;
 import io.junction.workers.runtime.ModelLoader;
 import io.junction.workers.serving.BatchTimer;
+import io.junction.workers.serving.FaultSwitch;
 import io.junction.workers.serving.ModelHost;
 import jakarta.inject.Inject;
 import java.util.List;
@@ -75,7 +76,11 @@ final class WorkerStartup {
       int cores = cores(affinity);
       ModelLoader loader = ModelLoader.tensorFlow(selected, cores);
       host = new ModelHost(repo, loader, selected, affinity, cores, options.queue(), System::nanoTime,
-          options.batching(), BatchTimer.daemonThread());
+          options.batching(), BatchTimer.daemonThread(), new FaultSwitch(options.allowFaultInjection()));
+      if (options.allowFaultInjection()) {
+        log.warn("fault injection allowed (--allow-fault-injection): WorkerControl.InjectFault can fail every call;"
+            + " for tests only");
+      }
       for (String name : names) {
         host.load(name);
       }

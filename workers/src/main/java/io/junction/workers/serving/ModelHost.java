@@ -49,6 +49,7 @@ public final class ModelHost implements AutoCloseable {
   private final boolean batching;
   private final BatchTimer timer;
   private final QueueSweep sweep;
+  private final FaultSwitch faults;
   private final Map<String, ModelSlot> loaded = new ConcurrentHashMap<>();
   /** Slots whose engine is not freed yet: loaded ones, and unloaded ones that calls still hold. */
   private final Set<ModelSlot> live = ConcurrentHashMap.newKeySet();
@@ -65,6 +66,15 @@ public final class ModelHost implements AutoCloseable {
    */
   public ModelHost(ModelRepository repository, ModelLoader loader, DeviceSelection device, CpuAffinity cpus,
       int threads, int queue, LongSupplier nanoClock, boolean batching, BatchTimer timer) {
+    this(repository, loader, device, cpus, threads, queue, nanoClock, batching, timer, FaultSwitch.refused());
+  }
+
+  /**
+   * As the constructor above, with the {@link FaultSwitch} that tests may turn on to fail every
+   * user inference (only a switch built with fault injection allowed can be).
+   */
+  public ModelHost(ModelRepository repository, ModelLoader loader, DeviceSelection device, CpuAffinity cpus,
+      int threads, int queue, LongSupplier nanoClock, boolean batching, BatchTimer timer, FaultSwitch faults) {
     this.repository = repository;
     this.loader = loader;
     this.device = device;
@@ -75,6 +85,12 @@ public final class ModelHost implements AutoCloseable {
     this.batching = batching;
     this.timer = timer;
     this.sweep = new QueueSweep(timer, SWEEP_NANOS, this::sweepQueues);
+    this.faults = faults;
+  }
+
+  /** The test-only switch that fails every user inference; see {@link FaultSwitch}. */
+  public FaultSwitch faults() {
+    return faults;
   }
 
   // ---- lifecycle ----
@@ -275,6 +291,9 @@ public final class ModelHost implements AutoCloseable {
     HostState s = state.get();
     if (s == HostState.DRAINING || s == HostState.CLOSED) {
       throw new WorkerDrainingException("model " + request.model());
+    }
+    if (!warmup) {
+      faults.check("model " + request.model());
     }
     ModelSlot slot = slot(request.model(), request.version());
     if (!slot.warm && !warmup) {

@@ -135,6 +135,8 @@ public final class SegmentHost {
     if (plan == null) {
       throw new UnknownPlanException(planId, loaded());
     }
+    // The whole call fails, as a worker that cannot serve fails it, not one of its steps.
+    host.faults().check("segment " + planId);
     RunOptions options = new RunOptions(outputs, maxIterations > 0 ? OptionalInt.of(maxIterations) : OptionalInt.empty())
         .withSteps(steps);
     return plan.run(plan.describe().get(0).name(), inputs, options, timeoutNanos, listener);

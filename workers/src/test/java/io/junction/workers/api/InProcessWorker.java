@@ -13,6 +13,7 @@ import io.junction.workers.runtime.DeviceSelection;
 import io.junction.workers.runtime.GpuProbe;
 import io.junction.workers.runtime.ModelLoader;
 import io.junction.workers.serving.BatchTimer;
+import io.junction.workers.serving.FaultSwitch;
 import io.junction.workers.serving.ModelHost;
 import io.junction.workers.serving.SegmentHost;
 import java.io.IOException;
@@ -32,10 +33,16 @@ final class InProcessWorker implements AutoCloseable {
   final ExecutorService control = Executors.newSingleThreadExecutor();
 
   InProcessWorker(Path repository, List<String> models) throws IOException {
+    this(repository, models, false);
+  }
+
+  /** @param allowFaults whether WorkerControl.InjectFault is accepted (--allow-fault-injection) */
+  InProcessWorker(Path repository, List<String> models, boolean allowFaults) throws IOException {
     DeviceSelection cpu = DeviceSelection.choose(DeviceRequest.CPU, false, GpuProbe.cuda());
     CpuAffinity affinity = CpuAffinity.current();
     host = new ModelHost(ModelRepository.open(repository), ModelLoader.tensorFlow(cpu, affinity.count()),
-        cpu, affinity, 2, 8, System::nanoTime, true, BatchTimer.daemonThread());
+        cpu, affinity, 2, 8, System::nanoTime, true, BatchTimer.daemonThread(),
+        new FaultSwitch(allowFaults));
     models.forEach(host::load);
     host.startServing();
     health.serving();
