@@ -4,6 +4,7 @@ import io.grpc.Status;
 import io.junction.grpc.EventLoops;
 import io.junction.orchestrator.routing.Candidate;
 import io.junction.orchestrator.routing.OutlierDetector;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -294,7 +295,7 @@ abstract class Replica implements Candidate {
     // call's caller gave up before the worker did), then the replica leaves, whatever it answered
     // (a Triton or MLServer member has no WorkerControl).
     Duration grace = Duration.ofNanos(Math.max(left, Duration.ofSeconds(1).toNanos()));
-    c.drain(grace, grace.plus(PROBE_TIMEOUT)).whenComplete((answer, t) -> scheduler.execute(() -> {
+    c.drain(grace, grace.plus(spec.health().probeTimeout())).whenComplete((answer, t) -> scheduler.execute(() -> {
       if (stillDraining(gen)) {
         drained();
       }
