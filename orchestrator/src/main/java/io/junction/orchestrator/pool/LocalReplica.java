@@ -40,6 +40,12 @@ final class LocalReplica extends Replica {
   /** The reason of this launch's FAILED announcement; final only with exit status 78. */
   private String announcedFailure;
   private Scheduler.Cancellable startTimer = Scheduler.Cancellable.NONE;
+  /**
+   * Set when its autoscaled pool removes it: its drain ends with the worker stopped and the
+   * replica STOPPED, instead of a fresh worker in its place.
+   */
+  private volatile boolean retiring;
+  private Runnable onRetired = () -> {};
 
   LocalReplica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, RestartBackoff backoff, SocketDir sockets) {
@@ -53,6 +59,36 @@ final class LocalReplica extends Replica {
   @Override
   void begin() {
     launch();
+  }
+
+  /**
+   * Drains the replica (out of routing; its calls in flight finish) and stops its worker for good;
+   * {@code whenGone} runs on the event thread once the worker has exited and the replica is
+   * STOPPED. Event thread.
+   *
+   * @return false when it was not READY or UNHEALTHY (any more): nothing happens then
+   */
+  boolean retire(Runnable whenGone) {
+    onRetired = whenGone;
+    retiring = true;
+    if (!startDrain()) {
+      retiring = false;
+      onRetired = () -> {};
+      return false;
+    }
+    return true;
+  }
+
+  /** Being drained to leave its pool (see {@link #retire}). */
+  boolean retiring() {
+    return retiring;
+  }
+
+  private void retired() {
+    if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STOPPED)) {
+      log.info("pool {}: replica {} drained and STOPPED; it leaves the pool", spec.name(), id);
+      onRetired.run();
+    }
   }
 
   @Override
@@ -201,6 +237,10 @@ final class LocalReplica extends Replica {
     }
     startTimer.cancel();
     disconnect();
+    if (state() == ReplicaState.DRAINING && retiring) {
+      retired();
+      return;
+    }
     if (state() == ReplicaState.DRAINING) {
       // drained by DrainReplica (or died while draining): a fresh worker takes its place
       if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STARTING)) {
@@ -247,7 +287,10 @@ final class LocalReplica extends Replica {
     }
   }
 
-  /** Drained: the worker is stopped, and {@link #onExit} starts a fresh one in its place. */
+  /**
+   * Drained: the worker is stopped, and {@link #onExit} starts a fresh one in its place (or, when
+   * it is {@link #retire retiring}, leaves it STOPPED).
+   */
   @Override
   protected void drained() {
     Launcher.WorkerProcess p = process;
@@ -259,6 +302,9 @@ final class LocalReplica extends Replica {
           p.kill();
         }
       });
+    } else if (retiring) {
+      disconnect();
+      retired();
     } else if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STARTING)) {
       launch();
     }

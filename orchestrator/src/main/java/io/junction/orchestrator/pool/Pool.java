@@ -22,7 +22,13 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Pool {
   private final PoolSpec spec;
-  private final List<Replica> replicas;
+  /**
+   * The members, copied on write: an autoscaled pool adds and removes replicas (on its event
+   * thread, under {@code membersLock}) while the routing path reads the list once per call
+   * without a lock, as cheaply as it read the final list a fixed pool has.
+   */
+  private volatile List<Replica> replicas;
+  private final Object membersLock = new Object();
   private final Picker picker;
   private final Ejections ejections;
   private final Object queueLock = new Object();
@@ -54,8 +60,27 @@ final class Pool {
     return spec;
   }
 
+  /** The members now: an immutable list, which a later {@link #add} or {@link #remove} does not change. */
   List<Replica> replicas() {
     return replicas;
+  }
+
+  /** A new member (an autoscaled pool's): it takes calls once it is {@link Replica#routable() routable}. */
+  void add(Replica r) {
+    synchronized (membersLock) {
+      List<Replica> next = new ArrayList<>(replicas);
+      next.add(r);
+      replicas = List.copyOf(next);
+    }
+  }
+
+  /** A member that has left for good (an autoscaled pool's, drained and stopped). */
+  void remove(Replica r) {
+    synchronized (membersLock) {
+      List<Replica> next = new ArrayList<>(replicas);
+      next.remove(r);
+      replicas = List.copyOf(next);
+    }
   }
 
   /**
@@ -83,8 +108,9 @@ final class Pool {
 
   /** As {@link #acquire(String)}, never choosing {@code avoid} (null for none). */
   private Replica acquire(String affinityKey, Replica avoid) {
-    List<Replica> ready = new ArrayList<>(replicas.size());
-    for (Replica r : replicas) {
+    List<Replica> members = replicas;
+    List<Replica> ready = new ArrayList<>(members.size());
+    for (Replica r : members) {
       if (r != avoid && r.routable()) {
         ready.add(r);
       }
@@ -250,9 +276,10 @@ final class Pool {
   }
 
   String unavailableDetail() {
+    List<Replica> members = replicas;
     int ready = 0;
     StringBuilder others = new StringBuilder();
-    for (Replica r : replicas) {
+    for (Replica r : members) {
       if (r.routable()) {
         ready++;
       } else {
@@ -264,14 +291,21 @@ final class Pool {
       return ready + " READY replica(s) at their limit of " + spec.maxInFlight() + " calls in flight"
           + (others.length() == 0 ? "" : "; " + others);
     }
-    return "0 of " + replicas.size() + " replicas READY: " + others;
+    return "0 of " + members.size() + " replicas READY: " + others;
   }
 
   PoolSnapshot snapshot() {
-    List<PoolSnapshot.ReplicaSnapshot> rs = new ArrayList<>(replicas.size());
-    for (Replica r : replicas) {
+    return snapshot(Optional.empty());
+  }
+
+  /** @param scaling what its autoscaler last decided, if the pool autoscales */
+  PoolSnapshot snapshot(Optional<PoolSnapshot.Scaling> scaling) {
+    List<Replica> members = replicas;
+    List<PoolSnapshot.ReplicaSnapshot> rs = new ArrayList<>(members.size());
+    for (Replica r : members) {
       rs.add(r.snapshot());
     }
-    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued);
+    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued,
+        scaling);
   }
 }

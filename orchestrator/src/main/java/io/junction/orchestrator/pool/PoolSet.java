@@ -84,6 +84,8 @@ final class PoolSet implements Pools {
   private final Map<String, Map<String, Integer>> batchRows = new ConcurrentHashMap<>();
   private final Map<String, SegmentBatcher> batchers = new ConcurrentHashMap<>();
   private final Launcher launcher;
+  /** The autoscaler of each pool that has one, by pool name. */
+  private final Map<String, PoolScaler> scalers = new LinkedHashMap<>();
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
@@ -121,6 +123,8 @@ final class PoolSet implements Pools {
         r.lifecycle.onReady(() -> loadPlansInto(pool, r));
         r.lifecycle.onMove(pool::replicasMoved);
       }
+      spec.autoscaling().ifPresent(policy -> scalers.put(spec.name(), new PoolScaler(pool, policy, scheduler,
+          System::currentTimeMillis, index -> addedReplica(pool, index, channels, shared))));
       for (String model : spec.models()) {
         Pool other = models.putIfAbsent(model, pool);
         if (other != null) {
@@ -134,6 +138,25 @@ final class PoolSet implements Pools {
     Map<String, Pool> names = new LinkedHashMap<>();
     built.forEach(p -> names.put(p.name(), p));
     this.byName = Map.copyOf(names);
+  }
+
+  /**
+   * A replica an autoscaler adds to {@code pool}: wired like the others, but out of routing until
+   * the pool's segment plans are loaded after its first READY, so that its first call finds them.
+   */
+  private LocalReplica addedReplica(Pool pool, int index, WorkerChannels channels, WorkerCommand.Host host) {
+    LocalReplica r = new LocalReplica(pool.spec(), index, scheduler, channels, launcher, host,
+        RestartBackoff.standard(), sockets);
+    r.holdUntilAdmitted();
+    r.lifecycle.onReady(() -> loadPlansInto(pool, r).whenComplete((ok, t) -> {
+      if (!r.admitted()) {
+        r.admit();
+        log.info("pool {}: replica {} takes calls", pool.name(), r.id());
+        pool.replicasMoved();
+      }
+    }));
+    r.lifecycle.onMove(pool::replicasMoved);
+    return r;
   }
 
   /**
@@ -151,9 +174,20 @@ final class PoolSet implements Pools {
     if (spec.startTimeout().isNegative() || spec.startTimeout().isZero()) {
       throw new IllegalArgumentException(at + "start_timeout: " + spec.startTimeout() + " (expected: > 0)");
     }
-    if (spec.kind() == PoolSpec.Kind.LOCAL && spec.cpus().size() > 1 && spec.cpus().size() != spec.replicas()) {
+    if (spec.kind() == PoolSpec.Kind.LOCAL && spec.cpus().size() > 1 && spec.cpus().size() != spec.maxReplicas()) {
       throw new IllegalArgumentException(at + "cpus: " + spec.cpus().size() + " entries (expected: 1, or one per replica: "
-          + spec.replicas() + ")");
+          + spec.maxReplicas() + ")");
+    }
+    if (spec.autoscaling().isPresent()) {
+      if (spec.kind() != PoolSpec.Kind.LOCAL) {
+        throw new IllegalArgumentException(at + "min_replicas/max_replicas: given for a " + spec.kind()
+            + " pool (expected: autoscaling applies to local pools only)");
+      }
+      if (!spec.autoscaling().get().allows(spec.replicas())) {
+        throw new IllegalArgumentException(at + "replicas: " + spec.replicas() + " (expected: between min_replicas "
+            + spec.autoscaling().get().minReplicas() + " and max_replicas " + spec.autoscaling().get().maxReplicas()
+            + ")");
+      }
     }
   }
 
@@ -167,6 +201,7 @@ final class PoolSet implements Pools {
     }
     try {
       startAndLoadMetadata();
+      scalers.values().forEach(PoolScaler::start);
     } catch (PoolStartException | RuntimeException e) {
       // Never leave children behind a failed start.
       close();
@@ -705,7 +740,7 @@ final class PoolSet implements Pools {
   public List<PoolSnapshot> snapshot() {
     List<PoolSnapshot> out = new ArrayList<>(pools.size());
     for (Pool p : pools) {
-      out.add(p.snapshot());
+      out.add(p.snapshot(Optional.ofNullable(scalers.get(p.name())).map(PoolScaler::status)));
     }
     return out;
   }
@@ -805,6 +840,7 @@ final class PoolSet implements Pools {
   }
 
   private void beginClose() {
+    scalers.values().forEach(PoolScaler::stop);
     for (Pool p : pools) {
       for (Replica r : p.replicas()) {
         r.beginClose();

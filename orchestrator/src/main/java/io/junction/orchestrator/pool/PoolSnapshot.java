@@ -2,18 +2,42 @@ package io.junction.orchestrator.pool;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * What a pool looked like at one moment.
  *
- * @param queued calls waiting for a free replica (see the pool's max_queue)
+ * @param queued  calls waiting for a free replica (see the pool's max_queue)
+ * @param scaling its bounds and its autoscaler's last decision, for a pool that autoscales; empty otherwise
  */
 public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
-    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
+    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling) {
   public PoolSnapshot {
     models = List.copyOf(models);
     Objects.requireNonNull(affinity);
     replicas = List.copyOf(replicas);
+    Objects.requireNonNull(scaling);
+  }
+
+  /** A pool with a fixed count of replicas. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
+    this(name, kind, models, device, affinity, replicas, queued, Optional.empty());
+  }
+
+  /**
+   * An autoscaled pool's bounds and the last change its autoscaler decided (or found it could not
+   * make, at a bound).
+   *
+   * @param lastDecision  "up", "down" or "at_limit"; empty before the first
+   * @param lastReason    why, in words (how long the queue stayed above its threshold, or the room to spare)
+   * @param lastAtMillis  when, in milliseconds since the epoch; 0 before the first
+   */
+  public record Scaling(int minReplicas, int maxReplicas, String lastDecision, String lastReason, long lastAtMillis) {
+    public Scaling {
+      Objects.requireNonNull(lastDecision);
+      Objects.requireNonNull(lastReason);
+    }
   }
 
   /** A pool without session affinity and with no call waiting. */

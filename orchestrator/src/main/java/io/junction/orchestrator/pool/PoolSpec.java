@@ -33,6 +33,8 @@ import java.util.Optional;
  *                     0 refuses them at once
  * @param outlierEjection when a replica whose calls fail leaves routing, and for how long
  * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
+ * @param autoscaling  for a local pool that grows and shrinks, its bounds and policy ({@code replicas} is then the
+ *                     count it starts with); empty for a fixed count
  */
 public record PoolSpec(
     String name,
@@ -52,7 +54,8 @@ public record PoolSpec(
     Affinity affinity,
     int maxQueue,
     OutlierPolicy outlierEjection,
-    HealthPolicy health) {
+    HealthPolicy health,
+    Optional<Autoscaling> autoscaling) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -104,6 +107,15 @@ public record PoolSpec(
         startTimeout, jvmOptions, batching, affinity, maxQueue, OutlierPolicy.DEFAULT, HealthPolicy.DEFAULT);
   }
 
+  /** A pool with a fixed count of replicas. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, Optional.empty());
+  }
+
   public PoolSpec {
     Objects.requireNonNull(name);
     Objects.requireNonNull(kind);
@@ -118,6 +130,12 @@ public record PoolSpec(
     Objects.requireNonNull(affinity);
     Objects.requireNonNull(outlierEjection);
     Objects.requireNonNull(health);
+    Objects.requireNonNull(autoscaling);
+  }
+
+  /** The most replicas the pool can have at once: its count, or its max_replicas when it autoscales. */
+  public int maxReplicas() {
+    return autoscaling.map(Autoscaling::maxReplicas).orElse(replicas);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

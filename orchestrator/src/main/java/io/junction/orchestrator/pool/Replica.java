@@ -51,6 +51,11 @@ abstract class Replica implements Candidate {
   protected volatile String lastError = "";
   protected volatile int restarts;
   protected volatile boolean closing;
+  /**
+   * False for a replica that an autoscaled pool added, until the pool's segment plans are loaded
+   * after its first READY: it must not take a call of a plan it does not have yet.
+   */
+  private volatile boolean admitted = true;
 
   // Event thread only.
   private Scheduler.Cancellable healthTimer = Scheduler.Cancellable.NONE;
@@ -89,9 +94,23 @@ abstract class Replica implements Candidate {
     return lifecycle.get();
   }
 
-  /** READY and not ejected for failing its calls: may be given calls. */
+  /** READY, admitted and not ejected for failing its calls: may be given calls. */
   boolean routable() {
-    return lifecycle.get() == ReplicaState.READY && !outliers.isEjected();
+    return lifecycle.get() == ReplicaState.READY && admitted && !outliers.isEjected();
+  }
+
+  /** Keeps a new replica out of routing, READY or not, until {@link #admit()}. Before it begins. */
+  void holdUntilAdmitted() {
+    admitted = false;
+  }
+
+  /** Lets it take calls whenever it is READY. Any thread; idempotent. */
+  void admit() {
+    admitted = true;
+  }
+
+  boolean admitted() {
+    return admitted;
   }
 
   WorkerClient client() {

@@ -60,11 +60,14 @@ record WorkerCommand(List<String> command, Map<String, String> environment) {
       return new Host(java, cp, ProcessHandle.current().pid());
     }
 
-    /** This host, its cores shared by the unpinned local replicas of {@code pools}. */
+    /**
+     * This host, its cores shared by the unpinned local replicas of {@code pools}; an autoscaled
+     * pool counts with its max_replicas, the most it may run at once.
+     */
     Host sharedBy(List<PoolSpec> pools) {
       int unpinned = pools.stream()
           .filter(p -> p.kind() == PoolSpec.Kind.LOCAL && p.cpus().isEmpty())
-          .mapToInt(PoolSpec::replicas).sum();
+          .mapToInt(PoolSpec::maxReplicas).sum();
       return new Host(javaExecutable, classpath, parentPid, cores, unpinned);
     }
 
