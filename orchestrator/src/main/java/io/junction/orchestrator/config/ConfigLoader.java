@@ -4,6 +4,7 @@ import io.junction.engine.PipelineSpec;
 import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
 import io.junction.orchestrator.config.YamlNode.Fields;
+import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
@@ -61,7 +62,12 @@ public final class ConfigLoader {
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection");
+      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection",
+      "min_replicas", "max_replicas", "autoscaling");
+  /** What makes a pool autoscale: only a local pool can, since only there do we start and stop workers. */
+  private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling");
+  private static final List<String> AUTOSCALING = List.of("upscale_queue", "upscale_after_ms", "downscale_after_ms",
+      "check_interval_ms");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
   private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
@@ -308,6 +314,12 @@ public final class ConfigLoader {
       };
     }
     if (kind == PoolSpec.Kind.STATIC) {
+      for (String key : AUTOSCALED) {
+        if (f.has(key)) {
+          throw f.get(key).orElseThrow().fail("given for a static pool (expected: autoscaling applies to local pools"
+              + " only; a static pool has one replica per endpoint, started and stopped by whoever runs it)");
+        }
+      }
       for (String key : LOCAL_ONLY) {
         if (f.has(key)) {
           throw f.get(key).orElseThrow().fail("given for a static pool (expected: only in local pools;"
@@ -334,6 +346,7 @@ public final class ConfigLoader {
 
     List<String> endpoints = new ArrayList<>();
     int replicas;
+    Optional<Autoscaling> autoscaling = Optional.empty();
     if (kind == PoolSpec.Kind.STATIC) {
       List<YamlNode> eps = f.require("endpoints", "a list of host:port, one per replica").list("a list of host:port");
       if (eps.isEmpty()) {
@@ -348,8 +361,16 @@ public final class ConfigLoader {
       }
       replicas = endpoints.size();
     } else {
-      replicas = f.has("replicas") ? f.get("replicas").orElseThrow().integer(1, 64) : 1;
+      autoscaling = autoscaling(f);
+      int initial = autoscaling.map(Autoscaling::minReplicas).orElse(1);
+      replicas = f.has("replicas") ? f.get("replicas").orElseThrow().integer(1, 64) : initial;
+      if (autoscaling.isPresent() && !autoscaling.get().allows(replicas)) {
+        throw f.get("replicas").orElseThrow().expected("between min_replicas " + autoscaling.get().minReplicas()
+            + " and max_replicas " + autoscaling.get().maxReplicas() + ": the count the pool starts with");
+      }
     }
+    // One entry per replica the pool may run at once.
+    int slots = autoscaling.map(Autoscaling::maxReplicas).orElse(replicas);
 
     Device device = Device.CPU;
     if (f.has("device")) {
@@ -377,9 +398,9 @@ public final class ConfigLoader {
       YamlNode c = f.get("cpus").orElseThrow();
       if (c.isList()) {
         List<YamlNode> entries = c.list("a cpu list or one per replica");
-        if (entries.size() != replicas) {
-          throw c.fail(entries.size() + " entries (expected: one per replica, " + replicas
-              + ", or one string for every replica)");
+        if (entries.size() != slots) {
+          throw c.fail(entries.size() + " entries (expected: one per replica, " + slots
+              + (autoscaling.isPresent() ? " (max_replicas)" : "") + ", or one string for every replica)");
         }
         for (YamlNode e : entries) {
           cpus.add(cpuList(e));
@@ -414,7 +435,48 @@ public final class ConfigLoader {
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue,
-        outlierEjection(f), health(f));
+        outlierEjection(f), health(f), autoscaling);
+  }
+
+  /**
+   * A local pool's min_replicas, max_replicas and autoscaling block, given together (the block
+   * alone has nothing to scale between); empty when none is given: the pool keeps its count.
+   */
+  private static Optional<Autoscaling> autoscaling(Fields pool) throws ConfigException {
+    if (AUTOSCALED.stream().noneMatch(pool::has)) {
+      return Optional.empty();
+    }
+    String both = "min_replicas and max_replicas together, to autoscale the pool";
+    int min = pool.require("min_replicas", both).integer(1, 64);
+    YamlNode maxNode = pool.require("max_replicas", both);
+    int max = maxNode.integer(1, 64);
+    if (max < min) {
+      throw maxNode.expected(">= min_replicas, " + min);
+    }
+    int queue = Autoscaling.DEFAULT_UPSCALE_QUEUE;
+    Duration up = Autoscaling.DEFAULT_UPSCALE_AFTER;
+    Duration down = Autoscaling.DEFAULT_DOWNSCALE_AFTER;
+    Duration check = Autoscaling.DEFAULT_CHECK_INTERVAL;
+    Fields a = null;
+    if (pool.has("autoscaling")) {
+      a = pool.get("autoscaling").orElseThrow().fields(
+          "a mapping with upscale_queue, upscale_after_ms, downscale_after_ms, check_interval_ms", AUTOSCALING);
+      queue = a.has("upscale_queue") ? a.get("upscale_queue").orElseThrow().integer(0, 1_000_000) : queue;
+      up = a.has("upscale_after_ms") ? Duration.ofMillis(a.get("upscale_after_ms").orElseThrow().integer(10L, 86_400_000L)) : up;
+      down = a.has("downscale_after_ms")
+          ? Duration.ofMillis(a.get("downscale_after_ms").orElseThrow().integer(10L, 86_400_000L)) : down;
+      check = a.has("check_interval_ms")
+          ? Duration.ofMillis(a.get("check_interval_ms").orElseThrow().integer(10L, 3_600_000L)) : check;
+    }
+    // Defaults are consistent with each other, so a mismatch involves a value given in the block.
+    if (a != null && (up.compareTo(check) < 0 || down.compareTo(check) < 0)) {
+      String key = up.compareTo(check) < 0 ? "upscale_after_ms" : "downscale_after_ms";
+      long given = (up.compareTo(check) < 0 ? up : down).toMillis();
+      Fields block = a;
+      YamlNode at = block.get(key).or(() -> block.get("check_interval_ms")).orElseThrow();
+      throw at.fail(key + ": " + given + " (expected: >= check_interval_ms, " + check.toMillis() + ")");
+    }
+    return Optional.of(new Autoscaling(min, max, queue, up, down, check));
   }
 
   /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.junction.engine.PipelineSpec;
 import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
+import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
@@ -92,7 +93,41 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
                 + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
-                + " outlier_ejection) (line 5)"),
+                + " outlier_ejection, min_replicas, max_replicas, autoscaling) (line 5)"),
+        Arguments.of("min_replicas for a static pool", good("endpoints: [10.0.0.1:9000]",
+                "endpoints: [10.0.0.1:9000]\n    min_replicas: 1\n    max_replicas: 3"),
+            "junction.yaml: pools[1].min_replicas: given for a static pool (expected: autoscaling applies to local"
+                + " pools only; a static pool has one replica per endpoint, started and stopped by whoever runs it)"
+                + " (line 9)"),
+        Arguments.of("max_replicas without min_replicas", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    max_replicas: 3"),
+            "junction.yaml: pools[0].min_replicas: missing (expected: min_replicas and max_replicas together, to"
+                + " autoscale the pool) (line 3)"),
+        Arguments.of("an autoscaling block without bounds", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    autoscaling: {upscale_after_ms: 5000}"),
+            "junction.yaml: pools[0].min_replicas: missing (expected: min_replicas and max_replicas together, to"
+                + " autoscale the pool) (line 3)"),
+        Arguments.of("max_replicas below min_replicas", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    min_replicas: 3\n    max_replicas: 2"),
+            "junction.yaml: pools[0].max_replicas: 2 (expected: >= min_replicas, 3) (line 6)"),
+        Arguments.of("replicas outside min and max", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    replicas: 4\n    min_replicas: 1\n    max_replicas: 3"),
+            "junction.yaml: pools[0].replicas: 4 (expected: between min_replicas 1 and max_replicas 3: the count the"
+                + " pool starts with) (line 5)"),
+        Arguments.of("cpus not one per max_replicas", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    min_replicas: 1\n    max_replicas: 3\n    cpus: [\"0\", \"1\"]"),
+            "junction.yaml: pools[0].cpus: 2 entries (expected: one per replica, 3 (max_replicas), or one string for"
+                + " every replica) (line 7)"),
+        Arguments.of("an upscale delay shorter than the check interval", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    min_replicas: 1\n    max_replicas: 3\n"
+                    + "    autoscaling: {upscale_after_ms: 500, check_interval_ms: 1000}"),
+            "junction.yaml: pools[0].autoscaling.upscale_after_ms: upscale_after_ms: 500 (expected: >= check_interval_ms,"
+                + " 1000) (line 7)"),
+        Arguments.of("an unknown autoscaling key", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    min_replicas: 1\n    max_replicas: 3\n"
+                    + "    autoscaling: {target_ongoing_requests: 2}"),
+            "junction.yaml: pools[0].autoscaling.target_ongoing_requests: unknown key (expected one of: upscale_queue,"
+                + " upscale_after_ms, downscale_after_ms, check_interval_ms) (line 7)"),
         Arguments.of("an outlier_ejection rate of zero", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {failure_rate_percent: 0}"),
             "junction.yaml: pools[0].outlier_ejection.failure_rate_percent: 0 (expected: >= 1) (line 5)"),
@@ -412,6 +447,7 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);
     assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");
+    assertThat(c.pools()).allMatch(p -> p.autoscaling().isEmpty());
 
     PipelineSpec p = c.pipeline("p").orElseThrow();
     assertThat(p.fuse()).isFalse();
@@ -496,5 +532,27 @@ class ConfigLoaderTest {
     assertThat(e.file()).isEqualTo("junction.yaml");
     assertThat(e.path()).isEqualTo("pools[0].replicas");
     assertThat(e.line()).isEqualTo(5);
+  }
+
+  @Test
+  void aLocalPoolAutoscalesBetweenMinAndMaxStartingAtMinUnlessReplicasSays() throws ConfigException {
+    JunctionConfig c = parse(good("models: [featurizer, intent]", """
+        models: [featurizer, intent]
+            min_replicas: 1
+            max_replicas: 3
+            cpus: ["0", "1", "2"]
+            autoscaling: {upscale_queue: 4, upscale_after_ms: 2000, downscale_after_ms: 30000, check_interval_ms: 500}
+        """.stripTrailing()).replace("  - name: remote", "  - name: more\n    models: [other]\n    replicas: 2\n"
+        + "    min_replicas: 2\n    max_replicas: 4\n  - name: remote"));
+
+    PoolSpec scaled = c.pools().get(0);
+    assertThat(scaled.replicas()).as("starts with min_replicas").isEqualTo(1);
+    assertThat(scaled.autoscaling()).contains(new Autoscaling(1, 3, 4, Duration.ofSeconds(2), Duration.ofSeconds(30),
+        Duration.ofMillis(500)));
+    assertThat(scaled.maxReplicas()).isEqualTo(3);
+    assertThat(scaled.cpusOf(2)).contains("2");
+    assertThat(c.pools().get(1).replicas()).isEqualTo(2);
+    assertThat(c.pools().get(1).autoscaling()).contains(new Autoscaling(2, 4));
+    assertThat(c.pools().get(2).autoscaling()).isEmpty();
   }
 }
