@@ -27,6 +27,7 @@ import io.junction.proto.v1.ListSessionsResponse;
 import io.junction.proto.v1.ModelInfo;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.SegmentInfo;
 import io.junction.proto.v1.SessionInfo;
@@ -168,6 +169,12 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
     for (PoolSnapshot.ReplicaSnapshot r : p.replicas()) {
       b.addReplicas(toInfo(r));
     }
+    p.scaling().ifPresent(s -> b.setScaling(PoolScaling.newBuilder()
+        .setMinReplicas(s.minReplicas())
+        .setMaxReplicas(s.maxReplicas())
+        .setLastDecision(s.lastDecision())
+        .setLastReason(s.lastReason())
+        .setLastDecisionUnixMs(s.lastAtMillis())));
     return b.build();
   }
 

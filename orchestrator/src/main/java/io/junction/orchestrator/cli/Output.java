@@ -12,10 +12,13 @@ import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.RecommendResponse;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.ScoredItem;
 import io.junction.proto.v1.SegmentInfo;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -83,6 +86,9 @@ final class Output {
           .append(affinity).append("): ").append(ready).append('/').append(p.getReplicasCount()).append(" ready; models: ")
           .append(String.join(", ", p.getModelsList()))
           .append(p.getQueued() == 0 ? "" : "; " + p.getQueued() + " calls queued").append('\n');
+      if (p.hasScaling()) {
+        out.append("  ").append(scaling(p.getScaling(), p.getReplicasCount())).append('\n');
+      }
       Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",
           "LAST ERROR");
       for (ReplicaInfo x : p.getReplicasList()) {
@@ -101,6 +107,17 @@ final class Output {
       }
     }
     return out.toString();
+  }
+
+  /** An autoscaled pool's line: its count between its bounds, and the last decision with its time (UTC) and reason. */
+  static String scaling(PoolScaling s, int replicas) {
+    String line = "autoscaling: " + replicas + " replica(s), min " + s.getMinReplicas() + ", max " + s.getMaxReplicas();
+    if (s.getLastDecision().isEmpty()) {
+      return line + "; no change decided yet";
+    }
+    return line + "; last decision " + s.getLastDecision() + " at "
+        + Instant.ofEpochMilli(s.getLastDecisionUnixMs()).truncatedTo(ChronoUnit.SECONDS)
+        + ": " + s.getLastReason();
   }
 
   static String drain(DrainReplicaResponse r) {

@@ -15,6 +15,7 @@ import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.tensor.DataType;
 import java.util.List;
@@ -37,7 +38,9 @@ class AdminServiceTest {
             new PoolSnapshot.ReplicaSnapshot("conversation-0", 4242, "127.0.0.1:9100", "/tmp/j/conversation-0-1.sock", "cpu", "READY", 3, 1, "0-1", ""),
             new PoolSnapshot.ReplicaSnapshot("conversation-1", 0, "127.0.0.1:9101", "", null, "STARTING", 0, 0, null, null),
             new PoolSnapshot.ReplicaSnapshot("conversation-2", 4243, "127.0.0.1:9102", "", "cpu", "READY", 0, 0, "0-1", "",
-                true, "3 failures in a row, last: UNAVAILABLE: fault injected (back on probation in 7.5 s)"))),
+                true, "3 failures in a row, last: UNAVAILABLE: fault injected (back on probation in 7.5 s)")), 0,
+            java.util.Optional.of(new PoolSnapshot.Scaling(1, 3, "up",
+                "queue above 0 at every check for 3.0 s (2 to 9 calls waiting): 2 -> 3 replicas", 1_700_000_000_000L))),
         new PoolSnapshot("gpu", PoolSpec.Kind.STATIC, List.of("ranker"), Device.gpu(1), List.of(
             new PoolSnapshot.ReplicaSnapshot("gpu-0", 0, "10.0.0.5:8001", "", "gpu:1", "FAILED", 0, 4, "", "connection refused")))));
     pools.model("gpu", new ModelSignature("ranker",
@@ -82,6 +85,10 @@ class AdminServiceTest {
     assertThat(gpu.getReplicas(0).getLastError()).isEqualTo("connection refused");
     assertThat(gpu.getReplicas(0).getRestarts()).isEqualTo(4);
     assertThat(gpu.getReplicas(0).getSocket()).as("a static member is dialed over TCP").isEmpty();
+    assertThat(conv.getScaling()).isEqualTo(PoolScaling.newBuilder().setMinReplicas(1).setMaxReplicas(3)
+        .setLastDecision("up").setLastReason("queue above 0 at every check for 3.0 s (2 to 9 calls waiting): 2 -> 3 replicas")
+        .setLastDecisionUnixMs(1_700_000_000_000L).build());
+    assertThat(gpu.hasScaling()).as("a pool with a fixed count").isFalse();
   }
 
   @Test

@@ -4,10 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.ReplicaInfo;
 import org.junit.jupiter.api.Test;
 
-/** How `junction status` shows a replica ejected for failing its calls, and one on probation. */
+/**
+ * How `junction status` shows a replica ejected for failing its calls, one on probation, and an
+ * autoscaled pool.
+ */
 class StatusOutputTest {
   @Test
   void anEjectedReplicaIsNotCountedReadyAndSaysWhyAndUntilWhen() {
@@ -26,5 +30,26 @@ class StatusOutputTest {
         .contains("\n  conversation-1 ejected: 3 failures in a row, last: UNAVAILABLE: fault injected"
             + " (back on probation in 7.5 s)\n")
         .contains("\n  conversation-0: on probation after: 3 failures in a row");
+  }
+
+  @Test
+  void anAutoscaledPoolShowsItsBoundsAndItsLastDecisionWithTimeAndReason() {
+    PoolInfo.Builder pool = PoolInfo.newBuilder().setName("conversation").setKind("local").setDevice("cpu")
+        .addModels("intent")
+        .addReplicas(ReplicaInfo.newBuilder().setId("conversation-0").setState("READY").setPid(10))
+        .addReplicas(ReplicaInfo.newBuilder().setId("conversation-1").setState("STARTING").setPid(11));
+    PoolScaling.Builder scaling = PoolScaling.newBuilder().setMinReplicas(1).setMaxReplicas(3);
+
+    String before = Output.status(ListPoolsResponse.newBuilder().addPools(pool.clone().setScaling(scaling)).build());
+    String after = Output.status(ListPoolsResponse.newBuilder().addPools(pool.setScaling(scaling
+        .setLastDecision("up").setLastReason("queue above 0 at every check for 3.0 s (4 calls waiting): 1 -> 2 replicas")
+        .setLastDecisionUnixMs(1_700_000_000_123L))).build());
+    String fixed = Output.status(ListPoolsResponse.newBuilder().addPools(pool.clearScaling()).build());
+
+    assertThat(before).contains("\n  autoscaling: 2 replica(s), min 1, max 3; no change decided yet\n");
+    assertThat(after).contains("pool conversation (local, cpu): 1/2 ready; models: intent\n"
+        + "  autoscaling: 2 replica(s), min 1, max 3; last decision up at 2023-11-14T22:13:20Z: queue above 0 at"
+        + " every check for 3.0 s (4 calls waiting): 1 -> 2 replicas\n");
+    assertThat(fixed).doesNotContain("autoscaling");
   }
 }
