@@ -94,8 +94,14 @@ final class PoolScaler {
         case UP -> up(members, d);
         case DOWN -> down(members, d);
         case AT_LIMIT -> {
+          // Said once per run at the limit: under steady overload it would come every upscale window.
+          boolean again = status.lastDecision().equals("at_limit");
           record(d);
-          log.info("pool {}: autoscaling holds: {}", pool.name(), d.reason());
+          if (again) {
+            log.debug("pool {}: autoscaling holds: {}", pool.name(), d.reason());
+          } else {
+            log.info("pool {}: autoscaling holds: {}", pool.name(), d.reason());
+          }
         }
         case HOLD -> log.debug("pool {}: autoscaling holds: {}", pool.name(), d.reason());
       }

@@ -1,0 +1,128 @@
+package io.junction.orchestrator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.junction.proto.v1.ListPoolsResponse;
+import io.junction.proto.v1.PoolInfo;
+import io.junction.tensor.Tensor;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An autoscaled local pool with real workers: min_replicas 1, max_replicas 3, one call per replica
+ * at a time, and more clients than that, so calls queue. The pool grows to 3 while the load lasts,
+ * never past it, and shrinks back to 1 after the cool-down once the load stops; every request of
+ * the load succeeds, through the starts and the drains.
+ */
+class AutoscalingEndToEndTest {
+  private static final int CLIENTS = 6;
+  private static final String CONFIG = """
+      server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
+      repository: ${repository}
+      pools:
+        - name: conv
+          kind: local
+          models: [featurizer, intent]
+          min_replicas: 1
+          max_replicas: 3
+          max_in_flight: 1
+          jvm_options: [-Xmx384m]
+          autoscaling: {upscale_after_ms: 1000, downscale_after_ms: 3000, check_interval_ms: 200}
+      pipelines:
+        # One call per step (no fused segment), each with time to wait its turn in the pool's queue:
+        # the load must make the pool queue, not make its requests time out.
+        - name: intent
+          fuse: false
+          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          outputs: [{name: intent, from: classify.intent}]
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}, timeout_ms: 60000}
+            - {name: classify, model: intent, inputs: {features: featurize.features}, timeout_ms: 60000}
+      """;
+
+  @Test
+  void aQueuedPoolGrowsToMaxReplicasAndShrinksBackToMinAfterTheCoolDownWithoutFailingARequest() throws Exception {
+    try (OrchestratorProcess orchestrator = OrchestratorProcess.start("autoscaling", CONFIG)) {
+      ListPoolsResponse start = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+      assertThat(conv(start).getReplicasCount()).as("starts with min_replicas").isEqualTo(1);
+      assertThat(conv(start).getScaling().getMinReplicas()).isEqualTo(1);
+      assertThat(conv(start).getScaling().getMaxReplicas()).isEqualTo(3);
+
+      AtomicBoolean stop = new AtomicBoolean();
+      AtomicInteger ok = new AtomicInteger();
+      ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+      List<CompletableFuture<Void>> clients = new ArrayList<>();
+      for (int c = 0; c < CLIENTS; c++) {
+        clients.add(CompletableFuture.runAsync(() -> {
+          for (int i = 0; i < 100_000 && !stop.get(); i++) {
+            try {
+              orchestrator.runPipeline("intent", Tensor.ofStrings("text", new long[] {1}, List.of("hello there")));
+              ok.incrementAndGet();
+            } catch (RuntimeException e) {
+              failures.add(e);
+            }
+          }
+        }));
+      }
+
+      AtomicInteger most = new AtomicInteger();
+      ListPoolsResponse grown;
+      try {
+        grown = orchestrator.awaitPools(r -> {
+          most.accumulateAndGet(conv(r).getReplicasCount(), Math::max);
+          return conv(r).getReplicasCount() == 3 && OrchestratorProcess.allReady(r);
+        }, Duration.ofSeconds(300));
+        // Still queued at 3: the pool stays there.
+        orchestrator.awaitPools(r -> {
+          most.accumulateAndGet(conv(r).getReplicasCount(), Math::max);
+          return conv(r).getScaling().getLastDecision().equals("at_limit");
+        }, Duration.ofSeconds(60));
+      } finally {
+        stop.set(true);
+        CompletableFuture.allOf(clients.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+      }
+      assertThat(failures).as("requests failed under load while the pool grew").isEmpty();
+      assertThat(conv(grown).getScaling().getLastDecision()).isIn("up", "at_limit");
+      List<Long> added = conv(grown).getReplicasList().stream().filter(x -> !x.getId().equals("conv-0"))
+          .map(x -> x.getPid()).toList();
+      assertThat(conv(grown).getReplicasList()).extracting(x -> x.getId())
+          .containsExactlyInAnyOrder("conv-0", "conv-1", "conv-2");
+
+      ListPoolsResponse shrunk = orchestrator.awaitPools(r -> {
+        most.accumulateAndGet(conv(r).getReplicasCount(), Math::max);
+        return conv(r).getReplicasCount() == 1 && OrchestratorProcess.allReady(r);
+      }, Duration.ofSeconds(180));
+      assertThat(most.get()).as("never above max_replicas").isEqualTo(3);
+      assertThat(conv(shrunk).getScaling().getLastDecision()).isEqualTo("down");
+      assertThat(conv(shrunk).getScaling().getLastReason()).startsWith("room to spare at every check for ")
+          .endsWith("2 -> 1 replicas");
+      assertThat(conv(shrunk).getScaling().getLastDecisionUnixMs()).isPositive();
+      // The replicas that left were stopped, not left running.
+      List<Long> stopped = new ArrayList<>(List.of(conv(grown).getReplicasList().stream()
+          .map(x -> x.getPid()).toArray(Long[]::new)));
+      stopped.remove(Long.valueOf(conv(shrunk).getReplicas(0).getPid()));
+      OrchestratorProcess.assertAllExit(stopped, Duration.ofSeconds(60));
+      assertThat(added).isNotEmpty();
+
+      // The pool serves at min_replicas, and status says what the autoscaler did last.
+      orchestrator.runPipeline("intent", Tensor.ofStrings("text", new long[] {1}, List.of("hello there")));
+      Cli.Result status = Cli.run("status", "--target", "127.0.0.1:" + orchestrator.port);
+      assertThat(status.exitCode()).as(status.stderr()).isZero();
+      assertThat(status.stdout()).contains("autoscaling: 1 replica(s), min 1, max 3; last decision down at ");
+      System.out.println(ok.get() + " pipeline runs succeeded while the pool went from 1 to 3 replicas"
+          + " and back to 1");
+      assertThat(ok.get()).isPositive();
+    }
+  }
+
+  private static PoolInfo conv(ListPoolsResponse r) {
+    return r.getPoolsList().stream().filter(p -> p.getName().equals("conv")).findFirst().orElseThrow();
+  }
+}
