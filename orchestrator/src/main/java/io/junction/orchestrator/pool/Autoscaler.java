@@ -23,7 +23,7 @@ final class Autoscaler {
     DOWN,
     /** Nothing to do, or a window still running. */
     HOLD,
-    /** A window was complete, but the pool is at max_replicas (or min_replicas) already. */
+    /** The queue called for one more replica, but the pool is at max_replicas already. */
     AT_LIMIT
   }
 
