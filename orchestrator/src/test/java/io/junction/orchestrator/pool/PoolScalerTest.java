@@ -83,14 +83,20 @@ class PoolScalerTest {
     return pool.replicas().stream().map(Replica::id).toList();
   }
 
-  @Test
-  void sustainedQueueingStartsAReplicaThatTakesCallsOnceReadyAndRoomToSpareRetiresOne() throws Exception {
-    scaler.start();
+  /** Fills the first replica and queues one call more: the last future waits for a slot. */
+  private List<CompletableFuture<Replica>> fillAndQueueOne() {
     List<CompletableFuture<Replica>> calls = new ArrayList<>();
     for (int i = 0; i < MAX_IN_FLIGHT + 1; i++) {
       calls.add(pool.claim(null, null));
     }
     assertThat(pool.queued()).isEqualTo(1);
+    return calls;
+  }
+
+  @Test
+  void sustainedQueueingStartsAReplicaThatTakesCallsOnceReadyAndRoomToSpareRetiresOne() throws Exception {
+    scaler.start();
+    List<CompletableFuture<Replica>> calls = fillAndQueueOne();
 
     scheduler.advance(Duration.ofSeconds(3)); // queueing for 2 s at the third check: not yet
     assertThat(launcher.launches).hasSize(1);
@@ -139,10 +145,7 @@ class PoolScalerTest {
   @Test
   void aReplicaRetiringWaitsForItsCallsBeforeItsWorkerStops() throws Exception {
     scaler.start();
-    List<CompletableFuture<Replica>> calls = new ArrayList<>();
-    for (int i = 0; i < MAX_IN_FLIGHT + 1; i++) {
-      calls.add(pool.claim(null, null));
-    }
+    List<CompletableFuture<Replica>> calls = fillAndQueueOne();
     scheduler.advance(Duration.ofSeconds(4));
     announceReady();
     Replica added = pool.replicas().get(1);
