@@ -19,10 +19,13 @@ import org.junit.jupiter.api.Test;
  * An autoscaled local pool with real workers: min_replicas 1, max_replicas 3, one call per replica
  * at a time, and more clients than that, so calls queue. The pool grows to 3 while the load lasts,
  * never past it, and shrinks back to 1 after the cool-down once the load stops; every request of
- * the load succeeds, through the starts and the drains.
+ * the load succeeds, through the starts and the drains, and the replicas it adds have the pool's
+ * fused segment plan before they take a call.
  */
 class AutoscalingEndToEndTest {
   private static final int CLIENTS = 6;
+  /** Of which run the fused pipeline: their calls reach the replicas the pool adds. */
+  private static final int FUSED_CLIENTS = 2;
   private static final String CONFIG = """
       server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
       repository: ${repository}
@@ -45,6 +48,14 @@ class AutoscalingEndToEndTest {
           steps:
             - {name: featurize, model: featurizer, inputs: {text: input.text}, timeout_ms: 60000}
             - {name: classify, model: intent, inputs: {features: featurize.features}, timeout_ms: 60000}
+        # The same steps as one fused segment: a replica the pool adds must have its plan first.
+        - name: intent_fused
+          fuse: true
+          inputs: [{name: text, datatype: BYTES, shape: [1]}]
+          outputs: [{name: intent, from: classify.intent}]
+          steps:
+            - {name: featurize, model: featurizer, inputs: {text: input.text}, timeout_ms: 60000}
+            - {name: classify, model: intent, inputs: {features: featurize.features}, timeout_ms: 60000}
       """;
 
   @Test
@@ -60,10 +71,11 @@ class AutoscalingEndToEndTest {
       ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
       List<CompletableFuture<Void>> clients = new ArrayList<>();
       for (int c = 0; c < CLIENTS; c++) {
+        String pipeline = c < FUSED_CLIENTS ? "intent_fused" : "intent";
         clients.add(CompletableFuture.runAsync(() -> {
           for (int i = 0; i < 100_000 && !stop.get(); i++) {
             try {
-              orchestrator.runPipeline("intent", Tensor.ofStrings("text", new long[] {1}, List.of("hello there")));
+              orchestrator.runPipeline(pipeline, Tensor.ofStrings("text", new long[] {1}, List.of("hello there")));
               ok.incrementAndGet();
             } catch (RuntimeException e) {
               failures.add(e);
@@ -109,6 +121,16 @@ class AutoscalingEndToEndTest {
       assertThat(left).hasSize(2);
       OrchestratorProcess.assertAllExit(left, Duration.ofSeconds(60));
 
+      // Each added replica had the pool's segment plan before it took a call: no fused run found it missing.
+      List<String> log = java.nio.file.Files.readAllLines(orchestrator.log);
+      for (String id : List.of("conv-1", "conv-2")) {
+        int loaded = indexOf(log, "replica " + id + " loaded segment plans");
+        int routed = indexOf(log, "replica " + id + " takes calls");
+        assertThat(loaded).as(id + " loaded its plans").isNotNegative();
+        assertThat(routed).as(id + " took calls after its plans were loaded").isGreaterThan(loaded);
+      }
+      assertThat(log).noneMatch(line -> line.contains("lacks segment plan"));
+
       // The pool serves at min_replicas, and status says what the autoscaler did last.
       orchestrator.runPipeline("intent", Tensor.ofStrings("text", new long[] {1}, List.of("hello there")));
       Cli.Result status = Cli.run("status", "--target", "127.0.0.1:" + orchestrator.port);
@@ -118,6 +140,15 @@ class AutoscalingEndToEndTest {
           + " and back to 1");
       assertThat(ok.get()).isPositive();
     }
+  }
+
+  private static int indexOf(List<String> lines, String text) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static PoolInfo conv(ListPoolsResponse r) {
