@@ -61,7 +61,8 @@ public final class ConfigLoader {
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection");
+      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "stall_after_ms",
+      "outlier_ejection");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
   private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
@@ -417,7 +418,7 @@ public final class ConfigLoader {
         outlierEjection(f), health(f));
   }
 
-  /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms. */
+  /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms, stall_after_ms. */
   private static HealthPolicy health(Fields f) throws ConfigException {
     HealthPolicy d = HealthPolicy.DEFAULT;
     return new HealthPolicy(
@@ -425,7 +426,9 @@ public final class ConfigLoader {
             ? Duration.ofMillis(f.get("probe_timeout_ms").orElseThrow().integer(1L, 600_000L)) : d.probeTimeout(),
         f.has("unhealthy_after") ? f.get("unhealthy_after").orElseThrow().integer(1, 1000) : d.unhealthyAfter(),
         f.has("kill_after_ms")
-            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter());
+            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter(),
+        f.has("stall_after_ms")
+            ? Duration.ofMillis(f.get("stall_after_ms").orElseThrow().integer(10L, 600_000L)) : d.stallAfter());
   }
 
   /** The pool's outlier_ejection block; each key has its default (OutlierPolicy.DEFAULT). */

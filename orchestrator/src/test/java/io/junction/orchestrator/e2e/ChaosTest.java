@@ -24,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -35,6 +36,10 @@ class ChaosTest {
   private static final int CLIENTS = 16;
   private static final Duration DEADLINE = Duration.ofSeconds(5);
   private static final Duration RUN = Duration.ofSeconds(Long.getLong("junction.chaos.seconds", 60));
+  private static final Duration STOP = Duration.ofSeconds(10);
+  /** A call's end as the client sees it may trail its deadline by the client's own scheduling. */
+  private static final Duration LATE_SLACK = Duration.ofMillis(100);
+  private static final int MAX_SAMPLES_PER_CLIENT = 200_000;
   private static final List<String> TEXTS = List.of("book a table for two", "what's the weather like",
       "play some jazz", "yes, two please", "goodbye", "set an alarm for seven");
 
@@ -55,12 +60,14 @@ class ChaosTest {
   @Test
   void aPoolOfTwoKeepsServingThroughKillsAndAStop() throws Exception {
     try (OrchestratorProcess o = OrchestratorProcess.start("chaos", config())) {
-      o.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(180));
+      o.awaitPools(ChaosTest::fullStrength, Duration.ofSeconds(180));
       AtomicBoolean running = new AtomicBoolean(true);
       AtomicLong ok = new AtomicLong();
       AtomicLong late = new AtomicLong();
       Map<String, AtomicLong> failures = new ConcurrentHashMap<>();
       List<String> samples = java.util.Collections.synchronizedList(new ArrayList<>());
+      long[][] latencies = new long[CLIENTS][MAX_SAMPLES_PER_CLIENT];
+      int[] counts = new int[CLIENTS];
       ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
       for (int c = 0; c < CLIENTS; c++) {
         int client = c;
@@ -84,7 +91,11 @@ class ChaosTest {
                 samples.add(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
               }
             }
-            if (System.nanoTime() - start > DEADLINE.toNanos() + TimeUnit.MILLISECONDS.toNanos(100)) {
+            long took = System.nanoTime() - start;
+            if (counts[client] < MAX_SAMPLES_PER_CLIENT) {
+              latencies[client][counts[client]++] = took;
+            }
+            if (took > DEADLINE.toNanos() + LATE_SLACK.toNanos()) {
               late.incrementAndGet();
             }
           }
@@ -92,41 +103,85 @@ class ChaosTest {
       }
       long begin = System.nanoTime();
       List<String> recoveries = new ArrayList<>();
+      long stallNoticed = -1;
+      String stallStatus = "";
       long step = RUN.toNanos() / 5;
       for (int fault = 0; fault < 4; fault++) {
         sleepUntil(begin + step * (fault + 1));
         ReplicaInfo victim = replicas(o).get(1);
         long t0 = System.nanoTime();
+        String what;
+        Predicate<ListPoolsResponse> recovered;
         if (fault == 2) {
           ProcessHandle p = ProcessHandle.of(victim.getPid()).orElseThrow();
-          signal("STOP", victim.getPid());
-          Thread.sleep(10_000);
-          signal("CONT", p.pid());
+          try {
+            signal("STOP", p.pid());
+            // The stall is noticed while the worker is stopped: it leaves routing, naming the stall.
+            ListPoolsResponse stalled = o.awaitPools(r -> replicas(r).stream().anyMatch(x -> x.getId().equals(victim.getId())
+                && x.getState().equals("UNHEALTHY") && x.getLastError().contains("stalled")), STOP.minusSeconds(2));
+            stallNoticed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            stallStatus = replicas(stalled).stream().filter(x -> x.getId().equals(victim.getId())).findFirst()
+                .orElseThrow().getLastError();
+            sleepUntil(t0 + STOP.toNanos());
+          } finally {
+            signal("CONT", p.pid()); // never leave a process stopped, whatever happened
+          }
+          what = "SIGSTOP " + STOP.toSeconds() + " s";
+          // Gentle health does not kill a worker stopped for 10 s: the same process comes back.
+          recovered = ChaosTest::fullStrength;
         } else {
           ProcessHandle.of(victim.getPid()).orElseThrow().destroyForcibly();
+          what = "SIGKILL";
+          // A new process in its place, READY and routable (the dead one may look READY for a moment).
+          recovered = r -> fullStrength(r) && replicas(r).stream().noneMatch(x -> x.getPid() == victim.getPid());
         }
-        // Full strength: the victim replaced by a new process (a stopped one is killed and restarted
-        // once its probes fail) and both replicas READY.
-        o.awaitPools(r -> OrchestratorProcess.allReady(r) && replicas(r).size() == 2
-            && replicas(r).stream().noneMatch(x -> x.getPid() == victim.getPid()), Duration.ofSeconds(120));
-        recoveries.add((fault == 2 ? "SIGSTOP 10 s" : "SIGKILL") + " of " + victim.getId() + ": full strength after "
-            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0) + " ms");
+        long faultEnd = System.nanoTime();
+        // Full strength: two replicas READY and routable (not ejected).
+        ListPoolsResponse after = o.awaitPools(recovered, Duration.ofSeconds(120));
+        long now = System.nanoTime();
+        recoveries.add(String.format(java.util.Locale.ROOT,
+            "%s of %s (pid %d): full strength %d ms after the fault ended (%d ms after it began); pids now %s",
+            what, victim.getId(), victim.getPid(), TimeUnit.NANOSECONDS.toMillis(now - faultEnd),
+            TimeUnit.NANOSECONDS.toMillis(now - t0), replicas(after).stream().map(ReplicaInfo::getPid).toList()));
       }
       sleepUntil(begin + RUN.toNanos());
       running.set(false);
       clients.shutdown();
       assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin);
 
       long failed = failures.values().stream().mapToLong(AtomicLong::get).sum();
       long total = ok.get() + failed;
       double success = 100.0 * ok.get() / Math.max(1, total);
-      System.out.printf("chaos: %d requests in %d s, %d ok (%.4f%%), failed by code %s, %d ended after their deadline%n",
-          total, RUN.toSeconds(), ok.get(), success, new TreeMap<>(failures), late.get());
+      long[] all = java.util.stream.IntStream.range(0, CLIENTS)
+          .mapToObj(c -> java.util.Arrays.copyOf(latencies[c], counts[c]))
+          .flatMapToLong(java.util.Arrays::stream).sorted().toArray();
+      System.out.printf(java.util.Locale.ROOT,
+          "chaos: %d requests in %d s from %d clients, %d ok (%.4f%%), failed by code %s, %d ended after their"
+              + " deadline (%d ms); latency p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+          total, seconds, CLIENTS, ok.get(), success, new TreeMap<>(failures), late.get(), DEADLINE.toMillis(),
+          percentile(all, 50), percentile(all, 99), all.length == 0 ? 0 : all[all.length - 1] / 1e6);
       recoveries.forEach(r -> System.out.println("chaos: " + r));
+      System.out.println("chaos: the stopped worker left routing " + stallNoticed + " ms after SIGSTOP: " + stallStatus);
       samples.forEach(s -> System.out.println("chaos: failure " + s));
+      assertThat(recoveries).hasSize(4);
       assertThat(success).as("share of requests that succeeded, %").isGreaterThanOrEqualTo(99.99);
       assertThat(late.get()).as("requests that ended after their deadline").isZero();
     }
+  }
+
+  /** Both replicas READY and in routing (not ejected). */
+  private static boolean fullStrength(ListPoolsResponse r) {
+    List<ReplicaInfo> rs = replicas(r);
+    return rs.size() == 2 && rs.stream().allMatch(x -> x.getState().equals("READY") && !x.getEjected());
+  }
+
+  private static double percentile(long[] sorted, int p) {
+    if (sorted.length == 0) {
+      return 0;
+    }
+    int i = (int) Math.min(sorted.length - 1, Math.ceil(p / 100.0 * sorted.length) - 1);
+    return sorted[Math.max(0, i)] / 1e6;
   }
 
   private static List<ReplicaInfo> replicas(OrchestratorProcess o) {
