@@ -86,7 +86,11 @@ final class Ejections {
   }
 
   private void readmit(Replica r) {
-    if (r.outliers.readmit(r.scheduler.nanoTime())) {
+    long now = r.scheduler.nanoTime();
+    if (r.outliers.isEjected() && now < r.outliers.ejectedUntil()) {
+      return; // the timer of an ejection lifted early (a fresh worker); a later ejection has its own
+    }
+    if (r.outliers.readmit(now)) {
       log.info("pool {}: replica {} back in routing on probation ({} calls decide) after its ejection", pool.name(),
           r.id(), pool.spec().outlierEjection().probationCalls());
       pool.replicasMoved();

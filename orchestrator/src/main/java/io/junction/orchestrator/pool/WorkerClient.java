@@ -260,7 +260,11 @@ final class WorkerClient {
       if (i < callStreams.size()) {
         WorkerCallStream stream = callStreams.get(i);
         stream.abort(status);
-        loops.loop(i).execute(channel::shutdownNow);
+        try {
+          loops.loop(i).execute(channel::shutdownNow);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          channel.shutdownNow(); // the loops are stopping: nothing runs there any more
+        }
       } else {
         channel.shutdownNow();
       }

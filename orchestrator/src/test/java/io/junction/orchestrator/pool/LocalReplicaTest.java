@@ -332,6 +332,22 @@ class LocalReplicaTest {
   }
 
   @Test
+  void aFreshWorkerDoesNotServeOutItsPredecessorsEjection() {
+    startUntilReady();
+    // Its calls failed as it died: ejected for 10 s, then the process exit is seen.
+    replica.outliers.eject(scheduler.nanoTime());
+    launcher.last().process().exit(137);
+    scheduler.runDue();
+    scheduler.advance(RestartBackoff.INITIAL);
+    announceReady();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.outliers.isEjected()).isFalse();
+    assertThat(replica.outliers.phase()).isEqualTo(io.junction.orchestrator.routing.OutlierDetector.Phase.PROBATION);
+    assertThat(replica.routable()).isTrue();
+  }
+
+  @Test
   void aProbeThatThrowsWhenSentCountsAsFailedAndHealthChecksGoOn() {
     startUntilReady();
     throwOnNextCall.set(true);
