@@ -64,6 +64,8 @@ abstract class Replica implements Candidate {
   // Event thread only.
   private Scheduler.Cancellable healthTimer = Scheduler.Cancellable.NONE;
   private Scheduler.Cancellable stallTimer = Scheduler.Cancellable.NONE;
+  /** Stalled, but kept in routing as the last replica that can serve (and said so). */
+  private boolean keptWhileStalled;
   /** The client a probe is out on, if any: one probe at a time per channel. */
   private WorkerClient probing;
   protected int failedProbes;
@@ -260,8 +262,8 @@ abstract class Replica implements Candidate {
     switch (stall.check(scheduler.nanoTime(), watched ? inFlight() : 0)) {
       // Quiet for a while with calls out: a probe tells a slow worker (it answers) from a stopped one.
       case QUIET -> probe(c);
-      case STALLED -> onStalled(c);
-      case FINE -> { }
+      case STALLED -> onStalled();
+      case FINE -> keptWhileStalled = false;
     }
     stallTimer = scheduler.schedule(Duration.ofNanos(stall.checkIntervalNanos()), this::stallTick);
   }
@@ -280,13 +282,14 @@ abstract class Replica implements Candidate {
    * windows may be full of requests it never read). The new connection is what its probes use.
    * Event thread.
    */
-  private void onStalled(WorkerClient c) {
+  private void onStalled() {
     long now = scheduler.nanoTime();
     int calls = inFlight();
     String why = "replica " + id + " stalled: no answer for " + TimeUnit.NANOSECONDS.toMillis(stall.quietNanos(now))
         + " ms with " + calls + " call(s) in flight";
     if (!othersRoutable.test(this)) {
-      if (!why.equals(lastError)) {
+      if (!keptWhileStalled) {
+        keptWhileStalled = true; // said once until it answers again
         log.warn("pool {}: {}; kept in routing: it is the last replica of the pool that can serve", spec.name(), why);
       }
       lastError = why;

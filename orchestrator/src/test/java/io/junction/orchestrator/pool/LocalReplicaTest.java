@@ -311,6 +311,22 @@ class LocalReplicaTest {
   }
 
   @Test
+  void theLastReplicaThatCanServeIsKeptInRoutingWhenItStalls() {
+    startUntilReady();
+    replica.othersRoutable = r -> false; // no other replica of its pool can serve
+    worker.mode = FakeWorker.Mode.HOLD;
+    worker.stopped = true;
+    assertThat(replica.tryAcquire(4)).isTrue();
+    var call = replica.client().infer(inferRequest(), null, false, replica::release);
+    scheduler.advance(HealthPolicy.DEFAULT_STALL_AFTER.multipliedBy(2));
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.snapshot().lastError()).startsWith("replica conv-0 stalled: no answer for ");
+    assertThat(call).as("its calls wait for it, as they would without the stall rule").isNotDone();
+    worker.resume();
+  }
+
+  @Test
   void aReplicaThatAnswersProbesWhileItsCallsTakeLongIsNotStalled() {
     startUntilReady();
     worker.mode = FakeWorker.Mode.HOLD; // long model calls; the worker still answers its probes
