@@ -106,47 +106,51 @@ class ChaosTest {
       long stallNoticed = -1;
       String stallStatus = "";
       long step = RUN.toNanos() / 5;
-      for (int fault = 0; fault < 4; fault++) {
-        sleepUntil(begin + step * (fault + 1));
-        ReplicaInfo victim = replicas(o).get(1);
-        long t0 = System.nanoTime();
-        String what;
-        Predicate<ListPoolsResponse> recovered;
-        if (fault == 2) {
-          ProcessHandle p = ProcessHandle.of(victim.getPid()).orElseThrow();
-          try {
-            signal("STOP", p.pid());
-            // The stall is noticed while the worker is stopped: it leaves routing, naming the stall.
-            ListPoolsResponse stalled = o.awaitPools(r -> replicas(r).stream().anyMatch(x -> x.getId().equals(victim.getId())
-                && x.getState().equals("UNHEALTHY") && x.getLastError().contains("stalled")), STOP.minusSeconds(2));
-            stallNoticed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
-            stallStatus = replicas(stalled).stream().filter(x -> x.getId().equals(victim.getId())).findFirst()
-                .orElseThrow().getLastError();
-            sleepUntil(t0 + STOP.toNanos());
-          } finally {
-            signal("CONT", p.pid()); // never leave a process stopped, whatever happened
+      try {
+        for (int fault = 0; fault < 4; fault++) {
+          sleepUntil(begin + step * (fault + 1));
+          ReplicaInfo victim = replicas(o).get(1);
+          long t0 = System.nanoTime();
+          String what;
+          Predicate<ListPoolsResponse> recovered;
+          if (fault == 2) {
+            ProcessHandle p = ProcessHandle.of(victim.getPid()).orElseThrow();
+            try {
+              signal("STOP", p.pid());
+              // The stall is noticed while the worker is stopped: it leaves routing, naming the stall.
+              ListPoolsResponse stalled = o.awaitPools(r -> replicas(r).stream()
+                  .anyMatch(x -> x.getId().equals(victim.getId()) && x.getState().equals("UNHEALTHY")
+                      && x.getLastError().contains("stalled")), STOP.minusSeconds(2));
+              stallNoticed = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+              stallStatus = replicas(stalled).stream().filter(x -> x.getId().equals(victim.getId())).findFirst()
+                  .orElseThrow().getLastError();
+              sleepUntil(t0 + STOP.toNanos());
+            } finally {
+              signal("CONT", p.pid()); // never leave a process stopped, whatever happened
+            }
+            what = "SIGSTOP " + STOP.toSeconds() + " s";
+            // Gentle health does not kill a worker stopped for 10 s: the same process comes back.
+            recovered = ChaosTest::fullStrength;
+          } else {
+            ProcessHandle.of(victim.getPid()).orElseThrow().destroyForcibly();
+            what = "SIGKILL";
+            // A new process in its place, READY and routable (the dead one may look READY for a moment).
+            recovered = r -> fullStrength(r) && replicas(r).stream().noneMatch(x -> x.getPid() == victim.getPid());
           }
-          what = "SIGSTOP " + STOP.toSeconds() + " s";
-          // Gentle health does not kill a worker stopped for 10 s: the same process comes back.
-          recovered = ChaosTest::fullStrength;
-        } else {
-          ProcessHandle.of(victim.getPid()).orElseThrow().destroyForcibly();
-          what = "SIGKILL";
-          // A new process in its place, READY and routable (the dead one may look READY for a moment).
-          recovered = r -> fullStrength(r) && replicas(r).stream().noneMatch(x -> x.getPid() == victim.getPid());
+          long faultEnd = System.nanoTime();
+          // Full strength: two replicas READY and routable (not ejected).
+          ListPoolsResponse after = o.awaitPools(recovered, Duration.ofSeconds(120));
+          long now = System.nanoTime();
+          recoveries.add(String.format(java.util.Locale.ROOT,
+              "%s of %s (pid %d): full strength %d ms after the fault ended (%d ms after it began); pids now %s",
+              what, victim.getId(), victim.getPid(), TimeUnit.NANOSECONDS.toMillis(now - faultEnd),
+              TimeUnit.NANOSECONDS.toMillis(now - t0), replicas(after).stream().map(ReplicaInfo::getPid).toList()));
         }
-        long faultEnd = System.nanoTime();
-        // Full strength: two replicas READY and routable (not ejected).
-        ListPoolsResponse after = o.awaitPools(recovered, Duration.ofSeconds(120));
-        long now = System.nanoTime();
-        recoveries.add(String.format(java.util.Locale.ROOT,
-            "%s of %s (pid %d): full strength %d ms after the fault ended (%d ms after it began); pids now %s",
-            what, victim.getId(), victim.getPid(), TimeUnit.NANOSECONDS.toMillis(now - faultEnd),
-            TimeUnit.NANOSECONDS.toMillis(now - t0), replicas(after).stream().map(ReplicaInfo::getPid).toList()));
+        sleepUntil(begin + RUN.toNanos());
+      } finally {
+        running.set(false); // also when a check above failed: the clients stop before the orchestrator does
+        clients.shutdown();
       }
-      sleepUntil(begin + RUN.toNanos());
-      running.set(false);
-      clients.shutdown();
       assertThat(clients.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
       long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - begin);
 
@@ -162,7 +166,8 @@ class ChaosTest {
           total, seconds, CLIENTS, ok.get(), success, new TreeMap<>(failures), late.get(), DEADLINE.toMillis(),
           percentile(all, 50), percentile(all, 99), all.length == 0 ? 0 : all[all.length - 1] / 1e6);
       recoveries.forEach(r -> System.out.println("chaos: " + r));
-      System.out.println("chaos: the stopped worker left routing " + stallNoticed + " ms after SIGSTOP: " + stallStatus);
+      System.out.println("chaos: the stopped worker left routing " + stallNoticed + " ms after SIGSTOP: "
+          + stallStatus);
       samples.forEach(s -> System.out.println("chaos: failure " + s));
       assertThat(recoveries).hasSize(4);
       assertThat(success).as("share of requests that succeeded, %").isGreaterThanOrEqualTo(99.99);
