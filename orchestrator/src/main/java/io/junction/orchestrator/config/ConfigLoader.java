@@ -62,8 +62,8 @@ public final class ConfigLoader {
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection",
-      "min_replicas", "max_replicas", "autoscaling");
+      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "stall_after_ms",
+      "outlier_ejection", "min_replicas", "max_replicas", "autoscaling");
   /** What makes a pool autoscale: only a local pool can, since only there do we start and stop workers. */
   private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling");
   private static final List<String> AUTOSCALING = List.of("upscale_queue", "upscale_after_ms", "downscale_after_ms",
@@ -479,7 +479,7 @@ public final class ConfigLoader {
     return Optional.of(new Autoscaling(min, max, queue, up, down, check));
   }
 
-  /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms. */
+  /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms, stall_after_ms. */
   private static HealthPolicy health(Fields f) throws ConfigException {
     HealthPolicy d = HealthPolicy.DEFAULT;
     return new HealthPolicy(
@@ -487,7 +487,9 @@ public final class ConfigLoader {
             ? Duration.ofMillis(f.get("probe_timeout_ms").orElseThrow().integer(1L, 600_000L)) : d.probeTimeout(),
         f.has("unhealthy_after") ? f.get("unhealthy_after").orElseThrow().integer(1, 1000) : d.unhealthyAfter(),
         f.has("kill_after_ms")
-            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter());
+            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter(),
+        f.has("stall_after_ms")
+            ? Duration.ofMillis(f.get("stall_after_ms").orElseThrow().integer(10L, 600_000L)) : d.stallAfter());
   }
 
   /** The pool's outlier_ejection block; each key has its default (OutlierPolicy.DEFAULT). */

@@ -45,7 +45,9 @@ final class Ejections {
 
   /** A call to the replica failed with {@code status}; counted only when that is the replica's fault. Any thread. */
   void failed(Replica r, Status status) {
-    if (!isReplicaFault(status.getCode())) {
+    if (!isReplicaFault(status.getCode()) || r.state() != ReplicaState.READY) {
+      // Out of routing already (UNHEALTHY: a stall, failed probes): its probes bring it back, and
+      // the calls that failed as it left (a stall fails them all at once) say nothing more.
       return;
     }
     long now = r.scheduler.nanoTime();
@@ -73,7 +75,8 @@ final class Ejections {
     r.scheduler.schedule(time, () -> readmit(r));
   }
 
-  private boolean othersRoutable(Replica r) {
+  /** Whether the pool has a routable replica other than {@code r}. Any thread. */
+  boolean othersRoutable(Replica r) {
     for (Replica other : pool.replicas()) {
       if (other != r && other.routable()) {
         return true;
@@ -83,7 +86,11 @@ final class Ejections {
   }
 
   private void readmit(Replica r) {
-    if (r.outliers.readmit(r.scheduler.nanoTime())) {
+    long now = r.scheduler.nanoTime();
+    if (r.outliers.isEjected() && now < r.outliers.ejectedUntil()) {
+      return; // the timer of an ejection lifted early (a fresh worker); a later ejection has its own
+    }
+    if (r.outliers.readmit(now)) {
       log.info("pool {}: replica {} back in routing on probation ({} calls decide) after its ejection", pool.name(),
           r.id(), pool.spec().outlierEjection().probationCalls());
       pool.replicasMoved();

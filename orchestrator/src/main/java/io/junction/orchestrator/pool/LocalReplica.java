@@ -182,6 +182,12 @@ final class LocalReplica extends Replica {
   @Override
   protected void onStartingProbe(boolean ready, String error) {
     if (ready) {
+      // A fresh process does not serve out the ejection its predecessor earned (calls failing as
+      // it died): it goes back on probation at once, where a failure ejects it again, for longer.
+      if (outliers.isEjected() && outliers.readmit(scheduler.nanoTime())) {
+        log.info("pool {}: replica {} is a fresh worker: back in routing on probation, its predecessor's ejection"
+            + " lifted", spec.name(), id);
+      }
       if (lifecycle.transition(ReplicaState.STARTING, ReplicaState.READY)) {
         startTimer.cancel();
         long now = scheduler.nanoTime();

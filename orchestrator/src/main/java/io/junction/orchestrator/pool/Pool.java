@@ -50,6 +50,9 @@ final class Pool {
     this.replicas = List.copyOf(replicas);
     this.picker = picker;
     this.ejections = new Ejections(this);
+    for (Replica r : this.replicas) {
+      r.othersRoutable = ejections::othersRoutable;
+    }
   }
 
   String name() {

@@ -7,7 +7,9 @@ import io.junction.orchestrator.routing.OutlierDetector;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +40,13 @@ abstract class Replica implements Candidate {
   private final AtomicInteger inFlight = new AtomicInteger();
   /** Whether its calls fail too often to keep it in routing; its pool feeds it every call's outcome. */
   final OutlierDetector outliers;
+  /** Whether it has calls in flight and answers nothing; its client tells it of every answer. */
+  final StallWatch stall;
+  /**
+   * Whether the pool has another replica that can serve besides the one given: a stalled replica
+   * leaves routing only then (a pool keeps at least one, as with ejection). Its pool sets it.
+   */
+  volatile Predicate<Replica> othersRoutable = r -> true;
   /** Completes when the replica first becomes READY or gives up; {@code start()} waits on it. */
   protected final CompletableFuture<Void> settled = new CompletableFuture<>();
 
@@ -59,6 +68,9 @@ abstract class Replica implements Candidate {
 
   // Event thread only.
   private Scheduler.Cancellable healthTimer = Scheduler.Cancellable.NONE;
+  private Scheduler.Cancellable stallTimer = Scheduler.Cancellable.NONE;
+  /** Stalled, but kept in routing as the last replica that can serve (and said so). */
+  private boolean keptWhileStalled;
   /** The client a probe is out on, if any: one probe at a time per channel. */
   private WorkerClient probing;
   protected int failedProbes;
@@ -76,6 +88,7 @@ abstract class Replica implements Candidate {
     this.lifecycle = new ReplicaLifecycle(id);
     this.cpus = spec.cpusOf(index).orElse("");
     this.outliers = new OutlierDetector(spec.outlierEjection());
+    this.stall = new StallWatch(spec.health().stallAfter().toNanos(), scheduler.nanoTime());
   }
 
   // ---- routing side: any thread ----
@@ -248,10 +261,67 @@ abstract class Replica implements Candidate {
     }
   }
 
-  /** Probes every health interval while the member is READY or UNHEALTHY. Event thread. */
+  /**
+   * Probes every health interval while the member is READY or UNHEALTHY, and looks for a stall a
+   * few times per stall_after. Event thread.
+   */
   protected final void startHealthChecks() {
     healthTimer.cancel();
     healthTimer = scheduler.schedule(spec.healthInterval(), this::healthTick);
+    stallTimer.cancel();
+    stallTimer = scheduler.schedule(Duration.ofNanos(stall.checkIntervalNanos()), this::stallTick);
+  }
+
+  private void stallTick() {
+    if (closing || state().isFinal()) {
+      return;
+    }
+    WorkerClient c = client;
+    boolean watched = state() == ReplicaState.READY && c != null;
+    switch (stall.check(scheduler.nanoTime(), watched ? inFlight() : 0)) {
+      // Quiet for a while with calls out: a probe tells a slow worker (it answers) from a stopped one.
+      case QUIET -> probe(c);
+      case STALLED -> onStalled();
+      case FINE -> keptWhileStalled = false;
+    }
+    stallTimer = scheduler.schedule(Duration.ofNanos(stall.checkIntervalNanos()), this::stallTick);
+  }
+
+  /**
+   * Calls are out and nothing has come back for stall_after: the worker is stopped or frozen
+   * while its connection stays open, and its calls would wait for their deadlines. It leaves
+   * routing at once (UNHEALTHY: its probes bring it back once it answers, and the pool's
+   * kill_after_ms rule, unchanged, decides whether it is killed), and its calls fail with
+   * UNAVAILABLE so that they fail over within their deadlines.
+   *
+   * <p>The calls are ended by dropping the connection ({@link WorkerClient#abort}) and dialing
+   * afresh, rather than by cancelling each one: that reaches every kind of call at once (call
+   * streams, ModelInfer, RunSegment, probes) without a registry of open calls on the calls'
+   * path, and a connection to a worker that stopped reading is of no more use anyway (its
+   * windows may be full of requests it never read). The new connection is what its probes use.
+   * Event thread.
+   */
+  private void onStalled() {
+    long now = scheduler.nanoTime();
+    int calls = inFlight();
+    String why = "replica " + id + " stalled: no answer for " + TimeUnit.NANOSECONDS.toMillis(stall.quietNanos(now))
+        + " ms with " + calls + " call(s) in flight";
+    if (!othersRoutable.test(this)) {
+      if (!keptWhileStalled) {
+        keptWhileStalled = true; // said once until it answers again
+        log.warn("pool {}: {}; kept in routing: it is the last replica of the pool that can serve", spec.name(), why);
+      }
+      lastError = why;
+      return;
+    }
+    if (!lifecycle.transition(ReplicaState.READY, ReplicaState.UNHEALTHY)) {
+      return;
+    }
+    lastError = why;
+    log.warn("pool {}: {}; out of routing until it answers a probe, its calls fail over", spec.name(), why);
+    stall.reset(now);
+    connect(endpoint, socket, Status.UNAVAILABLE.withDescription(why));
+    probe(client);
   }
 
   private void healthTick() {
@@ -327,6 +397,7 @@ abstract class Replica implements Candidate {
    */
   protected void drained() {
     healthTimer.cancel();
+    stallTimer.cancel();
     if (lifecycle.transition(ReplicaState.DRAINING, ReplicaState.STOPPED)) {
       log.info("pool {}: replica {} drained and STOPPED", spec.name(), id);
       disconnect();
@@ -337,6 +408,7 @@ abstract class Replica implements Candidate {
   void beginClose() {
     closing = true;
     healthTimer.cancel();
+    stallTimer.cancel();
     lifecycle.moveTo(ReplicaState.DRAINING);
   }
 
@@ -360,8 +432,19 @@ abstract class Replica implements Candidate {
     disconnect();
     endpoint = newEndpoint;
     socket = socketPath;
+    stall.reset(scheduler.nanoTime());
     String target = socketPath.isEmpty() ? newEndpoint : EventLoops.UNIX + socketPath;
-    client = new WorkerClient(target, channels.open(target), channels);
+    client = new WorkerClient(target, channels.open(target), channels, () -> stall.answered(scheduler.nanoTime()));
+  }
+
+  /** Dials the same worker afresh; the calls on the old connection end with {@code why}. Event thread. */
+  private void connect(String sameEndpoint, String socketPath, Status why) {
+    WorkerClient old = client;
+    client = null;
+    connect(sameEndpoint, socketPath);
+    if (old != null) {
+      old.abort(why);
+    }
   }
 
   protected final void disconnect() {

@@ -45,6 +45,8 @@ final class WorkerCallStream {
   private final SegmentServiceGrpc.SegmentServiceStub stub;
   private final ScheduledExecutorService loop;
   private final BooleanSupplier onLoop;
+  /** Told of every reply the worker sends, for its replica's {@link StallWatch}. */
+  private final Runnable onAnswer;
   private final Map<Long, Open> open = new HashMap<>();
   /** The stream's sending side; null until the first call and after the stream ends. */
   private ClientCallStreamObserver<WorkerCall> requests;
@@ -57,9 +59,16 @@ final class WorkerCallStream {
    * @param onLoop whether the calling thread is that loop
    */
   WorkerCallStream(SegmentServiceGrpc.SegmentServiceStub stub, ScheduledExecutorService loop, BooleanSupplier onLoop) {
+    this(stub, loop, onLoop, () -> { });
+  }
+
+  /** @param onAnswer runs on every reply the worker sends (on the transport's thread): keep it cheap */
+  WorkerCallStream(SegmentServiceGrpc.SegmentServiceStub stub, ScheduledExecutorService loop, BooleanSupplier onLoop,
+      Runnable onAnswer) {
     this.stub = stub;
     this.loop = loop;
     this.onLoop = onLoop;
+    this.onAnswer = onAnswer;
   }
 
   /**
@@ -138,6 +147,7 @@ final class WorkerCallStream {
 
       @Override
       public void onNext(WorkerReply reply) {
+        onAnswer.run();
         onLoop(() -> answer(reply));
       }
 
@@ -199,6 +209,21 @@ final class WorkerCallStream {
     if (stream != null) {
       stream.onNext(WorkerCall.newBuilder().setId(id).setCancel(CancelCall.getDefaultInstance()).build());
     }
+  }
+
+  /**
+   * Gives up on the worker (stalled): every call open on the stream fails now with {@code status},
+   * without waiting for the worker to confirm it has dropped them (it answers nothing), and the
+   * stream is cancelled. Any thread; runs on the loop.
+   */
+  void abort(Status status) {
+    onLoop(() -> {
+      ClientCallStreamObserver<WorkerCall> stream = requests;
+      if (stream != null) {
+        ended(stream, status);
+        stream.cancel(status.getDescription(), null);
+      }
+    });
   }
 
   /** The stream ended: every call open on it fails with its status; the next call opens a new one. */

@@ -2,6 +2,7 @@ package io.junction.orchestrator.pool;
 
 import io.grpc.Deadline;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
 import io.grpc.stub.StreamObserver;
@@ -53,18 +54,31 @@ final class WorkerClient {
   private final List<WorkerCallStream> callStreams;
   /** Spreads calls from threads that are not loops; a lost update only skews the spread. */
   private int next;
+  /** Told of every answer from the worker (for its replica's {@link StallWatch}); one cheap call each. */
+  private final Runnable onAnswer;
+  /** Why {@link #abort} gave up on the worker; what its calls cut short end with. Null until then. */
+  private volatile Status aborted;
 
   /**
    * @param endpoint what the channels dial, for messages
    * @param channels one per loop, in the order {@code loops.currentLoop()} indexes
    */
   WorkerClient(String endpoint, List<ManagedChannel> channels, WorkerChannels loops) {
+    this(endpoint, channels, loops, () -> { });
+  }
+
+  /**
+   * @param onAnswer runs each time the worker answers anything (a call's reply or error, a
+   *     segment's event, a probe), on the transport's thread: keep it cheap
+   */
+  WorkerClient(String endpoint, List<ManagedChannel> channels, WorkerChannels loops, Runnable onAnswer) {
     if (channels.isEmpty()) {
       throw new IllegalArgumentException("channels: none (expected: at least one)");
     }
     this.endpoint = endpoint;
     this.channels = List.copyOf(channels);
     this.loops = loops;
+    this.onAnswer = onAnswer;
     List<GRPCInferenceServiceGrpc.GRPCInferenceServiceStub> stubs = new ArrayList<>(channels.size());
     List<SegmentServiceGrpc.SegmentServiceStub> segmentStubs = new ArrayList<>(channels.size());
     for (ManagedChannel c : this.channels) {
@@ -81,7 +95,7 @@ final class WorkerClient {
         break;
       }
       int index = i;
-      streams.add(new WorkerCallStream(segmentStubs.get(i), loop, () -> loops.currentLoop() == index));
+      streams.add(new WorkerCallStream(segmentStubs.get(i), loop, () -> loops.currentLoop() == index, onAnswer));
     }
     this.callStreams = List.copyOf(streams);
     this.control = WorkerControlGrpc.newStub(this.channels.get(0));
@@ -182,6 +196,7 @@ final class WorkerClient {
 
       @Override
       public void onNext(SegmentEvent event) {
+        onAnswer.run();
         if (event.hasResult()) {
           answer = event.getResult();
         } else {
@@ -191,8 +206,9 @@ final class WorkerClient {
 
       @Override
       public void onError(Throwable t) {
+        Throwable why = failure(t);
         onClosed.run();
-        result.completeExceptionally(t);
+        result.completeExceptionally(why);
       }
 
       @Override
@@ -201,7 +217,7 @@ final class WorkerClient {
         if (answer != null) {
           result.complete(answer);
         } else {
-          result.completeExceptionally(io.grpc.Status.INTERNAL
+          result.completeExceptionally(Status.INTERNAL
               .withDescription("segment stream ended without a result").asRuntimeException());
         }
       }
@@ -229,12 +245,56 @@ final class WorkerClient {
     }
   }
 
-  private static <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request) {
+  /**
+   * Gives up on a worker that stalled: the calls open on it fail now with {@code status} (an
+   * UNAVAILABLE naming the stall, so that they fail over) instead of waiting for their deadlines,
+   * and the channels close. Call-stream calls end with it at once; gRPC calls (ModelInfer,
+   * RunSegment, probes) end when their channel's shutdownNow reaches them, and take
+   * {@code status} in place of the channel's "shutdownNow invoked". Each stream's channel closes
+   * on its loop after the stream has failed its calls, so no call sees the channel's status first.
+   */
+  void abort(Status status) {
+    aborted = status;
+    for (int i = 0; i < channels.size(); i++) {
+      ManagedChannel channel = channels.get(i);
+      if (i < callStreams.size()) {
+        WorkerCallStream stream = callStreams.get(i);
+        stream.abort(status);
+        try {
+          loops.loop(i).execute(channel::shutdownNow);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          channel.shutdownNow(); // the loops are stopping: nothing runs there any more
+        }
+      } else {
+        channel.shutdownNow();
+      }
+    }
+  }
+
+  /**
+   * What a gRPC call that ended with {@code t} fails with: the reason of an {@link #abort} when
+   * that is what cut it short. An error the worker sent counts as an answer; those our side
+   * makes (deadline, cancel, connection lost) do not.
+   */
+  private Throwable failure(Throwable t) {
+    Status.Code code = Status.fromThrowable(t).getCode();
+    Status why = aborted;
+    if (why != null && (code == Status.Code.UNAVAILABLE || code == Status.Code.CANCELLED)) {
+      return why.asRuntimeException();
+    }
+    if (code != Status.Code.UNAVAILABLE && code != Status.Code.CANCELLED
+        && code != Status.Code.DEADLINE_EXCEEDED) {
+      onAnswer.run();
+    }
+    return t;
+  }
+
+  private <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request) {
     return unary(call, request, () -> { });
   }
 
   /** A unary call whose future completes when gRPC closes it (as grpc-java's own futures do), after {@code onClosed}. */
-  private static <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request,
+  private <Q, R> CompletableFuture<R> unary(BiConsumer<Q, StreamObserver<R>> call, Q request,
       Runnable onClosed) {
     CompletableFuture<R> result = new CompletableFuture<>();
     call.accept(request, new ClientResponseObserver<Q, R>() {
@@ -247,13 +307,15 @@ final class WorkerClient {
 
       @Override
       public void onNext(R v) {
+        onAnswer.run();
         value = v;
       }
 
       @Override
       public void onError(Throwable t) {
+        Throwable why = failure(t);
         onClosed.run();
-        result.completeExceptionally(t);
+        result.completeExceptionally(why);
       }
 
       @Override
@@ -263,7 +325,7 @@ final class WorkerClient {
           result.complete(value);
         } else {
           result.completeExceptionally(
-              io.grpc.Status.INTERNAL.withDescription("unary call completed without a response").asRuntimeException());
+              Status.INTERNAL.withDescription("unary call completed without a response").asRuntimeException());
         }
       }
     });

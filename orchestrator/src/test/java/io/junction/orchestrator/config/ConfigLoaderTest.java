@@ -83,6 +83,9 @@ class ConfigLoaderTest {
             "junction.yaml: limits.max_streams: unknown key (expected one of: max_message_bytes, max_text_chars, max_k, "
                 + "max_tensor_elements, max_batch_size, max_string_bytes, max_steps_executed, "
                 + "max_concurrent_streams_per_connection, max_open_streams) (line 1)"),
+        Arguments.of("stall_after_ms below 10", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    stall_after_ms: 5"),
+            "junction.yaml: pools[0].stall_after_ms: 5 (expected: >= 10) (line 5)"),
         Arguments.of("replicas below one", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 0"),
             "junction.yaml: pools[0].replicas: 0 (expected: >= 1) (line 5)"),
         Arguments.of("replicas above 64", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    replicas: 65"),
@@ -93,7 +96,7 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
                 + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
-                + " outlier_ejection, min_replicas, max_replicas, autoscaling) (line 5)"),
+                + " stall_after_ms, outlier_ejection, min_replicas, max_replicas, autoscaling) (line 5)"),
         Arguments.of("min_replicas for a static pool", good("endpoints: [10.0.0.1:9000]",
                 "endpoints: [10.0.0.1:9000]\n    min_replicas: 1\n    max_replicas: 3"),
             "junction.yaml: pools[1].min_replicas: given for a static pool (expected: autoscaling applies to local"
@@ -392,6 +395,7 @@ class ConfigLoaderTest {
             probe_timeout_ms: 3000
             unhealthy_after: 4
             kill_after_ms: 60000
+            stall_after_ms: 800
             outlier_ejection: {enabled: true, consecutive_failures: 7, failure_rate_percent: 80, min_calls: 50,
                                window_ms: 5000, base_ejection_ms: 2000, max_ejection_ms: 20000, probation_calls: 5}
           - name: far
@@ -437,7 +441,7 @@ class ConfigLoaderTest {
         .containsExactly(PoolSpec.Affinity.SESSION, PoolSpec.Affinity.NONE, PoolSpec.Affinity.NONE);
     assertThat(c.pools().get(1).cpusOf(3)).contains("0-3");
     assertThat(c.pools().get(1).health())
-        .isEqualTo(new HealthPolicy(Duration.ofSeconds(3), 4, Duration.ofSeconds(60)));
+        .isEqualTo(new HealthPolicy(Duration.ofSeconds(3), 4, Duration.ofSeconds(60), Duration.ofMillis(800)));
     assertThat(c.pools().get(1).outlierEjection()).isEqualTo(new OutlierPolicy(true, 7, 80, 50, Duration.ofSeconds(5),
         Duration.ofSeconds(2), Duration.ofSeconds(20), 5));
     assertThat(c.pools().get(2).outlierEjection().enabled()).isFalse();

@@ -39,6 +39,9 @@ final class FakeWorker implements AutoCloseable {
   volatile Status failWith = Status.INVALID_ARGUMENT.withDescription("x: shape [3] (expected: [-1, 2])");
   final List<ModelInferRequest> received = new CopyOnWriteArrayList<>();
   final LinkedBlockingQueue<StreamObserver<ModelInferResponse>> held = new LinkedBlockingQueue<>();
+  /** Probes get no answer while set, as from a stopped process, until {@link #resume}. */
+  volatile boolean stopped;
+  private final LinkedBlockingQueue<StreamObserver<ServerReadyResponse>> heldProbes = new LinkedBlockingQueue<>();
   private final Server server;
 
   FakeWorker(String address, long pid, List<String> models) throws IOException {
@@ -57,6 +60,19 @@ final class FakeWorker implements AutoCloseable {
     return InProcessChannelBuilder.forName(target).directExecutor().build();
   }
 
+  /** Answers the probes held while stopped, and later ones at once, as a process sent SIGCONT would. */
+  void resume() {
+    stopped = false;
+    for (StreamObserver<ServerReadyResponse> out; (out = heldProbes.poll()) != null; ) {
+      try {
+        out.onNext(ServerReadyResponse.newBuilder().setReady(ready).build());
+        out.onCompleted();
+      } catch (RuntimeException e) {
+        // its caller gave up on it meanwhile
+      }
+    }
+  }
+
   @Override
   public void close() {
     server.shutdownNow();
@@ -65,6 +81,10 @@ final class FakeWorker implements AutoCloseable {
   private final class Oip extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
     @Override
     public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> out) {
+      if (stopped) {
+        heldProbes.add(out);
+        return;
+      }
       out.onNext(ServerReadyResponse.newBuilder().setReady(ready).build());
       out.onCompleted();
     }

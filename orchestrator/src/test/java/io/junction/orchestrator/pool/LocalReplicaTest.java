@@ -268,6 +268,102 @@ class LocalReplicaTest {
   }
 
   @Test
+  void aWorkerThatStopsWithCallsOutIsStalledItsCallsFailUnavailableAndItComesBackWhenItAnswers() throws Exception {
+    startUntilReady();
+    worker.mode = FakeWorker.Mode.HOLD;
+    worker.stopped = true; // SIGSTOP: the connection stays open, nothing answers
+    java.util.List<java.util.concurrent.CompletableFuture<io.junction.proto.inference.ModelInferResponse>> calls =
+        new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      assertThat(replica.tryAcquire(4)).isTrue();
+      calls.add(replica.client().infer(inferRequest(), null, false, replica::release));
+    }
+    WorkerClient before = replica.client();
+
+    scheduler.advance(HealthPolicy.DEFAULT_STALL_AFTER.dividedBy(2));
+    assertThat(replica.state()).as("quiet for half of stall_after: a probe goes out, nothing more").isEqualTo(ReplicaState.READY);
+    assertThat(calls).noneMatch(java.util.concurrent.CompletableFuture::isDone);
+    scheduler.advance(HealthPolicy.DEFAULT_STALL_AFTER);
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+    assertThat(replica.snapshot().lastError()).matches("replica conv-0 stalled: no answer for \\d+ ms with 2 call\\(s\\) in flight");
+    for (var call : calls) {
+      assertThat(call).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .satisfies(e -> {
+            io.grpc.Status status = io.grpc.Status.fromThrowable(e.getCause());
+            assertThat(status.getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE);
+            assertThat(status.getDescription()).isEqualTo(replica.snapshot().lastError());
+          });
+    }
+    assertThat(replica.inFlight()).as("their slots are given back").isZero();
+    assertThat(replica.client()).as("dialed afresh").isNotSameAs(before).isNotNull();
+
+    // Stopped for a while: not killed for the stall, only by the kill_after_ms rule (20 s here).
+    scheduler.advance(Duration.ofSeconds(10));
+    assertThat(launcher.last().process().killed).isFalse();
+    assertThat(replica.state()).isEqualTo(ReplicaState.UNHEALTHY);
+
+    worker.mode = FakeWorker.Mode.ECHO;
+    worker.resume(); // SIGCONT: the probe it held is answered, or the next one is
+    scheduler.advance(HEALTH);
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(launcher.launches).hasSize(1);
+  }
+
+  @Test
+  void theLastReplicaThatCanServeIsKeptInRoutingWhenItStalls() {
+    startUntilReady();
+    replica.othersRoutable = r -> false; // no other replica of its pool can serve
+    worker.mode = FakeWorker.Mode.HOLD;
+    worker.stopped = true;
+    assertThat(replica.tryAcquire(4)).isTrue();
+    var call = replica.client().infer(inferRequest(), null, false, replica::release);
+    scheduler.advance(HealthPolicy.DEFAULT_STALL_AFTER.multipliedBy(2));
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.snapshot().lastError()).startsWith("replica conv-0 stalled: no answer for ");
+    assertThat(call).as("its calls wait for it, as they would without the stall rule").isNotDone();
+    worker.resume();
+  }
+
+  @Test
+  void aReplicaThatAnswersProbesWhileItsCallsTakeLongIsNotStalled() {
+    startUntilReady();
+    worker.mode = FakeWorker.Mode.HOLD; // long model calls; the worker still answers its probes
+    assertThat(replica.tryAcquire(4)).isTrue();
+    var call = replica.client().infer(inferRequest(), null, false, replica::release);
+    scheduler.advance(Duration.ofSeconds(10));
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(call).isNotDone();
+    var held = worker.held.poll();
+    held.onNext(worker.echo(inferRequest()));
+    held.onCompleted();
+    assertThat(call).succeedsWithin(Duration.ofSeconds(5));
+    assertThat(replica.inFlight()).isZero();
+  }
+
+  private static io.junction.proto.inference.ModelInferRequest inferRequest() {
+    return io.junction.tensor.TensorCodec.addRawInputs(io.junction.proto.inference.ModelInferRequest.newBuilder()
+        .setModelName("a"), List.of(io.junction.tensor.Tensor.ofFloats("x", new long[] {1, 2}, 1f, 2f))).build();
+  }
+
+  @Test
+  void aFreshWorkerDoesNotServeOutItsPredecessorsEjection() {
+    startUntilReady();
+    // Its calls failed as it died: ejected for 10 s, then the process exit is seen.
+    replica.outliers.eject(scheduler.nanoTime());
+    launcher.last().process().exit(137);
+    scheduler.runDue();
+    scheduler.advance(RestartBackoff.INITIAL);
+    announceReady();
+
+    assertThat(replica.state()).isEqualTo(ReplicaState.READY);
+    assertThat(replica.outliers.isEjected()).isFalse();
+    assertThat(replica.outliers.phase()).isEqualTo(io.junction.orchestrator.routing.OutlierDetector.Phase.PROBATION);
+    assertThat(replica.routable()).isTrue();
+  }
+
+  @Test
   void aProbeThatThrowsWhenSentCountsAsFailedAndHealthChecksGoOn() {
     startUntilReady();
     throwOnNextCall.set(true);
