@@ -30,7 +30,8 @@ import java.util.Optional;
  *                     them with {@code --batching off} (to measure what batching brings)
  * @param affinity     how a request that names a session picks its replica
  * @param maxQueue     calls that may wait for a slot while every READY replica is at maxInFlight;
- *                     0 refuses them at once
+ *                     0 refuses them at once. The config derives it from admission (see
+ *                     {@code AdmissionConfig#queueBound}) unless it gives one at least as large
  * @param outlierEjection when a replica whose calls fail leaves routing, and for how long
  * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
  */
@@ -58,6 +59,8 @@ public record PoolSpec(
 
   /** Calls a pool queues for a free replica unless its config says otherwise. */
   public static final int DEFAULT_MAX_QUEUE = 1024;
+  /** The most a config may give for max_queue. */
+  public static final int MAX_QUEUE_LIMIT = 1_000_000;
 
   /** Where a request that names a session goes. */
   public enum Affinity {
@@ -118,6 +121,12 @@ public record PoolSpec(
     Objects.requireNonNull(affinity);
     Objects.requireNonNull(outlierEjection);
     Objects.requireNonNull(health);
+  }
+
+  /** This pool with another queue bound (what the config derives from admission). */
+  public PoolSpec withMaxQueue(int newMaxQueue) {
+    return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
+        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health);
   }
 
   /** The affinity of replica {@code index}, if pinned. */
