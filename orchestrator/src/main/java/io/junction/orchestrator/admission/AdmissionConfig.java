@@ -14,8 +14,11 @@ import java.util.Objects;
  *                           that name none; a pipeline or model not listed is interactive
  */
 public record AdmissionConfig(int maxInFlight, double batchShare, Map<String, Priority> pipelinePriorities) {
-  /** Admission's capacity unless the config says otherwise. */
-  public static final int DEFAULT_MAX_IN_FLIGHT = 256;
+  /**
+   * Admission's capacity unless the config says otherwise: the depth the pools' queues had before
+   * admission existed (max_queue 1024), so that a load they served is still served.
+   */
+  public static final int DEFAULT_MAX_IN_FLIGHT = 1024;
   public static final double DEFAULT_BATCH_SHARE = 0.5;
   public static final AdmissionConfig DEFAULT =
       new AdmissionConfig(DEFAULT_MAX_IN_FLIGHT, DEFAULT_BATCH_SHARE, Map.of());

@@ -116,8 +116,8 @@ class ConfigLoaderTest {
             "junction.yaml: pools[1].kill_after_ms: given for a static pool (expected: only in local pools;"
                 + " a static pool has one replica per endpoint, run and placed by whoever runs it) (line 9)"),
         Arguments.of("a max_queue below what admission lets wait", good("models: [featurizer, intent]",
-                "models: [featurizer, intent]\n    max_queue: 511"),
-            "junction.yaml: pools[0].max_queue: 511 (expected: >= 512, admission.max_in_flight 256 x 2 steps a request"
+                "models: [featurizer, intent]\n    max_queue: 2047"),
+            "junction.yaml: pools[0].max_queue: 2047 (expected: >= 2048, admission.max_in_flight 1024 x 2 steps a request"
                 + " can have waiting, so that an admitted request's step is never refused for want of room; or leave"
                 + " max_queue out: it follows from admission) (line 5)"),
         Arguments.of("a priority that is not one", good("- name: intent", "- name: intent\n    priority: urgent"),
@@ -331,12 +331,12 @@ class ConfigLoaderTest {
     assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
         1, Device.CPU, false, List.of(), List.of(), Optional.of(Path.of("/srv/junction/models")), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(512));
-    assertThat(c.admission()).as("256 requests, half of them batch at most; 2 steps each can wait: 512")
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
+    assertThat(c.admission()).as("1024 requests, half of them batch at most; 2 steps each can wait: 2048")
         .isEqualTo(AdmissionConfig.DEFAULT);
     assertThat(c.pools().get(1)).isEqualTo(new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("ranker"),
         1, Device.CPU, false, List.of(), List.of("10.0.0.1:9000"), Optional.empty(), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(512));
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
     assertThat(c.pipelines().get(0).fuse()).isTrue();
     StepSpec featurize = c.pipelines().get(0).steps().get(0);
     assertThat(featurize.timeout()).isEqualTo(Duration.ofMillis(1000));
