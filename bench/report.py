@@ -76,7 +76,10 @@ def overload_section(o):
     out.append("")
     out.append(f"Admitted requests served at overload: {ov['admitted_success_rate'] * 100:.2f} %. Interactive p99 under batch "
                f"saturation: {sat['p99_ratio_to_idle']:.2f}x the idle one. Orchestrator RSS: {mib(ov['rss_kb_before'])} "
-               f"before the overload, {mib(ov['rss_kb_after'])} right after, {mib(ov['rss_kb_idle'])} 3 s later.")
+               f"before the overload, {mib(ov['rss_kb_after'])} right after, {mib(ov['rss_kb_idle'])} 3 s later"
+               + (f"; Java heap in use after a full GC {mib(ov['heap_after_gc_kb_before'])} before, "
+                  f"{mib(ov['heap_after_gc_kb_after'])} after" if ov.get("heap_after_gc_kb_after", -1) >= 0 else "")
+               + ".")
     out.append("")
     return out
 

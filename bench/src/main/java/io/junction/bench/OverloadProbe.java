@@ -144,25 +144,28 @@ public final class OverloadProbe implements Callable<Integer> {
           clients, cap.get("p50_us"), cap.get("p99_us"), cap.get("refused"), cap.get("other_errors"));
       figures.put("capacity", cap);
 
-      System.gc();
+      long heapBefore = ProcessMemory.heapAfterGcKb(pid);
       long rssBefore = rssKb();
       Outcomes overload = new Outcomes();
       openLoop(ticker, interactive, rate * factor, seconds, overload);
       long rssAfter = rssKb();
       Thread.sleep(3000);
       long rssIdle = rssKb();
+      long heapAfter = ProcessMemory.heapAfterGcKb(pid);
       Map<String, Object> over = overload.figures(seconds);
       over.put("offered_rate", rate * factor);
       over.put("rss_kb_before", rssBefore);
       over.put("rss_kb_after", rssAfter);
       over.put("rss_kb_idle", rssIdle);
+      over.put("heap_after_gc_kb_before", heapBefore);
+      over.put("heap_after_gc_kb_after", heapAfter);
       progress("overload at %.0f req/s (%.1fx): %d admitted and served (%.4f of admitted), p50 %.0f us, p99 %.0f us;"
               + " %d refused at the door, p99 %.0f us to RESOURCE_EXHAUSTED; %d other errors%s;"
-              + " orchestrator RSS %d MiB before, %d after, %d idle",
+              + " orchestrator RSS %d MiB before, %d after, %d idle; heap after GC %d MiB before, %d after",
           rate * factor, factor, over.get("succeeded"), over.get("admitted_success_rate"), over.get("p50_us"),
           over.get("p99_us"), over.get("refused"), over.get("refused_p99_us"), over.get("other_errors"),
           overload.firstOther == null ? "" : " (" + overload.firstOther + ")", rssBefore / 1024, rssAfter / 1024,
-          rssIdle / 1024);
+          rssIdle / 1024, heapBefore / 1024, heapAfter / 1024);
       figures.put("overload", over);
 
       Outcomes idle = new Outcomes();
