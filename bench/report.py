@@ -1,6 +1,7 @@
 """Writes bench/RESULTS.md and bench/results.json from one bench/run output folder (standard library only).
 
-usage: python report.py OUT_DIR RESULTS.md results.json"""
+usage: python report.py OUT_DIR RESULTS.md results.json
+       python report.py --overload-section OVERLOAD.json   (prints that section alone, as markdown)"""
 import glob
 import json
 import os
@@ -44,6 +45,43 @@ def ratio(a, b):
 
 def fmt_ratio(x):
     return "n/a" if x is None else f"{x:.2f}x"
+
+
+def overload_section(o):
+    """Issue 13's admission and priority figures (OverloadProbe's JSON) as markdown lines."""
+    c, ov, idle, sat, b = o["capacity"], o["overload"], o["interactive_idle"], o["interactive_saturated"], o["batch"]
+    mib = lambda kb: f"{kb / 1024:.0f} MiB"
+    out = ["## Overload and priorities: admission at the door (issue 13)", ""]
+    out.append(f"Junction's demo (`Recommend`) with `admission: {{max_in_flight: {o.get('admission_max_in_flight', '?')}, "
+               f"batch_share: {o.get('admission_batch_share', '?')}}}` and `max_in_flight: {o.get('pool_max_in_flight', '?')}` "
+               f"on each pool (`OverloadProbe`; {o['seconds']} s a stage). Capacity is the throughput of a closed loop at "
+               f"{o.get('clients', 64)} clients; overload is an open loop at {o['factor']:g}x that, latency counted from "
+               f"each request's intended send time. A refusal counts only as `RESOURCE_EXHAUSTED` from admission; "
+               f"anything else is an error.")
+    out.append("")
+    out.append("| stage | offered | served | p50 | p99 | refused at the door | refusal p99 | other errors |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    out.append(f"| capacity, closed loop | {o.get('clients', 64)} clients | {c['succeeded']} ({c['throughput']:.0f} req/s) | "
+               f"{ms(c['p50_us'])} ms | {ms(c['p99_us'])} ms | {c['refused']} | - | {c['other_errors']} |")
+    out.append(f"| overload, open loop | {ov['offered_rate']:.0f} req/s | {ov['succeeded']} ({ov['throughput']:.0f} req/s) | "
+               f"{ms(ov['p50_us'])} ms | {ms(ov['p99_us'])} ms | {ov['refused']} | {ms(ov['refused_p99_us'])} ms | "
+               f"{ov['other_errors']} |")
+    out.append(f"| interactive alone | {o.get('interactive_clients', 4)} clients | {idle['succeeded']} | {ms(idle['p50_us'])} ms | "
+               f"{ms(idle['p99_us'])} ms | {idle['refused']} | - | {idle['other_errors']} |")
+    out.append(f"| interactive under batch saturation | {o.get('interactive_clients', 4)} clients | {sat['succeeded']} | "
+               f"{ms(sat['p50_us'])} ms | {ms(sat['p99_us'])} ms | {sat['refused']} | - | {sat['other_errors']} |")
+    out.append(f"| batch meanwhile (`junction-priority: batch`) | {ov['offered_rate']:.0f} req/s | {b['succeeded']} | "
+               f"{ms(b['p50_us'])} ms | {ms(b['p99_us'])} ms | {b['refused']} (shed) | {ms(b['refused_p99_us'])} ms | "
+               f"{b['other_errors']} |")
+    out.append("")
+    out.append(f"Admitted requests served at overload: {ov['admitted_success_rate'] * 100:.2f} %. Interactive p99 under batch "
+               f"saturation: {sat['p99_ratio_to_idle']:.2f}x the idle one. Orchestrator RSS: {mib(ov['rss_kb_before'])} "
+               f"before the overload, {mib(ov['rss_kb_after'])} right after, {mib(ov['rss_kb_idle'])} 3 s later"
+               + (f"; Java heap in use after a full GC {mib(ov['heap_after_gc_kb_before'])} before, "
+                  f"{mib(ov['heap_after_gc_kb_after'])} after" if ov.get("heap_after_gc_kb_after", -1) >= 0 else "")
+               + ".")
+    out.append("")
+    return out
 
 
 def main(out, md_path, json_path):
@@ -226,6 +264,12 @@ def main(out, md_path, json_path):
           f"{streams['seconds']:.1f} s.")
         w("")
 
+    overload = load(os.path.join(out, "overload-junction.json"))
+    summary["overload"] = overload
+    if overload:
+        for line in overload_section(overload):
+            w(line)
+
     w("## Resident memory of each system's whole process tree")
     w("")
     w("Taken after the system's runs (models loaded and warm), summed over the process, its descendants and its session.")
@@ -295,4 +339,7 @@ def main(out, md_path, json_path):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    if sys.argv[1] == "--overload-section":
+        print("\n".join(overload_section(load(sys.argv[2]))))
+    else:
+        main(*sys.argv[1:4])

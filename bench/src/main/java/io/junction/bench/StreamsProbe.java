@@ -227,12 +227,7 @@ public final class StreamsProbe implements Callable<Integer> {
   }
 
   private long rssKb() throws IOException {
-    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
-      if (line.startsWith("VmRSS:")) {
-        return Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    throw new IOException("/proc/" + pid + "/status: no VmRSS line");
+    return ProcessMemory.rssKb(pid);
   }
 
   private static void progress(String format, Object... args) {

@@ -157,7 +157,8 @@ public final class InferenceService extends GRPCInferenceServiceGrpc.GRPCInferen
       return Calls.thenApply(pipelines.run(name, inputs, new RunOptions(outputs, OptionalInt.empty()),
           Calls.deadline(limits.defaultDeadline()), listener(name, outputs, iterations)), PipelineResult::outputs);
     } else if (pools.models().containsKey(name)) {
-      return pools.infer(name, inputs, outputs, Calls.deadline(limits.defaultDeadline()));
+      return pipelines.admission().run(name, () -> pools.infer(name, inputs, outputs,
+          Calls.deadline(limits.defaultDeadline())));
     }
     throw unknown(name);
   }

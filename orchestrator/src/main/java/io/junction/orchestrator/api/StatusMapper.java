@@ -10,6 +10,8 @@ import io.junction.engine.StepFailedException;
 import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
+import io.junction.orchestrator.admission.AdmissionRejectedException;
+import io.junction.orchestrator.admission.InvalidPriorityException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
@@ -62,9 +64,12 @@ public final class StatusMapper {
       new Rule<>(StatusRuntimeException.class, StatusRuntimeException::getStatus),
       new Rule<>(StatusException.class, StatusException::getStatus),
       new Rule<>(InvalidRequestException.class, e -> code(Status.INVALID_ARGUMENT, e)),
+      new Rule<>(InvalidPriorityException.class, e -> code(Status.INVALID_ARGUMENT, e)),
       new Rule<>(UnknownNameException.class, e -> code(Status.NOT_FOUND, e)),
       // a configured limit on what the server holds open: back off
       new Rule<>(CapacityLimitException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
+      // refused at the door, before anything ran: back off and retry
+      new Rule<>(AdmissionRejectedException.class, e -> code(Status.RESOURCE_EXHAUSTED, e)),
       new Rule<>(UnknownSessionException.class, e -> code(Status.NOT_FOUND, e)),
       // shutting down: the call should go to another orchestrator
       new Rule<>(ServerDrainingException.class, e -> code(Status.UNAVAILABLE, e)),

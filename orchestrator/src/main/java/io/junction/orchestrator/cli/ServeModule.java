@@ -3,6 +3,7 @@ package io.junction.orchestrator.cli;
 import com.google.inject.AbstractModule;
 import com.google.inject.Provides;
 import io.junction.engine.PipelineSpec;
+import io.junction.orchestrator.admission.AdmissionConfig;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.config.JunctionConfig;
 import io.junction.orchestrator.pipeline.PipelineLimits;
@@ -60,6 +61,11 @@ final class ServeModule extends AbstractModule {
   @Provides
   PipelineLimits pipelineLimits(JunctionConfig cfg) {
     return new PipelineLimits(cfg.limits().maxStepsExecuted());
+  }
+
+  @Provides
+  AdmissionConfig admissionConfig(JunctionConfig cfg) {
+    return cfg.admission();
   }
 
   @Provides

@@ -3,6 +3,8 @@ package io.junction.orchestrator.config;
 import io.junction.engine.PipelineSpec;
 import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
+import io.junction.orchestrator.admission.AdmissionConfig;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.config.YamlNode.Fields;
 import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
@@ -52,7 +54,9 @@ public final class ConfigLoader {
   private static final Pattern CPU_LIST = Pattern.compile("\\d+(-\\d+)?(,\\d+(-\\d+)?)*");
   private static final String NAME_RULE = "letters, digits, '_', '-' or '.', starting with a letter or digit";
 
-  private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits", "sessions");
+  private static final List<String> TOP = List.of("server", "repository", "pools", "pipelines", "limits", "sessions",
+      "admission");
+  private static final List<String> ADMISSION = List.of("max_in_flight", "batch_share");
   private static final List<String> SERVER = List.of("host", "port", "http_port", "shutdown_grace_ms");
   /** One hour: a longer drain is a mistake in the units rather than a wish. */
   static final long MAX_SHUTDOWN_GRACE_MS = 3_600_000;
@@ -72,7 +76,7 @@ public final class ConfigLoader {
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
   private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
       "min_calls", "window_ms", "base_ejection_ms", "max_ejection_ms", "probation_calls");
-  private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
+  private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse", "priority");
   private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
   private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
@@ -89,6 +93,10 @@ public final class ConfigLoader {
   private final Path baseDir;
   /** Every model some pool serves, in the order written, and the pool that serves it. */
   private final Map<String, String> poolOfModel = new LinkedHashMap<>();
+  /** The max_queue a pool's config gives, by pool, for the check against admission's bound. */
+  private final Map<String, YamlNode> explicitMaxQueue = new LinkedHashMap<>();
+  /** Each pipeline's priority:, by pipeline, where its config gives one. */
+  private final Map<String, Priority> pipelinePriorities = new LinkedHashMap<>();
 
   private ConfigLoader(String file, Path baseDir) {
     this.file = file;
@@ -230,7 +238,55 @@ public final class ConfigLoader {
     if (top.has("sessions")) {
       sessions = sessions(top.get("sessions").orElseThrow());
     }
-    return new JunctionConfig(server, repository, pools, pipelines, limits, sessions);
+    AdmissionConfig admission = AdmissionConfig.DEFAULT;
+    if (top.has("admission")) {
+      admission = admission(top.get("admission").orElseThrow());
+    }
+    admission = admission.withPipelinePriorities(pipelinePriorities);
+    return new JunctionConfig(server, repository, queuesFor(pools, pipelines, admission), pipelines, limits, sessions,
+        admission);
+  }
+
+  private static AdmissionConfig admission(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with " + String.join(", ", ADMISSION), ADMISSION);
+    AdmissionConfig d = AdmissionConfig.DEFAULT;
+    int maxInFlight = limit(f, "max_in_flight", 1, AdmissionConfig.MAX_IN_FLIGHT_LIMIT, d.maxInFlight());
+    double batchShare = d.batchShare();
+    if (f.has("batch_share")) {
+      YamlNode b = f.get("batch_share").orElseThrow();
+      try {
+        batchShare = Double.parseDouble(b.text("a number > 0 and <= 1, like 0.5"));
+      } catch (NumberFormatException e) {
+        throw b.expected("a number > 0 and <= 1, like 0.5");
+      }
+      if (!(batchShare > 0 && batchShare <= 1)) {
+        throw b.expected("a number > 0 and <= 1, like 0.5");
+      }
+    }
+    return new AdmissionConfig(maxInFlight, batchShare, Map.of());
+  }
+
+  /**
+   * Each pool's queue bound: what admission lets wait at once (every admitted request with each of
+   * its steps, {@link AdmissionConfig#queueBound}), so that an admitted step never finds a pool's
+   * queue full. A max_queue the config gives must hold that many: below it, the key would refuse
+   * admitted work halfway through its pipeline, which it no longer may.
+   */
+  private List<PoolSpec> queuesFor(List<PoolSpec> pools, List<PipelineSpec> pipelines, AdmissionConfig admission)
+      throws ConfigException {
+    int steps = pipelines.stream().mapToInt(p -> p.steps().size()).max().orElse(1);
+    long bound = admission.queueBound(steps);
+    List<PoolSpec> out = new ArrayList<>(pools.size());
+    for (PoolSpec p : pools) {
+      YamlNode given = explicitMaxQueue.get(p.name());
+      if (given != null && p.maxQueue() < bound) {
+        throw given.fail(p.maxQueue() + " (expected: >= " + bound + ", admission.max_in_flight " + admission.maxInFlight()
+            + " x " + steps + " steps a request can have waiting, so that an admitted request's step is never refused"
+            + " for want of room; or leave max_queue out: it follows from admission)");
+      }
+      out.add(given != null ? p : p.withMaxQueue((int) Math.min(bound, Integer.MAX_VALUE)));
+    }
+    return out;
   }
 
   private JunctionConfig.Server server(YamlNode n) throws ConfigException {
@@ -418,8 +474,12 @@ public final class ConfigLoader {
       }
     }
     int maxInFlight = f.has("max_in_flight") ? f.get("max_in_flight").orElseThrow().integer(1, 100_000) : 64;
-    int maxQueue = f.has("max_queue") ? f.get("max_queue").orElseThrow().integer(0, 1_000_000)
-        : PoolSpec.DEFAULT_MAX_QUEUE;
+    int maxQueue = PoolSpec.DEFAULT_MAX_QUEUE;
+    if (f.has("max_queue")) {
+      YamlNode q = f.get("max_queue").orElseThrow();
+      maxQueue = q.integer(0, PoolSpec.MAX_QUEUE_LIMIT);
+      explicitMaxQueue.put(name, q);
+    }
     long health = f.has("health_interval_ms") ? f.get("health_interval_ms").orElseThrow().integer(10L, 3_600_000L) : 1000;
     long start = f.has("start_timeout_ms") ? f.get("start_timeout_ms").orElseThrow().integer(1L, 3_600_000L) : 120_000;
     List<String> jvmOptions = new ArrayList<>();
@@ -626,6 +686,11 @@ public final class ConfigLoader {
         throw fn.expected("true or false");
       }
       fuse = v.equals("true");
+    }
+    if (f.has("priority")) {
+      YamlNode pn = f.get("priority").orElseThrow();
+      pipelinePriorities.put(name, Priority.parse(pn.text(Priority.expected()))
+          .orElseThrow(() -> pn.expected(Priority.expected())));
     }
     return new PipelineSpec(name, inputs, outputs, steps, fuse, defaults);
   }

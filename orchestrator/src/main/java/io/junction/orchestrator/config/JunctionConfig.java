@@ -1,6 +1,7 @@
 package io.junction.orchestrator.config;
 
 import io.junction.engine.PipelineSpec;
+import io.junction.orchestrator.admission.AdmissionConfig;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.pipeline.PipelineLimits;
 import io.junction.orchestrator.pool.PoolSpec;
@@ -22,9 +23,10 @@ import java.util.Optional;
  * @param repository the default model repository of local pools (each local pool's
  *                   {@link PoolSpec#repository()} is already resolved against it)
  * @param sessions   the bounds of the conversations' session store
+ * @param admission  how many requests are admitted at once, by priority, and each pipeline's priority
  */
 public record JunctionConfig(Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines,
-    Limits limits, SessionConfig sessions) {
+    Limits limits, SessionConfig sessions, AdmissionConfig admission) {
 
   public JunctionConfig {
     Objects.requireNonNull(server, "server");
@@ -33,6 +35,13 @@ public record JunctionConfig(Server server, Optional<Path> repository, List<Pool
     pipelines = List.copyOf(pipelines);
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(sessions, "sessions");
+    Objects.requireNonNull(admission, "admission");
+  }
+
+  /** A config with the default admission. */
+  public JunctionConfig(Server server, Optional<Path> repository, List<PoolSpec> pools, List<PipelineSpec> pipelines,
+      Limits limits, SessionConfig sessions) {
+    this(server, repository, pools, pipelines, limits, sessions, AdmissionConfig.DEFAULT);
   }
 
   /** A config with the default session bounds. */
@@ -43,7 +52,7 @@ public record JunctionConfig(Server server, Optional<Path> repository, List<Pool
 
   /** The same config listening elsewhere: what `serve --port/--http-port` override. */
   public JunctionConfig withServer(Server newServer) {
-    return new JunctionConfig(newServer, repository, pools, pipelines, limits, sessions);
+    return new JunctionConfig(newServer, repository, pools, pipelines, limits, sessions, admission);
   }
 
   public Optional<PipelineSpec> pipeline(String name) {

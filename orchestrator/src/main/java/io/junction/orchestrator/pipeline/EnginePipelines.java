@@ -12,6 +12,7 @@ import io.junction.engine.PlanCodec;
 import io.junction.engine.RunOptions;
 import io.junction.engine.SegmentPlan;
 import io.junction.engine.StepLimit;
+import io.junction.orchestrator.admission.Admission;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
 import java.util.ArrayList;
@@ -23,26 +24,29 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The engine's compiled pipelines over the orchestrator's pools; turns a gRPC deadline into the
- * engine's budget, and gives every run the configured step limit.
+ * The engine's compiled pipelines over the orchestrator's pools; admits every run at the door
+ * ({@link Admission}) before any step starts, turns a gRPC deadline into the engine's budget,
+ * and gives every run the configured step limit.
  */
 final class EnginePipelines implements Pipelines {
   private final CompiledPipelines compiled;
   private final Map<String, IterationOutputs> iterationOutputs;
   private final StepLimit steps;
+  private final Admission admission;
 
   private EnginePipelines(CompiledPipelines compiled, Map<String, IterationOutputs> iterationOutputs,
-      PipelineLimits limits) {
+      PipelineLimits limits, Admission admission) {
     this.compiled = compiled;
     this.iterationOutputs = Map.copyOf(iterationOutputs);
     this.steps = StepLimit.of(limits.maxStepsExecuted());
+    this.admission = admission;
   }
 
   /**
    * Compiles against the pools' models, fusing steps whose models share a pool that runs
    * segments, and gives each such pool its segment plans.
    */
-  static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits) {
+  static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits, Admission admission) {
     Placement placement = Placement.of(
         model -> pools.poolOf(model).orElse(""),
         model -> pools.poolOf(model).map(pools::runsSegments).orElse(false));
@@ -62,7 +66,7 @@ final class EnginePipelines implements Pipelines {
     });
     Map<String, IterationOutputs> iterationOutputs = new LinkedHashMap<>();
     specs.forEach(spec -> iterationOutputs.put(spec.name(), IterationOutputs.of(spec)));
-    return new EnginePipelines(compiled, iterationOutputs, limits);
+    return new EnginePipelines(compiled, iterationOutputs, limits, admission);
   }
 
   @Override
@@ -83,7 +87,14 @@ final class EnginePipelines implements Pipelines {
   @Override
   public CompletableFuture<PipelineResult> run(
       String pipeline, List<Tensor> inputs, RunOptions options, Deadline deadline, IterationListener listener) {
-    long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
-    return compiled.run(pipeline, inputs, options.withSteps(steps), timeout, listener);
+    return admission.run(pipeline, () -> {
+      long timeout = deadline == null ? CompiledPipelines.NO_DEADLINE : deadline.timeRemaining(TimeUnit.NANOSECONDS);
+      return compiled.run(pipeline, inputs, options.withSteps(steps), timeout, listener);
+    });
+  }
+
+  @Override
+  public Admission admission() {
+    return admission;
   }
 }

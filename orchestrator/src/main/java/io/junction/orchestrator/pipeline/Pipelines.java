@@ -6,6 +6,8 @@ import io.junction.engine.PipelineDescription;
 import io.junction.engine.PipelineResult;
 import io.junction.engine.PipelineSpec;
 import io.junction.engine.RunOptions;
+import io.junction.orchestrator.admission.Admission;
+import io.junction.orchestrator.admission.AdmissionConfig;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.tensor.Tensor;
 import java.util.List;
@@ -32,7 +34,21 @@ public interface Pipelines {
 
   /** As {@link #compile(List, Pools)}, every run held to {@code limits}. */
   static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits) {
-    return EnginePipelines.compile(specs, pools, limits);
+    return compile(specs, pools, limits, new Admission(AdmissionConfig.DEFAULT));
+  }
+
+  /** As {@link #compile(List, Pools, PipelineLimits)}, every run admitted by {@code admission} first. */
+  static Pipelines compile(List<PipelineSpec> specs, Pools pools, PipelineLimits limits, Admission admission) {
+    return EnginePipelines.compile(specs, pools, limits, admission);
+  }
+
+  /**
+   * The door every run goes through (see {@link #run}); the services admit a plain model call
+   * through it too. Pipelines that admit nothing (test doubles) keep this default: a door that
+   * lets everything in.
+   */
+  default Admission admission() {
+    return Admission.unlimited();
   }
 
   /** Names and signatures of every pipeline, for admin listing and the Open Inference Protocol. */
@@ -48,6 +64,9 @@ public interface Pipelines {
 
   /**
    * Runs a pipeline: see {@link io.junction.engine.CompiledPipelines#run} for how it completes.
+   * The run is admitted first ({@link #admission()}): refused at once, its future fails with
+   * {@link io.junction.orchestrator.admission.AdmissionRejectedException} and no step starts;
+   * admitted, it holds its permit until the future completes.
    * Cancelling the returned future (or completing it any other way first, as orTimeout does)
    * stops the run and cancels its calls in flight.
    *

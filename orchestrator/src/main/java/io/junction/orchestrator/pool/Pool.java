@@ -3,6 +3,7 @@ package io.junction.orchestrator.pool;
 import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Context;
 import io.grpc.Deadline;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.routing.Picker;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -12,11 +13,16 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * One pool: its replicas, how a call picks one, and the calls waiting for a slot. When every
- * READY replica is at {@code max_in_flight}, a call waits in a bounded first-in first-out queue
- * ({@code max_queue}) instead of failing at once, as Triton's scheduler queues; the slot a
- * finishing call gives back goes to the oldest waiter. Only a full queue answers
- * {@link PoolSaturatedException}. A waiter whose deadline passed, or whose caller gave up, is
- * dropped when its turn comes, not sent. A replica takes calls while it is
+ * READY replica is at {@code max_in_flight}, a call waits in a bounded queue ({@code max_queue})
+ * instead of failing at once, as Triton's scheduler queues; the slot a finishing call gives back
+ * goes to the oldest interactive waiter, and to the oldest batch waiter only when no interactive
+ * one waits ({@link Priority}, taken from the call's context). The bound follows from admission
+ * (every admitted request with every step it can have waiting), so a call of an admitted request
+ * always finds room; only a full queue answers {@link PoolSaturatedException}, which then means
+ * work that did not come through admission or a {@code max_queue} set below that bound. A waiter
+ * whose deadline passed, or whose caller gave up, is dropped when its turn comes, not sent; when
+ * the queue looks full, such waiters are swept out first, so that they never take the room of
+ * live ones. A replica takes calls while it is
  * {@link Replica#routable() routable}: READY and not ejected for failing its calls
  * ({@link Ejections}).
  */
@@ -32,9 +38,13 @@ final class Pool {
   private final Picker picker;
   private final Ejections ejections;
   private final Object queueLock = new Object();
+  /** Interactive waiters, oldest first: served before any batch waiter. */
   @GuardedBy("queueLock")
-  private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
-  /** waiting.size(), readable without the lock: the fast path skips the queue when it is empty. */
+  private final ArrayDeque<Waiter> interactive = new ArrayDeque<>();
+  /** Batch waiters, oldest first. */
+  @GuardedBy("queueLock")
+  private final ArrayDeque<Waiter> batch = new ArrayDeque<>();
+  /** Waiters of both queues, readable without the lock: the fast path skips the queue when it is empty. */
   private volatile int queued;
 
   /**
@@ -151,13 +161,23 @@ final class Pool {
       return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
     }
     Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, Context.current());
+    List<Waiter> late = new ArrayList<>();
+    boolean full;
     synchronized (queueLock) {
-      if (waiting.size() >= spec.maxQueue()) {
-        return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
-            + (spec.maxQueue() == 0 ? "" : ", and " + spec.maxQueue() + " calls queued")));
+      if (waitingCount() >= spec.maxQueue()) {
+        sweep(interactive, late);
+        sweep(batch, late);
       }
-      waiting.addLast(w);
-      queued = waiting.size();
+      full = waitingCount() >= spec.maxQueue();
+      if (!full) {
+        (Priority.currentOrInteractive() == Priority.BATCH ? batch : interactive).addLast(w);
+      }
+      queued = waitingCount();
+    }
+    failLate(late);
+    if (full) {
+      return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
+          + (spec.maxQueue() == 0 ? "" : ", and " + spec.maxQueue() + " calls queued")));
     }
     // A slot freed between the failed acquire above and the enqueue would otherwise wait for
     // the next release.
@@ -182,7 +202,10 @@ final class Pool {
     }
   }
 
-  /** Hands free slots to waiters in arrival order, dropping those that can no longer use one. */
+  /**
+   * Hands free slots to waiters, interactive ones first and each class in arrival order,
+   * dropping those that can no longer use one.
+   */
   private void drain() {
     List<Waiter> late = new ArrayList<>();
     try {
@@ -190,15 +213,9 @@ final class Pool {
         Waiter w;
         Replica r;
         synchronized (queueLock) {
-          w = waiting.peekFirst();
-          while (w != null && (w.slot().isDone() || expired(w))) {
-            if (!w.slot().isDone()) {
-              late.add(w);
-            }
-            waiting.pollFirst();
-            w = waiting.peekFirst();
-          }
-          queued = waiting.size();
+          ArrayDeque<Waiter> from = skipDead(interactive, late) != null ? interactive : batch;
+          w = skipDead(from, late);
+          queued = waitingCount();
           if (w == null) {
             return;
           }
@@ -206,8 +223,8 @@ final class Pool {
           if (r == null) {
             return;
           }
-          waiting.pollFirst();
-          queued = waiting.size();
+          from.pollFirst();
+          queued = waitingCount();
         }
         // Completed outside the lock (what the caller chains on it may claim again), in the
         // waiter's own context.
@@ -223,10 +240,46 @@ final class Pool {
         }
       }
     } finally {
-      for (Waiter w : late) {
-        w.slot().completeExceptionally(new PoolQueueTimeoutException(name(), unavailableDetail()));
-      }
+      failLate(late);
     }
+  }
+
+  /** The first live waiter of {@code queue}, after dropping the dead ones before it (expired ones into {@code late}). */
+  @GuardedBy("queueLock")
+  private static Waiter skipDead(ArrayDeque<Waiter> queue, List<Waiter> late) {
+    Waiter w = queue.peekFirst();
+    while (w != null && (w.slot().isDone() || expired(w))) {
+      if (!w.slot().isDone()) {
+        late.add(w);
+      }
+      queue.pollFirst();
+      w = queue.peekFirst();
+    }
+    return w;
+  }
+
+  /** Drops every dead waiter of {@code queue}, wherever it stands: for a queue that looks full. */
+  @GuardedBy("queueLock")
+  private static void sweep(ArrayDeque<Waiter> queue, List<Waiter> late) {
+    queue.removeIf(w -> {
+      boolean expired = !w.slot().isDone() && expired(w);
+      if (expired) {
+        late.add(w);
+      }
+      return expired || w.slot().isDone();
+    });
+  }
+
+  /** Fails waiters whose deadline passed in the queue; outside the lock (what they chain may claim again). */
+  private void failLate(List<Waiter> late) {
+    for (Waiter w : late) {
+      w.slot().completeExceptionally(new PoolQueueTimeoutException(name(), unavailableDetail()));
+    }
+  }
+
+  @GuardedBy("queueLock")
+  private int waitingCount() {
+    return interactive.size() + batch.size();
   }
 
   private static boolean expired(Waiter w) {
@@ -248,8 +301,10 @@ final class Pool {
     }
     List<Waiter> gone;
     synchronized (queueLock) {
-      gone = new ArrayList<>(waiting);
-      waiting.clear();
+      gone = new ArrayList<>(interactive);
+      gone.addAll(batch);
+      interactive.clear();
+      batch.clear();
       queued = 0;
     }
     String detail = unavailableDetail();

@@ -30,7 +30,8 @@ import java.util.Optional;
  *                     them with {@code --batching off} (to measure what batching brings)
  * @param affinity     how a request that names a session picks its replica
  * @param maxQueue     calls that may wait for a slot while every READY replica is at maxInFlight;
- *                     0 refuses them at once
+ *                     0 refuses them at once. The config derives it from admission (see
+ *                     {@code AdmissionConfig#queueBound}) unless it gives one at least as large
  * @param outlierEjection when a replica whose calls fail leaves routing, and for how long
  * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
  * @param autoscaling  for a local pool that grows and shrinks, its bounds and policy ({@code replicas} is then the
@@ -61,6 +62,8 @@ public record PoolSpec(
 
   /** Calls a pool queues for a free replica unless its config says otherwise. */
   public static final int DEFAULT_MAX_QUEUE = 1024;
+  /** The most a config may give for max_queue. */
+  public static final int MAX_QUEUE_LIMIT = 1_000_000;
 
   /** Where a request that names a session goes. */
   public enum Affinity {
@@ -136,6 +139,12 @@ public record PoolSpec(
   /** The most replicas the pool can have at once: its count, or its max_replicas when it autoscales. */
   public int maxReplicas() {
     return autoscaling.map(Autoscaling::maxReplicas).orElse(replicas);
+  }
+
+  /** This pool with another queue bound (what the config derives from admission). */
+  public PoolSpec withMaxQueue(int newMaxQueue) {
+    return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
+        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

@@ -93,7 +93,7 @@ final class WorkerCallStream {
       open();
     }
     long id = ++nextId;
-    Open call = new Open(id, timeoutNanos, onClosed);
+    Open call = new Open(id, timeoutNanos, onClosed, Context.current());
     open.put(id, call);
     if (deadline != null) {
       call.timer = loop.schedule(() -> expire(call), timeoutNanos, TimeUnit.NANOSECONDS);
@@ -170,12 +170,17 @@ final class WorkerCallStream {
     }
     call.stopTimer();
     call.onClosed.run();
-    switch (reply.getReplyCase()) {
-      case INFER -> call.result.complete(reply.getInfer());
-      case ERROR -> call.result.completeExceptionally(Status.fromCodeValue(reply.getError().getCode())
-          .withDescription(reply.getError().getMessage()).asRuntimeException());
-      default -> call.result.completeExceptionally(Status.INTERNAL
-          .withDescription("the worker's reply to call " + reply.getId() + " carries no answer").asRuntimeException());
+    Context previous = call.context.attach();
+    try {
+      switch (reply.getReplyCase()) {
+        case INFER -> call.result.complete(reply.getInfer());
+        case ERROR -> call.result.completeExceptionally(Status.fromCodeValue(reply.getError().getCode())
+            .withDescription(reply.getError().getMessage()).asRuntimeException());
+        default -> call.result.completeExceptionally(Status.INTERNAL
+            .withDescription("the worker's reply to call " + reply.getId() + " carries no answer").asRuntimeException());
+      }
+    } finally {
+      call.context.detach(previous);
     }
   }
 
@@ -186,9 +191,14 @@ final class WorkerCallStream {
   private void expire(Open call) {
     if (open.get(call.id) == call && !call.result.isDone()) {
       cancelAtWorker(call.id, requests);
-      call.result.completeExceptionally(Status.DEADLINE_EXCEEDED.withDescription(
-          "deadline exceeded after " + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos) + " ms waiting for the worker")
-          .asRuntimeException());
+      Context previous = call.context.attach();
+      try {
+        call.result.completeExceptionally(Status.DEADLINE_EXCEEDED.withDescription(
+            "deadline exceeded after " + TimeUnit.NANOSECONDS.toMillis(call.timeoutNanos) + " ms waiting for the worker")
+            .asRuntimeException());
+      } finally {
+        call.context.detach(previous);
+      }
     }
   }
 
@@ -237,7 +247,12 @@ final class WorkerCallStream {
     for (Open call : failed) {
       call.stopTimer();
       call.onClosed.run();
-      call.result.completeExceptionally(status.asRuntimeException());
+      Context previous = call.context.attach();
+      try {
+        call.result.completeExceptionally(status.asRuntimeException());
+      } finally {
+        call.context.detach(previous);
+      }
     }
   }
 
@@ -259,12 +274,20 @@ final class WorkerCallStream {
     final CompletableFuture<ModelInferResponse> result = new CompletableFuture<>();
     /** Run once: when the worker answers or the stream ends, whichever is first (the map's removal decides). */
     final Runnable onClosed;
+    /**
+     * The caller's context, in which its result is completed: the answer arrives on the stream's
+     * own (root) context, and what the caller chains on it (a pipeline's next step) must run as
+     * part of the caller's request, with its priority ({@code Priority}), as it would after a
+     * gRPC call of its own.
+     */
+    final Context context;
     ScheduledFuture<?> timer;
 
-    Open(long id, long timeoutNanos, Runnable onClosed) {
+    Open(long id, long timeoutNanos, Runnable onClosed, Context context) {
       this.id = id;
       this.timeoutNanos = timeoutNanos;
       this.onClosed = onClosed;
+      this.context = context;
     }
 
     void stopTimer() {

@@ -61,6 +61,7 @@ public final class JunctionServer implements AutoCloseable {
   private final HealthStatusManager health = new HealthStatusManager();
   private final Draining draining = new Draining();
   private final DrainInterceptor drain = new DrainInterceptor(draining);
+  private final PriorityInterceptor priority = new PriorityInterceptor();
   private final LongSupplier nanoClock;
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile Server grpc;
@@ -111,8 +112,8 @@ public final class JunctionServer implements AutoCloseable {
       // parse failures, refusals while draining and refused streams are answered inside the
       // metrics interceptor (the last one given runs first), so that metrics count them too;
       // draining refuses a new call before it takes a stream permit
-      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), openStreams, drain,
-          interceptor));
+      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), priority,
+          openStreams, drain, interceptor));
     }
     // grpc's own services too: else a request that does not parse is UNKNOWN there
     b.addService(MalformedRequests.rejectedAsInvalid(health.getHealthService().bindService()));

@@ -10,6 +10,9 @@ import io.junction.engine.StepFailedException;
 import io.junction.engine.StepLimitException;
 import io.junction.engine.StepTimeoutException;
 import io.junction.engine.UnknownPipelineException;
+import io.junction.orchestrator.admission.Admission;
+import io.junction.orchestrator.admission.AdmissionConfig;
+import io.junction.orchestrator.admission.InvalidPriorityException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
@@ -54,6 +57,10 @@ class StatusMapperTest {
             Code.FAILED_PRECONDITION, "replica_id: \"chat-0\" is the last replica"),
         Arguments.of(new ServerDrainingException("Chat turn"), Code.UNAVAILABLE,
             "Chat turn: refused, the server is draining (expected: retry on another orchestrator"),
+        Arguments.of(refusedAtTheDoor(), Code.RESOURCE_EXHAUSTED,
+            "admission: 1 requests in flight, the limit of admission.max_in_flight; chat refused"),
+        Arguments.of(new InvalidPriorityException("urgent"), Code.INVALID_ARGUMENT,
+            "junction-priority: \"urgent\" (expected: interactive or batch)"),
         Arguments.of(new PipelineInputException("user_id: missing (expected: INT64 [1])"), Code.INVALID_ARGUMENT,
             "user_id: missing (expected: INT64 [1])"),
         Arguments.of(new TensorFormatException("x.datatype: \"F32\" (expected: one of ...)"), Code.INVALID_ARGUMENT,
@@ -146,5 +153,12 @@ class StatusMapperTest {
         new PipelineInputException("c"), step(new PipelineInputException("d")))) {
       assertThat(StatusMapper.toStatus(e).getCode()).isEqualTo(Code.INVALID_ARGUMENT);
     }
+  }
+
+  /** What admission refuses a request with, once its one place is taken. */
+  private static Throwable refusedAtTheDoor() {
+    Admission admission = new Admission(new AdmissionConfig(1, 1.0, java.util.Map.of()));
+    admission.run("chat", java.util.concurrent.CompletableFuture::new);
+    return admission.run("chat", java.util.concurrent.CompletableFuture::new).handle((v, t) -> t).join();
   }
 }

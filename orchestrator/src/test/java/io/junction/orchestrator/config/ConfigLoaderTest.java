@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.junction.engine.PipelineSpec;
 import io.junction.engine.StepSpec;
 import io.junction.engine.TensorRef;
+import io.junction.orchestrator.admission.AdmissionConfig;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
@@ -19,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -150,6 +153,17 @@ class ConfigLoaderTest {
                 "endpoints: [10.0.0.1:9000]\n    kill_after_ms: 1000"),
             "junction.yaml: pools[1].kill_after_ms: given for a static pool (expected: only in local pools;"
                 + " a static pool has one replica per endpoint, run and placed by whoever runs it) (line 9)"),
+        Arguments.of("a max_queue below what admission lets wait", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    max_queue: 2047"),
+            "junction.yaml: pools[0].max_queue: 2047 (expected: >= 2048, admission.max_in_flight 1024 x 2 steps a request"
+                + " can have waiting, so that an admitted request's step is never refused for want of room; or leave"
+                + " max_queue out: it follows from admission) (line 5)"),
+        Arguments.of("a priority that is not one", good("- name: intent", "- name: intent\n    priority: urgent"),
+            "junction.yaml: pipelines[0].priority: \"urgent\" (expected: interactive or batch) (line 11)"),
+        Arguments.of("a batch share above 1", GOOD + "admission: {batch_share: 1.5}\n",
+            "junction.yaml: admission.batch_share: 1.5 (expected: a number > 0 and <= 1, like 0.5) (line 18)"),
+        Arguments.of("an admission of nothing", GOOD + "admission: {max_in_flight: 0}\n",
+            "junction.yaml: admission.max_in_flight: 0 (expected: >= 1) (line 18)"),
         Arguments.of("a negative max_queue", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    max_queue: -1"),
             "junction.yaml: pools[0].max_queue: -1 (expected: >= 0) (line 5)"),
@@ -165,7 +179,8 @@ class ConfigLoaderTest {
         Arguments.of("a fuse that is not a boolean", good("  - name: intent\n", "  - name: intent\n    fuse: maybe\n"),
             "junction.yaml: pipelines[0].fuse: \"maybe\" (expected: true or false) (line 11)"),
         Arguments.of("an unknown top-level key", "pool: []\n" + GOOD,
-            "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits, sessions)"
+            "junction.yaml: pool: unknown key (expected one of: server, repository, pools, pipelines, limits, sessions,"
+                + " admission)"
                 + " (line 1)"),
         Arguments.of("a key given twice", good("models: [featurizer, intent]", "models: [featurizer, intent]\n    models: [x]"),
             "junction.yaml: pools[0].models: given twice (expected: each key once) (line 5)"),
@@ -354,10 +369,12 @@ class ConfigLoaderTest {
     assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
         1, Device.CPU, false, List.of(), List.of(), Optional.of(Path.of("/srv/junction/models")), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()));
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
+    assertThat(c.admission()).as("1024 requests, half of them batch at most; 2 steps each can wait: 2048")
+        .isEqualTo(AdmissionConfig.DEFAULT);
     assertThat(c.pools().get(1)).isEqualTo(new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("ranker"),
         1, Device.CPU, false, List.of(), List.of("10.0.0.1:9000"), Optional.empty(), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()));
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
     assertThat(c.pipelines().get(0).fuse()).isTrue();
     StepSpec featurize = c.pipelines().get(0).steps().get(0);
     assertThat(featurize.timeout()).isEqualTo(Duration.ofMillis(1000));
@@ -373,6 +390,7 @@ class ConfigLoaderTest {
                  max_batch_size: 8, max_string_bytes: 100, max_steps_executed: 40,
                  max_concurrent_streams_per_connection: 10, max_open_streams: 30}
         sessions: {max_sessions: 500, max_turns: 4, idle_ttl_ms: 60000}
+        admission: {max_in_flight: 10, batch_share: 0.3}
         pools:
           - name: gpu
             kind: local
@@ -388,6 +406,7 @@ class ConfigLoaderTest {
             jvm_options: [-Xmx512m, -XX:+UseSerialGC]
             batching: false
             affinity: session
+            max_queue: 60
           - name: pinned
             models: [b]
             replicas: 4
@@ -408,6 +427,7 @@ class ConfigLoaderTest {
         pipelines:
           - name: p
             fuse: false
+            priority: batch
             inputs: [{name: x, datatype: FP32, shape: [-1, 4]}]
             outputs: [{name: y, from: pick.out}]
             steps:
@@ -434,7 +454,10 @@ class ConfigLoaderTest {
     assertThat(c.sessions()).isEqualTo(new SessionConfig(500, 4, Duration.ofMinutes(1)));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
-        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION));
+        Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION)
+        .withMaxQueue(60));
+    assertThat(c.admission()).isEqualTo(new AdmissionConfig(10, 0.3, Map.of("p", Priority.BATCH)));
+    assertThat(c.pools().get(1).maxQueue()).as("10 requests x 6 steps").isEqualTo(60);
     assertThat(c.pools().get(1).batching()).isTrue();
     assertThat(c.pools()).extracting(PoolSpec::affinity)
         .as("session where asked, none by default and where said")

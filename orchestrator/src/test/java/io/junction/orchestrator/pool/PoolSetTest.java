@@ -3,9 +3,11 @@ package io.junction.orchestrator.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -312,6 +314,54 @@ class PoolSetTest {
     third.get(10, TimeUnit.SECONDS);
     assertThat(arrived(w)).containsExactly(1f, 2f, 3f);
     assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  /** {@code pools.infer} of x(v) as a request of {@code priority} makes it. */
+  private static CompletableFuture<List<Tensor>> inferAs(Priority priority, PoolSet pools, float v) throws Exception {
+    return priority.in(Context.current()).call(() -> pools.infer("a", List.of(x(v)), List.of(), null));
+  }
+
+  @Test
+  void aFreedSlotGoesToTheOldestInteractiveWaiterBeforeAnyBatchWaiter() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(queuedPool("p", 1, 8, List.of("a"), "w1:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = inferAs(Priority.BATCH, pools, 1);
+    CompletableFuture<List<Tensor>> batch1 = inferAs(Priority.BATCH, pools, 2);
+    CompletableFuture<List<Tensor>> batch2 = inferAs(Priority.BATCH, pools, 3);
+    CompletableFuture<List<Tensor>> interactive1 = inferAs(Priority.INTERACTIVE, pools, 4);
+    CompletableFuture<List<Tensor>> unmarked = pools.infer("a", List.of(x(5)), List.of(), null); // interactive
+    assertThat(pools.snapshot().get(0).queued()).isEqualTo(4);
+
+    for (CompletableFuture<List<Tensor>> call : List.of(first, interactive1, unmarked, batch1, batch2)) {
+      answerHeld(w);
+      call.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(arrived(w)).containsExactly(1f, 4f, 5f, 2f, 3f);
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  @Test
+  void callsWhoseCallersLeftDoNotTakeTheRoomOfNewOnesInAFullQueue() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(queuedPool("p", 1, 2, List.of("a"), "w1:1"));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> first = pools.infer("a", List.of(x(1)), List.of(), null);
+    CompletableFuture<List<Tensor>> leaving = inferAs(Priority.BATCH, pools, 2);
+    CompletableFuture<List<Tensor>> second = pools.infer("a", List.of(x(3)), List.of(), null);
+    leaving.cancel(false); // still in the queue: dropped lazily, when its turn comes or room is needed
+    CompletableFuture<List<Tensor>> third = inferAs(Priority.BATCH, pools, 4);
+    assertThat(third).isNotDone();
+
+    for (CompletableFuture<List<Tensor>> call : List.of(first, second, third)) {
+      answerHeld(w);
+      call.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(arrived(w)).containsExactly(1f, 3f, 4f);
   }
 
   @Test
