@@ -144,7 +144,7 @@ public record PoolSpec(
   /** This pool with another queue bound (what the config derives from admission). */
   public PoolSpec withMaxQueue(int newMaxQueue) {
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health);
+        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health, autoscaling);
   }
 
   /** The affinity of replica {@code index}, if pinned. */
