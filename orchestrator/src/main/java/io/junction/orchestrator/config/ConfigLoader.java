@@ -8,6 +8,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -61,11 +62,13 @@ public final class ConfigLoader {
   private static final List<String> SESSIONS = List.of("max_sessions", "max_turns", "idle_ttl_ms");
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
-      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection");
+      "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "outlier_ejection",
+      "retry_budget");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
   private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
       "min_calls", "window_ms", "base_ejection_ms", "max_ejection_ms", "probation_calls");
+  private static final List<String> RETRY_BUDGET = List.of("ratio", "min_per_second");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
   private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
@@ -414,7 +417,19 @@ public final class ConfigLoader {
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue,
-        outlierEjection(f), health(f));
+        outlierEjection(f), health(f), retryBudget(f));
+  }
+
+  /** The pool's retry_budget block; each key has its default (RetryBudgetPolicy.DEFAULT). */
+  private static RetryBudgetPolicy retryBudget(Fields pool) throws ConfigException {
+    if (!pool.has("retry_budget")) {
+      return RetryBudgetPolicy.DEFAULT;
+    }
+    Fields f = pool.get("retry_budget").orElseThrow().fields("a mapping with ratio and min_per_second", RETRY_BUDGET);
+    RetryBudgetPolicy d = RetryBudgetPolicy.DEFAULT;
+    return new RetryBudgetPolicy(
+        f.has("ratio") ? f.get("ratio").orElseThrow().decimal(0, 1) : d.ratio(),
+        f.has("min_per_second") ? f.get("min_per_second").orElseThrow().decimal(0, 10_000) : d.minPerSecond());
   }
 
   /** The pool's gentle health settings: probe_timeout_ms, unhealthy_after, kill_after_ms. */

@@ -4,11 +4,16 @@ import com.google.errorprone.annotations.concurrent.GuardedBy;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.junction.orchestrator.routing.Picker;
+import io.junction.orchestrator.routing.RetryBudget;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One pool: its replicas, how a call picks one, and the calls waiting for a slot. When every
@@ -18,13 +23,16 @@ import java.util.concurrent.CompletableFuture;
  * {@link PoolSaturatedException}. A waiter whose deadline passed, or whose caller gave up, is
  * dropped when its turn comes, not sent. A replica takes calls while it is
  * {@link Replica#routable() routable}: READY and not ejected for failing its calls
- * ({@link Ejections}).
+ * ({@link Ejections}). A retry avoids the replicas its call failed on while another is routable,
+ * and spends a token of the pool's {@link RetryBudget}.
  */
 final class Pool {
+  private static final Logger log = LoggerFactory.getLogger(Pool.class);
   private final PoolSpec spec;
   private final List<Replica> replicas;
   private final Picker picker;
   private final Ejections ejections;
+  private final RetryBudget retryBudget;
   private final Object queueLock = new Object();
   @GuardedBy("queueLock")
   private final ArrayDeque<Waiter> waiting = new ArrayDeque<>();
@@ -37,13 +45,20 @@ final class Pool {
    * hands it the slot (that call's context is cancelled as soon as its request is answered,
    * and would cancel this one with it).
    */
-  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, String affinityKey, Context context) {}
+  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, String affinityKey, Set<String> avoid,
+      Context context) {}
 
   Pool(PoolSpec spec, List<Replica> replicas, Picker picker) {
+    this(spec, replicas, picker, System::nanoTime);
+  }
+
+  /** @param nanoTime the clock of the pool's retry budget */
+  Pool(PoolSpec spec, List<Replica> replicas, Picker picker, LongSupplier nanoTime) {
     this.spec = spec;
     this.replicas = List.copyOf(replicas);
     this.picker = picker;
     this.ejections = new Ejections(this);
+    this.retryBudget = new RetryBudget(spec.retryBudget(), Math.max(1, replicas.size() * spec.maxInFlight()), nanoTime);
   }
 
   String name() {
@@ -78,16 +93,30 @@ final class Pool {
    * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
   private Replica acquire(String affinityKey) {
-    return acquire(affinityKey, null);
+    return acquire(affinityKey, Set.of(), false);
   }
 
-  /** As {@link #acquire(String)}, never choosing {@code avoid} (null for none). */
-  private Replica acquire(String affinityKey, Replica avoid) {
+  /**
+   * As {@link #acquire(String)}, choosing none of the replicas named in {@code avoid} (those the
+   * call failed on) while another is routable, even if that one is full (the call then waits for
+   * it); when none other is routable, one of them after all unless {@code strict}.
+   */
+  private Replica acquire(String affinityKey, Set<String> avoid, boolean strict) {
     List<Replica> ready = new ArrayList<>(replicas.size());
+    List<Replica> avoided = null;
     for (Replica r : replicas) {
-      if (r != avoid && r.routable()) {
-        ready.add(r);
+      if (!r.routable()) {
+        continue;
       }
+      if (avoid.isEmpty() || !avoid.contains(r.id())) {
+        ready.add(r);
+      } else {
+        (avoided == null ? avoided = new ArrayList<>(avoid.size()) : avoided).add(r);
+      }
+    }
+    if (ready.isEmpty() && avoided != null && !strict) {
+      log.debug("pool {}: no routable replica but {}, on which this call failed: trying it again", name(), avoid);
+      ready = avoided;
     }
     for (int attempt = 0; attempt < ready.size(); attempt++) {
       Optional<Replica> choice = picker.pick(ready, affinityKey);
@@ -112,8 +141,16 @@ final class Pool {
    * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
   CompletableFuture<Replica> claim(Deadline deadline, String affinityKey) {
+    return claim(deadline, affinityKey, Set.of());
+  }
+
+  /**
+   * As {@link #claim(Deadline, String)}, for a retry: never on a replica named in {@code avoid}
+   * (ids of replicas the call failed on) while the pool has another routable one.
+   */
+  CompletableFuture<Replica> claim(Deadline deadline, String affinityKey, Set<String> avoid) {
     if (queued == 0) {
-      Replica r = acquire(affinityKey);
+      Replica r = acquire(affinityKey, avoid, false);
       if (r != null) {
         return CompletableFuture.completedFuture(r);
       }
@@ -121,7 +158,7 @@ final class Pool {
     if (!hasReady()) {
       return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
     }
-    Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, Context.current());
+    Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, avoid, Context.current());
     synchronized (queueLock) {
       if (waiting.size() >= spec.maxQueue()) {
         return CompletableFuture.failedFuture(new PoolSaturatedException(name(), unavailableDetail()
@@ -137,12 +174,17 @@ final class Pool {
   }
 
   /**
-   * A slot on a routable replica other than {@code failed}, now or never (null): where a call
-   * that {@code failed} could not serve goes next. It does not queue: a failover that would
+   * A slot on a routable replica not named in {@code failed}, now or never (null): where a call
+   * that those replicas could not serve goes next. It does not queue: a failover that would
    * have to wait is left to the caller's own retry, which waits its turn like any call.
    */
-  Replica claimOther(Replica failed, String affinityKey) {
-    return acquire(affinityKey, failed);
+  Replica claimOther(Set<String> failed, String affinityKey) {
+    return acquire(affinityKey, failed, true);
+  }
+
+  /** The pool's retry budget: every first call adds to it, every retry takes from it. */
+  RetryBudget retryBudget() {
+    return retryBudget;
   }
 
   /** Gives back a slot taken by {@link #claim}: to the oldest waiter, if any. Once per call. */
@@ -173,7 +215,7 @@ final class Pool {
           if (w == null) {
             return;
           }
-          r = acquire(w.affinityKey());
+          r = acquire(w.affinityKey(), w.avoid(), false);
           if (r == null) {
             return;
           }

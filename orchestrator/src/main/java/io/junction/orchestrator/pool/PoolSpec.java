@@ -1,6 +1,7 @@
 package io.junction.orchestrator.pool;
 
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -33,6 +34,7 @@ import java.util.Optional;
  *                     0 refuses them at once
  * @param outlierEjection when a replica whose calls fail leaves routing, and for how long
  * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
+ * @param retryBudget  how many retries (a step's, a failover's) the pool allows beside its calls
  */
 public record PoolSpec(
     String name,
@@ -52,7 +54,8 @@ public record PoolSpec(
     Affinity affinity,
     int maxQueue,
     OutlierPolicy outlierEjection,
-    HealthPolicy health) {
+    HealthPolicy health,
+    RetryBudgetPolicy retryBudget) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -104,6 +107,15 @@ public record PoolSpec(
         startTimeout, jvmOptions, batching, affinity, maxQueue, OutlierPolicy.DEFAULT, HealthPolicy.DEFAULT);
   }
 
+  /** A pool with the default retry budget. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, RetryBudgetPolicy.DEFAULT);
+  }
+
   public PoolSpec {
     Objects.requireNonNull(name);
     Objects.requireNonNull(kind);
@@ -118,6 +130,7 @@ public record PoolSpec(
     Objects.requireNonNull(affinity);
     Objects.requireNonNull(outlierEjection);
     Objects.requireNonNull(health);
+    Objects.requireNonNull(retryBudget);
   }
 
   /** The affinity of replica {@code index}, if pinned. */
