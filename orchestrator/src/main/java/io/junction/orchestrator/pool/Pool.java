@@ -314,6 +314,7 @@ final class Pool {
     for (Replica r : replicas) {
       rs.add(r.snapshot());
     }
-    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued);
+    return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued,
+        retryBudget.retries(), retryBudget.refused());
   }
 }

@@ -7,13 +7,21 @@ import java.util.Objects;
  * What a pool looked like at one moment.
  *
  * @param queued calls waiting for a free replica (see the pool's max_queue)
+ * @param retries retries and failovers the pool's retry budget allowed since start
+ * @param retriesRefused retries and failovers it refused (the budget was spent)
  */
 public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
-    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
+    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, long retries, long retriesRefused) {
   public PoolSnapshot {
     models = List.copyOf(models);
     Objects.requireNonNull(affinity);
     replicas = List.copyOf(replicas);
+  }
+
+  /** A pool that has not retried. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
+    this(name, kind, models, device, affinity, replicas, queued, 0, 0);
   }
 
   /** A pool without session affinity and with no call waiting. */

@@ -10,6 +10,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
@@ -92,10 +93,16 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
                 + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
-                + " outlier_ejection) (line 5)"),
+                + " outlier_ejection, retry_budget) (line 5)"),
         Arguments.of("an outlier_ejection rate of zero", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {failure_rate_percent: 0}"),
             "junction.yaml: pools[0].outlier_ejection.failure_rate_percent: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("a retry_budget ratio above one", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    retry_budget: {ratio: 1.5}"),
+            "junction.yaml: pools[0].retry_budget.ratio: 1.5 (expected: a number from 0 to 1) (line 5)"),
+        Arguments.of("a retry_budget floor that is not a number", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    retry_budget: {min_per_second: lots}"),
+            "junction.yaml: pools[0].retry_budget.min_per_second: \"lots\" (expected: a number from 0 to 10000) (line 5)"),
         Arguments.of("an outlier_ejection key that does not exist", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {threshold: 3}"),
             "junction.yaml: pools[0].outlier_ejection.threshold: unknown key (expected one of: enabled,"
@@ -366,6 +373,7 @@ class ConfigLoaderTest {
             max_in_flight: 16
             affinity: none
             outlier_ejection: {enabled: false}
+            retry_budget: {ratio: 0.5, min_per_second: 2}
         pipelines:
           - name: p
             fuse: false
@@ -409,6 +417,8 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(2).outlierEjection().consecutiveFailures()).isEqualTo(5);
     assertThat(c.pools().get(0).outlierEjection()).isEqualTo(OutlierPolicy.DEFAULT);
     assertThat(c.pools().get(0).health()).isEqualTo(HealthPolicy.DEFAULT);
+    assertThat(c.pools().get(0).retryBudget()).isEqualTo(RetryBudgetPolicy.DEFAULT);
+    assertThat(c.pools().get(2).retryBudget()).isEqualTo(new RetryBudgetPolicy(0.5, 2));
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);
     assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");
