@@ -72,7 +72,9 @@ public final class ConfigLoader {
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse");
   private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
-  private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
+  private static final List<String> STEP =
+      List.of("name", "model", "inputs", "timeout_ms", "retries", "fallback", "loop", "merge", "switch");
+  private static final List<String> STEP_FALLBACK = List.of("model", "inputs");
   private static final List<String> KINDS = List.of("model", "loop", "merge", "switch");
   private static final List<String> LOOP = List.of("model", "inputs", "feedback", "collect", "until", "max_iterations",
       "iteration");
@@ -620,6 +622,9 @@ public final class ConfigLoader {
           + "kind of step (expected: exactly one of model, loop, merge, switch)");
     }
     String kind = kinds.get(0);
+    if (!kind.equals("model") && f.has("fallback")) {
+      throw f.get("fallback").orElseThrow().fail("given for a " + kind + " step (expected: only with model)");
+    }
     if (!kind.equals("model") && f.has("inputs")) {
       throw f.get("inputs").orElseThrow().fail("given for a " + kind + " step (expected: only with model"
           + (kind.equals("loop") ? "; a loop takes loop.inputs)" : ")"));
@@ -636,7 +641,15 @@ public final class ConfigLoader {
       case "merge" -> merge(f.get("merge").orElseThrow());
       default -> switchStep(f.get("switch").orElseThrow());
     };
-    return new StepSpec(name, timeout, retries, body);
+    return new StepSpec(name, timeout, retries, body,
+        f.has("fallback") ? Optional.of(fallback(f.get("fallback").orElseThrow())) : Optional.empty());
+  }
+
+  /** {@code fallback: {model: m}} (fed the step's inputs) or {@code {model: m, inputs: {...}}}. */
+  private StepSpec.Fallback fallback(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with model and, optionally, inputs", STEP_FALLBACK);
+    String model = model(f.require("model", "the model called when the step's own cannot serve"));
+    return new StepSpec.Fallback(model, f.has("inputs") ? bindings(f.get("inputs").orElseThrow()) : List.of());
   }
 
   private String model(YamlNode n) throws ConfigException {

@@ -97,6 +97,14 @@ class ConfigLoaderTest {
         Arguments.of("an outlier_ejection rate of zero", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {failure_rate_percent: 0}"),
             "junction.yaml: pools[0].outlier_ejection.failure_rate_percent: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("a fallback of a model no pool serves", good("inputs: {features: featurize.features}}",
+                "inputs: {features: featurize.features}, fallback: {model: intnet}}"),
+            "junction.yaml: pipelines[0].steps[1].fallback.model: \"intnet\" (expected: a model of some pool: featurizer, intent,"
+                + " ranker) (line 17)"),
+        Arguments.of("a fallback key that does not exist", good("inputs: {features: featurize.features}}",
+                "inputs: {features: featurize.features}, fallback: {model: intent, retries: 2}}"),
+            "junction.yaml: pipelines[0].steps[1].fallback.retries: unknown key (expected one of: model, inputs)"
+                + " (line 17)"),
         Arguments.of("a retry_budget ratio above one", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    retry_budget: {ratio: 1.5}"),
             "junction.yaml: pools[0].retry_budget.ratio: 1.5 (expected: a number from 0 to 1) (line 5)"),
@@ -387,7 +395,8 @@ class ConfigLoaderTest {
                   cases: [{equals: 0, steps: [s2]}, {equals: "1", steps: [s3]}]
                   default: [s3]
               - {name: s2, model: b, inputs: {x: s1.y}}
-              - {name: s3, model: c, inputs: {x: s1.y}}
+              - {name: s3, model: c, inputs: {x: s1.y}, fallback: {model: b}}
+              - {name: s4, model: c, inputs: {x: s1.y}, fallback: {model: a, inputs: {x: input.x}}}
               - {name: pick, merge: {first_of: [s2.out, s3.out]}}
               - name: gen
                 loop:
@@ -430,9 +439,13 @@ class ConfigLoaderTest {
         new StepSpec.ModelCall("a", List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))))));
     assertThat(p.steps().get(1).kind()).isEqualTo(new StepSpec.Switch(TensorRef.parse("s1.kind"),
         List.of(new StepSpec.Case("0", List.of("s2")), new StepSpec.Case("1", List.of("s3"))), List.of("s3")));
-    assertThat(p.steps().get(4).kind()).isEqualTo(new StepSpec.Merge(StepSpec.Merge.Mode.FIRST_OF,
+    assertThat(p.steps().get(3).fallback()).contains(new StepSpec.Fallback("b", List.of()));
+    assertThat(p.steps().get(4).fallback()).contains(new StepSpec.Fallback("a",
+        List.of(new StepSpec.Binding("x", TensorRef.parse("input.x")))));
+    assertThat(p.steps().get(2).fallback()).isEmpty();
+    assertThat(p.steps().get(5).kind()).isEqualTo(new StepSpec.Merge(StepSpec.Merge.Mode.FIRST_OF,
         List.of(TensorRef.parse("s2.out"), TensorRef.parse("s3.out")), 0, "out"));
-    assertThat(p.steps().get(5).kind()).isEqualTo(new StepSpec.Loop("a",
+    assertThat(p.steps().get(6).kind()).isEqualTo(new StepSpec.Loop("a",
         List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))), new StepSpec.Feedback("ctx", "id", 3, 0),
         List.of("tok"), Optional.of(new StepSpec.Until("tok", "</s>")), 7));
   }
