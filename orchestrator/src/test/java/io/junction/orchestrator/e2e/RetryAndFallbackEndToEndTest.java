@@ -3,16 +3,13 @@ package io.junction.orchestrator.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.InjectFaultRequest;
 import io.junction.proto.v1.InjectFaultResponse;
 import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.RunPipelineResponse;
-import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.tensor.Tensor;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,7 +17,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
@@ -111,15 +107,8 @@ class RetryAndFallbackEndToEndTest {
         .flatMap(p -> p.getReplicasList().stream()).filter(r -> r.getId().equals(id)).findFirst().orElseThrow();
   }
 
-  /** Sets the fault of a replica's worker, dialed directly on its TCP port. */
   private static InjectFaultResponse inject(String replicaId, InjectFaultRequest.Fault fault) {
-    ManagedChannel c = NettyChannelBuilder.forTarget(replica(replicaId).getEndpoint()).usePlaintext().build();
-    try {
-      return WorkerControlGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .injectFault(InjectFaultRequest.newBuilder().setFault(fault).build());
-    } finally {
-      c.shutdownNow();
-    }
+    return OrchestratorProcess.injectFault(replica(replicaId).getEndpoint(), fault);
   }
 
   private static long[] items(String pipeline, long user) {

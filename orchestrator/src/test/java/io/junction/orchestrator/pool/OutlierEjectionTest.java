@@ -8,7 +8,6 @@ import io.grpc.Status;
 import io.junction.orchestrator.routing.OutlierPolicy;
 import io.junction.tensor.Tensor;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,30 +25,22 @@ class OutlierEjectionTest {
   private static final OutlierPolicy THREE_IN_A_ROW =
       new OutlierPolicy(true, 3, 50, 1000, Duration.ofSeconds(10), Duration.ofHours(1), Duration.ofHours(2), 2);
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final FakeWorkers workers = new FakeWorkers();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    workers.close();
   }
 
   private FakeWorker worker(String address, long pid) throws Exception {
-    FakeWorker w = new FakeWorker(address, pid, List.of("a"));
-    closeables.add(w);
-    return w;
+    return workers.worker(address, pid);
   }
 
   private PoolSet pool(String... endpoints) throws Exception {
     PoolSpec spec = new PoolSpec("p", PoolSpec.Kind.STATIC, List.of("a"), endpoints.length, Device.CPU, false,
         List.of(), List.of(endpoints), java.util.Optional.empty(), 8, Duration.ofHours(1), Duration.ofSeconds(10),
         List.of(), true, PoolSpec.Affinity.NONE, PoolSpec.DEFAULT_MAX_QUEUE, THREE_IN_A_ROW, HealthPolicy.DEFAULT);
-    PoolSet p = new PoolSet(List.of(spec), new ExecutorScheduler(), target -> List.of(FakeWorker.channels(target)),
-        new FakeLauncher(), new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), Pool::pickerFor);
-    closeables.add(0, p);
-    p.start();
-    return p;
+    return workers.started(spec);
   }
 
   private static long call(PoolSet pools) throws Exception {

@@ -10,7 +10,6 @@ import io.junction.orchestrator.routing.OutlierPolicy;
 import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import io.junction.tensor.Tensor;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -27,19 +26,15 @@ class RetryFailoverTest {
   private static final Tensor X = Tensor.ofFloats("x", new long[] {1, 2}, 1f, 2f);
   private static final RetryBudgetPolicy NO_RETRIES = new RetryBudgetPolicy(0, 0);
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final FakeWorkers workers = new FakeWorkers();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    workers.close();
   }
 
   private FakeWorker worker(String address, long pid) throws Exception {
-    FakeWorker w = new FakeWorker(address, pid, List.of("a"));
-    closeables.add(w);
-    return w;
+    return workers.worker(address, pid);
   }
 
   private PoolSet pool(RetryBudgetPolicy budget, String... endpoints) throws Exception {
@@ -47,11 +42,7 @@ class RetryFailoverTest {
         List.of(), List.of(endpoints), java.util.Optional.empty(), 8, Duration.ofHours(1), Duration.ofSeconds(10),
         List.of(), true, PoolSpec.Affinity.NONE, PoolSpec.DEFAULT_MAX_QUEUE, OutlierPolicy.DISABLED,
         HealthPolicy.DEFAULT, budget);
-    PoolSet p = new PoolSet(List.of(spec), new ExecutorScheduler(), target -> List.of(FakeWorker.channels(target)),
-        new FakeLauncher(), new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), Pool::pickerFor);
-    closeables.add(0, p);
-    p.start();
-    return p;
+    return workers.started(spec);
   }
 
   private static long call(PoolSet pools, Retry retry) throws Exception {
