@@ -414,7 +414,8 @@ final class Execution {
   private List<Tensor> gather(Node node) {
     Plan.Op op = node.op();
     if (op instanceof Plan.Call c) {
-      return c.feeds().stream().map(f -> value(f.from()).withName(f.input())).toList();
+      List<Plan.Feed> feeds = c.fallback() == null ? c.feeds() : ModelStep.allFeeds(c);
+      return feeds.stream().map(f -> value(f.from()).withName(f.input())).toList();
     } else if (op instanceof Plan.Repeat r) {
       return r.fixed().stream().map(f -> value(f.from()).withName(f.input())).toList();
     } else if (op instanceof Plan.Segment seg) {
@@ -482,22 +483,7 @@ final class Execution {
         return;
       }
       if (op instanceof Plan.Call c) {
-        new StepCall(this, node, c.model(), d.inputs(), c.asked(),
-            () -> node.timeoutNanos(), true, "timeout_ms: " + millis(node.timeoutNanos()) + " per attempt",
-            (outs, error, count) -> {
-              // Runs in a pool future's callback, where an exception would vanish: catch it here.
-              Tensor[] picked;
-              try {
-                if (error != null) {
-                  throw error;
-                }
-                picked = pick(c.model(), outs, node.outputs(), c.asked(), c.askedSpecs());
-              } catch (Throwable e) {
-                fail(node, e);
-                return;
-              }
-              succeed(node, picked, count);
-            }).start();
+        new ModelStep(this, node, c, d.inputs()).start();
       } else if (op instanceof Plan.Repeat r) {
         new LoopRun(this, node, r, d.inputs()).start();
       } else if (op instanceof Plan.Segment seg) {

@@ -36,6 +36,18 @@ public interface ModelInvoker {
   }
 
   /**
+   * As {@link #infer(String, List, List, long, String)}, for an attempt of a step: {@code retry} is
+   * null for the first, else says how the earlier attempts failed, for an invoker that places
+   * calls to send this one elsewhere and to count it against a retry budget (refusing it with a
+   * failure it classifies {@link Failure#RETRIES_SPENT}). Invokers that do not place calls keep
+   * this default, which ignores it.
+   */
+  default CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+      long timeoutNanos, String affinityKey, Retry retry) {
+    return infer(model, inputs, outputs, timeoutNanos, affinityKey);
+  }
+
+  /**
    * Runs a fused segment whose plan the workers of {@code group} hold (see {@link SegmentPlan}).
    * Streams each loop iteration of the segment to {@code listener} as it comes, and each of the
    * segment's outputs as soon as the worker's step producing it is done
@@ -79,6 +91,16 @@ public interface ModelInvoker {
   }
 
   /**
+   * As {@link #runSegment(String, String, List, List, int, StepLimit, long, IterationListener, String)},
+   * for an attempt of the segment: {@code retry} as for {@link #infer(String, List, List, long, String, Retry)}.
+   */
+  default CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
+      String affinityKey, Retry retry) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, steps, timeoutNanos, listener, affinityKey);
+  }
+
+  /**
    * What a segment answered: its outputs, what each of its steps cost, where it ran, and how many
    * steps it executed ({@link StepLimit} counts them so).
    */
@@ -101,6 +123,11 @@ public interface ModelInvoker {
   enum Failure {
     /** The call did not reach a model, or its replica went away: another attempt may succeed. */
     RETRYABLE,
+    /**
+     * As {@link #RETRYABLE}, but the invoker refuses more retries now (a retry budget is spent):
+     * the step's attempts end with this failure, and its fallback, if it has one, runs.
+     */
+    RETRIES_SPENT,
     /** The call's time ran out. */
     TIMED_OUT,
     /** Anything else: the step fails with this error as its cause. */

@@ -139,6 +139,9 @@ final class PipelineCompiler {
         throw stepError(name, "no step or pipeline output uses its outputs "
             + produced.get(name).keySet() + " (expected: remove the step or use it)");
       }
+      if (step.fallback().isPresent()) {
+        checkFallbackOutputs(step);
+      }
     }
     List<TensorSpec> planInputs = new ArrayList<>(spec.inputs());
     for (String session : SessionInputs.names()) {
@@ -234,6 +237,7 @@ final class PipelineCompiler {
     Map<String, TensorRef> refs = new LinkedHashMap<>();
     if (step.kind() instanceof ModelCall call) {
       call.inputs().forEach(b -> refs.putIfAbsent("inputs." + b.input(), b.from()));
+      step.fallback().ifPresent(fb -> fb.inputs().forEach(b -> refs.putIfAbsent("fallback.inputs." + b.input(), b.from())));
     } else if (step.kind() instanceof Loop loop) {
       loop.inputs().forEach(b -> refs.putIfAbsent("loop.inputs." + b.input(), b.from()));
     } else if (step.kind() instanceof Switch sw) {
@@ -312,10 +316,19 @@ final class PipelineCompiler {
 
   private LinkedHashMap<String, TensorSpec> outputsOf(StepSpec step) {
     LinkedHashMap<String, TensorSpec> out = new LinkedHashMap<>();
+    if (step.fallback().isPresent() && !(step.kind() instanceof ModelCall)) {
+      throw stepError(step.name(), "fallback: given for a step that calls no model once (expected: only a model step"
+          + " may name a fallback)");
+    }
     if (step.kind() instanceof ModelCall call) {
       ModelSignature sig = model(step, "model", call.model());
       checkFeeds(step, "inputs", sig, call.inputs(), null);
       sig.outputs().forEach(t -> out.put(t.name(), t));
+      if (step.fallback().isPresent()) {
+        StepSpec.Fallback fb = step.fallback().get();
+        checkFeeds(step, fb.inputs().isEmpty() ? "fallback (fed the step's inputs)" : "fallback.inputs",
+            model(step, "fallback.model", fb.model()), fallbackInputs(call, fb), null);
+      }
     } else if (step.kind() instanceof Switch sw) {
       checkSwitch(step, sw);
     } else if (step.kind() instanceof Merge merge) {
@@ -327,6 +340,38 @@ final class PipelineCompiler {
       }
     }
     return out;
+  }
+
+  private static List<Binding> fallbackInputs(ModelCall call, StepSpec.Fallback fb) {
+    return fb.inputs().isEmpty() ? call.inputs() : fb.inputs();
+  }
+
+  /**
+   * A fallback stands in for its step: it must give every output that the pipeline reads from
+   * the step, of the datatype and shape the step's model gives (what the readers were checked
+   * against). Known only once every reader is compiled.
+   */
+  private void checkFallbackOutputs(StepSpec step) {
+    StepSpec.Fallback fb = step.fallback().orElseThrow();
+    ModelCall call = (ModelCall) step.kind();
+    ModelSignature sig = models.get(fb.model());
+    Map<String, TensorSpec> gives = new LinkedHashMap<>();
+    sig.outputs().forEach(t -> gives.put(t.name(), t));
+    for (String read : used.getOrDefault(step.name(), Set.of())) {
+      TensorSpec want = produced.get(step.name()).get(read);
+      TensorSpec have = gives.get(read);
+      String expected = " (expected: the outputs the pipeline reads from this step as model " + call.model()
+          + " gives them: " + used.get(step.name()).stream()
+              .map(o -> o + " " + describe(produced.get(step.name()).get(o))).collect(Collectors.joining(", ")) + ")";
+      if (have == null) {
+        throw stepError(step.name(), "fallback.model: " + fb.model() + " has no output " + read
+            + " (it gives: " + String.join(", ", gives.keySet()) + ")" + expected);
+      }
+      if (have.datatype() != want.datatype() || !fits(have.shape(), want.shape())) {
+        throw stepError(step.name(), "fallback.model: " + fb.model() + "'s output " + read + " is "
+            + describe(have) + expected);
+      }
+    }
   }
 
   private ModelSignature model(StepSpec step, String where, String model) {
@@ -645,7 +690,8 @@ final class PipelineCompiler {
     Plan.Op op;
     if (step.kind() instanceof ModelCall call) {
       op = new Plan.Call(call.model(), feeds(call.inputs()), List.copyOf(asked),
-          asked.stream().map(produced.get(name)::get).toList());
+          asked.stream().map(produced.get(name)::get).toList(),
+          step.fallback().map(fb -> new Plan.Fallback(fb.model(), feeds(fallbackInputs(call, fb)))).orElse(null));
     } else if (step.kind() instanceof Switch sw) {
       op = branch(step, sw);
     } else if (step.kind() instanceof Merge merge) {

@@ -58,8 +58,20 @@ record Plan(
 
   sealed interface Op permits Call, Branch, Concat, FirstOf, Repeat, Segment {}
 
-  /** Calls {@code model}; asks only for {@code asked} (the outputs some step or output reads). */
-  record Call(String model, List<Feed> feeds, List<String> asked, List<TensorSpec> askedSpecs) implements Op {}
+  /**
+   * Calls {@code model}; asks only for {@code asked} (the outputs some step or output reads). When
+   * its attempts fail for want of a model that can serve, {@code fallback} (null for none) is
+   * called instead and asked for the same outputs.
+   */
+  record Call(String model, List<Feed> feeds, List<String> asked, List<TensorSpec> askedSpecs, Fallback fallback)
+      implements Op {
+    Call(String model, List<Feed> feeds, List<String> asked, List<TensorSpec> askedSpecs) {
+      this(model, feeds, asked, askedSpecs, null);
+    }
+  }
+
+  /** A step's fallback model and what feeds it. */
+  record Fallback(String model, List<Feed> feeds) {}
 
   /**
    * A switch. {@code cases} maps a value written as text to the nodes it releases;

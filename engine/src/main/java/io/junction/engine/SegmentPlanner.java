@@ -67,7 +67,9 @@ final class SegmentPlanner {
       if (step.kind() instanceof ModelCall || step.kind() instanceof Loop) {
         kind = Segmenter.Kind.MODEL;
         String model = step.kind() instanceof ModelCall c ? c.model() : ((Loop) step.kind()).model();
-        group = placement.canFuse(model) ? placement.group(model) : null;
+        // A step with a fallback stays out of segments: its fallback runs from here, on another
+        // model that may live elsewhere, after the step's own attempts are spent.
+        group = placement.canFuse(model) && step.fallback().isEmpty() ? placement.group(model) : null;
       } else if (step.kind() instanceof Switch) {
         kind = Segmenter.Kind.SWITCH;
       } else {

@@ -50,11 +50,11 @@ final class SegmentRun {
       }
     };
     new StepCall(ex, node,
-        budget -> {
+        (budget, retry) -> {
           CompletableFuture<ModelInvoker.SegmentAnswer> call =
               ex.invoker.runSegment(op.group(), op.planId(), inputs, node.outputs(), ex.iterationCap,
                   new StepLimit(ex.stepLimit.max(), Math.min(ex.stepsExecuted(), ex.stepLimit.max())), budget, relay,
-                  ex.affinityKey);
+                  ex.affinityKey, retry);
           CompletableFuture<List<Tensor>> outputs = call.thenApply(a -> {
             answer.set(a);
             return a.outputs();

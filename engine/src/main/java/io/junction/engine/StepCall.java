@@ -2,6 +2,7 @@ package io.junction.engine;
 
 import io.junction.engine.Plan.Node;
 import io.junction.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -24,9 +25,9 @@ final class StepCall {
     void done(List<Tensor> outputs, Throwable error, int attempts);
   }
 
-  /** One attempt's call, given the time it may take. */
+  /** One attempt's call, given the time it may take and, for a retry, how the earlier attempts failed. */
   interface Caller {
-    CompletableFuture<List<Tensor>> call(long budgetNanos);
+    CompletableFuture<List<Tensor>> call(long budgetNanos, Retry retry);
   }
 
   private final Execution ex;
@@ -40,11 +41,13 @@ final class StepCall {
   private final Done done;
   /** Attempts are sequential: each is started by the end of the previous one. */
   private volatile int attempt;
+  /** How the attempts so far failed, for the next one's {@link Retry}; written before it starts. */
+  private volatile List<Throwable> failures = List.of();
 
   /** A model call of a step. */
   StepCall(Execution ex, Node node, String model, List<Tensor> inputs, List<String> asked,
       LongSupplier ownBudgetNanos, boolean retryOwnTimeout, String budgetText, Done done) {
-    this(ex, node, budget -> ex.invoker.infer(model, inputs, asked, budget, ex.affinityKey), () -> true,
+    this(ex, node, (budget, retry) -> ex.invoker.infer(model, inputs, asked, budget, ex.affinityKey, retry), () -> true,
         ownBudgetNanos, retryOwnTimeout, budgetText, done);
   }
 
@@ -84,7 +87,7 @@ final class StepCall {
     Attempt a = new Attempt(n, own < requestLeft, Math.min(own, requestLeft));
     CompletableFuture<List<Tensor>> call;
     try {
-      call = caller.call(a.budgetNanos);
+      call = caller.call(a.budgetNanos, n == 1 ? null : new Retry(n, failures));
     } catch (RuntimeException e) {
       call = CompletableFuture.failedFuture(e);
     }
@@ -118,6 +121,9 @@ final class StepCall {
   }
 
   private void failed(Attempt a, Throwable error) {
+    List<Throwable> earlier = new ArrayList<>(failures);
+    earlier.add(error);
+    failures = earlier;
     switch (ex.invoker.classify(error)) {
       case TIMED_OUT -> timedOut(a);
       case RETRYABLE -> {
@@ -127,6 +133,7 @@ final class StepCall {
           done.done(null, error, a.number);
         }
       }
+      // RETRIES_SPENT: retryable, but refused here (a retry budget): no more attempts
       default -> done.done(null, error, a.number);
     }
   }

@@ -14,8 +14,11 @@ import java.util.Optional;
  * @param retries extra attempts after UNAVAILABLE or the step's own timeout, only while the
  *                request's deadline allows. A loop retries a failed iteration call (UNAVAILABLE
  *                only: its timeout covers the whole loop).
+ * @param fallback for a model step, the model called instead when the step's attempts are spent
+ *                on failures that say its model could not serve (UNAVAILABLE, no ready replica,
+ *                the step's timeout, a spent retry budget), never on the caller's mistakes
  */
-public record StepSpec(String name, Duration timeout, int retries, Kind kind) {
+public record StepSpec(String name, Duration timeout, int retries, Kind kind, Optional<Fallback> fallback) {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(1000);
   public static final int DEFAULT_RETRIES = 1;
 
@@ -23,11 +26,29 @@ public record StepSpec(String name, Duration timeout, int retries, Kind kind) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(timeout, "timeout");
     Objects.requireNonNull(kind, "kind");
+    Objects.requireNonNull(fallback, "fallback");
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException(name + ".timeout: " + timeout + " (expected: > 0)");
     }
     if (retries < 0) {
       throw new IllegalArgumentException(name + ".retries: " + retries + " (expected: >= 0)");
+    }
+  }
+
+  /** A step without a fallback. */
+  public StepSpec(String name, Duration timeout, int retries, Kind kind) {
+    this(name, timeout, retries, kind, Optional.empty());
+  }
+
+  /**
+   * What a model step calls when its own model could not serve: another model, fed the step's
+   * own inputs when {@code inputs} is empty, else those. It must give every output the pipeline
+   * reads from the step, with the datatype and shape the step's model gives it.
+   */
+  public record Fallback(String model, List<Binding> inputs) {
+    public Fallback {
+      Objects.requireNonNull(model, "model");
+      inputs = List.copyOf(inputs);
     }
   }
 

@@ -265,6 +265,36 @@ class ExecutionTest {
   }
 
   @Test
+  void eachRetryIsToldHowTheEarlierAttemptsFailedSoThatItCanGoElsewhere() throws Exception {
+    CallFailed first = failed(Failure.RETRYABLE);
+    CallFailed second = failed(Failure.RETRYABLE);
+    AtomicInteger n = new AtomicInteger();
+    pools.handle("featurizer", c -> switch (n.getAndIncrement()) {
+      case 0 -> CompletableFuture.failedFuture(first);
+      case 1 -> CompletableFuture.failedFuture(second);
+      default -> CompletableFuture.completedFuture(featurize(c));
+    });
+    PipelineResult r = compile(featurizeOnly(1000, 2))
+        .run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000)).get();
+
+    assertThat(r.steps().get(0).attempts()).isEqualTo(3);
+    assertThat(pools.retries()).containsExactly(null, new Retry(2, List.of(first)), new Retry(3, List.of(first, second)));
+  }
+
+  @Test
+  void aRetryTheInvokerRefusesEndsTheStepWithThatRefusalAndNoFurtherAttempt() {
+    CallFailed refused = new CallFailed(Failure.RETRIES_SPENT, "replica r0: UNAVAILABLE: test (not retried: budget spent)");
+    AtomicInteger n = new AtomicInteger();
+    pools.handle("featurizer", c -> CompletableFuture.failedFuture(
+        n.getAndIncrement() == 0 ? failed(Failure.RETRYABLE) : refused));
+    CompletableFuture<PipelineResult> run = compile(featurizeOnly(1000, 5))
+        .run("features", List.of(text("abc")), RunOptions.DEFAULT, FakeTime.millis(5000));
+
+    assertThat(failure(run)).isInstanceOf(StepFailedException.class).hasCause(refused);
+    assertThat(pools.calls("featurizer")).hasSize(2);
+  }
+
+  @Test
   void aUsersMistakeIsNotRetried() {
     pools.handle("featurizer", c -> CompletableFuture.failedFuture(failed(Failure.FINAL)));
     CompletableFuture<PipelineResult> run = compile(featurizeOnly(1000, 3))

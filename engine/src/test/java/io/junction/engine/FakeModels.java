@@ -19,6 +19,8 @@ final class FakeModels implements ModelInvoker {
   private final Map<String, ModelSignature> models = new LinkedHashMap<>();
   private final Map<String, Function<Call, CompletableFuture<List<Tensor>>>> handlers = new LinkedHashMap<>();
   private final List<Call> calls = new ArrayList<>();
+  /** What each model call was told of earlier attempts (null for a first attempt), in call order. */
+  private final List<Retry> retries = new ArrayList<>();
 
   FakeModels(FakeTime time) {
     this.time = time;
@@ -77,6 +79,19 @@ final class FakeModels implements ModelInvoker {
 
   synchronized List<Call> calls(String model) {
     return calls.stream().filter(c -> c.model().equals(model)).toList();
+  }
+
+  synchronized List<Retry> retries() {
+    return new ArrayList<>(retries);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+      long timeoutNanos, String affinityKey, Retry retry) {
+    synchronized (this) {
+      retries.add(retry);
+    }
+    return infer(model, inputs, outputs, timeoutNanos, affinityKey);
   }
 
   @Override

@@ -18,6 +18,7 @@ import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
 import io.junction.orchestrator.pool.ReplicaDrainRefusedException;
+import io.junction.orchestrator.pool.RetryBudgetSpentException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.orchestrator.pool.UnknownReplicaException;
@@ -94,6 +95,9 @@ public final class StatusMapper {
       new Rule<>(PoolQueueTimeoutException.class, e -> code(Status.DEADLINE_EXCEEDED, e)),
       new Rule<>(ReplicaCallException.class, StatusMapper::replicaCall),
       new Rule<>(SegmentFailedInWorkerException.class, e -> segmentCode(e.status()).withDescription(e.getMessage())),
+      // the failure it did not retry decides the code; the message says why it was not retried
+      new Rule<>(RetryBudgetSpentException.class,
+          e -> Status.fromCode(toStatus(e.getCause()).getCode()).withDescription(e.getMessage())),
       // a pool error added after this table: the pool could not serve, so retrying is right
       new Rule<>(PoolException.class, e -> code(Status.UNAVAILABLE, e)),
       // a client's tensor that does not match what it claims (subclass of IllegalArgumentException,

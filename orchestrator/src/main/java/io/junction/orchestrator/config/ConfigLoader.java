@@ -11,6 +11,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
@@ -67,19 +68,22 @@ public final class ConfigLoader {
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
       "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "stall_after_ms",
-      "outlier_ejection", "min_replicas", "max_replicas", "autoscaling");
+      "outlier_ejection", "min_replicas", "max_replicas", "autoscaling", "retry_budget");
   /** What makes a pool autoscale: only a local pool can, since only there do we start and stop workers. */
-  private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling");
+  private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling", "retry_budget");
   private static final List<String> AUTOSCALING = List.of("upscale_queue", "upscale_after_ms", "downscale_after_ms",
       "check_interval_ms");
   private static final List<String> LOCAL_ONLY =
       List.of("replicas", "device", "fallback", "cpus", "repository", "jvm_options", "batching", "kill_after_ms");
   private static final List<String> OUTLIER_EJECTION = List.of("enabled", "consecutive_failures", "failure_rate_percent",
       "min_calls", "window_ms", "base_ejection_ms", "max_ejection_ms", "probation_calls");
+  private static final List<String> RETRY_BUDGET = List.of("ratio", "min_per_second");
   private static final List<String> PIPELINE = List.of("name", "inputs", "outputs", "steps", "fuse", "priority");
   private static final List<String> INPUT = List.of("name", "datatype", "shape", "default");
   private static final List<String> OUTPUT = List.of("name", "from");
-  private static final List<String> STEP = List.of("name", "model", "inputs", "timeout_ms", "retries", "loop", "merge", "switch");
+  private static final List<String> STEP =
+      List.of("name", "model", "inputs", "timeout_ms", "retries", "fallback", "loop", "merge", "switch");
+  private static final List<String> STEP_FALLBACK = List.of("model", "inputs");
   private static final List<String> KINDS = List.of("model", "loop", "merge", "switch");
   private static final List<String> LOOP = List.of("model", "inputs", "feedback", "collect", "until", "max_iterations",
       "iteration");
@@ -495,7 +499,19 @@ public final class ConfigLoader {
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue,
-        outlierEjection(f), health(f), autoscaling);
+        outlierEjection(f), health(f), autoscaling, retryBudget(f));
+  }
+
+  /** The pool's retry_budget block; each key has its default (RetryBudgetPolicy.DEFAULT). */
+  private static RetryBudgetPolicy retryBudget(Fields pool) throws ConfigException {
+    if (!pool.has("retry_budget")) {
+      return RetryBudgetPolicy.DEFAULT;
+    }
+    Fields f = pool.get("retry_budget").orElseThrow().fields("a mapping with ratio and min_per_second", RETRY_BUDGET);
+    RetryBudgetPolicy d = RetryBudgetPolicy.DEFAULT;
+    return new RetryBudgetPolicy(
+        f.has("ratio") ? f.get("ratio").orElseThrow().decimal(0, 1) : d.ratio(),
+        f.has("min_per_second") ? f.get("min_per_second").orElseThrow().decimal(0, 10_000) : d.minPerSecond());
   }
 
   /**
@@ -734,6 +750,9 @@ public final class ConfigLoader {
           + "kind of step (expected: exactly one of model, loop, merge, switch)");
     }
     String kind = kinds.get(0);
+    if (!kind.equals("model") && f.has("fallback")) {
+      throw f.get("fallback").orElseThrow().fail("given for a " + kind + " step (expected: only with model)");
+    }
     if (!kind.equals("model") && f.has("inputs")) {
       throw f.get("inputs").orElseThrow().fail("given for a " + kind + " step (expected: only with model"
           + (kind.equals("loop") ? "; a loop takes loop.inputs)" : ")"));
@@ -750,7 +769,15 @@ public final class ConfigLoader {
       case "merge" -> merge(f.get("merge").orElseThrow());
       default -> switchStep(f.get("switch").orElseThrow());
     };
-    return new StepSpec(name, timeout, retries, body);
+    return new StepSpec(name, timeout, retries, body,
+        f.has("fallback") ? Optional.of(fallback(f.get("fallback").orElseThrow())) : Optional.empty());
+  }
+
+  /** {@code fallback: {model: m}} (fed the step's inputs) or {@code {model: m, inputs: {...}}}. */
+  private StepSpec.Fallback fallback(YamlNode n) throws ConfigException {
+    Fields f = n.fields("a mapping with model and, optionally, inputs", STEP_FALLBACK);
+    String model = model(f.require("model", "the model called when the step's own cannot serve"));
+    return new StepSpec.Fallback(model, f.has("inputs") ? bindings(f.get("inputs").orElseThrow()) : List.of());
   }
 
   private String model(YamlNode n) throws ConfigException {

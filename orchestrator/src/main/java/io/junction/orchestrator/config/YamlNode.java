@@ -154,6 +154,28 @@ final class YamlNode {
     return s.getValue().equals("true");
   }
 
+  /** A number, integer or not (0.2, 10), within [min, max]. */
+  double decimal(double min, double max) throws ConfigException {
+    String range = "a number from " + plain(min) + " to " + plain(max);
+    if (!(node instanceof ScalarNode s) || !(s.getTag().equals(Tag.INT) || s.getTag().equals(Tag.FLOAT))) {
+      throw expected(range);
+    }
+    double v;
+    try {
+      v = Double.parseDouble(s.getValue().replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw expected(range);
+    }
+    if (!(v >= min && v <= max)) {
+      throw expected(range);
+    }
+    return v;
+  }
+
+  private static String plain(double v) {
+    return v == Math.rint(v) ? Long.toString((long) v) : Double.toString(v);
+  }
+
   int integer(int min, int max) throws ConfigException {
     return (int) integer((long) min, (long) max);
   }

@@ -4,12 +4,14 @@ import io.grpc.Deadline;
 import io.grpc.Status;
 import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
+import io.junction.engine.Retry;
 import io.junction.engine.SegmentFailedException;
 import io.junction.engine.StepLimit;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.RetryBudgetSpentException;
 import io.junction.orchestrator.pool.SegmentFailedInWorkerException;
 import io.junction.tensor.Tensor;
 import java.util.List;
@@ -36,7 +38,13 @@ final class PoolInvoker implements ModelInvoker {
   @Override
   public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos,
       String affinityKey) {
-    return pools.infer(model, inputs, outputs, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS), affinityKey);
+    return infer(model, inputs, outputs, timeoutNanos, affinityKey, null);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, long timeoutNanos,
+      String affinityKey, Retry retry) {
+    return pools.infer(model, inputs, outputs, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS), affinityKey, retry);
   }
 
   @Override
@@ -56,6 +64,13 @@ final class PoolInvoker implements ModelInvoker {
   public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
       String affinityKey) {
+    return runSegment(group, planId, inputs, outputs, maxIterations, steps, timeoutNanos, listener, affinityKey, null);
+  }
+
+  @Override
+  public CompletableFuture<SegmentAnswer> runSegment(String group, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, long timeoutNanos, IterationListener listener,
+      String affinityKey, Retry retry) {
     CompletableFuture<SegmentAnswer> answer = new CompletableFuture<>();
     IterationListener relay = listener == IterationListener.NONE ? IterationListener.NONE : new IterationListener() {
       @Override
@@ -70,7 +85,7 @@ final class PoolInvoker implements ModelInvoker {
     };
     CompletableFuture<SegmentAnswer> call = pools.runSegment(group, planId, inputs, outputs,
         maxIterations == Integer.MAX_VALUE ? 0 : maxIterations, steps, Deadline.after(timeoutNanos, TimeUnit.NANOSECONDS),
-        relay, affinityKey);
+        relay, affinityKey, retry);
     call.whenComplete((reply, error) -> {
       if (error == null) {
         answer.complete(reply);
@@ -95,11 +110,14 @@ final class PoolInvoker implements ModelInvoker {
 
   @Override
   public Failure classify(Throwable error) {
+    if (error instanceof RetryBudgetSpentException) {
+      return Failure.RETRIES_SPENT;
+    }
     if (error instanceof SegmentFailedException s) {
       // Its steps had their own timeouts and retries in the worker: only a worker that could not
-      // serve it (draining, a model not loaded) is worth another replica.
-      return s.getCause() instanceof SegmentFailedInWorkerException w
-          && w.status().getCode() == Status.Code.UNAVAILABLE ? Failure.RETRYABLE : Failure.FINAL;
+      // serve it (draining, a model not loaded, its queue full) is worth another replica.
+      return s.getCause() instanceof SegmentFailedInWorkerException w && notServed(w.status().getCode())
+          ? Failure.RETRYABLE : Failure.FINAL;
     }
     if (error instanceof NoReadyReplicaException) {
       return Failure.RETRYABLE;
@@ -112,10 +130,18 @@ final class PoolInvoker implements ModelInvoker {
       if (code == Status.Code.DEADLINE_EXCEEDED) {
         return Failure.TIMED_OUT;
       }
-      if (code == Status.Code.UNAVAILABLE) {
+      if (notServed(code)) {
         return Failure.RETRYABLE;
       }
     }
     return Failure.FINAL;
+  }
+
+  /**
+   * A worker's answer that says it did not serve the call, so another replica may: UNAVAILABLE
+   * (it could not, or the connection was lost) or RESOURCE_EXHAUSTED (its queue is full).
+   */
+  private static boolean notServed(Status.Code code) {
+    return code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED;
   }
 }

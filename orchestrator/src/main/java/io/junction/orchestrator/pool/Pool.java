@@ -5,11 +5,16 @@ import io.grpc.Context;
 import io.grpc.Deadline;
 import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.routing.Picker;
+import io.junction.orchestrator.routing.RetryBudget;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One pool: its replicas, how a call picks one, and the calls waiting for a slot. When every
@@ -24,9 +29,11 @@ import java.util.concurrent.CompletableFuture;
  * the queue looks full, such waiters are swept out first, so that they never take the room of
  * live ones. A replica takes calls while it is
  * {@link Replica#routable() routable}: READY and not ejected for failing its calls
- * ({@link Ejections}).
+ * ({@link Ejections}). A retry avoids the replicas its call failed on while another is routable,
+ * and spends a token of the pool's {@link RetryBudget}.
  */
 final class Pool {
+  private static final Logger log = LoggerFactory.getLogger(Pool.class);
   private final PoolSpec spec;
   /**
    * The members, copied on write: an autoscaled pool adds and removes replicas (on its event
@@ -37,6 +44,7 @@ final class Pool {
   private final Object membersLock = new Object();
   private final Picker picker;
   private final Ejections ejections;
+  private final RetryBudget retryBudget;
   private final Object queueLock = new Object();
   /** Interactive waiters, oldest first: served before any batch waiter. */
   @GuardedBy("queueLock")
@@ -53,9 +61,15 @@ final class Pool {
    * hands it the slot (that call's context is cancelled as soon as its request is answered,
    * and would cancel this one with it).
    */
-  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, String affinityKey, Context context) {}
+  private record Waiter(CompletableFuture<Replica> slot, Deadline deadline, String affinityKey, Set<String> avoid,
+      Context context) {}
 
   Pool(PoolSpec spec, List<Replica> replicas, Picker picker) {
+    this(spec, replicas, picker, System::nanoTime);
+  }
+
+  /** @param nanoTime the clock of the pool's retry budget */
+  Pool(PoolSpec spec, List<Replica> replicas, Picker picker, LongSupplier nanoTime) {
     this.spec = spec;
     this.replicas = List.copyOf(replicas);
     this.picker = picker;
@@ -63,6 +77,8 @@ final class Pool {
     for (Replica r : this.replicas) {
       r.othersRoutable = ejections::othersRoutable;
     }
+    this.retryBudget = new RetryBudget(spec.retryBudget(), Math.max(1, spec.maxReplicas() * spec.maxInFlight()),
+        nanoTime);
   }
 
   String name() {
@@ -80,6 +96,7 @@ final class Pool {
 
   /** A new member (an autoscaled pool's): it takes calls once it is {@link Replica#routable() routable}. */
   void add(Replica r) {
+    r.othersRoutable = ejections::othersRoutable;
     synchronized (membersLock) {
       List<Replica> next = new ArrayList<>(replicas);
       next.add(r);
@@ -116,17 +133,31 @@ final class Pool {
    * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
   private Replica acquire(String affinityKey) {
-    return acquire(affinityKey, null);
+    return acquire(affinityKey, Set.of(), false);
   }
 
-  /** As {@link #acquire(String)}, never choosing {@code avoid} (null for none). */
-  private Replica acquire(String affinityKey, Replica avoid) {
+  /**
+   * As {@link #acquire(String)}, choosing none of the replicas named in {@code avoid} (those the
+   * call failed on) while another is routable, even if that one is full (the call then waits for
+   * it); when none other is routable, one of them after all unless {@code strict}.
+   */
+  private Replica acquire(String affinityKey, Set<String> avoid, boolean strict) {
     List<Replica> members = replicas;
     List<Replica> ready = new ArrayList<>(members.size());
+    List<Replica> avoided = null;
     for (Replica r : members) {
-      if (r != avoid && r.routable()) {
-        ready.add(r);
+      if (!r.routable()) {
+        continue;
       }
+      if (avoid.isEmpty() || !avoid.contains(r.id())) {
+        ready.add(r);
+      } else {
+        (avoided == null ? avoided = new ArrayList<>(avoid.size()) : avoided).add(r);
+      }
+    }
+    if (ready.isEmpty() && avoided != null && !strict) {
+      log.debug("pool {}: no routable replica but {}, on which this call failed: trying it again", name(), avoid);
+      ready = avoided;
     }
     for (int attempt = 0; attempt < ready.size(); attempt++) {
       Optional<Replica> choice = picker.pick(ready, affinityKey);
@@ -151,8 +182,16 @@ final class Pool {
    * @param affinityKey the session the call belongs to, for a pool with session affinity; null for none
    */
   CompletableFuture<Replica> claim(Deadline deadline, String affinityKey) {
+    return claim(deadline, affinityKey, Set.of());
+  }
+
+  /**
+   * As {@link #claim(Deadline, String)}, for a retry: never on a replica named in {@code avoid}
+   * (ids of replicas the call failed on) while the pool has another routable one.
+   */
+  CompletableFuture<Replica> claim(Deadline deadline, String affinityKey, Set<String> avoid) {
     if (queued == 0) {
-      Replica r = acquire(affinityKey);
+      Replica r = acquire(affinityKey, avoid, false);
       if (r != null) {
         return CompletableFuture.completedFuture(r);
       }
@@ -160,7 +199,7 @@ final class Pool {
     if (!hasReady()) {
       return CompletableFuture.failedFuture(new NoReadyReplicaException(name(), unavailableDetail()));
     }
-    Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, Context.current());
+    Waiter w = new Waiter(new CompletableFuture<>(), deadline, affinityKey, avoid, Context.current());
     List<Waiter> late = new ArrayList<>();
     boolean full;
     synchronized (queueLock) {
@@ -186,12 +225,17 @@ final class Pool {
   }
 
   /**
-   * A slot on a routable replica other than {@code failed}, now or never (null): where a call
-   * that {@code failed} could not serve goes next. It does not queue: a failover that would
+   * A slot on a routable replica not named in {@code failed}, now or never (null): where a call
+   * that those replicas could not serve goes next. It does not queue: a failover that would
    * have to wait is left to the caller's own retry, which waits its turn like any call.
    */
-  Replica claimOther(Replica failed, String affinityKey) {
-    return acquire(affinityKey, failed);
+  Replica claimOther(Set<String> failed, String affinityKey) {
+    return acquire(affinityKey, failed, true);
+  }
+
+  /** The pool's retry budget: every first call adds to it, every retry takes from it. */
+  RetryBudget retryBudget() {
+    return retryBudget;
   }
 
   /** Gives back a slot taken by {@link #claim}: to the oldest waiter, if any. Once per call. */
@@ -219,7 +263,7 @@ final class Pool {
           if (w == null) {
             return;
           }
-          r = acquire(w.affinityKey());
+          r = acquire(w.affinityKey(), w.avoid(), false);
           if (r == null) {
             return;
           }
@@ -364,6 +408,6 @@ final class Pool {
       rs.add(r.snapshot());
     }
     return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued,
-        scaling);
+        scaling, retryBudget.retries(), retryBudget.refused());
   }
 }

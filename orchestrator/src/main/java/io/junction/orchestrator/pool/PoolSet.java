@@ -7,6 +7,7 @@ import io.junction.engine.ModelInvoker;
 import io.junction.engine.StepLimit;
 import io.junction.engine.ModelSignature;
 import io.junction.engine.PipelineResult;
+import io.junction.engine.Retry;
 import io.junction.grpc.SegmentProtocol;
 import io.junction.orchestrator.routing.Picker;
 import io.junction.proto.inference.ModelInferRequest;
@@ -117,7 +118,7 @@ final class PoolSet implements Pools {
       if (replicas.isEmpty()) {
         throw new IllegalArgumentException("pool " + spec.name() + ": no replicas (expected: at least one)");
       }
-      Pool pool = new Pool(spec, replicas, pickers.apply(spec));
+      Pool pool = new Pool(spec, replicas, pickers.apply(spec), scheduler::nanoTime);
       built.add(pool);
       for (Replica r : replicas) {
         r.lifecycle.onReady(() -> loadPlansInto(pool, r));
@@ -332,14 +333,55 @@ final class PoolSet implements Pools {
   @Override
   public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline,
       String affinityKey) {
+    return infer(model, inputs, outputs, deadline, affinityKey, null);
+  }
+
+  @Override
+  public CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs, Deadline deadline,
+      String affinityKey, Retry retry) {
     Pool pool = byModel.get(model);
     if (pool == null) {
       return CompletableFuture.failedFuture(new UnknownModelException(model, byModel.keySet()));
     }
+    if (retry != null && !pool.retryBudget().tryRetry()) {
+      return CompletableFuture.failedFuture(new RetryBudgetSpentException(pool.name(), retry.last()));
+    }
+    Set<String> avoid = avoidFor(pool, retry);
     CompletableFuture<List<Tensor>> result = new CompletableFuture<>();
-    whenSlot(pool, deadline, affinityKey, result,
-        replica -> inferOn(pool, replica, model, inputs, outputs, deadline, affinityKey, true, result));
+    whenSlot(pool, deadline, affinityKey, avoid, result,
+        replica -> inferOn(pool, replica, model, inputs, outputs, deadline, affinityKey, avoid, List.of(), result));
     return result;
+  }
+
+  /**
+   * The replicas a call should not go to: none for a first attempt (which earns the pool's
+   * retry budget its share), else those the earlier attempts failed on.
+   */
+  private static Set<String> avoidFor(Pool pool, Retry retry) {
+    if (retry == null) {
+      pool.retryBudget().onCall();
+      return Set.of();
+    }
+    Set<String> avoid = new HashSet<>();
+    for (Throwable failure : retry.failures()) {
+      for (Throwable t = failure; t != null; t = t.getCause()) {
+        if (t instanceof ReplicaCallException r) {
+          avoid.addAll(r.failedReplicas());
+        } else if (t instanceof SegmentFailedInWorkerException s) {
+          avoid.add(s.replicaId());
+        }
+      }
+    }
+    return avoid;
+  }
+
+  /**
+   * Whether a replica's answer says that it did not serve the call and another replica may:
+   * UNAVAILABLE (it could not, or the connection was lost) or RESOURCE_EXHAUSTED (its queue is
+   * full). Both come before any model ran, so the call is safe to send again.
+   */
+  static boolean failsOver(Status.Code code) {
+    return code == Status.Code.UNAVAILABLE || code == Status.Code.RESOURCE_EXHAUSTED;
   }
 
   /**
@@ -348,9 +390,9 @@ final class PoolSet implements Pools {
    * capacity, back off, versus no replica, retry elsewhere); and takes the call out of the
    * pool's queue when its caller ends {@code result} first.
    */
-  private static void whenSlot(Pool pool, Deadline deadline, String affinityKey, CompletableFuture<?> result,
-      Consumer<Replica> start) {
-    CompletableFuture<Replica> slot = pool.claim(deadline, affinityKey);
+  private static void whenSlot(Pool pool, Deadline deadline, String affinityKey, Set<String> avoid,
+      CompletableFuture<?> result, Consumer<Replica> start) {
+    CompletableFuture<Replica> slot = pool.claim(deadline, affinityKey, avoid);
     slot.whenComplete((replica, refused) -> {
       if (refused != null) {
         result.completeExceptionally(refused);
@@ -385,10 +427,13 @@ final class PoolSet implements Pools {
 
   /**
    * @param affinityKey the call's session, for the replica a failover picks
-   * @param mayFailOver whether an UNAVAILABLE answer may send the call once to another replica
+   * @param avoid replicas earlier attempts of the step failed on, which a failover avoids too
+   * @param failedHere replicas this call failed on before it failed over to {@code replica}; a
+   *     call fails over once, when this is empty
    */
   private void inferOn(Pool pool, Replica replica, String model, List<Tensor> inputs, List<String> outputs,
-      Deadline deadline, String affinityKey, boolean mayFailOver, CompletableFuture<List<Tensor>> result) {
+      Deadline deadline, String affinityKey, Set<String> avoid, List<String> failedHere,
+      CompletableFuture<List<Tensor>> result) {
     CompletableFuture<ModelInferResponse> call;
     Runnable release = releaseOnce(pool, replica);
     try {
@@ -411,15 +456,15 @@ final class PoolSet implements Pools {
       if (error != null) {
         Status status = Status.fromThrowable(error);
         pool.ejections().failed(replica, status);
-        if (status.getCode() == Status.Code.UNAVAILABLE) {
-          replica.probeSoon();
-          Replica other = mayFailOver ? failOver(pool, replica, deadline, affinityKey, result) : null;
+        if (failsOver(status.getCode())) {
+          probeIfUnavailable(replica, status);
+          Replica other = failedHere.isEmpty() ? failOver(pool, replica, avoid, deadline, affinityKey, result) : null;
           if (other != null) {
-            inferOn(pool, other, model, inputs, outputs, deadline, affinityKey, false, result);
+            inferOn(pool, other, model, inputs, outputs, deadline, affinityKey, avoid, List.of(replica.id()), result);
             return;
           }
         }
-        result.completeExceptionally(new ReplicaCallException(replica.id(), status));
+        result.completeExceptionally(new ReplicaCallException(replica.id(), status, failedHere));
         return;
       }
       pool.ejections().succeeded(replica);
@@ -439,22 +484,38 @@ final class PoolSet implements Pools {
     });
   }
 
+  private static void probeIfUnavailable(Replica replica, Status status) {
+    if (status.getCode() == Status.Code.UNAVAILABLE) {
+      replica.probeSoon(); // a full queue (RESOURCE_EXHAUSTED) says nothing of its health
+    }
+  }
+
   /**
-   * Where a call that {@code failed} answered UNAVAILABLE (it never reached a model: the worker
-   * could not serve it, or the connection was lost) goes at once: another routable replica with a
-   * free slot, claimed, while the caller still waits and its deadline has time left; else null,
-   * and the failure goes to the caller, whose own retry (the pipeline step's) waits its turn. Once
-   * per call, so a failing pool costs at most one extra call per request here.
+   * Where a call that {@code failed} could not serve ({@link #failsOver}: it never reached a
+   * model) goes at once: another routable replica with a free slot, not one of {@code avoid}
+   * (where the step's earlier attempts failed), claimed, while the caller still waits, its
+   * deadline has time left and the pool's retry budget has a token; else null, and the failure
+   * goes to the caller, whose own retry (the pipeline step's) waits its turn. Once per call, so a
+   * failing pool costs at most one extra call per request here.
    */
-  private static Replica failOver(Pool pool, Replica failed, Deadline deadline, String affinityKey,
-      CompletableFuture<?> result) {
+  private static Replica failOver(Pool pool, Replica failed, Set<String> avoid, Deadline deadline,
+      String affinityKey, CompletableFuture<?> result) {
     if (result.isDone() || (deadline != null && deadline.isExpired())) {
       return null;
     }
-    Replica other = pool.claimOther(failed, affinityKey);
-    if (other != null) {
-      log.debug("pool {}: replica {} answered UNAVAILABLE; failing over to {}", pool.name(), failed.id(), other.id());
+    Set<String> failedOn = new HashSet<>(avoid);
+    failedOn.add(failed.id());
+    Replica other = pool.claimOther(failedOn, affinityKey);
+    if (other == null) {
+      return null;
     }
+    if (!pool.retryBudget().tryRetry()) {
+      pool.release(other);
+      log.debug("pool {}: replica {} could not serve a call; not failing over: retry budget spent", pool.name(),
+          failed.id());
+      return null;
+    }
+    log.debug("pool {}: replica {} could not serve a call; failing over to {}", pool.name(), failed.id(), other.id());
     return other;
   }
 
@@ -575,18 +636,29 @@ final class PoolSet implements Pools {
   public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener listener,
       String affinityKey) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, steps, deadline, listener, affinityKey, null);
+  }
+
+  @Override
+  public CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener listener,
+      String affinityKey, Retry retry) {
     Pool p = byName.get(pool);
     if (p == null || !segmentPools.contains(pool)) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "pool " + pool + ": runs no segments (expected: a pool of Junction workers)"));
     }
-    if (listener == IterationListener.NONE && affinityKey == null && maxIterations == 0) {
+    if (retry != null && !p.retryBudget().tryRetry()) {
+      return CompletableFuture.failedFuture(new RetryBudgetSpentException(pool, retry.last()));
+    }
+    Set<String> avoid = avoidFor(p, retry);
+    if (listener == IterationListener.NONE && affinityKey == null && maxIterations == 0 && avoid.isEmpty()) {
       SegmentBatcher batcher = batcher(p, planId);
       if (batcher != null) {
         return batcher.submit(inputs, outputs, deadline);
       }
     }
-    return runSegmentCall(p, planId, inputs, outputs, maxIterations, steps, deadline, listener, affinityKey);
+    return runSegmentCall(p, planId, inputs, outputs, maxIterations, steps, deadline, listener, affinityKey, avoid);
   }
 
   /**
@@ -608,13 +680,14 @@ final class PoolSet implements Pools {
     }
     return batchers.computeIfAbsent(key, k -> new SegmentBatcher(pool.name(), rows,
         () -> BATCHED_CALLS_PER_REPLICA * pool.replicas().size(),
-        (in, out, d) -> runSegmentCall(pool, planId, in, out, 0, StepLimit.NONE, d, IterationListener.NONE, null)));
+        (in, out, d) -> runSegmentCall(pool, planId, in, out, 0, StepLimit.NONE, d, IterationListener.NONE, null,
+            Set.of())));
   }
 
   /** One RunSegment call of the plan on a replica of {@code p}. */
   private CompletableFuture<ModelInvoker.SegmentAnswer> runSegmentCall(Pool p, String planId, List<Tensor> inputs,
       List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener listener,
-      String affinityKey) {
+      String affinityKey, Set<String> avoid) {
     RunSegmentRequest.Builder request = RunSegmentRequest.newBuilder().setPlanId(planId)
         .addAllOutputs(outputs).setMaxIterations(maxIterations)
         .setMaxSteps(steps.equals(StepLimit.NONE) ? 0 : steps.max()).setStepsBefore(steps.executedBefore())
@@ -623,23 +696,26 @@ final class PoolSet implements Pools {
       request.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
     CompletableFuture<ModelInvoker.SegmentAnswer> result = new CompletableFuture<>();
-    runSegmentOn(p, request.build(), deadline, listener, affinityKey, result, true);
+    runSegmentOn(p, request.build(), deadline, listener, affinityKey, avoid, result, true);
     return result;
   }
 
   private void runSegmentOn(Pool pool, RunSegmentRequest request, Deadline deadline, IterationListener listener,
-      String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
-    whenSlot(pool, deadline, affinityKey, result,
-        replica -> runSegmentOn(pool, replica, request, deadline, listener, affinityKey, result, mayReload, true));
+      String affinityKey, Set<String> avoid, CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload) {
+    whenSlot(pool, deadline, affinityKey, avoid, result,
+        replica -> runSegmentOn(pool, replica, request, deadline, listener, affinityKey, avoid, result, mayReload,
+            List.of()));
   }
 
   /**
-   * @param mayFailOver whether an UNAVAILABLE answer before any event was relayed may send the
-   *     segment once to another replica (see {@link #failOver})
+   * @param avoid replicas earlier attempts of the step failed on, which a failover avoids too
+   * @param failedHere replicas this call failed on before it failed over to {@code replica}; a
+   *     failure before any event was relayed may send the segment once to another replica (see
+   *     {@link #failOver}), when this is empty
    */
   private void runSegmentOn(Pool pool, Replica replica, RunSegmentRequest request, Deadline deadline,
-      IterationListener listener, String affinityKey, CompletableFuture<ModelInvoker.SegmentAnswer> result,
-      boolean mayReload, boolean mayFailOver) {
+      IterationListener listener, String affinityKey, Set<String> avoid,
+      CompletableFuture<ModelInvoker.SegmentAnswer> result, boolean mayReload, List<String> failedHere) {
     WorkerClient client = replica.client();
     Runnable release = releaseOnce(pool, replica);
     if (client == null) {
@@ -686,17 +762,19 @@ final class PoolSet implements Pools {
         log.info("pool {}: replica {} lacks segment plan {}: loading the plans, then asking again", pool.name(),
             replica.id(), request.getPlanId());
         loadPlansInto(pool, replica).whenComplete((ok, t) ->
-            runSegmentOn(pool, request, deadline, listener, affinityKey, result, false));
+            runSegmentOn(pool, request, deadline, listener, affinityKey, avoid, result, false));
       } else {
-        if (status.getCode() == Status.Code.UNAVAILABLE) {
-          replica.probeSoon();
-          Replica other = mayFailOver && !relayed.get() ? failOver(pool, replica, deadline, affinityKey, result) : null;
+        if (failsOver(status.getCode())) {
+          probeIfUnavailable(replica, status);
+          Replica other = failedHere.isEmpty() && !relayed.get()
+              ? failOver(pool, replica, avoid, deadline, affinityKey, result) : null;
           if (other != null) {
-            runSegmentOn(pool, other, request, deadline, listener, affinityKey, result, mayReload, false);
+            runSegmentOn(pool, other, request, deadline, listener, affinityKey, avoid, result, mayReload,
+                List.of(replica.id()));
             return;
           }
         }
-        result.completeExceptionally(new ReplicaCallException(replica.id(), status));
+        result.completeExceptionally(new ReplicaCallException(replica.id(), status, failedHere));
       }
     });
     result.whenComplete((v, t) -> {

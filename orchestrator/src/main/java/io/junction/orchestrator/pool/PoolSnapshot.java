@@ -9,9 +9,12 @@ import java.util.Optional;
  *
  * @param queued  calls waiting for a free replica (see the pool's max_queue)
  * @param scaling its bounds and its autoscaler's last decision, for a pool that autoscales; empty otherwise
+ * @param retries retries and failovers the pool's retry budget allowed since start
+ * @param retriesRefused retries and failovers it refused (the budget was spent)
  */
 public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
-    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling) {
+    PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling, long retries,
+    long retriesRefused) {
   public PoolSnapshot {
     models = List.copyOf(models);
     Objects.requireNonNull(affinity);
@@ -19,10 +22,22 @@ public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models,
     Objects.requireNonNull(scaling);
   }
 
-  /** A pool with a fixed count of replicas. */
+  /** A pool with a fixed count of replicas that has not retried. */
   public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
       PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued) {
-    this(name, kind, models, device, affinity, replicas, queued, Optional.empty());
+    this(name, kind, models, device, affinity, replicas, queued, Optional.empty(), 0, 0);
+  }
+
+  /** A pool that has not retried. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling) {
+    this(name, kind, models, device, affinity, replicas, queued, scaling, 0, 0);
+  }
+
+  /** A pool with a fixed count of replicas. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, long retries, long retriesRefused) {
+    this(name, kind, models, device, affinity, replicas, queued, Optional.empty(), retries, retriesRefused);
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.junction.orchestrator.pool;
 
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +37,7 @@ import java.util.Optional;
  * @param health       how many failed (or slow) probes take a replica out of routing, and when one is killed
  * @param autoscaling  for a local pool that grows and shrinks, its bounds and policy ({@code replicas} is then the
  *                     count it starts with); empty for a fixed count
+ * @param retryBudget  how many retries (a step's, a failover's) the pool allows beside its calls
  */
 public record PoolSpec(
     String name,
@@ -56,7 +58,8 @@ public record PoolSpec(
     int maxQueue,
     OutlierPolicy outlierEjection,
     HealthPolicy health,
-    Optional<Autoscaling> autoscaling) {
+    Optional<Autoscaling> autoscaling,
+    RetryBudgetPolicy retryBudget) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -110,13 +113,33 @@ public record PoolSpec(
         startTimeout, jvmOptions, batching, affinity, maxQueue, OutlierPolicy.DEFAULT, HealthPolicy.DEFAULT);
   }
 
-  /** A pool with a fixed count of replicas. */
+  /** A pool with a fixed count of replicas and the default retry budget. */
   public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
       List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
       Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
       OutlierPolicy outlierEjection, HealthPolicy health) {
     this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
-        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, Optional.empty());
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, Optional.empty(),
+        RetryBudgetPolicy.DEFAULT);
+  }
+
+  /** An autoscaled (or fixed) pool with the default retry budget. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health, Optional<Autoscaling> autoscaling) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, autoscaling,
+        RetryBudgetPolicy.DEFAULT);
+  }
+
+  /** A pool with a fixed count of replicas and its own retry budget. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health, RetryBudgetPolicy retryBudget) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, Optional.empty(), retryBudget);
   }
 
   public PoolSpec {
@@ -134,6 +157,7 @@ public record PoolSpec(
     Objects.requireNonNull(outlierEjection);
     Objects.requireNonNull(health);
     Objects.requireNonNull(autoscaling);
+    Objects.requireNonNull(retryBudget);
   }
 
   /** The most replicas the pool can have at once: its count, or its max_replicas when it autoscales. */
@@ -144,7 +168,8 @@ public record PoolSpec(
   /** This pool with another queue bound (what the config derives from admission). */
   public PoolSpec withMaxQueue(int newMaxQueue) {
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
-        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health, autoscaling);
+        healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health, autoscaling,
+        retryBudget);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

@@ -6,6 +6,7 @@ import io.junction.engine.IterationListener;
 import io.junction.engine.ModelInvoker;
 import io.junction.engine.StepLimit;
 import io.junction.engine.ModelSignature;
+import io.junction.engine.Retry;
 import io.junction.grpc.EventLoops;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.tensor.Tensor;
@@ -98,6 +99,18 @@ public interface Pools extends AutoCloseable {
   }
 
   /**
+   * As {@link #infer(String, List, List, Deadline, String)}, for an attempt of a pipeline step:
+   * {@code retry} is null for the first attempt. A retry goes to a replica other than those its
+   * earlier attempts failed on ({@link ReplicaCallException#failedReplicas()}) while the pool has
+   * another routable one, and only when the pool's retry budget has a token; else it fails at
+   * once with {@link RetryBudgetSpentException}, whose cause is the failure it would have retried.
+   */
+  default CompletableFuture<List<Tensor>> infer(String model, List<Tensor> inputs, List<String> outputs,
+      Deadline deadline, String affinityKey, Retry retry) {
+    return infer(model, inputs, outputs, deadline, affinityKey);
+  }
+
+  /**
    * True when every member of {@code pool} runs fused pipeline segments (Junction workers do;
    * a member that speaks only the Open Inference Protocol does not), as seen at start.
    */
@@ -152,6 +165,16 @@ public interface Pools extends AutoCloseable {
       List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener onIteration,
       String affinityKey) {
     return runSegment(pool, planId, inputs, outputs, maxIterations, deadline, onIteration, affinityKey);
+  }
+
+  /**
+   * As {@link #runSegment(String, String, List, List, int, StepLimit, Deadline, IterationListener, String)},
+   * for an attempt of the segment; {@code retry} as for {@link #infer(String, List, List, Deadline, String, Retry)}.
+   */
+  default CompletableFuture<ModelInvoker.SegmentAnswer> runSegment(String pool, String planId, List<Tensor> inputs,
+      List<String> outputs, int maxIterations, StepLimit steps, Deadline deadline, IterationListener onIteration,
+      String affinityKey, Retry retry) {
+    return runSegment(pool, planId, inputs, outputs, maxIterations, steps, deadline, onIteration, affinityKey);
   }
 
   /** Inputs and outputs of every model served by some pool, keyed by model name. */

@@ -13,6 +13,14 @@ public final class MetricNames {
   public static final String POOL_QUEUED = "junction_pool_queued";
   /** Gauge: replicas of a pool out of routing for failing their calls (outlier ejection). Label: {@link #POOL}. */
   public static final String POOL_EJECTED = "junction_pool_ejected";
+  /**
+   * Counter: retries of a pool's calls (a pipeline step's retry, a failover to another replica),
+   * by whether its retry budget allowed them. Labels: {@link #POOL}, {@link #OUTCOME}
+   * ({@link #RETRIED} or {@link #REFUSED}).
+   */
+  public static final String POOL_RETRIES_TOTAL = "junction_pool_retries_total";
+  public static final String RETRIED = "retried";
+  public static final String REFUSED = "refused_by_budget";
   /** Counter: finished gRPC calls. Labels: {@link #SERVICE}, {@link #OUTCOME} (the status code, e.g. OK). */
   public static final String REQUESTS_TOTAL = "junction_requests_total";
   /** Summary without quantiles: time from a call's start to its close. Label: {@link #SERVICE}. */

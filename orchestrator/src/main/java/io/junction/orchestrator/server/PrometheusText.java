@@ -43,6 +43,14 @@ final class PrometheusText {
       long ejected = pool.replicas().stream().filter(PoolSnapshot.ReplicaSnapshot::ejected).count();
       sample(out, MetricNames.POOL_EJECTED, MetricNames.POOL, pool.name(), Long.toString(ejected));
     }
+    header(out, MetricNames.POOL_RETRIES_TOTAL, "counter",
+        "Retries of each pool's calls (step retries, failovers), allowed or refused by its retry budget.");
+    for (PoolSnapshot pool : pools) {
+      sample(out, MetricNames.POOL_RETRIES_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
+          MetricNames.RETRIED, Long.toString(pool.retries()));
+      sample(out, MetricNames.POOL_RETRIES_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
+          MetricNames.REFUSED, Long.toString(pool.retriesRefused()));
+    }
     header(out, MetricNames.REQUESTS_TOTAL, "counter", "Finished gRPC calls by service and status code.");
     requests.requests().forEach((service, outcomes) -> outcomes.forEach((outcome, n) ->
         sample(out, MetricNames.REQUESTS_TOTAL, MetricNames.SERVICE, service, MetricNames.OUTCOME, outcome, Long.toString(n))));

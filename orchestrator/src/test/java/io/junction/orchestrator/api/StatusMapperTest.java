@@ -15,8 +15,9 @@ import io.junction.orchestrator.admission.AdmissionConfig;
 import io.junction.orchestrator.admission.InvalidPriorityException;
 import io.junction.orchestrator.pool.NoReadyReplicaException;
 import io.junction.orchestrator.pool.PoolQueueTimeoutException;
-import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaCallException;
+import io.junction.orchestrator.pool.RetryBudgetSpentException;
+import io.junction.orchestrator.pool.PoolSaturatedException;
 import io.junction.orchestrator.pool.ReplicaDrainRefusedException;
 import io.junction.orchestrator.pool.UnknownModelException;
 import io.junction.orchestrator.pool.UnknownReplicaException;
@@ -77,6 +78,13 @@ class StatusMapperTest {
             Code.RESOURCE_EXHAUSTED, "pool chat: at capacity"),
         Arguments.of(new PoolQueueTimeoutException("chat", "2 READY replica(s) at their limit of 64 calls in flight"),
             Code.DEADLINE_EXCEEDED, "pool chat: the deadline passed while the call waited for a free replica"),
+        Arguments.of(new RetryBudgetSpentException("recommendation",
+                new ReplicaCallException("recommendation-1", Status.UNAVAILABLE.withDescription("fault injected"))),
+            Code.UNAVAILABLE, "replica recommendation-1: UNAVAILABLE: fault injected (not retried: retry budget of pool"
+                + " recommendation spent)"),
+        Arguments.of(new RetryBudgetSpentException("recommendation", new ReplicaCallException("recommendation-1",
+                Status.RESOURCE_EXHAUSTED.withDescription("queue full"))),
+            Code.RESOURCE_EXHAUSTED, "retry budget of pool recommendation spent"),
         Arguments.of(new StepTimeoutException("step ranker: 2000 ms (expected: within the deadline)"), Code.DEADLINE_EXCEEDED,
             "step ranker"),
         Arguments.of(new PipelineStalledException("pipeline chat: outputs [reply] missing; skipped: [greet]"),

@@ -13,6 +13,7 @@ import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
+import io.junction.orchestrator.routing.RetryBudgetPolicy;
 import io.junction.orchestrator.session.SessionConfig;
 import io.junction.tensor.DataType;
 import io.junction.tensor.TensorSpec;
@@ -99,7 +100,7 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
                 + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
-                + " stall_after_ms, outlier_ejection, min_replicas, max_replicas, autoscaling) (line 5)"),
+                + " stall_after_ms, outlier_ejection, min_replicas, max_replicas, autoscaling, retry_budget) (line 5)"),
         Arguments.of("min_replicas for a static pool", good("endpoints: [10.0.0.1:9000]",
                 "endpoints: [10.0.0.1:9000]\n    min_replicas: 1\n    max_replicas: 3"),
             "junction.yaml: pools[1].min_replicas: given for a static pool (expected: autoscaling applies to local"
@@ -137,6 +138,20 @@ class ConfigLoaderTest {
         Arguments.of("an outlier_ejection rate of zero", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {failure_rate_percent: 0}"),
             "junction.yaml: pools[0].outlier_ejection.failure_rate_percent: 0 (expected: >= 1) (line 5)"),
+        Arguments.of("a fallback of a model no pool serves", good("inputs: {features: featurize.features}}",
+                "inputs: {features: featurize.features}, fallback: {model: intnet}}"),
+            "junction.yaml: pipelines[0].steps[1].fallback.model: \"intnet\" (expected: a model of some pool: featurizer, intent,"
+                + " ranker) (line 17)"),
+        Arguments.of("a fallback key that does not exist", good("inputs: {features: featurize.features}}",
+                "inputs: {features: featurize.features}, fallback: {model: intent, retries: 2}}"),
+            "junction.yaml: pipelines[0].steps[1].fallback.retries: unknown key (expected one of: model, inputs)"
+                + " (line 17)"),
+        Arguments.of("a retry_budget ratio above one", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    retry_budget: {ratio: 1.5}"),
+            "junction.yaml: pools[0].retry_budget.ratio: 1.5 (expected: a number from 0 to 1) (line 5)"),
+        Arguments.of("a retry_budget floor that is not a number", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    retry_budget: {min_per_second: lots}"),
+            "junction.yaml: pools[0].retry_budget.min_per_second: \"lots\" (expected: a number from 0 to 10000) (line 5)"),
         Arguments.of("an outlier_ejection key that does not exist", good("models: [featurizer, intent]",
                 "models: [featurizer, intent]\n    outlier_ejection: {threshold: 3}"),
             "junction.yaml: pools[0].outlier_ejection.threshold: unknown key (expected one of: enabled,"
@@ -424,6 +439,7 @@ class ConfigLoaderTest {
             max_in_flight: 16
             affinity: none
             outlier_ejection: {enabled: false}
+            retry_budget: {ratio: 0.5, min_per_second: 2}
         pipelines:
           - name: p
             fuse: false
@@ -438,7 +454,8 @@ class ConfigLoaderTest {
                   cases: [{equals: 0, steps: [s2]}, {equals: "1", steps: [s3]}]
                   default: [s3]
               - {name: s2, model: b, inputs: {x: s1.y}}
-              - {name: s3, model: c, inputs: {x: s1.y}}
+              - {name: s3, model: c, inputs: {x: s1.y}, fallback: {model: b}}
+              - {name: s4, model: c, inputs: {x: s1.y}, fallback: {model: a, inputs: {x: input.x}}}
               - {name: pick, merge: {first_of: [s2.out, s3.out]}}
               - name: gen
                 loop:
@@ -471,6 +488,8 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(2).outlierEjection().consecutiveFailures()).isEqualTo(5);
     assertThat(c.pools().get(0).outlierEjection()).isEqualTo(OutlierPolicy.DEFAULT);
     assertThat(c.pools().get(0).health()).isEqualTo(HealthPolicy.DEFAULT);
+    assertThat(c.pools().get(0).retryBudget()).isEqualTo(RetryBudgetPolicy.DEFAULT);
+    assertThat(c.pools().get(2).retryBudget()).isEqualTo(new RetryBudgetPolicy(0.5, 2));
     assertThat(c.pools().get(1).repository()).contains(Path.of("/data/models"));
     assertThat(c.pools().get(2).replicas()).isEqualTo(2);
     assertThat(c.pools().get(2).endpoints()).containsExactly("w1:9000", "w2:9000");
@@ -483,9 +502,13 @@ class ConfigLoaderTest {
         new StepSpec.ModelCall("a", List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))))));
     assertThat(p.steps().get(1).kind()).isEqualTo(new StepSpec.Switch(TensorRef.parse("s1.kind"),
         List.of(new StepSpec.Case("0", List.of("s2")), new StepSpec.Case("1", List.of("s3"))), List.of("s3")));
-    assertThat(p.steps().get(4).kind()).isEqualTo(new StepSpec.Merge(StepSpec.Merge.Mode.FIRST_OF,
+    assertThat(p.steps().get(3).fallback()).contains(new StepSpec.Fallback("b", List.of()));
+    assertThat(p.steps().get(4).fallback()).contains(new StepSpec.Fallback("a",
+        List.of(new StepSpec.Binding("x", TensorRef.parse("input.x")))));
+    assertThat(p.steps().get(2).fallback()).isEmpty();
+    assertThat(p.steps().get(5).kind()).isEqualTo(new StepSpec.Merge(StepSpec.Merge.Mode.FIRST_OF,
         List.of(TensorRef.parse("s2.out"), TensorRef.parse("s3.out")), 0, "out"));
-    assertThat(p.steps().get(5).kind()).isEqualTo(new StepSpec.Loop("a",
+    assertThat(p.steps().get(6).kind()).isEqualTo(new StepSpec.Loop("a",
         List.of(new StepSpec.Binding("x", TensorRef.parse("input.x"))), new StepSpec.Feedback("ctx", "id", 3, 0),
         List.of("tok"), Optional.of(new StepSpec.Until("tok", "</s>")), 7));
   }

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.AdminServiceGrpc;
+import io.junction.proto.v1.InjectFaultRequest;
+import io.junction.proto.v1.InjectFaultResponse;
 import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineServiceGrpc;
@@ -12,6 +14,7 @@ import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.ReplicaInfo;
+import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.models.ModelKit;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
@@ -168,6 +171,20 @@ final class OrchestratorProcess implements AutoCloseable {
     }
     throw new AssertionError("timed out after " + timeout + "; last pools: " + last + "; last error: " + lastError
         + "\nlog:\n" + tail());
+  }
+
+  /**
+   * Sets the fault switch of a worker started with fault injection allowed, dialed directly on
+   * its TCP port (a replica's {@code endpoint}).
+   */
+  static InjectFaultResponse injectFault(String endpoint, InjectFaultRequest.Fault fault) {
+    ManagedChannel c = NettyChannelBuilder.forTarget(endpoint).usePlaintext().build();
+    try {
+      return WorkerControlGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .injectFault(InjectFaultRequest.newBuilder().setFault(fault).build());
+    } finally {
+      c.shutdownNow();
+    }
   }
 
   static boolean allReady(ListPoolsResponse r) {

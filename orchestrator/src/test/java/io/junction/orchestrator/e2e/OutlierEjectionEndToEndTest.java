@@ -2,8 +2,6 @@ package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.InjectFaultRequest;
 import io.junction.proto.v1.InjectFaultResponse;
 import io.junction.proto.v1.ListPoolsRequest;
@@ -11,12 +9,10 @@ import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.StepTiming;
-import io.junction.proto.v1.WorkerControlGrpc;
 import io.junction.tensor.Tensor;
 import java.time.Duration;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,15 +69,8 @@ class OutlierEjectionEndToEndTest {
     return replica(orchestrator.admin().listPools(ListPoolsRequest.getDefaultInstance()), FAULTY);
   }
 
-  /** Sets the fault of the replica's worker, dialed directly on its TCP port. */
   private static InjectFaultResponse inject(ReplicaInfo replica, InjectFaultRequest.Fault fault) {
-    ManagedChannel c = NettyChannelBuilder.forTarget(replica.getEndpoint()).usePlaintext().build();
-    try {
-      return WorkerControlGrpc.newBlockingStub(c).withDeadlineAfter(10, TimeUnit.SECONDS)
-          .injectFault(InjectFaultRequest.newBuilder().setFault(fault).build());
-    } finally {
-      c.shutdownNow();
-    }
+    return OrchestratorProcess.injectFault(replica.getEndpoint(), fault);
   }
 
   /** One chat, fused or step by step; a failed call throws, failing the test. Returns where it ran. */

@@ -34,19 +34,15 @@ class OutlierEjectionTest {
   private static final HealthPolicy STALL_AFTER_200_MS =
       new HealthPolicy(Duration.ofSeconds(5), 3, Duration.ofSeconds(30), Duration.ofMillis(200));
 
-  private final List<AutoCloseable> closeables = new ArrayList<>();
+  private final FakeWorkers workers = new FakeWorkers();
 
   @AfterEach
   void tearDown() throws Exception {
-    for (AutoCloseable c : closeables) {
-      c.close();
-    }
+    workers.close();
   }
 
   private FakeWorker worker(String address, long pid) throws Exception {
-    FakeWorker w = new FakeWorker(address, pid, List.of("a"));
-    closeables.add(w);
-    return w;
+    return workers.worker(address, pid);
   }
 
   private PoolSet pool(String... endpoints) throws Exception {
@@ -58,11 +54,7 @@ class OutlierEjectionTest {
     PoolSpec spec = new PoolSpec("p", PoolSpec.Kind.STATIC, List.of("a"), endpoints.length, Device.CPU, false,
         List.of(), List.of(endpoints), java.util.Optional.empty(), 8, Duration.ofHours(1), Duration.ofSeconds(10),
         List.of(), true, PoolSpec.Affinity.NONE, PoolSpec.DEFAULT_MAX_QUEUE, THREE_IN_A_ROW, health);
-    PoolSet p = new PoolSet(List.of(spec), new ExecutorScheduler(), target -> List.of(FakeWorker.channels(target)),
-        new FakeLauncher(), new WorkerCommand.Host("/jdk/bin/java", "/cp", 1), Pool::pickerFor);
-    closeables.add(0, p);
-    p.start();
-    return p;
+    return workers.started(spec);
   }
 
   private static long call(PoolSet pools) throws Exception {

@@ -50,6 +50,17 @@ class PrometheusTextTest {
   }
 
   @Test
+  void countsTheRetriesOfEachPoolAllowedAndRefusedByItsBudget() {
+    PoolSnapshot pool = new PoolSnapshot("recommendation", PoolSpec.Kind.LOCAL, List.of("m"), Device.CPU,
+        PoolSpec.Affinity.NONE, List.of(), 0, 7, 3);
+    String text = PrometheusText.render(List.of(pool), new RequestMetrics());
+    assertThat(text)
+        .contains("# TYPE junction_pool_retries_total counter\n")
+        .contains("junction_pool_retries_total{pool=\"recommendation\",outcome=\"retried\"} 7\n")
+        .contains("junction_pool_retries_total{pool=\"recommendation\",outcome=\"refused_by_budget\"} 3\n");
+  }
+
+  @Test
   void rendersTheBatchingOfEveryWorkerModelThatBatches() {
     ModelStats featurizer = ModelStats.newBuilder().setName("featurizer").setBatching(true)
         .setBatches(3).setBatchRows(7).setBatchedRequests(5).setQueueMicrosTotal(1_500).setQueueMicrosMax(900)
