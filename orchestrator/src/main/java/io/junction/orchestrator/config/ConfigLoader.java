@@ -70,7 +70,7 @@ public final class ConfigLoader {
       "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "stall_after_ms",
       "outlier_ejection", "min_replicas", "max_replicas", "autoscaling", "retry_budget");
   /** What makes a pool autoscale: only a local pool can, since only there do we start and stop workers. */
-  private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling", "retry_budget");
+  private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling");
   private static final List<String> AUTOSCALING = List.of("upscale_queue", "upscale_after_ms", "downscale_after_ms",
       "check_interval_ms");
   private static final List<String> LOCAL_ONLY =

@@ -421,7 +421,7 @@ class ConfigLoaderTest {
             jvm_options: [-Xmx512m, -XX:+UseSerialGC]
             batching: false
             affinity: session
-            max_queue: 60
+            max_queue: 70
           - name: pinned
             models: [b]
             replicas: 4
@@ -472,9 +472,9 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
         Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION)
-        .withMaxQueue(60));
+        .withMaxQueue(70));
     assertThat(c.admission()).isEqualTo(new AdmissionConfig(10, 0.3, Map.of("p", Priority.BATCH)));
-    assertThat(c.pools().get(1).maxQueue()).as("10 requests x 6 steps").isEqualTo(60);
+    assertThat(c.pools().get(1).maxQueue()).as("10 requests x 7 steps").isEqualTo(70);
     assertThat(c.pools().get(1).batching()).isTrue();
     assertThat(c.pools()).extracting(PoolSpec::affinity)
         .as("session where asked, none by default and where said")
