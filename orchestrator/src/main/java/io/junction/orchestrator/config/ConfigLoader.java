@@ -303,9 +303,7 @@ public final class ConfigLoader {
       YamlNode at = f.get("http_port").or(() -> f.get("port")).orElseThrow();
       throw at.fail(httpPort + " (expected: http_port and port to differ)");
     }
-    Duration grace = f.has("shutdown_grace_ms")
-        ? Duration.ofMillis(f.get("shutdown_grace_ms").orElseThrow().integer(0L, MAX_SHUTDOWN_GRACE_MS))
-        : d.shutdownGrace();
+    Duration grace = millis(f, "shutdown_grace_ms", 0L, MAX_SHUTDOWN_GRACE_MS, d.shutdownGrace());
     return new JunctionConfig.Server(host, port, httpPort, grace);
   }
 
@@ -329,16 +327,18 @@ public final class ConfigLoader {
     return f.has(key) ? f.get(key).orElseThrow().integer(min, max) : absent;
   }
 
+  /** A duration given in milliseconds under {@code key}, from min to max, or {@code absent}. */
+  private static Duration millis(Fields f, String key, long min, long max, Duration absent) throws ConfigException {
+    return f.has(key) ? Duration.ofMillis(f.get(key).orElseThrow().integer(min, max)) : absent;
+  }
+
   private static SessionConfig sessions(YamlNode n) throws ConfigException {
     Fields f = n.fields("a mapping with max_sessions, max_turns, idle_ttl_ms", SESSIONS);
     SessionConfig d = SessionConfig.DEFAULT;
     return new SessionConfig(
-        f.has("max_sessions") ? f.get("max_sessions").orElseThrow().integer(1, SessionConfig.MAX_SESSIONS_LIMIT)
-            : d.maxSessions(),
-        f.has("max_turns") ? f.get("max_turns").orElseThrow().integer(1, SessionConfig.MAX_TURNS_LIMIT) : d.maxTurns(),
-        f.has("idle_ttl_ms")
-            ? Duration.ofMillis(f.get("idle_ttl_ms").orElseThrow().integer(1L, SessionConfig.MAX_IDLE_TTL_MS))
-            : d.idleTtl());
+        limit(f, "max_sessions", 1, SessionConfig.MAX_SESSIONS_LIMIT, d.maxSessions()),
+        limit(f, "max_turns", 1, SessionConfig.MAX_TURNS_LIMIT, d.maxTurns()),
+        millis(f, "idle_ttl_ms", 1L, SessionConfig.MAX_IDLE_TTL_MS, d.idleTtl()));
   }
 
   private Path path(YamlNode n) throws ConfigException {
@@ -537,12 +537,10 @@ public final class ConfigLoader {
     if (pool.has("autoscaling")) {
       a = pool.get("autoscaling").orElseThrow().fields(
           "a mapping with upscale_queue, upscale_after_ms, downscale_after_ms, check_interval_ms", AUTOSCALING);
-      queue = a.has("upscale_queue") ? a.get("upscale_queue").orElseThrow().integer(0, 1_000_000) : queue;
-      up = a.has("upscale_after_ms") ? Duration.ofMillis(a.get("upscale_after_ms").orElseThrow().integer(10L, 86_400_000L)) : up;
-      down = a.has("downscale_after_ms")
-          ? Duration.ofMillis(a.get("downscale_after_ms").orElseThrow().integer(10L, 86_400_000L)) : down;
-      check = a.has("check_interval_ms")
-          ? Duration.ofMillis(a.get("check_interval_ms").orElseThrow().integer(10L, 3_600_000L)) : check;
+      queue = limit(a, "upscale_queue", 0, 1_000_000, queue);
+      up = millis(a, "upscale_after_ms", 10L, 86_400_000L, up);
+      down = millis(a, "downscale_after_ms", 10L, 86_400_000L, down);
+      check = millis(a, "check_interval_ms", 10L, 3_600_000L, check);
     }
     // Defaults are consistent with each other, so a mismatch involves a value given in the block.
     if (a != null && (up.compareTo(check) < 0 || down.compareTo(check) < 0)) {
@@ -559,13 +557,10 @@ public final class ConfigLoader {
   private static HealthPolicy health(Fields f) throws ConfigException {
     HealthPolicy d = HealthPolicy.DEFAULT;
     return new HealthPolicy(
-        f.has("probe_timeout_ms")
-            ? Duration.ofMillis(f.get("probe_timeout_ms").orElseThrow().integer(1L, 600_000L)) : d.probeTimeout(),
-        f.has("unhealthy_after") ? f.get("unhealthy_after").orElseThrow().integer(1, 1000) : d.unhealthyAfter(),
-        f.has("kill_after_ms")
-            ? Duration.ofMillis(f.get("kill_after_ms").orElseThrow().integer(1L, 86_400_000L)) : d.killAfter(),
-        f.has("stall_after_ms")
-            ? Duration.ofMillis(f.get("stall_after_ms").orElseThrow().integer(10L, 600_000L)) : d.stallAfter());
+        millis(f, "probe_timeout_ms", 1L, 600_000L, d.probeTimeout()),
+        limit(f, "unhealthy_after", 1, 1000, d.unhealthyAfter()),
+        millis(f, "kill_after_ms", 1L, 86_400_000L, d.killAfter()),
+        millis(f, "stall_after_ms", 10L, 600_000L, d.stallAfter()));
   }
 
   /** The pool's outlier_ejection block; each key has its default (OutlierPolicy.DEFAULT). */
@@ -577,23 +572,17 @@ public final class ConfigLoader {
     Fields f = n.fields("a mapping with enabled, consecutive_failures, failure_rate_percent, ...", OUTLIER_EJECTION);
     OutlierPolicy d = OutlierPolicy.DEFAULT;
     boolean enabled = !f.has("enabled") || f.get("enabled").orElseThrow().bool();
-    int consecutive = f.has("consecutive_failures")
-        ? f.get("consecutive_failures").orElseThrow().integer(1, 1_000_000) : d.consecutiveFailures();
-    int rate = f.has("failure_rate_percent")
-        ? f.get("failure_rate_percent").orElseThrow().integer(1, 100) : d.failureRatePercent();
-    int minCalls = f.has("min_calls") ? f.get("min_calls").orElseThrow().integer(1, 1_000_000) : d.minCalls();
-    Duration window = f.has("window_ms")
-        ? Duration.ofMillis(f.get("window_ms").orElseThrow().integer(10L, 3_600_000L)) : d.window();
-    Duration base = f.has("base_ejection_ms")
-        ? Duration.ofMillis(f.get("base_ejection_ms").orElseThrow().integer(1L, 86_400_000L)) : d.baseEjection();
-    Duration max = f.has("max_ejection_ms")
-        ? Duration.ofMillis(f.get("max_ejection_ms").orElseThrow().integer(1L, 86_400_000L)) : d.maxEjection();
+    int consecutive = limit(f, "consecutive_failures", 1, 1_000_000, d.consecutiveFailures());
+    int rate = limit(f, "failure_rate_percent", 1, 100, d.failureRatePercent());
+    int minCalls = limit(f, "min_calls", 1, 1_000_000, d.minCalls());
+    Duration window = millis(f, "window_ms", 10L, 3_600_000L, d.window());
+    Duration base = millis(f, "base_ejection_ms", 1L, 86_400_000L, d.baseEjection());
+    Duration max = millis(f, "max_ejection_ms", 1L, 86_400_000L, d.maxEjection());
     if (max.compareTo(base) < 0) {
       YamlNode at = f.get("max_ejection_ms").or(() -> f.get("base_ejection_ms")).orElseThrow();
       throw at.expected("max_ejection_ms >= base_ejection_ms, here " + max.toMillis() + " < " + base.toMillis());
     }
-    int probation = f.has("probation_calls") ? f.get("probation_calls").orElseThrow().integer(1, 1_000_000)
-        : d.probationCalls();
+    int probation = limit(f, "probation_calls", 1, 1_000_000, d.probationCalls());
     return new OutlierPolicy(enabled, consecutive, rate, minCalls, window, base, max, probation);
   }
 
