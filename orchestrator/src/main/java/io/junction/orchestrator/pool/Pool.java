@@ -292,10 +292,7 @@ final class Pool {
   @GuardedBy("queueLock")
   private static Waiter skipDead(ArrayDeque<Waiter> queue, List<Waiter> late) {
     Waiter w = queue.peekFirst();
-    while (w != null && (w.slot().isDone() || expired(w))) {
-      if (!w.slot().isDone()) {
-        late.add(w);
-      }
+    while (w != null && dead(w, late)) {
       queue.pollFirst();
       w = queue.peekFirst();
     }
@@ -305,13 +302,22 @@ final class Pool {
   /** Drops every dead waiter of {@code queue}, wherever it stands: for a queue that looks full. */
   @GuardedBy("queueLock")
   private static void sweep(ArrayDeque<Waiter> queue, List<Waiter> late) {
-    queue.removeIf(w -> {
-      boolean expired = !w.slot().isDone() && expired(w);
-      if (expired) {
-        late.add(w);
-      }
-      return expired || w.slot().isDone();
-    });
+    queue.removeIf(w -> dead(w, late));
+  }
+
+  /**
+   * Whether {@code w} can no longer use a slot: its caller gave up, or its deadline passed (then
+   * it goes into {@code late}).
+   */
+  private static boolean dead(Waiter w, List<Waiter> late) {
+    if (w.slot().isDone()) {
+      return true;
+    }
+    if (expired(w)) {
+      late.add(w);
+      return true;
+    }
+    return false;
   }
 
   /** Fails waiters whose deadline passed in the queue; outside the lock (what they chain may claim again). */

@@ -230,10 +230,7 @@ abstract class Replica implements Candidate {
           return;
         }
         // One failed or slow probe says little of a loaded worker: only a run of them counts.
-        if (failedProbes++ == 0) {
-          failingSince = scheduler.nanoTime();
-        }
-        lastError = "health check: " + error;
+        countFailedProbe(error);
         if (failedProbes < spec.health().unhealthyAfter()) {
           log.info("pool {}: replica {} failed health check {} of {} before it leaves routing: {}", spec.name(), id,
               failedProbes, spec.health().unhealthyAfter(), error);
@@ -250,15 +247,20 @@ abstract class Replica implements Candidate {
             onReady();
           }
         } else {
-          if (failedProbes++ == 0) {
-            failingSince = scheduler.nanoTime();
-          }
-          lastError = "health check: " + error;
+          countFailedProbe(error);
           onStillUnhealthy(failingSince);
         }
       }
       default -> { }
     }
+  }
+
+  /** One more failed probe in the current run, which it starts when it is the first. Event thread. */
+  private void countFailedProbe(String error) {
+    if (failedProbes++ == 0) {
+      failingSince = scheduler.nanoTime();
+    }
+    lastError = "health check: " + error;
   }
 
   /**
