@@ -456,13 +456,10 @@ final class PoolSet implements Pools {
       if (error != null) {
         Status status = Status.fromThrowable(error);
         pool.ejections().failed(replica, status);
-        if (failsOver(status.getCode())) {
-          probeIfUnavailable(replica, status);
-          Replica other = failedHere.isEmpty() ? failOver(pool, replica, avoid, deadline, affinityKey, result) : null;
-          if (other != null) {
-            inferOn(pool, other, model, inputs, outputs, deadline, affinityKey, avoid, List.of(replica.id()), result);
-            return;
-          }
+        Replica other = afterFailure(pool, replica, status, failedHere.isEmpty(), avoid, deadline, affinityKey, result);
+        if (other != null) {
+          inferOn(pool, other, model, inputs, outputs, deadline, affinityKey, avoid, List.of(replica.id()), result);
+          return;
         }
         result.completeExceptionally(new ReplicaCallException(replica.id(), status, failedHere));
         return;
@@ -484,10 +481,21 @@ final class PoolSet implements Pools {
     });
   }
 
-  private static void probeIfUnavailable(Replica replica, Status status) {
+  /**
+   * Where a call that {@code replica} answered with {@code status} goes next: when the replica
+   * did not serve it ({@link #failsOver}) and {@code mayMove} (the call has not failed over yet,
+   * nor streamed anything), to another replica ({@link #failOver}); else null. An UNAVAILABLE
+   * replica is probed at once.
+   */
+  private static Replica afterFailure(Pool pool, Replica replica, Status status, boolean mayMove, Set<String> avoid,
+      Deadline deadline, String affinityKey, CompletableFuture<?> result) {
+    if (!failsOver(status.getCode())) {
+      return null;
+    }
     if (status.getCode() == Status.Code.UNAVAILABLE) {
       replica.probeSoon(); // a full queue (RESOURCE_EXHAUSTED) says nothing of its health
     }
+    return mayMove ? failOver(pool, replica, avoid, deadline, affinityKey, result) : null;
   }
 
   /**
@@ -764,15 +772,12 @@ final class PoolSet implements Pools {
         loadPlansInto(pool, replica).whenComplete((ok, t) ->
             runSegmentOn(pool, request, deadline, listener, affinityKey, avoid, result, false));
       } else {
-        if (failsOver(status.getCode())) {
-          probeIfUnavailable(replica, status);
-          Replica other = failedHere.isEmpty() && !relayed.get()
-              ? failOver(pool, replica, avoid, deadline, affinityKey, result) : null;
-          if (other != null) {
-            runSegmentOn(pool, other, request, deadline, listener, affinityKey, avoid, result, mayReload,
-                List.of(replica.id()));
-            return;
-          }
+        Replica other = afterFailure(pool, replica, status, failedHere.isEmpty() && !relayed.get(), avoid, deadline,
+            affinityKey, result);
+        if (other != null) {
+          runSegmentOn(pool, other, request, deadline, listener, affinityKey, avoid, result, mayReload,
+              List.of(replica.id()));
+          return;
         }
         result.completeExceptionally(new ReplicaCallException(replica.id(), status, failedHere));
       }
