@@ -28,7 +28,10 @@ import picocli.CommandLine.Option;
 
 /**
  * Admission and priorities under overload, against a running Junction serving {@code Recommend}
- * (issue 13's acceptance). Four stages, each bounded by {@code --seconds}:
+ * (issue 13's acceptance). A warm-up first, unmeasured: {@code --warmup-seconds} of closed loop,
+ * then half as long (at least 5 s) of the last stage's mix, so that the refusal, batch and
+ * interactive paths are compiled before they are timed. Then four stages, each bounded by
+ * {@code --seconds}, each reporting the CPU time the orchestrator's JIT compiler used meanwhile:
  *
  * <ol>
  *   <li><b>capacity</b>: closed loop at {@code --clients}; its throughput is the capacity;
@@ -134,20 +137,36 @@ public final class OverloadProbe implements Callable<Integer> {
       batch = interactive.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(batchHeader));
 
       progress("warm-up: %d s closed loop at %d clients", warmupSeconds, clients);
-      closedLoop(interactive, clients, warmupSeconds, new Outcomes());
+      Outcomes warm = new Outcomes();
+      closedLoop(interactive, clients, warmupSeconds, warm);
+      // Every path the stages measure is compiled before they measure it: refusals, batch and
+      // interactive side by side. On two shared cores the JIT otherwise spends a third of the
+      // machine during the first overload stage (1.6-2.4 s of CPU in 6 s measured in the
+      // orchestrator alone), and the stage times the compiler as much as the server.
+      int mixedSeconds = Math.max(5, warmupSeconds / 2);
+      double warmRate = Math.max(1.0, (double) warm.figures(warmupSeconds).get("throughput")) * factor;
+      progress("warm-up: %d s of batch at %.0f req/s beside %d interactive clients", mixedSeconds, warmRate,
+          interactiveClients);
+      saturate(ticker, warmRate, mixedSeconds, new Outcomes(), new Outcomes());
 
       Outcomes capacity = new Outcomes();
+      double jit = jitSeconds();
       closedLoop(interactive, clients, seconds, capacity);
       Map<String, Object> cap = capacity.figures(seconds);
+      jit = putJit(cap, jit);
       double rate = (double) cap.get("throughput");
-      progress("capacity: %.0f req/s at %d clients (p50 %.0f us, p99 %.0f us; %d refused, %d other errors)", rate,
-          clients, cap.get("p50_us"), cap.get("p99_us"), cap.get("refused"), cap.get("other_errors"));
+      progress("capacity: %.0f req/s at %d clients (p50 %.0f us, p99 %.0f us; %d refused, %d other errors;"
+              + " orchestrator JIT %.2f s of CPU)", rate, clients, cap.get("p50_us"), cap.get("p99_us"),
+          cap.get("refused"), cap.get("other_errors"), cap.get("orchestrator_jit_cpu_seconds"));
       figures.put("capacity", cap);
 
       long heapBefore = ProcessMemory.heapAfterGcKb(pid);
       long rssBefore = rssKb();
+      Thread.sleep(2000); // the full GC and jcmd's own JVM are done with the cores
       Outcomes overload = new Outcomes();
+      jit = jitSeconds();
       openLoop(ticker, interactive, rate * factor, seconds, overload);
+      double overloadJit = jitSeconds() - jit;
       long rssAfter = rssKb();
       Thread.sleep(3000);
       long rssIdle = rssKb();
@@ -159,44 +178,43 @@ public final class OverloadProbe implements Callable<Integer> {
       over.put("rss_kb_idle", rssIdle);
       over.put("heap_after_gc_kb_before", heapBefore);
       over.put("heap_after_gc_kb_after", heapAfter);
+      over.put("orchestrator_jit_cpu_seconds", overloadJit);
       progress("overload at %.0f req/s (%.1fx): %d admitted and served (%.4f of admitted), p50 %.0f us, p99 %.0f us;"
               + " %d refused at the door, p99 %.0f us to RESOURCE_EXHAUSTED; %d other errors%s;"
-              + " orchestrator RSS %d MiB before, %d after, %d idle; heap after GC %d MiB before, %d after",
+              + " orchestrator RSS %d MiB before, %d after, %d idle; heap after GC %d MiB before, %d after;"
+              + " orchestrator JIT %.2f s of CPU",
           rate * factor, factor, over.get("succeeded"), over.get("admitted_success_rate"), over.get("p50_us"),
           over.get("p99_us"), over.get("refused"), over.get("refused_p99_us"), over.get("other_errors"),
           overload.firstOther == null ? "" : " (" + overload.firstOther + ")", rssBefore / 1024, rssAfter / 1024,
-          rssIdle / 1024, heapBefore / 1024, heapAfter / 1024);
+          rssIdle / 1024, heapBefore / 1024, heapAfter / 1024, overloadJit);
       figures.put("overload", over);
 
       Outcomes idle = new Outcomes();
+      jit = jitSeconds();
       closedLoop(interactive, interactiveClients, seconds, idle);
       Map<String, Object> idleFigures = idle.figures(seconds);
-      progress("interactive alone, %d clients: p50 %.0f us, p99 %.0f us, %d served", interactiveClients,
-          idleFigures.get("p50_us"), idleFigures.get("p99_us"), idleFigures.get("succeeded"));
+      putJit(idleFigures, jit);
+      progress("interactive alone, %d clients: p50 %.0f us, p99 %.0f us, %d served; orchestrator JIT %.2f s of CPU",
+          interactiveClients, idleFigures.get("p50_us"), idleFigures.get("p99_us"), idleFigures.get("succeeded"),
+          idleFigures.get("orchestrator_jit_cpu_seconds"));
       figures.put("interactive_idle", idleFigures);
 
       Outcomes saturated = new Outcomes();
       Outcomes batchLoad = new Outcomes();
-      Thread batchThread = new Thread(() -> {
-        try {
-          openLoop(ticker, batch, rate * factor, seconds + 2, batchLoad);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "batch-load");
-      batchThread.start();
-      Thread.sleep(1000); // the batch load is at full pressure before the interactive clients measure
-      closedLoop(interactive, interactiveClients, seconds, saturated);
-      batchThread.join();
+      jit = jitSeconds();
+      saturate(ticker, rate * factor, seconds, saturated, batchLoad);
       Map<String, Object> sat = saturated.figures(seconds);
+      putJit(sat, jit);
       Map<String, Object> batchFigures = batchLoad.figures(seconds + 2);
       double ratio = (double) sat.get("p99_us") / Math.max(1.0, (double) idleFigures.get("p99_us"));
       sat.put("p99_ratio_to_idle", ratio);
       progress("interactive under batch saturation (batch offered %.0f req/s): p50 %.0f us, p99 %.0f us (%.2fx idle),"
-              + " %d served, %d refused, %d other errors; batch: %d served, %d shed, %d other errors%s",
+              + " %d served, %d refused, %d other errors; batch: %d served, %d shed, %d other errors%s;"
+              + " orchestrator JIT %.2f s of CPU",
           rate * factor, sat.get("p50_us"), sat.get("p99_us"), ratio, sat.get("succeeded"), sat.get("refused"),
           sat.get("other_errors"), batchFigures.get("succeeded"), batchFigures.get("refused"),
-          batchFigures.get("other_errors"), batchLoad.firstOther == null ? "" : " (" + batchLoad.firstOther + ")");
+          batchFigures.get("other_errors"), batchLoad.firstOther == null ? "" : " (" + batchLoad.firstOther + ")",
+          sat.get("orchestrator_jit_cpu_seconds"));
       figures.put("interactive_saturated", sat);
       figures.put("batch", batchFigures);
       figures.put("label", label);
@@ -215,6 +233,44 @@ public final class OverloadProbe implements Callable<Integer> {
       ticker.shutdownNow();
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Interactive clients in a closed loop for {@code secs} while batch requests arrive open loop
+   * at {@code batchRate}, from a second before they start until a second after they end.
+   */
+  private void saturate(ScheduledExecutorService ticker, double batchRate, int secs, Outcomes interactiveInto,
+      Outcomes batchInto) throws InterruptedException {
+    Thread batchThread = new Thread(() -> {
+      try {
+        openLoop(ticker, batch, batchRate, secs + 2, batchInto);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "batch-load");
+    batchThread.start();
+    Thread.sleep(1000); // the batch load is at full pressure before the interactive clients measure
+    closedLoop(interactive, interactiveClients, secs, interactiveInto);
+    batchThread.join();
+  }
+
+  /**
+   * CPU seconds the orchestrator's JIT compiler threads have used so far (Linux /proc), or NaN
+   * when it cannot be read: a stage during which the compiler worked measured it too.
+   */
+  private double jitSeconds() {
+    try {
+      return ProcessMemory.compilerCpuSeconds(pid);
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+  }
+
+  /** Puts the JIT CPU since {@code before} into {@code m}; returns the reading now. */
+  private double putJit(Map<String, Object> m, double before) {
+    double now = jitSeconds();
+    m.put("orchestrator_jit_cpu_seconds", now - before);
+    return now;
   }
 
   /** {@code n} clients, each sending its next request when its last is answered, for {@code secs}. */
