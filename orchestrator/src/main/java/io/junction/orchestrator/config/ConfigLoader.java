@@ -274,7 +274,9 @@ public final class ConfigLoader {
    * Each pool's queue bound: what admission lets wait at once (every admitted request with each of
    * its steps, {@link AdmissionConfig#queueBound}), so that an admitted step never finds a pool's
    * queue full. A max_queue the config gives must hold that many: below it, the key would refuse
-   * admitted work halfway through its pipeline, which it no longer may.
+   * admitted work halfway through its pipeline, which it no longer may. Each replica also keeps
+   * slots for interactive work: batch calls may hold {@code admission.batch_share} of its
+   * max_in_flight, as batch requests may hold that share of admission.
    */
   private List<PoolSpec> queuesFor(List<PoolSpec> pools, List<PipelineSpec> pipelines, AdmissionConfig admission)
       throws ConfigException {
@@ -288,7 +290,8 @@ public final class ConfigLoader {
             + " x " + steps + " steps a request can have waiting, so that an admitted request's step is never refused"
             + " for want of room; or leave max_queue out: it follows from admission)");
       }
-      out.add(given != null ? p : p.withMaxQueue((int) Math.min(bound, Integer.MAX_VALUE)));
+      PoolSpec q = given != null ? p : p.withMaxQueue((int) Math.min(bound, Integer.MAX_VALUE));
+      out.add(q.withBatchShare(admission.batchShare()));
     }
     return out;
   }

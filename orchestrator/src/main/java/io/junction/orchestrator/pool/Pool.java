@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
  * READY replica is at {@code max_in_flight}, a call waits in a bounded queue ({@code max_queue})
  * instead of failing at once, as Triton's scheduler queues; the slot a finishing call gives back
  * goes to the oldest interactive waiter, and to the oldest batch waiter only when no interactive
- * one waits ({@link Priority}, taken from the call's context). The bound follows from admission
+ * one waits ({@link Priority}, taken from the call's context). A batch call takes a slot only on
+ * a replica with fewer than {@link PoolSpec#batchMaxInFlight()} calls of any class in flight (the
+ * config derives it from {@code admission.batch_share}), so that every replica keeps slots an
+ * interactive call finds free even while batch work saturates the pool. The bound follows from admission
  * (every admitted request with every step it can have waiting), so a call of an admitted request
  * always finds room; only a full queue answers {@link PoolSaturatedException}, which then means
  * work that did not come through admission or a {@code max_queue} set below that bound. A waiter
@@ -142,11 +145,23 @@ final class Pool {
    * it); when none other is routable, one of them after all unless {@code strict}.
    */
   private Replica acquire(String affinityKey, Set<String> avoid, boolean strict) {
+    return acquire(affinityKey, avoid, strict, Priority.currentOrInteractive());
+  }
+
+  /**
+   * As {@link #acquire(String, Set, boolean)} for a call of {@code priority}: a batch call sees
+   * only replicas with fewer than {@code batchMaxInFlight} calls in flight, of either class, so
+   * that each keeps the rest of its slots for interactive calls (which also take batch's room). Without that reserve an interactive call, first in the queue, still
+   * waits for a batch call to end on a replica full of them, and then shares the worker with as
+   * many: the reserve halved the interactive p50 under batch saturation in the bench.
+   */
+  private Replica acquire(String affinityKey, Set<String> avoid, boolean strict, Priority priority) {
+    int limit = priority == Priority.BATCH ? spec.batchMaxInFlight() : spec.maxInFlight();
     List<Replica> members = replicas;
     List<Replica> ready = new ArrayList<>(members.size());
     List<Replica> avoided = null;
     for (Replica r : members) {
-      if (!r.routable()) {
+      if (!r.routable() || (limit < spec.maxInFlight() && r.inFlight() >= limit)) {
         continue;
       }
       if (avoid.isEmpty() || !avoid.contains(r.id())) {
@@ -164,7 +179,7 @@ final class Pool {
       if (choice.isEmpty()) {
         return null;
       }
-      if (choice.get().tryAcquire(spec.maxInFlight())) {
+      if (choice.get().tryAcquire(limit)) {
         return choice.get();
       }
     }
@@ -257,13 +272,14 @@ final class Pool {
         Waiter w;
         Replica r;
         synchronized (queueLock) {
-          ArrayDeque<Waiter> from = skipDead(interactive, late) != null ? interactive : batch;
+          boolean interactiveFirst = skipDead(interactive, late) != null;
+          ArrayDeque<Waiter> from = interactiveFirst ? interactive : batch;
           w = skipDead(from, late);
           queued = waitingCount();
           if (w == null) {
             return;
           }
-          r = acquire(w.affinityKey(), w.avoid(), false);
+          r = acquire(w.affinityKey(), w.avoid(), false, interactiveFirst ? Priority.INTERACTIVE : Priority.BATCH);
           if (r == null) {
             return;
           }
@@ -397,6 +413,7 @@ final class Pool {
     }
     if (ready > 0) {
       return ready + " READY replica(s) at their limit of " + spec.maxInFlight() + " calls in flight"
+          + (spec.batchMaxInFlight() < spec.maxInFlight() ? " (" + spec.batchMaxInFlight() + " of them batch)" : "")
           + (others.length() == 0 ? "" : "; " + others);
     }
     return "0 of " + members.size() + " replicas READY: " + others;

@@ -169,6 +169,10 @@ final class PoolSet implements Pools {
     if (spec.maxInFlight() < 1) {
       throw new IllegalArgumentException(at + "max_in_flight: " + spec.maxInFlight() + " (expected: >= 1)");
     }
+    if (spec.batchMaxInFlight() < 1 || spec.batchMaxInFlight() > spec.maxInFlight()) {
+      throw new IllegalArgumentException(at + "batch calls in flight per replica: " + spec.batchMaxInFlight()
+          + " (expected: 1 to max_in_flight " + spec.maxInFlight() + ")");
+    }
     if (spec.healthInterval().isNegative() || spec.healthInterval().isZero()) {
       throw new IllegalArgumentException(at + "health_interval: " + spec.healthInterval() + " (expected: > 0)");
     }

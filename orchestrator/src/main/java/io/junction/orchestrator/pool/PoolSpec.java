@@ -38,6 +38,10 @@ import java.util.Optional;
  * @param autoscaling  for a local pool that grows and shrinks, its bounds and policy ({@code replicas} is then the
  *                     count it starts with); empty for a fixed count
  * @param retryBudget  how many retries (a step's, a failover's) the pool allows beside its calls
+ * @param batchMaxInFlight a request of batch priority goes to a replica only while it has fewer than
+ *                     this many outstanding, of any priority (1 to maxInFlight): the rest of its
+ *                     slots are kept for interactive work. The config derives it from
+ *                     {@code admission.batch_share}; maxInFlight (no reserve) when not given
  */
 public record PoolSpec(
     String name,
@@ -59,7 +63,8 @@ public record PoolSpec(
     OutlierPolicy outlierEjection,
     HealthPolicy health,
     Optional<Autoscaling> autoscaling,
-    RetryBudgetPolicy retryBudget) {
+    RetryBudgetPolicy retryBudget,
+    int batchMaxInFlight) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -142,6 +147,17 @@ public record PoolSpec(
         startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, Optional.empty(), retryBudget);
   }
 
+  /** A pool whose replicas keep no slots for interactive work: batch calls may take every one. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health, Optional<Autoscaling> autoscaling,
+      RetryBudgetPolicy retryBudget) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, autoscaling, retryBudget,
+        maxInFlight);
+  }
+
   public PoolSpec {
     Objects.requireNonNull(name);
     Objects.requireNonNull(kind);
@@ -169,7 +185,18 @@ public record PoolSpec(
   public PoolSpec withMaxQueue(int newMaxQueue) {
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health, autoscaling,
-        retryBudget);
+        retryBudget, batchMaxInFlight);
+  }
+
+  /**
+   * This pool with batch work limited to {@code share} of each replica's slots (what the config
+   * derives from {@code admission.batch_share}): {@code share} x maxInFlight, rounded, at least one.
+   */
+  public PoolSpec withBatchShare(double share) {
+    int batch = (int) Math.max(1, Math.min(maxInFlight, Math.round(maxInFlight * share)));
+    return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
+        healthInterval, startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, autoscaling,
+        retryBudget, batch);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

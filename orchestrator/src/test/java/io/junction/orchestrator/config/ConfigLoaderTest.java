@@ -384,12 +384,13 @@ class ConfigLoaderTest {
     assertThat(c.repository()).contains(Path.of("/srv/junction/models"));
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("conversation", PoolSpec.Kind.LOCAL, List.of("featurizer", "intent"),
         1, Device.CPU, false, List.of(), List.of(), Optional.of(Path.of("/srv/junction/models")), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048).withBatchShare(0.5));
+    assertThat(c.pools().get(0).batchMaxInFlight()).as("half of 64 slots for batch calls").isEqualTo(32);
     assertThat(c.admission()).as("1024 requests, half of them batch at most; 2 steps each can wait: 2048")
         .isEqualTo(AdmissionConfig.DEFAULT);
     assertThat(c.pools().get(1)).isEqualTo(new PoolSpec("remote", PoolSpec.Kind.STATIC, List.of("ranker"),
         1, Device.CPU, false, List.of(), List.of("10.0.0.1:9000"), Optional.empty(), 64,
-        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048));
+        Duration.ofMillis(1000), Duration.ofMillis(120_000), List.of()).withMaxQueue(2048).withBatchShare(0.5));
     assertThat(c.pipelines().get(0).fuse()).isTrue();
     StepSpec featurize = c.pipelines().get(0).steps().get(0);
     assertThat(featurize.timeout()).isEqualTo(Duration.ofMillis(1000));
@@ -472,7 +473,9 @@ class ConfigLoaderTest {
     assertThat(c.pools().get(0)).isEqualTo(new PoolSpec("gpu", PoolSpec.Kind.LOCAL, List.of("a"), 2, Device.gpu(1), true,
         List.of("0-1", "2,3"), List.of(), Optional.of(Path.of("/srv/other")), 8, Duration.ofMillis(250),
         Duration.ofMillis(30_000), List.of("-Xmx512m", "-XX:+UseSerialGC"), false, PoolSpec.Affinity.SESSION)
-        .withMaxQueue(70));
+        .withMaxQueue(70).withBatchShare(0.3));
+    assertThat(c.pools()).extracting(PoolSpec::batchMaxInFlight).as("0.3 of max_in_flight (8, the default 64, 16), rounded")
+        .containsExactly(2, 19, 5);
     assertThat(c.admission()).isEqualTo(new AdmissionConfig(10, 0.3, Map.of("p", Priority.BATCH)));
     assertThat(c.pools().get(1).maxQueue()).as("10 requests x 7 steps").isEqualTo(70);
     assertThat(c.pools().get(1).batching()).isTrue();

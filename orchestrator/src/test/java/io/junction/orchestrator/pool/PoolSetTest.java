@@ -344,6 +344,47 @@ class PoolSetTest {
   }
 
   @Test
+  void batchCallsTakeASlotOnlyBelowTheirShareOfAReplicaSoInteractiveOnesFindItFree() throws Exception {
+    FakeWorker w = worker("w1:1", 11, "a");
+    w.mode = FakeWorker.Mode.HOLD;
+    PoolSet pools = pools(queuedPool("p", 4, 8, List.of("a"), "w1:1").withBatchShare(0.5));
+    pools.start();
+
+    CompletableFuture<List<Tensor>> batch1 = inferAs(Priority.BATCH, pools, 1);
+    CompletableFuture<List<Tensor>> batch2 = inferAs(Priority.BATCH, pools, 2);
+    CompletableFuture<List<Tensor>> interactive1 = inferAs(Priority.INTERACTIVE, pools, 3);
+    awaitHeld(w, 3);
+    CompletableFuture<List<Tensor>> batch3 = inferAs(Priority.BATCH, pools, 4);
+    assertThat(pools.snapshot().get(0).queued()).as("a slot is free, but 3 calls are in flight, over batch's share of 2").isEqualTo(1);
+    CompletableFuture<List<Tensor>> interactive2 = inferAs(Priority.INTERACTIVE, pools, 5);
+    awaitHeld(w, 4);
+    assertThat(arrived(w)).containsExactly(1f, 2f, 3f, 5f);
+
+    answerHeld(w); // batch1 ends, but the replica still has 3 calls in flight: no room for batch below 2
+    batch1.get(10, TimeUnit.SECONDS);
+    assertThat(pools.snapshot().get(0).queued()).isEqualTo(1);
+    answerHeld(w); // batch2
+    answerHeld(w); // interactive1: 1 call in flight, and the waiting batch call goes
+    batch2.get(10, TimeUnit.SECONDS);
+    interactive1.get(10, TimeUnit.SECONDS);
+    awaitHeld(w, 2);
+    assertThat(arrived(w)).containsExactly(1f, 2f, 3f, 5f, 4f);
+    for (CompletableFuture<List<Tensor>> call : List.of(interactive2, batch3)) {
+      answerHeld(w);
+      call.get(10, TimeUnit.SECONDS);
+    }
+    assertThat(pools.snapshot().get(0).replicas().get(0).inFlight()).isZero();
+  }
+
+  /** Waits until {@code w} holds {@code n} calls unanswered. */
+  private static void awaitHeld(FakeWorker w, int n) throws InterruptedException {
+    for (int i = 0; i < 500 && w.held.size() < n; i++) {
+      Thread.sleep(10);
+    }
+    assertThat(w.held).hasSize(n);
+  }
+
+  @Test
   void callsWhoseCallersLeftDoNotTakeTheRoomOfNewOnesInAFullQueue() throws Exception {
     FakeWorker w = worker("w1:1", 11, "a");
     w.mode = FakeWorker.Mode.HOLD;
