@@ -128,13 +128,19 @@ public final class OverloadProbe implements Callable<Integer> {
     String[] hp = address.split(":");
     ManagedChannel channel = NettyChannelBuilder.forAddress(hp[0], Integer.parseInt(hp[1])).usePlaintext()
         .directExecutor().build();
+    // The batch load comes from other clients than the interactive ones, as it would in production:
+    // a connection of its own, not the interactive clients' HTTP/2 connection, whose frames are
+    // read in order on one event loop behind the flood of batch requests.
+    ManagedChannel batchChannel = NettyChannelBuilder.forAddress(hp[0], Integer.parseInt(hp[1])).usePlaintext()
+        .directExecutor().build();
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     Map<String, Object> figures = new LinkedHashMap<>();
     try {
       interactive = RecommendationServiceGrpc.newStub(channel);
       Metadata batchHeader = new Metadata();
       batchHeader.put(PRIORITY, "batch");
-      batch = interactive.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(batchHeader));
+      batch = RecommendationServiceGrpc.newStub(batchChannel)
+          .withInterceptors(MetadataUtils.newAttachHeadersInterceptor(batchHeader));
 
       progress("warm-up: %d s closed loop at %d clients", warmupSeconds, clients);
       Outcomes warm = new Outcomes();
@@ -232,6 +238,7 @@ public final class OverloadProbe implements Callable<Integer> {
     } finally {
       ticker.shutdownNow();
       channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      batchChannel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     }
   }
 
