@@ -40,8 +40,9 @@ import picocli.CommandLine.Option;
  *       orchestrator's RSS before, right after and once idle again;
  *   <li><b>interactive idle</b>: closed loop of {@code --interactive-clients} interactive clients alone;
  *   <li><b>interactive under batch saturation</b>: the same clients while batch requests
- *       ({@code junction-priority: batch}) arrive open loop at {@code --factor} x capacity: the
- *       interactive p99 against the idle one, batch shed and admitted.
+ *       ({@code junction-priority: batch}, on a connection of their own) arrive open loop at
+ *       {@code --factor} x capacity: the interactive p99 against the idle one, batch shed and
+ *       admitted. These two alternate, {@code --rounds} phases each, {@code --seconds} in all.
  * </ol>
  * An answer counts as good when it carries items; a refusal only when it is RESOURCE_EXHAUSTED
  * from admission (its message starts with "admission:"); anything else is an error.
@@ -68,6 +69,10 @@ public final class OverloadProbe implements Callable<Integer> {
 
   @Option(names = "--interactive-clients", defaultValue = "4", description = "interactive clients of the priority stages")
   int interactiveClients;
+
+  @Option(names = "--rounds", defaultValue = "3",
+      description = "the priority stages alternate idle and saturated phases this many times, --seconds split among them")
+  int rounds;
 
   @Option(names = "--max-outstanding", defaultValue = "20000", description = "open loop: most calls outstanding")
   int maxOutstanding;
@@ -195,23 +200,31 @@ public final class OverloadProbe implements Callable<Integer> {
           rssIdle / 1024, heapBefore / 1024, heapAfter / 1024, overloadJit);
       figures.put("overload", over);
 
+      // Idle and saturated phases alternate, so that a drift of the shared host's speed (2x within
+      // an hour here) weighs on both sides of the ratio alike instead of on whichever ran second.
+      int phase = Math.max(3, (seconds + rounds - 1) / rounds);
       Outcomes idle = new Outcomes();
-      jit = jitSeconds();
-      closedLoop(interactive, interactiveClients, seconds, idle);
-      Map<String, Object> idleFigures = idle.figures(seconds);
-      putJit(idleFigures, jit);
-      progress("interactive alone, %d clients: p50 %.0f us, p99 %.0f us, %d served; orchestrator JIT %.2f s of CPU",
-          interactiveClients, idleFigures.get("p50_us"), idleFigures.get("p99_us"), idleFigures.get("succeeded"),
-          idleFigures.get("orchestrator_jit_cpu_seconds"));
-      figures.put("interactive_idle", idleFigures);
-
       Outcomes saturated = new Outcomes();
       Outcomes batchLoad = new Outcomes();
-      jit = jitSeconds();
-      saturate(ticker, rate * factor, seconds, saturated, batchLoad);
-      Map<String, Object> sat = saturated.figures(seconds);
-      putJit(sat, jit);
-      Map<String, Object> batchFigures = batchLoad.figures(seconds + 2);
+      double idleJit = 0;
+      double satJit = 0;
+      for (int round = 0; round < rounds; round++) {
+        jit = jitSeconds();
+        closedLoop(interactive, interactiveClients, phase, idle);
+        double between = jitSeconds();
+        idleJit += between - jit;
+        saturate(ticker, rate * factor, phase, saturated, batchLoad);
+        satJit += jitSeconds() - between;
+      }
+      Map<String, Object> idleFigures = idle.figures(phase * rounds);
+      idleFigures.put("orchestrator_jit_cpu_seconds", idleJit);
+      progress("interactive alone, %d clients, %d phases of %d s: p50 %.0f us, p99 %.0f us, %d served;"
+              + " orchestrator JIT %.2f s of CPU", interactiveClients, rounds, phase, idleFigures.get("p50_us"),
+          idleFigures.get("p99_us"), idleFigures.get("succeeded"), idleJit);
+      figures.put("interactive_idle", idleFigures);
+      Map<String, Object> sat = saturated.figures(phase * rounds);
+      sat.put("orchestrator_jit_cpu_seconds", satJit);
+      Map<String, Object> batchFigures = batchLoad.figures((phase + 2) * rounds);
       double ratio = (double) sat.get("p99_us") / Math.max(1.0, (double) idleFigures.get("p99_us"));
       sat.put("p99_ratio_to_idle", ratio);
       progress("interactive under batch saturation (batch offered %.0f req/s): p50 %.0f us, p99 %.0f us (%.2fx idle),"
@@ -225,6 +238,8 @@ public final class OverloadProbe implements Callable<Integer> {
       figures.put("batch", batchFigures);
       figures.put("label", label);
       figures.put("seconds", seconds);
+      figures.put("priority_rounds", rounds);
+      figures.put("priority_phase_seconds", phase);
       figures.put("factor", factor);
       figures.put("clients", clients);
       figures.put("interactive_clients", interactiveClients);
