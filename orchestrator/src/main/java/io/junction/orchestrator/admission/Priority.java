@@ -47,7 +47,12 @@ public enum Priority {
 
   /** The priority of the current request, interactive when none was set (work that did not come through the door). */
   public static Priority currentOrInteractive() {
-    Priority p = KEY.get();
+    return currentOrInteractive(Context.current());
+  }
+
+  /** The priority {@code context} carries, interactive when it carries none. */
+  public static Priority currentOrInteractive(Context context) {
+    Priority p = KEY.get(context);
     return p == null ? INTERACTIVE : p;
   }
 

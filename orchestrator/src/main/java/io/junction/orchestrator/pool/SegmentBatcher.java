@@ -3,6 +3,7 @@ package io.junction.orchestrator.pool;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.junction.engine.ModelInvoker.SegmentAnswer;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorBatches;
 import java.util.ArrayDeque;
@@ -111,12 +112,12 @@ final class SegmentBatcher {
   /**
    * Sends one call for {@code batch} (one slot of {@link #inFlight} is already counted for it).
    *
-   * @param queued the runs waited: the call leaves in a fork of the first run's context, not in
-   *     that of whichever call just ended, which may be cancelled by now; the runs' own
-   *     cancellations reach the call through their results
+   * @param queued the runs waited: the call leaves in a fork of the first run's context (at the
+   *     priority of its most urgent run), not in that of whichever call just ended, which may be
+   *     cancelled by now; the runs' own cancellations reach the call through their results
    */
   private void send(List<Job> batch, boolean queued) {
-    Context context = queued ? batch.get(0).context.fork() : Context.current();
+    Context context = queued ? priorityOf(batch).in(batch.get(0).context.fork()) : Context.current();
     start(context, batch, () -> batch.size() == 1 ? sendAlone(batch.get(0)) : sendStacked(batch))
         .whenComplete((answer, error) -> {
           callEnded();
@@ -126,6 +127,19 @@ final class SegmentBatcher {
             answerEach(batch, answer, error);
           }
         });
+  }
+
+  /**
+   * Interactive when any run of a stacked call is: the call then claims its slot as interactive
+   * work does, never held back by batch's share of a replica behind the interactive rows it carries.
+   */
+  private static Priority priorityOf(List<Job> runs) {
+    for (Job j : runs) {
+      if (Priority.currentOrInteractive(j.context) == Priority.INTERACTIVE) {
+        return Priority.INTERACTIVE;
+      }
+    }
+    return Priority.BATCH;
   }
 
   /**

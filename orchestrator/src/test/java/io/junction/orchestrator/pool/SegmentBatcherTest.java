@@ -3,10 +3,12 @@ package io.junction.orchestrator.pool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Status;
 import io.junction.engine.ModelInvoker.SegmentAnswer;
 import io.junction.engine.PipelineResult;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,6 +44,8 @@ class SegmentBatcherTest {
   }
 
   private final List<Call> calls = new ArrayList<>();
+  /** The priority each call was sent at, in the order sent. */
+  private final List<Priority> sentAs = new ArrayList<>();
   private int limit = 1;
 
   private SegmentBatcher batcher(int maxRows) {
@@ -49,6 +53,7 @@ class SegmentBatcherTest {
       assertThat(outputs).isEqualTo(OUTPUTS);
       Call c = new Call(inputs, deadline, new CompletableFuture<>());
       calls.add(c);
+      sentAs.add(Priority.currentOrInteractive());
       return c.answer;
     });
   }
@@ -73,6 +78,21 @@ class SegmentBatcherTest {
     assertThat(calls.get(0).rows()).isEqualTo(2);
     calls.get(0).answerDoubled();
     assertThat(y(a)).containsExactly(2, 4);
+  }
+
+  @Test
+  void aStackedCallCarryingAnInteractiveRunIsSentAsInteractiveAndOneOfBatchRunsAsBatch() throws Exception {
+    SegmentBatcher b = batcher(8);
+    Priority.BATCH.in(Context.current()).run(() -> b.submit(x(1), OUTPUTS, in(10)));
+    Priority.BATCH.in(Context.current()).run(() -> b.submit(x(2), OUTPUTS, in(10)));
+    Priority.INTERACTIVE.in(Context.current()).run(() -> b.submit(x(3), OUTPUTS, in(10)));
+    calls.get(0).answerDoubled(); // the two waiting runs leave stacked: batch first, an interactive one with it
+    Priority.BATCH.in(Context.current()).run(() -> b.submit(x(4), OUTPUTS, in(10)));
+    Priority.BATCH.in(Context.current()).run(() -> b.submit(x(5), OUTPUTS, in(10)));
+    calls.get(1).answerDoubled();
+
+    assertThat(calls).extracting(Call::rows).containsExactly(1L, 2L, 2L);
+    assertThat(sentAs).containsExactly(Priority.BATCH, Priority.INTERACTIVE, Priority.BATCH);
   }
 
   @Test
