@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.junction.orchestrator.api.StreamRecorder;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.InferTensorContents;
@@ -16,10 +15,6 @@ import io.junction.proto.inference.ModelInferRequest.InferInputTensor;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.inference.ModelStreamInferResponse;
 import io.junction.tensor.Tensor;
-import io.junction.workers.runtime.TensorFlowNatives;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,8 +32,6 @@ import org.junit.jupiter.api.Test;
 class OpenInferenceStreamingTest {
   private static final String TEXT = "I want to book a flight to Paris";
   private static final Duration STREAM_TIMEOUT = Duration.ofSeconds(60);
-  private static final String INSTALL = "bin/install-test-python (bin/install-prerequisites, which bin/test runs, "
-      + "calls it)";
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
@@ -114,23 +107,9 @@ class OpenInferenceStreamingTest {
    */
   @Test
   void tritonclientReceivesChatsTokensOneResponseAtATimeThenTheFinalResponse() throws Exception {
-    Path python = testPython();
-    Path script = Path.of("src", "test", "python", "tritonclient_stream.py").toAbsolutePath();
-    Path log = Path.of("target", "e2e-logs", "tritonclient_stream.out");
-    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + orchestrator.port, TEXT)
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    boolean exited = p.waitFor(120, TimeUnit.SECONDS);
-    if (!exited) {
-      p.destroyForcibly();
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    assertThat(exited).as("the script finished within 120 s; its output:\n%s", output).isTrue();
-    assertThat(p.exitValue()).as("%s %s exited with %d; its output:\n%s\n(a missing module: run %s)", python, script,
-        p.exitValue(), output, INSTALL).isZero();
-    // the summary is the script's last JSON line (gRPC's C core may log lines of its own)
-    String json = output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
-        .orElseThrow(() -> new AssertionError("no summary line in the script's output:\n" + output));
-    JsonObject summary = JsonParser.parseString(json).getAsJsonObject();
+    JsonObject summary = TestPython.summaryOf("tritonclient_stream.py", "tritonclient_stream", Duration.ofSeconds(120),
+        "127.0.0.1:" + orchestrator.port, TEXT);
+    String output = summary.toString();
     List<String> tokens = outputs(unary(chat("unary", TEXT))).get(2).strings();
     assertThat(strings(summary.getAsJsonArray("streamed_tokens"))).as(output).isEqualTo(tokens);
     assertThat(strings(summary.getAsJsonArray("final_tokens"))).as(output).isEqualTo(tokens);
@@ -158,17 +137,5 @@ class OpenInferenceStreamingTest {
     }
     s.halfClose();
     return s.awaitCompleted(STREAM_TIMEOUT.plusSeconds(5));
-  }
-
-  /**
-   * The venv's interpreter, where bin/install-test-python puts it. Missing, it fails the test
-   * (never skips it), saying how to install it.
-   */
-  private static Path testPython() {
-    // the cache root bin/ scripts use too: $JUNCTION_CACHE, $XDG_CACHE_HOME/junction or ~/.cache/junction
-    Path python = TensorFlowNatives.cacheRoot().resolve("pytest-venv").resolve("bin").resolve("python");
-    assertThat(Files.isExecutable(python))
-        .as("the test Python environment with tritonclient at %s; install it with %s", python, INSTALL).isTrue();
-    return python;
   }
 }
