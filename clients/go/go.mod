@@ -1,0 +1,17 @@
+module junction/clients/go
+
+// The module path is the protos' go_package prefix (junction/clients/go/gen/...). go 1.19 so that
+// Debian bookworm's golang-go builds it too.
+go 1.19
+
+require (
+	google.golang.org/grpc v1.64.1
+	google.golang.org/protobuf v1.33.0
+)
+
+require (
+	golang.org/x/net v0.26.0 // indirect
+	golang.org/x/sys v0.21.0 // indirect
+	golang.org/x/text v0.16.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20240318140521-94a12d6c2237 // indirect
+)
