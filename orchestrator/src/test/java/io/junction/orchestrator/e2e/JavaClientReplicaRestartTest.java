@@ -52,16 +52,7 @@ class JavaClientReplicaRestartTest {
       pools:
         - {name: recommendation, kind: local, models: [user_tower, retrieval, popular, ranker], replicas: 1, jvm_options: [-Xmx384m]}
       pipelines:
-        - name: recommend
-          inputs: [{name: user_id, datatype: INT64, shape: [1]}]
-          outputs: [{name: items, from: ranker.items}, {name: scores, from: ranker.scores}]
-          steps:
-            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
-            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
-            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
-            - {name: candidates, merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}}
-            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
-      """;
+      """ + OrchestratorProcess.RECOMMEND_PIPELINE.formatted("", "");
 
   private static final Duration START = Duration.ofSeconds(240);
   private static final Duration PROGRESS = Duration.ofSeconds(120);
@@ -160,7 +151,7 @@ class JavaClientReplicaRestartTest {
   }
 
   /** The {@link SteadyCalls} process and what it has printed. */
-  private static final class Client implements AutoCloseable {
+  private static final class Client {
     private static final Path LOGS = Path.of("target", "e2e-logs");
 
     final Process process;
@@ -247,8 +238,7 @@ class JavaClientReplicaRestartTest {
       }
     }
 
-    @Override
-    public void close() throws InterruptedException {
+    void close() throws InterruptedException {
       if (process.isAlive()) {
         process.destroy();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {

@@ -65,6 +65,26 @@ final class OrchestratorProcess implements AutoCloseable {
                 max_iterations: 24
       """;
 
+  /**
+   * The demo's recommend pipeline (user tower, retrieval and popular, merge, ranker) as an item
+   * of a config's {@code pipelines:} list, for {@code formatted(suffix, line)} as
+   * {@link #CHAT_PIPELINE} is.
+   */
+  static final String RECOMMEND_PIPELINE = """
+        - name: recommend%1$s
+          %2$s
+          inputs: [{name: user_id, datatype: INT64, shape: [1]}]
+          outputs:
+            - {name: items, from: ranker.items}
+            - {name: scores, from: ranker.scores}
+          steps:
+            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
+            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
+            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
+            - {name: candidates, merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}}
+            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
+      """;
+
   final Process process;
   final String host;
   final int port;
