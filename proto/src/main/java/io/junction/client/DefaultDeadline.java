@@ -12,25 +12,26 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Gives a call that has no deadline the default one, so that no call waits forever on a server
- * that will never answer. Calls to a method with a timeout in the service config are left to
- * that timeout (the channel applies it after this interceptor, and the shorter deadline wins, so
- * setting the default here would cut a longer method timeout short). Streams the client writes
- * to (Chat, ModelStreamInfer) are sessions and get no default.
+ * that will never answer. Calls to a method of the helper's table ({@link JunctionMethods}) are
+ * left to the service config: its timeout, or none for the streams meant to stay open (Chat,
+ * ModelStreamInfer, health Watch). The channel applies a method's timeout after this
+ * interceptor and the shorter deadline wins, so setting the default here would cut a longer
+ * method timeout short. Streams the client writes to get no default either.
  */
 final class DefaultDeadline implements ClientInterceptor {
   private final long nanos;
-  private final Set<String> timedByServiceConfig;
+  private final Set<String> inServiceConfig;
 
-  DefaultDeadline(Duration deadline, Set<String> timedByServiceConfig) {
+  DefaultDeadline(Duration deadline, Set<String> inServiceConfig) {
     this.nanos = deadline.toNanos();
-    this.timedByServiceConfig = Set.copyOf(timedByServiceConfig);
+    this.inServiceConfig = Set.copyOf(inServiceConfig);
   }
 
   @Override
   public <ReqT, RespT> ClientCall<ReqT, RespT> interceptCall(MethodDescriptor<ReqT, RespT> method,
       CallOptions options, Channel next) {
     boolean bounded = method.getType() == MethodType.UNARY || method.getType() == MethodType.SERVER_STREAMING;
-    if (options.getDeadline() == null && bounded && !timedByServiceConfig.contains(method.getFullMethodName())) {
+    if (options.getDeadline() == null && bounded && !inServiceConfig.contains(method.getFullMethodName())) {
       options = options.withDeadlineAfter(nanos, TimeUnit.NANOSECONDS);
     }
     return next.newCall(method, options);

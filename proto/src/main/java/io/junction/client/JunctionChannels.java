@@ -49,14 +49,11 @@ public final class JunctionChannels {
     } else {
       builder.usePlaintext();
     }
-    Set<String> timed = JunctionMethods.withTimeouts(options.timeouts()).stream()
-        .filter(m -> m.timeout().isPresent())
-        .map(JunctionMethods.Method::fullName)
-        .collect(Collectors.toSet());
+    Set<String> known = JunctionMethods.all().stream().map(JunctionMethods.Method::fullName).collect(Collectors.toSet());
     // the channel calls the last interceptor first: the application's run before the defaults,
     // so that what they set (a deadline, credentials, the priority header) is kept
     List<ClientInterceptor> interceptors = new ArrayList<>();
-    interceptors.add(new DefaultDeadline(options.defaultDeadline(), timed));
+    interceptors.add(new DefaultDeadline(options.defaultDeadline(), known));
     interceptors.add(new CallDefaults(options.callCredentials(), options.priority()));
     interceptors.addAll(options.interceptors());
     return builder

@@ -19,8 +19,8 @@ import java.util.Optional;
  * @param target           {@code host:port}, or {@code dns:///name:port} for a name with several
  *                         addresses (each one is balanced over with {@code round_robin})
  * @param retry            how idempotent calls are retried after {@code UNAVAILABLE}
- * @param defaultDeadline  the deadline of a unary or server-streaming call that has none and
- *                         whose method has no timeout (see {@link #timeouts})
+ * @param defaultDeadline  the deadline of a unary or server-streaming call that has none, to a
+ *                         method outside the helper's table of timeouts (see {@link #timeouts})
  * @param timeouts         timeouts replacing the defaults, keyed by full service name
  *                         ({@code junction.v1.RecommendationService}) or service/method
  *                         ({@code inference.GRPCInferenceService/ModelInfer})
