@@ -43,19 +43,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FusedSegmentsTest {
-  private static final String PIPELINES = OrchestratorProcess.CHAT_PIPELINE + """
-        - name: recommend%1$s
-          %2$s
-          inputs: [{name: user_id, datatype: INT64, shape: [1]}]
-          outputs:
-            - {name: items, from: ranker.items}
-            - {name: scores, from: ranker.scores}
-          steps:
-            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
-            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
-            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
-            - {name: candidates, merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}}
-            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
+  private static final String PIPELINES = OrchestratorProcess.CHAT_PIPELINE + OrchestratorProcess.RECOMMEND_PIPELINE + """
         - name: routed%1$s
           %2$s
           inputs:

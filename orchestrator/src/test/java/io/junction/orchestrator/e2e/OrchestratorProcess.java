@@ -65,18 +65,40 @@ final class OrchestratorProcess implements AutoCloseable {
                 max_iterations: 24
       """;
 
+  /**
+   * The demo's recommend pipeline (user tower, retrieval and popular, merge, ranker) as an item
+   * of a config's {@code pipelines:} list, for {@code formatted(suffix, line)} as
+   * {@link #CHAT_PIPELINE} is.
+   */
+  static final String RECOMMEND_PIPELINE = """
+        - name: recommend%1$s
+          %2$s
+          inputs: [{name: user_id, datatype: INT64, shape: [1]}]
+          outputs:
+            - {name: items, from: ranker.items}
+            - {name: scores, from: ranker.scores}
+          steps:
+            - {name: user_tower, model: user_tower, inputs: {user_id: input.user_id}}
+            - {name: retrieval, model: retrieval, inputs: {embedding: user_tower.embedding}}
+            - {name: popular, model: popular, inputs: {user_id: input.user_id}}
+            - {name: candidates, merge: {concat: [retrieval.items, popular.items], axis: 1, output: candidates}}
+            - {name: ranker, model: ranker, inputs: {user_id: input.user_id, embedding: user_tower.embedding, candidates: candidates.candidates}}
+      """;
+
   final Process process;
+  final String host;
   final int port;
   final int httpPort;
   final ManagedChannel channel;
   final Path log;
 
-  private OrchestratorProcess(Process process, int port, int httpPort, Path log) {
+  private OrchestratorProcess(Process process, String host, int port, int httpPort, Path log) {
     this.process = process;
+    this.host = host;
     this.port = port;
     this.httpPort = httpPort;
     this.log = log;
-    this.channel = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    this.channel = NettyChannelBuilder.forAddress(host, port).usePlaintext().build();
   }
 
   /** The demo model repository the Maven build made, or one built here if it is missing. */
@@ -103,26 +125,36 @@ final class OrchestratorProcess implements AutoCloseable {
 
   /** Writes the config (with {@code ${port}}, {@code ${http_port}}, {@code ${repository}} filled in) and starts serve. */
   static OrchestratorProcess start(String name, String configTemplate) throws IOException {
-    int port = freePort();
-    int httpPort = freePort();
+    return start(name, "127.0.0.1", freePort(), freePort(), configTemplate);
+  }
+
+  /**
+   * As {@link #start(String, String)}, on the given ports of a loopback address of the test's
+   * choice ({@code ${host}} in the template): to run several orchestrators on one port, each
+   * on its own address, or to start one again where it was.
+   */
+  static OrchestratorProcess start(String name, String host, int port, int httpPort, String configTemplate)
+      throws IOException {
     Files.createDirectories(LOGS);
     Path config = LOGS.resolve(name + ".yaml");
     Files.writeString(config, configTemplate
+        .replace("${host}", host)
         .replace("${port}", Integer.toString(port))
         .replace("${http_port}", Integer.toString(httpPort))
         .replace("${repository}", repository().toString()));
-    return launch(name, port, httpPort, List.of("--config", config.toString()));
+    return launch(name, host, port, httpPort, List.of("--config", config.toString()));
   }
 
   /** Starts `serve` without a config, that is the demo exactly as `bin/demo` serves it, on free ports. */
   static OrchestratorProcess startDemo(String name) throws IOException {
     int port = freePort();
     int httpPort = freePort();
-    return launch(name, port, httpPort, List.of("--repository", repository().toString(),
+    return launch(name, "127.0.0.1", port, httpPort, List.of("--repository", repository().toString(),
         "--port", Integer.toString(port), "--http-port", Integer.toString(httpPort)));
   }
 
-  private static OrchestratorProcess launch(String name, int port, int httpPort, List<String> serveArgs) throws IOException {
+  private static OrchestratorProcess launch(String name, String host, int port, int httpPort, List<String> serveArgs)
+      throws IOException {
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
     List<String> command = new ArrayList<>(List.of(
@@ -134,7 +166,7 @@ final class OrchestratorProcess implements AutoCloseable {
     command.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");
-    return new OrchestratorProcess(pb.start(), port, httpPort, log);
+    return new OrchestratorProcess(pb.start(), host, port, httpPort, log);
   }
 
   AdminServiceGrpc.AdminServiceBlockingStub admin() {
