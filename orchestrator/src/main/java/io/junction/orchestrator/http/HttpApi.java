@@ -37,6 +37,7 @@ public final class HttpApi {
   private final InferenceRoutes v2;
   private final TypedRoutes v1;
   private final int maxBodyBytes;
+  private final int queue;
   private final ThreadPoolExecutor executor;
 
   /**
@@ -44,11 +45,17 @@ public final class HttpApi {
    * @param maxBodyBytes the gRPC side's max_message_bytes, the bound of a request body here too
    */
   public HttpApi(Channel channel, int maxBodyBytes) {
+    this(channel, maxBodyBytes, THREADS, QUEUE);
+  }
+
+  /** With other bounds: for tests. */
+  HttpApi(Channel channel, int maxBodyBytes, int threads, int queue) {
     this.v2 = new InferenceRoutes(channel);
     this.v1 = new TypedRoutes(channel);
     this.maxBodyBytes = maxBodyBytes;
     AtomicInteger n = new AtomicInteger();
-    this.executor = new ThreadPoolExecutor(THREADS, THREADS, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(QUEUE),
+    this.queue = queue;
+    this.executor = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(queue),
         r -> {
           Thread t = new Thread(r, "junction-http-api-" + n.incrementAndGet());
           t.setDaemon(true);
@@ -71,7 +78,7 @@ public final class HttpApi {
       executor.execute(() -> serve(exchange));
     } catch (RejectedExecutionException full) {
       try (exchange) {
-        new HttpCall(exchange, maxBodyBytes).fail(new HttpFailure(503, "overloaded: more than " + QUEUE
+        new HttpCall(exchange, maxBodyBytes).fail(new HttpFailure(503, "overloaded: more than " + queue
             + " HTTP calls waiting (expected: fewer at once; retry later)"));
       }
     }
