@@ -140,6 +140,8 @@ class HttpJsonEndToEndTest {
     assertError(post("/v1/recommend", "{\"userId\": "), 400, "malformed JSON");
     assertError(post("/v1/recommend", "{\"user\": 3}"), 400, "malformed JSON");
     assertError(post("/v1/converse", "{\"text\": \"\"}"), 400, "text");
+    // a stream that fails before its first event is a plain HTTP error, not an event stream
+    assertError(post("/v1/converse:stream", "{\"text\": \"\"}"), 400, "text");
     assertError(post("/v2/models/no_such_model/infer", "{\"inputs\": []}"), 404, "no_such_model");
     assertError(post("/v2/models/recommend/infer", "{\"inputs\": [{\"name\": \"user_id\", \"datatype\": \"INT64\","
         + " \"shape\": [2], \"data\": [1]}]}"), 400, "user_id");
