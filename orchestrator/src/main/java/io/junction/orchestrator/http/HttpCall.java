@@ -22,6 +22,9 @@ final class HttpCall {
   static final String JSON = "application/json";
   private static final Metadata.Key<String> PRIORITY = Metadata.Key.of(Priority.HEADER, Metadata.ASCII_STRING_MARSHALLER);
 
+  /** How much of a body too large is read (and dropped) so that the client still reads the 413. */
+  static final long DISCARD_BYTES = 64L * 1024 * 1024;
+
   private final HttpExchange exchange;
   private final int maxBodyBytes;
 
@@ -42,24 +45,26 @@ final class HttpCall {
     return exchange.getRequestHeaders().getFirst(name);
   }
 
-  /** The whole body; 413 past max_message_bytes, read no further than that. */
+  /** The whole body; 413 past max_message_bytes, keeping no more of it than that. */
   byte[] body() throws IOException {
     String length = header("Content-Length");
+    long declared = -1;
     if (length != null) {
       try {
-        if (Long.parseLong(length.trim()) > maxBodyBytes) {
-          throw tooLarge(length.trim());
-        }
+        declared = Long.parseLong(length.trim());
       } catch (NumberFormatException e) {
         throw new HttpFailure(400, "Content-Length: " + length + " (expected: a number of bytes)");
       }
     }
     try (InputStream in = exchange.getRequestBody()) {
+      if (declared > maxBodyBytes) {
+        throw tooLarge(in, Long.toString(declared));
+      }
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       byte[] buf = new byte[8192];
       for (int n = in.read(buf); n >= 0; n = in.read(buf)) {
         if (out.size() + n > maxBodyBytes) {
-          throw tooLarge("more than " + maxBodyBytes);
+          throw tooLarge(in, "more than " + maxBodyBytes);
         }
         out.write(buf, 0, n);
       }
@@ -67,7 +72,18 @@ final class HttpCall {
     }
   }
 
-  private HttpFailure tooLarge(String size) {
+  /**
+   * 413, after reading and dropping the rest of the body (up to {@link #DISCARD_BYTES}): a server
+   * that closes with a request's bytes unread resets the connection, and the client then loses
+   * the answer. Beyond that bound the connection is closed all the same.
+   */
+  private HttpFailure tooLarge(InputStream in, String size) throws IOException {
+    exchange.getResponseHeaders().set("Connection", "close");
+    long skipped = 0;
+    byte[] buf = new byte[8192];
+    for (int n = in.read(buf); n >= 0 && skipped < DISCARD_BYTES; n = in.read(buf)) {
+      skipped += n;
+    }
     return new HttpFailure(413, "body: " + size + " bytes (expected: at most " + maxBodyBytes
         + ", limits.max_message_bytes, as for gRPC)");
   }

@@ -153,7 +153,7 @@ class HttpJsonEndToEndTest {
         .POST(HttpRequest.BodyPublishers.ofString("{\"userId\": 1}"))), 400, "junction-priority");
     assertError(send(HttpRequest.newBuilder(uri("/v1/recommend")).GET()), 405, "method: GET");
     assertError(send(HttpRequest.newBuilder(uri("/v2/nothing/here")).GET()), 404, "path: /v2/nothing/here");
-    // larger than limits.max_message_bytes (16 MiB in the demo), refused before it is read
+    // larger than limits.max_message_bytes (16 MiB in the demo): refused, and still answered to the client
     assertError(post("/v1/converse", "{\"text\": \"" + "a".repeat(17 * 1024 * 1024) + "\"}"), 413, "max_message_bytes");
   }
 
