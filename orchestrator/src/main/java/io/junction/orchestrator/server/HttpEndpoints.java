@@ -3,6 +3,7 @@ package io.junction.orchestrator.server;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.junction.orchestrator.api.PoolReadiness;
+import io.junction.orchestrator.http.HttpApi;
 import io.junction.orchestrator.pool.Pools;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,9 +15,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP side for probes and scrapers: {@code /healthz} (200 while the process serves),
- * {@code /readyz} (200 when every pool has a READY replica and the server is not draining, else
- * 503) and {@code /metrics}. One thread of its own with a bounded queue ({@link HttpExecutor}):
+ * The HTTP port: {@code /healthz} (200 while the process serves), {@code /readyz} (200 when
+ * every pool has a READY replica and the server is not draining, else 503), {@code /metrics},
+ * and the HTTP/JSON routes of {@link HttpApi}, which run on threads of their own. The probes and
+ * scrapes have one thread of their own with a bounded queue ({@link HttpExecutor}):
  * these are cheap in-memory reads, and keeping them off the gRPC event loops means a scrape
  * never delays a call; when more wait than the queue holds, the next are answered 503 at once.
  */
@@ -28,11 +30,16 @@ final class HttpEndpoints {
 
   private final HttpServer server;
   private final HttpExecutor executor;
+  private final HttpApi api;
 
-  HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, BooleanSupplier draining) throws IOException {
+  HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, BooleanSupplier draining, HttpApi api)
+      throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 64);
     executor = new HttpExecutor(HttpExecutor.QUEUE);
+    this.api = api;
     server.setExecutor(executor);
+    // the API's routes hand each exchange to threads of their own at once: see HttpApi
+    api.register(server);
     server.createContext("/healthz", ex -> answer(ex, 200, "text/plain; charset=utf-8", "ok\n"));
     server.createContext("/readyz", ex -> {
       boolean ready = !draining.getAsBoolean() && PoolReadiness.allReady(pools.snapshot());
@@ -62,6 +69,7 @@ final class HttpEndpoints {
   void stop() {
     server.stop(0);
     executor.shutdownNow();
+    api.stop();
   }
 
   /** 503 without doing the work: more requests wait than the endpoints' queue holds. */

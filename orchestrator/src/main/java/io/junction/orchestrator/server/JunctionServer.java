@@ -3,6 +3,10 @@ package io.junction.orchestrator.server;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.ManagedChannel;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -17,6 +21,7 @@ import io.junction.orchestrator.api.Draining;
 import io.junction.orchestrator.api.InferenceService;
 import io.junction.orchestrator.api.PipelineService;
 import io.junction.orchestrator.api.RecommendationService;
+import io.junction.orchestrator.http.HttpApi;
 import io.junction.orchestrator.pipeline.Pipelines;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.session.SessionConfig;
@@ -33,7 +38,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The orchestrator's network face: the gRPC server (every typed service, the Open Inference
- * Protocol, health and reflection) and the HTTP server for probes and metrics. It takes pools
+ * Protocol, health and reflection) and the HTTP server for probes, metrics and the HTTP/JSON
+ * routes ({@link HttpApi}), which reach the same services in process. It takes pools
  * and pipelines that are already up and does not own them: whoever started the pools closes
  * them after {@link #close()}.
  *
@@ -66,6 +72,9 @@ public final class JunctionServer implements AutoCloseable {
   private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
   private volatile Server grpc;
   private volatile HttpEndpoints http;
+  /** The gRPC services again, in process, for the HTTP/JSON routes. */
+  private volatile Server inProcess;
+  private volatile ManagedChannel inProcessChannel;
 
   public JunctionServer(ServerOptions options, Pools pools, Pipelines pipelines, ApiLimits limits, EventLoops loops) {
     this(options, pools, pipelines, limits, loops, System::nanoTime);
@@ -108,12 +117,18 @@ public final class JunctionServer implements AutoCloseable {
         .permitKeepAliveWithoutCalls(false)
         // descriptions echo what clients sent: cut them before they outgrow a client's metadata limit
         .intercept(new ShortStatusMessages());
+    // The HTTP/JSON routes call the same services, through the same interceptors, in process:
+    // so admission, priorities, draining, stream bounds and metrics treat them as gRPC calls.
+    String inProcessName = InProcessServerBuilder.generateName();
+    InProcessServerBuilder local = InProcessServerBuilder.forName(inProcessName).directExecutor();
     for (BindableService s : services) {
       // parse failures, refusals while draining and refused streams are answered inside the
       // metrics interceptor (the last one given runs first), so that metrics count them too;
       // draining refuses a new call before it takes a stream permit
-      b.addService(ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()), priority,
-          openStreams, drain, interceptor));
+      ServerServiceDefinition intercepted = ServerInterceptors.intercept(MalformedRequests.rejectedAsInvalid(s.bindService()),
+          priority, openStreams, drain, interceptor);
+      b.addService(intercepted);
+      local.addService(intercepted);
     }
     // grpc's own services too: else a request that does not parse is UNKNOWN there
     b.addService(MalformedRequests.rejectedAsInvalid(health.getHealthService().bindService()));
@@ -124,8 +139,11 @@ public final class JunctionServer implements AutoCloseable {
       } catch (IOException e) {
         throw bindFailure("server.port", options.port(), e);
       }
+      inProcess = local.build().start();
+      inProcessChannel = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
       try {
-        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING);
+        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING,
+            new HttpApi(inProcessChannel, options.maxInboundMessageBytes()));
       } catch (IOException e) {
         throw bindFailure("server.http_port", options.httpPort(), e);
       }
@@ -214,7 +232,18 @@ public final class JunctionServer implements AutoCloseable {
     if (h != null) {
       h.stop();
     }
+    stopInProcess();
     state.set(State.STOPPED);
+  }
+
+  /** After HTTP has stopped: nothing calls in process any more. */
+  private void stopInProcess() {
+    if (inProcessChannel != null) {
+      inProcessChannel.shutdownNow();
+    }
+    if (inProcess != null) {
+      inProcess.shutdownNow();
+    }
   }
 
   private void closeQuietly() {
@@ -224,6 +253,7 @@ public final class JunctionServer implements AutoCloseable {
     if (http != null) {
       http.stop();
     }
+    stopInProcess();
     state.set(State.STOPPED);
   }
 }

@@ -8,6 +8,8 @@ import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaStats;
 import io.junction.tensor.Tensor;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.junction.orchestrator.http.HttpApi;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -70,7 +72,9 @@ class HttpEndpointsTest {
 
   @Test
   void requestsBeyondTheQueueAreAnswered503AtOnceAndTheQueuedOnesStillServed() throws Exception {
-    HttpEndpoints endpoints = new HttpEndpoints("127.0.0.1", 0, pools, new RequestMetrics(), () -> false);
+    // no gRPC side behind the API routes: this test calls only /metrics
+    HttpEndpoints endpoints = new HttpEndpoints("127.0.0.1", 0, pools, new RequestMetrics(), () -> false,
+        new HttpApi(InProcessChannelBuilder.forName("none").build(), 1024));
     endpoints.start();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();

@@ -1,0 +1,31 @@
+package io.junction.orchestrator.http;
+
+import io.grpc.Status;
+
+/**
+ * An HTTP request that ends in an error answer: its HTTP status and the message of the
+ * {@code {"error": ...}} body. Made from a gRPC status (through {@link HttpStatuses}) or, for
+ * what only HTTP has (a body too large, an unknown route, a wrong method), given directly.
+ */
+final class HttpFailure extends RuntimeException {
+  private final int status;
+
+  HttpFailure(int status, String message) {
+    super(message, null, false, false);
+    this.status = status;
+  }
+
+  /** INVALID_ARGUMENT, as the gRPC side answers a request it cannot read. */
+  static HttpFailure invalid(String message) {
+    return of(Status.INVALID_ARGUMENT.withDescription(message));
+  }
+
+  static HttpFailure of(Status status) {
+    String message = status.getDescription() != null ? status.getDescription() : status.getCode().name();
+    return new HttpFailure(HttpStatuses.of(status.getCode()), message);
+  }
+
+  int status() {
+    return status;
+  }
+}

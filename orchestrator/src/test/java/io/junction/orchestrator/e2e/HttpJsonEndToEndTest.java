@@ -1,0 +1,235 @@
+package io.junction.orchestrator.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.junction.proto.v1.ConversationServiceGrpc;
+import io.junction.proto.v1.ConverseEvent;
+import io.junction.proto.v1.ConverseRequest;
+import io.junction.proto.v1.RecommendRequest;
+import io.junction.proto.v1.RecommendationServiceGrpc;
+import io.junction.proto.v1.RunPipelineResponse;
+import io.junction.proto.v1.ScoredItem;
+import io.junction.tensor.Tensor;
+import io.junction.tensor.TensorCodec;
+import io.junction.workers.runtime.TensorFlowNatives;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * HTTP/JSON on the demo's HTTP port as users call it: `junction serve` with no config, real
+ * workers, plain HTTP/1.1 from the JDK's client (what curl sends) and Triton's own
+ * {@code tritonclient.http}. Each answer is compared with the gRPC call's. One orchestrator for
+ * the class.
+ */
+class HttpJsonEndToEndTest {
+  private static final Duration TIMEOUT = Duration.ofSeconds(60);
+  private static final String TEXT = "I want to book a flight to Paris";
+  private static OrchestratorProcess orchestrator;
+  private static HttpClient http;
+
+  @BeforeAll
+  static void startDemo() throws Exception {
+    orchestrator = OrchestratorProcess.startDemo("http-json");
+    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+    http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (orchestrator != null) {
+      orchestrator.close();
+    }
+  }
+
+  @Test
+  void recommendAndTheRecommendPipelineOverHttpGiveTheItemsOfTheGrpcCall() throws Exception {
+    List<Long> grpc = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .recommend(RecommendRequest.newBuilder().setUserId(42).setK(10).build())
+        .getItemsList().stream().map(ScoredItem::getItemId).toList();
+    assertThat(grpc).hasSize(10);
+
+    HttpResponse<String> typed = post("/v1/recommend", "{\"userId\": 42, \"k\": 10}");
+    assertThat(typed.statusCode()).as(typed.body()).isEqualTo(200);
+    List<Long> items = new ArrayList<>();
+    for (JsonElement e : json(typed).getAsJsonArray("items")) {
+      items.add(e.getAsJsonObject().get("itemId").getAsLong()); // int64 is a string in the JSON mapping
+    }
+    assertThat(items).isEqualTo(grpc);
+
+    HttpResponse<String> v2 = post("/v2/models/recommend/infer",
+        "{\"id\": \"r1\", \"inputs\": [{\"name\": \"user_id\", \"datatype\": \"INT64\", \"shape\": [1], \"data\": [42]}],"
+            + " \"outputs\": [{\"name\": \"items\"}]}");
+    assertThat(v2.statusCode()).as(v2.body()).isEqualTo(200);
+    JsonObject answer = json(v2);
+    assertThat(answer.get("id").getAsString()).isEqualTo("r1");
+    JsonObject out = answer.getAsJsonArray("outputs").get(0).getAsJsonObject();
+    assertThat(out.get("name").getAsString()).isEqualTo("items");
+    // the ranker's order, best first: the typed service takes its first k
+    assertThat(longs(out.getAsJsonArray("data")).subList(0, 10)).isEqualTo(grpc);
+  }
+
+  @Test
+  void aPipelineRunOverHttpAnswersAsPipelineServiceRun() throws Exception {
+    RunPipelineResponse grpc = orchestrator.runPipeline("recommend", Tensor.ofLongs("user_id", new long[] {1}, 7));
+    List<Long> expected = toList(TensorCodec.fromOutputs(grpc.getOutputsList(), List.of()).stream()
+        .filter(t -> t.name().equals("items")).findFirst().orElseThrow().longs());
+    HttpResponse<String> r = post("/v1/pipelines/recommend:run",
+        "{\"inputs\": [{\"name\": \"user_id\", \"datatype\": \"INT64\", \"shape\": [1], \"contents\": {\"int64Contents\": [7]}}]}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    List<Long> items = new ArrayList<>();
+    for (JsonElement o : json(r).getAsJsonArray("outputs")) {
+      if (o.getAsJsonObject().get("name").getAsString().equals("items")) {
+        items = longs(o.getAsJsonObject().getAsJsonObject("contents").getAsJsonArray("int64Contents"));
+      }
+    }
+    assertThat(items).isNotEmpty().isEqualTo(expected);
+  }
+
+  @Test
+  void converseStreamAsServerSentEventsYieldsTheTokensOfTheGrpcStream() throws Exception {
+    List<String> grpc = new ArrayList<>();
+    Iterator<ConverseEvent> events = ConversationServiceGrpc.newBlockingStub(orchestrator.channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS).converseStream(ConverseRequest.newBuilder().setText(TEXT).build());
+    events.forEachRemaining(e -> {
+      if (e.hasToken()) {
+        grpc.add(e.getToken());
+      }
+    });
+    assertThat(grpc).isNotEmpty();
+
+    HttpResponse<String> r = post("/v1/converse:stream", "{\"text\": \"" + TEXT + "\"}");
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    assertThat(r.headers().firstValue("Content-Type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+    List<String> tokens = new ArrayList<>();
+    List<String> kinds = new ArrayList<>();
+    for (String line : r.body().split("\n")) {
+      if (line.startsWith("data: ")) {
+        JsonObject event = JsonParser.parseString(line.substring("data: ".length())).getAsJsonObject();
+        kinds.add(event.keySet().iterator().next());
+        if (event.has("token")) {
+          tokens.add(event.get("token").getAsString());
+        }
+      }
+    }
+    assertThat(tokens).isEqualTo(grpc);
+    assertThat(kinds.get(0)).isEqualTo("intent");
+    assertThat(kinds.get(kinds.size() - 1)).isEqualTo("done");
+  }
+
+  @Test
+  void errorsComeBackWithTheMappedHttpStatusAndAJsonMessage() throws Exception {
+    assertError(post("/v1/recommend", "{\"userId\": -1}"), 400, "user_id: -1 (expected: >= 0)");
+    assertError(post("/v1/recommend", "{\"userId\": "), 400, "malformed JSON");
+    assertError(post("/v1/recommend", "{\"user\": 3}"), 400, "malformed JSON");
+    assertError(post("/v1/converse", "{\"text\": \"\"}"), 400, "text");
+    // a stream that fails before its first event is a plain HTTP error, not an event stream
+    assertError(post("/v1/converse:stream", "{\"text\": \"\"}"), 400, "text");
+    assertError(post("/v2/models/no_such_model/infer", "{\"inputs\": []}"), 404, "no_such_model");
+    assertError(post("/v2/models/recommend/infer", "{\"inputs\": [{\"name\": \"user_id\", \"datatype\": \"INT64\","
+        + " \"shape\": [2], \"data\": [1]}]}"), 400, "user_id");
+    assertError(post("/v2/models/recommend/infer", "{\"inputs\": [{\"name\": \"user_id\", \"datatype\": \"INT64\","
+        + " \"shape\": [1], \"data\": [\"x\"]}]}"), 400, "inputs[0].data[0]: \"x\" (expected: a number for INT64)");
+    assertError(post("/v2/models/recommend/versions/3/infer", "{\"inputs\": []}"), 400, "model_version");
+    assertError(post("/v1/pipelines/no_such_pipeline:run", "{}"), 404, "no_such_pipeline");
+    assertError(send(HttpRequest.newBuilder(uri("/v1/recommend")).header("junction-priority", "urgent")
+        .POST(HttpRequest.BodyPublishers.ofString("{\"userId\": 1}"))), 400, "junction-priority");
+    assertError(send(HttpRequest.newBuilder(uri("/v1/recommend")).GET()), 405, "method: GET");
+    assertError(send(HttpRequest.newBuilder(uri("/v2/nothing/here")).GET()), 404, "path: /v2/nothing/here");
+    // larger than limits.max_message_bytes (16 MiB in the demo): refused, and still answered to the client
+    assertError(post("/v1/converse", "{\"text\": \"" + "a".repeat(17 * 1024 * 1024) + "\"}"), 413, "max_message_bytes");
+  }
+
+  @Test
+  void healthAndMetadataRoutesAnswerAsTheGrpcService() throws Exception {
+    assertThat(send(HttpRequest.newBuilder(uri("/v2/health/live")).GET()).statusCode()).isEqualTo(200);
+    assertThat(json(send(HttpRequest.newBuilder(uri("/v2/health/ready")).GET())).get("ready").getAsBoolean()).isTrue();
+    assertThat(send(HttpRequest.newBuilder(uri("/v2/models/user_tower/ready")).GET()).statusCode()).isEqualTo(200);
+    JsonObject meta = json(send(HttpRequest.newBuilder(uri("/v2/models/recommend")).GET()));
+    assertThat(meta.get("platform").getAsString()).isEqualTo("ensemble");
+    assertThat(meta.getAsJsonArray("inputs").get(0).getAsJsonObject().get("name").getAsString()).isEqualTo("user_id");
+    assertThat(json(send(HttpRequest.newBuilder(uri("/v2")).GET())).get("name").getAsString()).isEqualTo("junction");
+  }
+
+  /**
+   * The HTTP half of the tritonclient conformance test: Triton's own HTTP client (binary data,
+   * JSON, metadata, errors) against the orchestrator, checked against tritonclient.grpc.
+   */
+  @Test
+  void tritonclientHttpConformsForModelsAndPipelines() throws Exception {
+    Path python = TensorFlowNatives.cacheRoot().resolve("pytest-venv").resolve("bin").resolve("python");
+    assertThat(Files.isExecutable(python))
+        .as("the test Python environment at %s; install it with bin/install-test-python", python).isTrue();
+    Path script = Path.of("src", "test", "python", "tritonclient_http.py").toAbsolutePath();
+    Path log = Path.of("target", "e2e-logs", "tritonclient_http.out");
+    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + orchestrator.httpPort,
+        "127.0.0.1:" + orchestrator.port).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    boolean exited = p.waitFor(180, TimeUnit.SECONDS);
+    if (!exited) {
+      p.destroyForcibly();
+    }
+    String output = Files.readString(log, StandardCharsets.UTF_8);
+    assertThat(exited).as("the script finished within 180 s; its output:\n%s", output).isTrue();
+    assertThat(p.exitValue()).as("%s %s exited with %d; its output:\n%s", python, script, p.exitValue(), output).isZero();
+    String line = output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+        .orElseThrow(() -> new AssertionError("no summary line in the script's output:\n" + output));
+    JsonObject summary = JsonParser.parseString(line).getAsJsonObject();
+    assertThat(longs(summary.getAsJsonArray("recommend_items_binary")))
+        .isEqualTo(longs(summary.getAsJsonArray("recommend_items_json"))).hasSize(50);
+  }
+
+  private static void assertError(HttpResponse<String> r, int status, String message) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(JsonParser.parseString(r.body()).getAsJsonObject().get("error").getAsString()).contains(message);
+  }
+
+  private static URI uri(String path) {
+    return URI.create("http://127.0.0.1:" + orchestrator.httpPort + path);
+  }
+
+  private static HttpResponse<String> post(String path, String body) throws Exception {
+    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)));
+  }
+
+  private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+    return http.send(request.timeout(TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  private static JsonObject json(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+    return JsonParser.parseString(r.body()).getAsJsonObject();
+  }
+
+  private static List<Long> longs(JsonArray a) {
+    List<Long> out = new ArrayList<>();
+    a.forEach(e -> out.add(e.getAsLong()));
+    return out;
+  }
+
+  private static List<Long> toList(long[] values) {
+    List<Long> out = new ArrayList<>();
+    for (long v : values) {
+      out.add(v);
+    }
+    return out;
+  }
+}
