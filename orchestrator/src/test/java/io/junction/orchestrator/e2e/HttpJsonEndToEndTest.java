@@ -15,14 +15,10 @@ import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.proto.v1.ScoredItem;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
-import io.junction.workers.runtime.TensorFlowNatives;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -174,23 +170,8 @@ class HttpJsonEndToEndTest {
    */
   @Test
   void tritonclientHttpConformsForModelsAndPipelines() throws Exception {
-    Path python = TensorFlowNatives.cacheRoot().resolve("pytest-venv").resolve("bin").resolve("python");
-    assertThat(Files.isExecutable(python))
-        .as("the test Python environment at %s; install it with bin/install-test-python", python).isTrue();
-    Path script = Path.of("src", "test", "python", "tritonclient_http.py").toAbsolutePath();
-    Path log = Path.of("target", "e2e-logs", "tritonclient_http.out");
-    Process p = new ProcessBuilder(python.toString(), script.toString(), "127.0.0.1:" + orchestrator.httpPort,
-        "127.0.0.1:" + orchestrator.port).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    boolean exited = p.waitFor(180, TimeUnit.SECONDS);
-    if (!exited) {
-      p.destroyForcibly();
-    }
-    String output = Files.readString(log, StandardCharsets.UTF_8);
-    assertThat(exited).as("the script finished within 180 s; its output:\n%s", output).isTrue();
-    assertThat(p.exitValue()).as("%s %s exited with %d; its output:\n%s", python, script, p.exitValue(), output).isZero();
-    String line = output.lines().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
-        .orElseThrow(() -> new AssertionError("no summary line in the script's output:\n" + output));
-    JsonObject summary = JsonParser.parseString(line).getAsJsonObject();
+    JsonObject summary = TestPython.summaryOf("tritonclient_http.py", "tritonclient_http", Duration.ofSeconds(180),
+        "127.0.0.1:" + orchestrator.httpPort, "127.0.0.1:" + orchestrator.port);
     assertThat(longs(summary.getAsJsonArray("recommend_items_binary")))
         .isEqualTo(longs(summary.getAsJsonArray("recommend_items_json"))).hasSize(50);
   }
