@@ -37,21 +37,70 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type GRPCInferenceServiceClient interface {
 	// The server is live: it can receive and respond to requests.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerLive(ctx context.Context, in *ServerLiveRequest, opts ...grpc.CallOption) (*ServerLiveResponse, error)
 	// The server is ready: every model it serves can be inferred.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerReady(ctx context.Context, in *ServerReadyRequest, opts ...grpc.CallOption) (*ServerReadyResponse, error)
-	// One model is ready for inferencing.
+	// One model is ready for inferencing. A worker answers false for a model or version it has
+	// not loaded.
+	//
+	// Status codes:
+	//   - NOT_FOUND: on the orchestrator, a name that is neither a pipeline nor a model.
+	//   - INVALID_ARGUMENT: on the orchestrator, a version that is not empty; a request that does
+	//     not parse.
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ModelReady(ctx context.Context, in *ModelReadyRequest, opts ...grpc.CallOption) (*ModelReadyResponse, error)
 	// Name, version and extensions of the server.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerMetadata(ctx context.Context, in *ServerMetadataRequest, opts ...grpc.CallOption) (*ServerMetadataResponse, error)
-	// Inputs and outputs of one model.
+	// Inputs and outputs of one model (or, on the orchestrator, of a pipeline: platform
+	// "ensemble").
+	//
+	// Status codes:
+	//   - NOT_FOUND: an unknown name; on a worker, also a version it has not loaded.
+	//   - INVALID_ARGUMENT: on the orchestrator, a version that is not empty; a request that does
+	//     not parse.
+	//   - UNAVAILABLE: on a worker, a model of its repository that is not loaded yet; the
+	//     orchestrator is draining (SIGTERM).
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ModelMetadata(ctx context.Context, in *ModelMetadataRequest, opts ...grpc.CallOption) (*ModelMetadataResponse, error)
 	// One inference with one model. On the Junction orchestrator the name may also be a
-	// pipeline's, which runs the whole pipeline.
+	// pipeline's, which runs the whole pipeline (with the codes of PipelineService.Run). A call
+	// to the orchestrator that sets no deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: inputs that do not match the model's or pipeline's metadata (a missing,
+	//     extra or unknown input, a wrong datatype or shape, contents that do not match the shape,
+	//     an unknown requested output), a tensor beyond the orchestrator's limits, on the
+	//     orchestrator a version that is not empty; a request that does not parse.
+	//   - NOT_FOUND: an unknown name; on a worker, also a version it has not loaded.
+	//   - FAILED_PRECONDITION: on the orchestrator, a pipeline's requested output that a switch
+	//     skipped, or a run past limits.max_steps_executed.
+	//   - RESOURCE_EXHAUSTED: the orchestrator's admission refused the call, every ready replica of
+	//     the pool is full, or a worker's model queue is full; back off.
+	//   - UNAVAILABLE: no replica can serve, the model is not loaded yet, or the server is
+	//     draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline, or a pipeline step's timeout, passed.
+	//   - CANCELLED: the client cancelled the call.
+	//   - INTERNAL: on a worker, the model failed while running (the worker logs it).
 	ModelInfer(ctx context.Context, in *ModelInferRequest, opts ...grpc.CallOption) (*ModelInferResponse, error)
 	// Inference over one bidirectional stream, as Triton's gRPC service has it (the form that
-	// tritonclient's start_stream/async_stream_infer use). Served by the Junction orchestrator;
-	// a Junction worker answers UNIMPLEMENTED.
+	// tritonclient's start_stream/async_stream_infer use). Served by the Junction orchestrator
+	// only.
 	//
 	// Each request is answered in order, one request at a time: the next is read when the
 	// previous has had its last response (and while the client reads its responses), so the
@@ -72,6 +121,13 @@ type GRPCInferenceServiceClient interface {
 	// `triton_enable_empty_final_response` changes nothing here. Cancelling the stream (or its
 	// deadline passing) cancels the request in flight; without a deadline each request gets the
 	// orchestrator's default one (30 s).
+	//
+	// Status codes (of the stream; each request's own errors come in its error_message):
+	// - RESOURCE_EXHAUSTED: limits.max_open_streams streaming calls are already open.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM) when the stream opens.
+	// - INVALID_ARGUMENT: a message on the stream does not parse.
+	// - DEADLINE_EXCEEDED, CANCELLED: the stream's deadline passed, or its client cancelled it.
+	// - UNIMPLEMENTED: on a worker.
 	ModelStreamInfer(ctx context.Context, opts ...grpc.CallOption) (GRPCInferenceService_ModelStreamInferClient, error)
 }
 
@@ -173,21 +229,70 @@ func (x *gRPCInferenceServiceModelStreamInferClient) Recv() (*ModelStreamInferRe
 // for forward compatibility
 type GRPCInferenceServiceServer interface {
 	// The server is live: it can receive and respond to requests.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerLive(context.Context, *ServerLiveRequest) (*ServerLiveResponse, error)
 	// The server is ready: every model it serves can be inferred.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerReady(context.Context, *ServerReadyRequest) (*ServerReadyResponse, error)
-	// One model is ready for inferencing.
+	// One model is ready for inferencing. A worker answers false for a model or version it has
+	// not loaded.
+	//
+	// Status codes:
+	//   - NOT_FOUND: on the orchestrator, a name that is neither a pipeline nor a model.
+	//   - INVALID_ARGUMENT: on the orchestrator, a version that is not empty; a request that does
+	//     not parse.
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ModelReady(context.Context, *ModelReadyRequest) (*ModelReadyResponse, error)
 	// Name, version and extensions of the server.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM).
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ServerMetadata(context.Context, *ServerMetadataRequest) (*ServerMetadataResponse, error)
-	// Inputs and outputs of one model.
+	// Inputs and outputs of one model (or, on the orchestrator, of a pipeline: platform
+	// "ensemble").
+	//
+	// Status codes:
+	//   - NOT_FOUND: an unknown name; on a worker, also a version it has not loaded.
+	//   - INVALID_ARGUMENT: on the orchestrator, a version that is not empty; a request that does
+	//     not parse.
+	//   - UNAVAILABLE: on a worker, a model of its repository that is not loaded yet; the
+	//     orchestrator is draining (SIGTERM).
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ModelMetadata(context.Context, *ModelMetadataRequest) (*ModelMetadataResponse, error)
 	// One inference with one model. On the Junction orchestrator the name may also be a
-	// pipeline's, which runs the whole pipeline.
+	// pipeline's, which runs the whole pipeline (with the codes of PipelineService.Run). A call
+	// to the orchestrator that sets no deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: inputs that do not match the model's or pipeline's metadata (a missing,
+	//     extra or unknown input, a wrong datatype or shape, contents that do not match the shape,
+	//     an unknown requested output), a tensor beyond the orchestrator's limits, on the
+	//     orchestrator a version that is not empty; a request that does not parse.
+	//   - NOT_FOUND: an unknown name; on a worker, also a version it has not loaded.
+	//   - FAILED_PRECONDITION: on the orchestrator, a pipeline's requested output that a switch
+	//     skipped, or a run past limits.max_steps_executed.
+	//   - RESOURCE_EXHAUSTED: the orchestrator's admission refused the call, every ready replica of
+	//     the pool is full, or a worker's model queue is full; back off.
+	//   - UNAVAILABLE: no replica can serve, the model is not loaded yet, or the server is
+	//     draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline, or a pipeline step's timeout, passed.
+	//   - CANCELLED: the client cancelled the call.
+	//   - INTERNAL: on a worker, the model failed while running (the worker logs it).
 	ModelInfer(context.Context, *ModelInferRequest) (*ModelInferResponse, error)
 	// Inference over one bidirectional stream, as Triton's gRPC service has it (the form that
-	// tritonclient's start_stream/async_stream_infer use). Served by the Junction orchestrator;
-	// a Junction worker answers UNIMPLEMENTED.
+	// tritonclient's start_stream/async_stream_infer use). Served by the Junction orchestrator
+	// only.
 	//
 	// Each request is answered in order, one request at a time: the next is read when the
 	// previous has had its last response (and while the client reads its responses), so the
@@ -208,6 +313,13 @@ type GRPCInferenceServiceServer interface {
 	// `triton_enable_empty_final_response` changes nothing here. Cancelling the stream (or its
 	// deadline passing) cancels the request in flight; without a deadline each request gets the
 	// orchestrator's default one (30 s).
+	//
+	// Status codes (of the stream; each request's own errors come in its error_message):
+	// - RESOURCE_EXHAUSTED: limits.max_open_streams streaming calls are already open.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM) when the stream opens.
+	// - INVALID_ARGUMENT: a message on the stream does not parse.
+	// - DEADLINE_EXCEEDED, CANCELLED: the stream's deadline passed, or its client cancelled it.
+	// - UNIMPLEMENTED: on a worker.
 	ModelStreamInfer(GRPCInferenceService_ModelStreamInferServer) error
 	mustEmbedUnimplementedGRPCInferenceServiceServer()
 }

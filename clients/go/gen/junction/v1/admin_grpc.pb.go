@@ -34,29 +34,62 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type AdminServiceClient interface {
 	// Every pool and every replica in it.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListPools(ctx context.Context, in *ListPoolsRequest, opts ...grpc.CallOption) (*ListPoolsResponse, error)
 	// Every pipeline with its inputs, outputs and steps.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListPipelines(ctx context.Context, in *ListPipelinesRequest, opts ...grpc.CallOption) (*ListPipelinesResponse, error)
 	// Every model, with the pool that serves it.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListModels(ctx context.Context, in *ListModelsRequest, opts ...grpc.CallOption) (*ListModelsResponse, error)
 	// The conversations' live sessions (ConversationService requests with a session_id): how many,
 	// the longest idle, and up to `limit` of them, least recently used first (the next to be
 	// evicted or to expire). Expired sessions are gone before the listing is made.
-	// Errors: INVALID_ARGUMENT for a limit outside 0 to 1000.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: a limit outside 0 to 1000; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListSessions(ctx context.Context, in *ListSessionsRequest, opts ...grpc.CallOption) (*ListSessionsResponse, error)
 	// Ends a session now: its history is dropped, and the next request with its id starts a
-	// fresh one. Errors: INVALID_ARGUMENT for an empty or malformed session_id; NOT_FOUND for an
-	// id no live session has (never used, already ended, expired after sessions.idle_ttl_ms, or
-	// evicted as the least recently used when sessions.max_sessions was reached).
+	// fresh one.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty or malformed session_id; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no live session has the id (never used, already ended, expired after
+	//     sessions.idle_ttl_ms, or evicted as the least recently used when sessions.max_sessions
+	//     was reached).
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	EndSession(ctx context.Context, in *EndSessionRequest, opts ...grpc.CallOption) (*EndSessionResponse, error)
 	// Drains one replica: it leaves routing at once (the answer shows it DRAINING), the calls it
 	// has in flight finish (for up to 30 s), its worker is told to drain (WorkerControl.Drain),
 	// and then it leaves: a replica of a local pool is replaced by a fresh worker process (same
 	// id, new pid: STARTING, then READY), a member of a static pool becomes STOPPED and stays out
 	// of routing until the orchestrator restarts. Follow it with ListPools.
-	// Errors: INVALID_ARGUMENT for an empty replica_id; NOT_FOUND for an id no pool has;
-	// FAILED_PRECONDITION when the replica is not READY or UNHEALTHY (already draining, say), or
-	// when no other replica of its pool is READY (draining it would leave the pool's models unserved).
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty replica_id; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no pool has a replica of that id.
+	//   - FAILED_PRECONDITION: the replica is not READY or UNHEALTHY (already draining, say), or no
+	//     other replica of its pool is READY (draining it would leave the pool's models unserved).
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	DrainReplica(ctx context.Context, in *DrainReplicaRequest, opts ...grpc.CallOption) (*DrainReplicaResponse, error)
 }
 
@@ -127,29 +160,62 @@ func (c *adminServiceClient) DrainReplica(ctx context.Context, in *DrainReplicaR
 // for forward compatibility
 type AdminServiceServer interface {
 	// Every pool and every replica in it.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListPools(context.Context, *ListPoolsRequest) (*ListPoolsResponse, error)
 	// Every pipeline with its inputs, outputs and steps.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListPipelines(context.Context, *ListPipelinesRequest) (*ListPipelinesResponse, error)
 	// Every model, with the pool that serves it.
+	//
+	// Status codes:
+	// - INVALID_ARGUMENT: the request does not parse, or its junction-priority header names no priority.
+	// - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	// - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListModels(context.Context, *ListModelsRequest) (*ListModelsResponse, error)
 	// The conversations' live sessions (ConversationService requests with a session_id): how many,
 	// the longest idle, and up to `limit` of them, least recently used first (the next to be
 	// evicted or to expire). Expired sessions are gone before the listing is made.
-	// Errors: INVALID_ARGUMENT for a limit outside 0 to 1000.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: a limit outside 0 to 1000; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	ListSessions(context.Context, *ListSessionsRequest) (*ListSessionsResponse, error)
 	// Ends a session now: its history is dropped, and the next request with its id starts a
-	// fresh one. Errors: INVALID_ARGUMENT for an empty or malformed session_id; NOT_FOUND for an
-	// id no live session has (never used, already ended, expired after sessions.idle_ttl_ms, or
-	// evicted as the least recently used when sessions.max_sessions was reached).
+	// fresh one.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty or malformed session_id; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no live session has the id (never used, already ended, expired after
+	//     sessions.idle_ttl_ms, or evicted as the least recently used when sessions.max_sessions
+	//     was reached).
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	EndSession(context.Context, *EndSessionRequest) (*EndSessionResponse, error)
 	// Drains one replica: it leaves routing at once (the answer shows it DRAINING), the calls it
 	// has in flight finish (for up to 30 s), its worker is told to drain (WorkerControl.Drain),
 	// and then it leaves: a replica of a local pool is replaced by a fresh worker process (same
 	// id, new pid: STARTING, then READY), a member of a static pool becomes STOPPED and stays out
 	// of routing until the orchestrator restarts. Follow it with ListPools.
-	// Errors: INVALID_ARGUMENT for an empty replica_id; NOT_FOUND for an id no pool has;
-	// FAILED_PRECONDITION when the replica is not READY or UNHEALTHY (already draining, say), or
-	// when no other replica of its pool is READY (draining it would leave the pool's models unserved).
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty replica_id; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no pool has a replica of that id.
+	//   - FAILED_PRECONDITION: the replica is not READY or UNHEALTHY (already draining, say), or no
+	//     other replica of its pool is READY (draining it would leave the pool's models unserved).
+	//   - UNAVAILABLE: the orchestrator is draining (SIGTERM); call another one.
+	//   - DEADLINE_EXCEEDED, CANCELLED: the call's deadline passed, or its client cancelled it.
 	DrainReplica(context.Context, *DrainReplicaRequest) (*DrainReplicaResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }

@@ -30,37 +30,52 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type ConversationServiceClient interface {
-	// One turn: classify the text's intent and generate a reply with the `chat` pipeline.
-	// Errors: INVALID_ARGUMENT for empty or oversized text, a bad session_id, or max_tokens,
-	// temperature or top_k out of range (the message names the range);
-	// UNAVAILABLE when no replica of a pool can serve; RESOURCE_EXHAUSTED when every ready
-	// replica of a pool is full; DEADLINE_EXCEEDED when the call's deadline (30 s if the call
-	// sets none) passes.
+	// One turn: classify the text's intent and generate a reply with the `chat` pipeline. A call
+	// that sets no deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: empty or oversized text, a bad session_id, or max_tokens, temperature
+	//     or top_k out of range (the message names the range); a request that does not parse, or
+	//     a junction-priority header that names no priority.
+	//   - RESOURCE_EXHAUSTED: admission refused the call (the orchestrator's limits on requests in
+	//     flight), or every ready replica of a pool is full; back off.
+	//   - UNAVAILABLE: no replica of a pool can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline passed.
+	//   - CANCELLED: the client cancelled the call.
 	Converse(ctx context.Context, in *ConverseRequest, opts ...grpc.CallOption) (*ConverseResponse, error)
 	// One turn, streamed: first an `intent` event, then one `token` event per generated token as
 	// the decode loop produces it (each its own message), then `done` with the whole
-	// ConverseResponse (whose tokens joined are the tokens streamed). The same validation and
-	// errors as Converse, as the stream's status; RESOURCE_EXHAUSTED at once when the config's
-	// limits.max_open_streams streaming calls are open. Cancelling the call, or its deadline passing,
-	// stops generation within one loop iteration: no model is called for the turn afterwards.
-	// Flow control: tokens are not dropped for a slow reader; a reply is bounded by max_tokens
-	// (and the pipeline's max_iterations), so the server holds at most that many events of one
-	// stream.
+	// ConverseResponse (whose tokens joined are the tokens streamed). Cancelling the call, or its
+	// deadline passing, stops generation within one loop iteration: no model is called for the
+	// turn afterwards. Flow control: tokens are not dropped for a slow reader; a reply is bounded
+	// by max_tokens (and the pipeline's max_iterations), so the server holds at most that many
+	// events of one stream.
+	//
+	// Status codes (as the stream's status):
+	//   - INVALID_ARGUMENT: as Converse.
+	//   - RESOURCE_EXHAUSTED: as Converse, and at once when the config's limits.max_open_streams
+	//     streaming calls are open.
+	//   - UNAVAILABLE: as Converse.
+	//   - DEADLINE_EXCEEDED, CANCELLED: as Converse.
 	ConverseStream(ctx context.Context, in *ConverseRequest, opts ...grpc.CallOption) (ConversationService_ConverseStreamClient, error)
 	// A whole conversation on one stream: each request is one turn and gets its own `intent`,
 	// `token`... and `done` events, as ConverseStream sends them, in order. The next request is
 	// read once the previous turn's `done` is sent (a client cannot queue turns ahead of their
 	// answers), so an idle stream holds no run and no worker capacity. The first request's
 	// session_id, or when it has none one the server makes (returned in every `done`), names the
-	// session of every turn: a later request repeats it or leaves it empty; another id is
-	// INVALID_ARGUMENT. A failed turn ends the stream with its status (the same codes as
-	// Converse); half-closing ends it after the turn in flight; cancelling it cancels that turn.
-	// An open Chat stream counts toward limits.max_open_streams (RESOURCE_EXHAUSTED beyond it).
-	// Each turn gets the stream's deadline, or 30 s of its own when the stream has none; keep an
-	// idle stream alive with gRPC keepalive pings (docs/configuration.md, "Streams"). When the
-	// server drains (SIGTERM), the turn in flight is answered whole and the stream then ends with
-	// UNAVAILABLE ("the server is draining"), at once if idle: reopen it elsewhere with the same
-	// session_id.
+	// session of every turn: a later request repeats it or leaves it empty. A failed turn ends the
+	// stream with its status; half-closing ends it after the turn in flight; cancelling it cancels
+	// that turn. An open Chat stream counts toward limits.max_open_streams. Each turn gets the
+	// stream's deadline, or 30 s of its own when the stream has none; keep an idle stream alive
+	// with gRPC keepalive pings (docs/configuration.md, "Streams"). When the server drains
+	// (SIGTERM), the turn in flight is answered whole and the stream then ends with UNAVAILABLE
+	// ("the server is draining"), at once if idle: reopen it elsewhere with the same session_id.
+	//
+	// Status codes (as the stream's status):
+	// - INVALID_ARGUMENT: a turn Converse would refuse, or a session_id other than the stream's.
+	// - RESOURCE_EXHAUSTED: as ConverseStream.
+	// - UNAVAILABLE: as Converse; and after the turn in flight when the orchestrator drains.
+	// - DEADLINE_EXCEEDED, CANCELLED: as Converse.
 	Chat(ctx context.Context, opts ...grpc.CallOption) (ConversationService_ChatClient, error)
 }
 
@@ -148,37 +163,52 @@ func (x *conversationServiceChatClient) Recv() (*ConverseEvent, error) {
 // All implementations must embed UnimplementedConversationServiceServer
 // for forward compatibility
 type ConversationServiceServer interface {
-	// One turn: classify the text's intent and generate a reply with the `chat` pipeline.
-	// Errors: INVALID_ARGUMENT for empty or oversized text, a bad session_id, or max_tokens,
-	// temperature or top_k out of range (the message names the range);
-	// UNAVAILABLE when no replica of a pool can serve; RESOURCE_EXHAUSTED when every ready
-	// replica of a pool is full; DEADLINE_EXCEEDED when the call's deadline (30 s if the call
-	// sets none) passes.
+	// One turn: classify the text's intent and generate a reply with the `chat` pipeline. A call
+	// that sets no deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: empty or oversized text, a bad session_id, or max_tokens, temperature
+	//     or top_k out of range (the message names the range); a request that does not parse, or
+	//     a junction-priority header that names no priority.
+	//   - RESOURCE_EXHAUSTED: admission refused the call (the orchestrator's limits on requests in
+	//     flight), or every ready replica of a pool is full; back off.
+	//   - UNAVAILABLE: no replica of a pool can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline passed.
+	//   - CANCELLED: the client cancelled the call.
 	Converse(context.Context, *ConverseRequest) (*ConverseResponse, error)
 	// One turn, streamed: first an `intent` event, then one `token` event per generated token as
 	// the decode loop produces it (each its own message), then `done` with the whole
-	// ConverseResponse (whose tokens joined are the tokens streamed). The same validation and
-	// errors as Converse, as the stream's status; RESOURCE_EXHAUSTED at once when the config's
-	// limits.max_open_streams streaming calls are open. Cancelling the call, or its deadline passing,
-	// stops generation within one loop iteration: no model is called for the turn afterwards.
-	// Flow control: tokens are not dropped for a slow reader; a reply is bounded by max_tokens
-	// (and the pipeline's max_iterations), so the server holds at most that many events of one
-	// stream.
+	// ConverseResponse (whose tokens joined are the tokens streamed). Cancelling the call, or its
+	// deadline passing, stops generation within one loop iteration: no model is called for the
+	// turn afterwards. Flow control: tokens are not dropped for a slow reader; a reply is bounded
+	// by max_tokens (and the pipeline's max_iterations), so the server holds at most that many
+	// events of one stream.
+	//
+	// Status codes (as the stream's status):
+	//   - INVALID_ARGUMENT: as Converse.
+	//   - RESOURCE_EXHAUSTED: as Converse, and at once when the config's limits.max_open_streams
+	//     streaming calls are open.
+	//   - UNAVAILABLE: as Converse.
+	//   - DEADLINE_EXCEEDED, CANCELLED: as Converse.
 	ConverseStream(*ConverseRequest, ConversationService_ConverseStreamServer) error
 	// A whole conversation on one stream: each request is one turn and gets its own `intent`,
 	// `token`... and `done` events, as ConverseStream sends them, in order. The next request is
 	// read once the previous turn's `done` is sent (a client cannot queue turns ahead of their
 	// answers), so an idle stream holds no run and no worker capacity. The first request's
 	// session_id, or when it has none one the server makes (returned in every `done`), names the
-	// session of every turn: a later request repeats it or leaves it empty; another id is
-	// INVALID_ARGUMENT. A failed turn ends the stream with its status (the same codes as
-	// Converse); half-closing ends it after the turn in flight; cancelling it cancels that turn.
-	// An open Chat stream counts toward limits.max_open_streams (RESOURCE_EXHAUSTED beyond it).
-	// Each turn gets the stream's deadline, or 30 s of its own when the stream has none; keep an
-	// idle stream alive with gRPC keepalive pings (docs/configuration.md, "Streams"). When the
-	// server drains (SIGTERM), the turn in flight is answered whole and the stream then ends with
-	// UNAVAILABLE ("the server is draining"), at once if idle: reopen it elsewhere with the same
-	// session_id.
+	// session of every turn: a later request repeats it or leaves it empty. A failed turn ends the
+	// stream with its status; half-closing ends it after the turn in flight; cancelling it cancels
+	// that turn. An open Chat stream counts toward limits.max_open_streams. Each turn gets the
+	// stream's deadline, or 30 s of its own when the stream has none; keep an idle stream alive
+	// with gRPC keepalive pings (docs/configuration.md, "Streams"). When the server drains
+	// (SIGTERM), the turn in flight is answered whole and the stream then ends with UNAVAILABLE
+	// ("the server is draining"), at once if idle: reopen it elsewhere with the same session_id.
+	//
+	// Status codes (as the stream's status):
+	// - INVALID_ARGUMENT: a turn Converse would refuse, or a session_id other than the stream's.
+	// - RESOURCE_EXHAUSTED: as ConverseStream.
+	// - UNAVAILABLE: as Converse; and after the turn in flight when the orchestrator drains.
+	// - DEADLINE_EXCEEDED, CANCELLED: as Converse.
 	Chat(ConversationService_ChatServer) error
 	mustEmbedUnimplementedConversationServiceServer()
 }

@@ -31,16 +31,25 @@ const (
 type PipelineServiceClient interface {
 	// Run a pipeline by name. Inputs must match the pipeline's declared inputs by name,
 	// datatype and shape (-1 matches any size); an input the config gives a `default` may be
-	// left out, and then has that value (the demo chat's temperature, top_k and seed). Errors: NOT_FOUND for an unknown pipeline;
-	// INVALID_ARGUMENT for an empty pipeline name, a bad session_id, missing, extra or mistyped
-	// inputs, a wrong shape, contents that do not match the shape, an unknown requested output,
-	// or an FP16 output (use GRPCInferenceService/ModelInfer for those), and for an input tensor
-	// beyond the config's limits.max_tensor_elements, max_batch_size or max_string_bytes (the
-	// message names the limit); FAILED_PRECONDITION when a requested output comes from a step a
-	// switch skipped, or when the run would execute more steps than limits.max_steps_executed
-	// (each loop iteration counted). A failing step is named in the
-	// status message and its error decides the code (UNAVAILABLE, RESOURCE_EXHAUSTED,
-	// DEADLINE_EXCEEDED, INVALID_ARGUMENT). A call that sets no deadline gets 30 s.
+	// left out, and then has that value (the demo chat's temperature, top_k and seed). A failing
+	// step is named in the status message and its error decides the code. A call that sets no
+	// deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty pipeline name, a bad session_id, missing, extra or mistyped
+	//     inputs, a wrong shape, contents that do not match the shape, an unknown requested output,
+	//     or an FP16 output (use GRPCInferenceService/ModelInfer for those); an input tensor beyond
+	//     the config's limits.max_tensor_elements, max_batch_size or max_string_bytes (the message
+	//     names the limit); a step's model refusing its input; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no pipeline of that name.
+	//   - FAILED_PRECONDITION: a requested output comes from a step a switch skipped, or the run
+	//     would execute more steps than limits.max_steps_executed (each loop iteration counted).
+	//   - RESOURCE_EXHAUSTED: admission refused the call, or every ready replica of a step's pool
+	//     is full; back off.
+	//   - UNAVAILABLE: no replica of a step's pool can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline, or a step's timeout, passed.
+	//   - CANCELLED: the client cancelled the call.
 	Run(ctx context.Context, in *RunPipelineRequest, opts ...grpc.CallOption) (*RunPipelineResponse, error)
 	// Run a pipeline and stream what it produces as it produces it: an `output` event for each
 	// requested output as soon as the step producing it is done (before the steps that read it
@@ -48,14 +57,18 @@ type PipelineServiceClient interface {
 	// `iteration` event for each loop iteration (the collected values, as the loop produces them),
 	// and last a `result` event with the whole RunPipelineResponse. Each output is sent at most
 	// once; the result carries every output again. Values of datatype FP16 (no typed contents)
-	// are left out of output and iteration events. The same validation and errors as Run, as the
-	// stream's status; RESOURCE_EXHAUSTED at once when limits.max_open_streams streams (RunStream,
-	// ConverseStream, Chat, ModelStreamInfer) are open. Cancelling the call, or its deadline
+	// are left out of output and iteration events. Cancelling the call, or its deadline
 	// passing, stops the run: no model is called for it after the loop's current iteration, in the
 	// orchestrator or in a worker.
 	// Flow control: events are not dropped for a slow reader, and a reply is bounded by the
 	// pipeline's loops (their max_iterations), so the server holds at most that many events of
 	// one stream.
+	//
+	// Status codes (as the stream's status):
+	//   - INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE: as Run.
+	//   - RESOURCE_EXHAUSTED: as Run, and at once when limits.max_open_streams streams (RunStream,
+	//     ConverseStream, Chat, ModelStreamInfer) are open.
+	//   - DEADLINE_EXCEEDED, CANCELLED: as Run.
 	RunStream(ctx context.Context, in *RunPipelineRequest, opts ...grpc.CallOption) (PipelineService_RunStreamClient, error)
 }
 
@@ -114,16 +127,25 @@ func (x *pipelineServiceRunStreamClient) Recv() (*RunPipelineEvent, error) {
 type PipelineServiceServer interface {
 	// Run a pipeline by name. Inputs must match the pipeline's declared inputs by name,
 	// datatype and shape (-1 matches any size); an input the config gives a `default` may be
-	// left out, and then has that value (the demo chat's temperature, top_k and seed). Errors: NOT_FOUND for an unknown pipeline;
-	// INVALID_ARGUMENT for an empty pipeline name, a bad session_id, missing, extra or mistyped
-	// inputs, a wrong shape, contents that do not match the shape, an unknown requested output,
-	// or an FP16 output (use GRPCInferenceService/ModelInfer for those), and for an input tensor
-	// beyond the config's limits.max_tensor_elements, max_batch_size or max_string_bytes (the
-	// message names the limit); FAILED_PRECONDITION when a requested output comes from a step a
-	// switch skipped, or when the run would execute more steps than limits.max_steps_executed
-	// (each loop iteration counted). A failing step is named in the
-	// status message and its error decides the code (UNAVAILABLE, RESOURCE_EXHAUSTED,
-	// DEADLINE_EXCEEDED, INVALID_ARGUMENT). A call that sets no deadline gets 30 s.
+	// left out, and then has that value (the demo chat's temperature, top_k and seed). A failing
+	// step is named in the status message and its error decides the code. A call that sets no
+	// deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: an empty pipeline name, a bad session_id, missing, extra or mistyped
+	//     inputs, a wrong shape, contents that do not match the shape, an unknown requested output,
+	//     or an FP16 output (use GRPCInferenceService/ModelInfer for those); an input tensor beyond
+	//     the config's limits.max_tensor_elements, max_batch_size or max_string_bytes (the message
+	//     names the limit); a step's model refusing its input; a request that does not parse, or a
+	//     junction-priority header that names no priority.
+	//   - NOT_FOUND: no pipeline of that name.
+	//   - FAILED_PRECONDITION: a requested output comes from a step a switch skipped, or the run
+	//     would execute more steps than limits.max_steps_executed (each loop iteration counted).
+	//   - RESOURCE_EXHAUSTED: admission refused the call, or every ready replica of a step's pool
+	//     is full; back off.
+	//   - UNAVAILABLE: no replica of a step's pool can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline, or a step's timeout, passed.
+	//   - CANCELLED: the client cancelled the call.
 	Run(context.Context, *RunPipelineRequest) (*RunPipelineResponse, error)
 	// Run a pipeline and stream what it produces as it produces it: an `output` event for each
 	// requested output as soon as the step producing it is done (before the steps that read it
@@ -131,14 +153,18 @@ type PipelineServiceServer interface {
 	// `iteration` event for each loop iteration (the collected values, as the loop produces them),
 	// and last a `result` event with the whole RunPipelineResponse. Each output is sent at most
 	// once; the result carries every output again. Values of datatype FP16 (no typed contents)
-	// are left out of output and iteration events. The same validation and errors as Run, as the
-	// stream's status; RESOURCE_EXHAUSTED at once when limits.max_open_streams streams (RunStream,
-	// ConverseStream, Chat, ModelStreamInfer) are open. Cancelling the call, or its deadline
+	// are left out of output and iteration events. Cancelling the call, or its deadline
 	// passing, stops the run: no model is called for it after the loop's current iteration, in the
 	// orchestrator or in a worker.
 	// Flow control: events are not dropped for a slow reader, and a reply is bounded by the
 	// pipeline's loops (their max_iterations), so the server holds at most that many events of
 	// one stream.
+	//
+	// Status codes (as the stream's status):
+	//   - INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, UNAVAILABLE: as Run.
+	//   - RESOURCE_EXHAUSTED: as Run, and at once when limits.max_open_streams streams (RunStream,
+	//     ConverseStream, Chat, ModelStreamInfer) are open.
+	//   - DEADLINE_EXCEEDED, CANCELLED: as Run.
 	RunStream(*RunPipelineRequest, PipelineService_RunStreamServer) error
 	mustEmbedUnimplementedPipelineServiceServer()
 }

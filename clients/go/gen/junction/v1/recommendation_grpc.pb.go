@@ -29,10 +29,17 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type RecommendationServiceClient interface {
 	// Rank items for one user with the `recommend` pipeline (user tower, then retrieval and
-	// popularity candidates in parallel, merged and rescored by the ranker).
-	// Errors: INVALID_ARGUMENT for a user id out of range or k outside [1, limits.max_k];
-	// UNAVAILABLE when no replica can serve; RESOURCE_EXHAUSTED when every ready replica of a
-	// pool is full; DEADLINE_EXCEEDED when the deadline (30 s if the call sets none) passes.
+	// popularity candidates in parallel, merged and rescored by the ranker). A call that sets no
+	// deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: a user id out of range, or k outside [1, limits.max_k]; a request that
+	//     does not parse, or a junction-priority header that names no priority.
+	//   - RESOURCE_EXHAUSTED: admission refused the call, or every ready replica of a pool is
+	//     full; back off.
+	//   - UNAVAILABLE: no replica can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline passed.
+	//   - CANCELLED: the client cancelled the call.
 	Recommend(ctx context.Context, in *RecommendRequest, opts ...grpc.CallOption) (*RecommendResponse, error)
 }
 
@@ -58,10 +65,17 @@ func (c *recommendationServiceClient) Recommend(ctx context.Context, in *Recomme
 // for forward compatibility
 type RecommendationServiceServer interface {
 	// Rank items for one user with the `recommend` pipeline (user tower, then retrieval and
-	// popularity candidates in parallel, merged and rescored by the ranker).
-	// Errors: INVALID_ARGUMENT for a user id out of range or k outside [1, limits.max_k];
-	// UNAVAILABLE when no replica can serve; RESOURCE_EXHAUSTED when every ready replica of a
-	// pool is full; DEADLINE_EXCEEDED when the deadline (30 s if the call sets none) passes.
+	// popularity candidates in parallel, merged and rescored by the ranker). A call that sets no
+	// deadline gets 30 s.
+	//
+	// Status codes:
+	//   - INVALID_ARGUMENT: a user id out of range, or k outside [1, limits.max_k]; a request that
+	//     does not parse, or a junction-priority header that names no priority.
+	//   - RESOURCE_EXHAUSTED: admission refused the call, or every ready replica of a pool is
+	//     full; back off.
+	//   - UNAVAILABLE: no replica can serve, or the orchestrator is draining; retry.
+	//   - DEADLINE_EXCEEDED: the call's deadline passed.
+	//   - CANCELLED: the client cancelled the call.
 	Recommend(context.Context, *RecommendRequest) (*RecommendResponse, error)
 	mustEmbedUnimplementedRecommendationServiceServer()
 }
