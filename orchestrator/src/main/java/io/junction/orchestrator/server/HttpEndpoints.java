@@ -2,6 +2,7 @@ package io.junction.orchestrator.server;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.junction.orchestrator.admission.AdmissionSnapshot;
 import io.junction.orchestrator.api.PoolReadiness;
 import io.junction.orchestrator.http.HttpApi;
 import io.junction.orchestrator.pool.Pools;
@@ -11,6 +12,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +34,8 @@ final class HttpEndpoints {
   private final HttpExecutor executor;
   private final HttpApi api;
 
-  HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, BooleanSupplier draining, HttpApi api)
-      throws IOException {
+  HttpEndpoints(String host, int port, Pools pools, RequestMetrics metrics, Supplier<AdmissionSnapshot> admission,
+      BooleanSupplier draining, HttpApi api) throws IOException {
     server = HttpServer.create(new InetSocketAddress(host, port), 64);
     executor = new HttpExecutor(HttpExecutor.QUEUE);
     this.api = api;
@@ -54,7 +56,7 @@ final class HttpEndpoints {
         return;
       }
       answer(ex, 200, PrometheusText.CONTENT_TYPE,
-          PrometheusText.render(pools.snapshot(), metrics, pools.workerStats(WORKER_STATS_TIMEOUT)));
+          PrometheusText.render(pools.snapshot(), metrics, pools.workerStats(WORKER_STATS_TIMEOUT), admission.get()));
     });
   }
 

@@ -1,19 +1,20 @@
 package io.junction.orchestrator.server;
 
 import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.ManagedChannel;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
 import io.junction.grpc.ShortStatusMessages;
+import io.junction.orchestrator.admission.Admission;
 import io.junction.orchestrator.api.AdminService;
 import io.junction.orchestrator.api.ApiLimits;
 import io.junction.orchestrator.api.ConversationService;
@@ -59,6 +60,8 @@ public final class JunctionServer implements AutoCloseable {
 
   private final ServerOptions options;
   private final Pools pools;
+  /** The door the pipelines' runs and the model calls go through, for its figures on /metrics. */
+  private final Admission admission;
   private final EventLoops loops;
   private final List<BindableService> services;
   private final RequestMetrics metrics = new RequestMetrics();
@@ -90,6 +93,7 @@ public final class JunctionServer implements AutoCloseable {
       Sessions sessions, LongSupplier nanoClock) {
     this.options = Objects.requireNonNull(options);
     this.pools = Objects.requireNonNull(pools);
+    this.admission = pipelines.admission();
     this.loops = Objects.requireNonNull(loops);
     this.nanoClock = Objects.requireNonNull(nanoClock);
     this.openStreams = new OpenStreamsInterceptor(options.maxOpenStreams());
@@ -142,7 +146,8 @@ public final class JunctionServer implements AutoCloseable {
       inProcess = local.build().start();
       inProcessChannel = InProcessChannelBuilder.forName(inProcessName).directExecutor().build();
       try {
-        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, () -> state.get() != State.SERVING,
+        http = new HttpEndpoints(options.host(), options.httpPort(), pools, metrics, admission::snapshot,
+            () -> state.get() != State.SERVING,
             new HttpApi(inProcessChannel, options.maxInboundMessageBytes()));
       } catch (IOException e) {
         throw bindFailure("server.http_port", options.httpPort(), e);

@@ -47,7 +47,18 @@ public final class MetricNames {
   /** Gauge: the longest any request waited in that queue since the model was loaded. Same labels. */
   public static final String WORKER_BATCH_QUEUE_SECONDS_MAX = "junction_worker_batch_queue_seconds_max";
 
+  /** Gauge: requests admitted and not yet ended. Label: {@link #PRIORITY} (interactive or batch). */
+  public static final String ADMISSION_IN_FLIGHT = "junction_admission_in_flight";
+  /** Counter: requests refused at the door (RESOURCE_EXHAUSTED from admission). Label: {@link #PRIORITY}. */
+  public static final String ADMISSION_REFUSED_TOTAL = "junction_admission_refused_total";
+  /**
+   * Counter: admitted requests that ended, by how. Label: {@link #OUTCOME} ({@code succeeded},
+   * {@code failed}, or {@code cancelled} by their client or deadline).
+   */
+  public static final String ADMISSION_ENDED_TOTAL = "junction_admission_ended_total";
+
   public static final String POOL = "pool";
+  public static final String PRIORITY = "priority";
   public static final String REPLICA = "replica";
   public static final String MODEL = "model";
   public static final String LE = "le";

@@ -1,5 +1,7 @@
 package io.junction.orchestrator.server;
 
+import io.junction.orchestrator.admission.AdmissionSnapshot;
+import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.ReplicaStats;
 import io.junction.proto.v1.BatchSizeBucket;
@@ -18,6 +20,10 @@ import java.util.function.BiConsumer;
 final class PrometheusText {
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
+  private static final String INTERACTIVE = Priority.INTERACTIVE.wireName();
+  private static final String BATCH = Priority.BATCH.wireName();
+  private static final AdmissionSnapshot NOTHING_ADMITTED = new AdmissionSnapshot(0, 0, 0, 0, 0, 0, 0, 0);
+
   private PrometheusText() {}
 
   static String render(List<PoolSnapshot> pools, RequestMetrics requests) {
@@ -25,7 +31,24 @@ final class PrometheusText {
   }
 
   static String render(List<PoolSnapshot> pools, RequestMetrics requests, List<ReplicaStats> workers) {
+    return render(pools, requests, workers, NOTHING_ADMITTED);
+  }
+
+  static String render(List<PoolSnapshot> pools, RequestMetrics requests, List<ReplicaStats> workers,
+      AdmissionSnapshot admission) {
     StringBuilder out = new StringBuilder(1024);
+    header(out, MetricNames.ADMISSION_IN_FLIGHT, "gauge", "Requests admitted and not yet ended, by priority.");
+    sample(out, MetricNames.ADMISSION_IN_FLIGHT, MetricNames.PRIORITY, INTERACTIVE,
+        Integer.toString(admission.inFlight() - admission.batchInFlight()));
+    sample(out, MetricNames.ADMISSION_IN_FLIGHT, MetricNames.PRIORITY, BATCH, Integer.toString(admission.batchInFlight()));
+    header(out, MetricNames.ADMISSION_REFUSED_TOTAL, "counter", "Requests refused at the door, by priority.");
+    sample(out, MetricNames.ADMISSION_REFUSED_TOTAL, MetricNames.PRIORITY, INTERACTIVE,
+        Long.toString(admission.rejectedInteractive()));
+    sample(out, MetricNames.ADMISSION_REFUSED_TOTAL, MetricNames.PRIORITY, BATCH, Long.toString(admission.rejectedBatch()));
+    header(out, MetricNames.ADMISSION_ENDED_TOTAL, "counter", "Admitted requests that ended, by outcome.");
+    sample(out, MetricNames.ADMISSION_ENDED_TOTAL, MetricNames.OUTCOME, "succeeded", Long.toString(admission.succeeded()));
+    sample(out, MetricNames.ADMISSION_ENDED_TOTAL, MetricNames.OUTCOME, "failed", Long.toString(admission.failed()));
+    sample(out, MetricNames.ADMISSION_ENDED_TOTAL, MetricNames.OUTCOME, "cancelled", Long.toString(admission.cancelled()));
     header(out, MetricNames.REPLICAS, "gauge", "Replicas of each pool by state.");
     for (PoolSnapshot pool : pools) {
       Map<String, Integer> byState = new TreeMap<>();

@@ -3,13 +3,14 @@ package io.junction.orchestrator.server;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.grpc.Deadline;
+import io.grpc.inprocess.InProcessChannelBuilder;
 import io.junction.engine.ModelSignature;
+import io.junction.orchestrator.admission.AdmissionSnapshot;
+import io.junction.orchestrator.http.HttpApi;
 import io.junction.orchestrator.pool.PoolSnapshot;
 import io.junction.orchestrator.pool.Pools;
 import io.junction.orchestrator.pool.ReplicaStats;
 import io.junction.tensor.Tensor;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.junction.orchestrator.http.HttpApi;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -73,7 +74,8 @@ class HttpEndpointsTest {
   @Test
   void requestsBeyondTheQueueAreAnswered503AtOnceAndTheQueuedOnesStillServed() throws Exception {
     // no gRPC side behind the API routes: this test calls only /metrics
-    HttpEndpoints endpoints = new HttpEndpoints("127.0.0.1", 0, pools, new RequestMetrics(), () -> false,
+    HttpEndpoints endpoints = new HttpEndpoints("127.0.0.1", 0, pools, new RequestMetrics(),
+        () -> new AdmissionSnapshot(3, 2, 10, 0, 1, 5, 1, 1), () -> false,
         new HttpApi(InProcessChannelBuilder.forName("none").build(), 1024));
     endpoints.start();
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -109,7 +111,11 @@ class HttpEndpointsTest {
       assertThat(scrapesStarted.get()).as("no shed request did the scrape's work").isEqualTo(1);
 
       release.countDown();
-      assertThat(held.get(0).get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      HttpResponse<String> scrape = held.get(0).get(30, TimeUnit.SECONDS);
+      assertThat(scrape.statusCode()).isEqualTo(200);
+      assertThat(scrape.body()).as("admission's figures, read at the scrape")
+          .contains("junction_admission_in_flight{priority=\"batch\"} 2\n")
+          .contains("junction_admission_refused_total{priority=\"batch\"} 1\n");
       int served = 0;
       int refused = 0;
       for (CompletableFuture<HttpResponse<String>> f : more) {

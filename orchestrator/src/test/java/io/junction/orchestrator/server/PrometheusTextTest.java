@@ -2,6 +2,7 @@ package io.junction.orchestrator.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.junction.orchestrator.admission.AdmissionSnapshot;
 import io.junction.orchestrator.api.FakePools;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.PoolSnapshot;
@@ -16,6 +17,21 @@ import org.junit.jupiter.api.Test;
 
 /** The Prometheus text itself: escaping, every state exported, sums in seconds. */
 class PrometheusTextTest {
+
+  @Test
+  void rendersAdmissionInFlightByPriorityRefusalsAndEndings() {
+    String text = PrometheusText.render(List.of(), new RequestMetrics(), List.of(),
+        new AdmissionSnapshot(7, 3, 100, 2, 5, 80, 6, 7));
+    assertThat(text)
+        .contains("# TYPE junction_admission_in_flight gauge\n")
+        .contains("junction_admission_in_flight{priority=\"interactive\"} 4\n")
+        .contains("junction_admission_in_flight{priority=\"batch\"} 3\n")
+        .contains("junction_admission_refused_total{priority=\"interactive\"} 2\n")
+        .contains("junction_admission_refused_total{priority=\"batch\"} 5\n")
+        .contains("junction_admission_ended_total{outcome=\"succeeded\"} 80\n")
+        .contains("junction_admission_ended_total{outcome=\"failed\"} 6\n")
+        .contains("junction_admission_ended_total{outcome=\"cancelled\"} 7\n");
+  }
 
   @Test
   void rendersReplicasRequestsAndTimings() {
