@@ -151,9 +151,10 @@ final class Pool {
   /**
    * As {@link #acquire(String, Set, boolean)} for a call of {@code priority}: a batch call sees
    * only replicas with fewer than {@code batchMaxInFlight} calls in flight, of either class, so
-   * that each keeps the rest of its slots for interactive calls (which also take batch's room). Without that reserve an interactive call, first in the queue, still
-   * waits for a batch call to end on a replica full of them, and then shares the worker with as
-   * many: the reserve halved the interactive p50 under batch saturation in the bench.
+   * that each keeps the rest of its slots for interactive calls (which also take batch's room).
+   * Without that reserve an interactive call, first in the queue, still waits for a batch call
+   * to end on a replica full of them, and then shares the worker with as many: the reserve
+   * halved the interactive p50 under batch saturation in the bench.
    */
   private Replica acquire(String affinityKey, Set<String> avoid, boolean strict, Priority priority) {
     int limit = priority == Priority.BATCH ? spec.batchMaxInFlight() : spec.maxInFlight();
