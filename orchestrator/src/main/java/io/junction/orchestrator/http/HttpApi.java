@@ -36,6 +36,7 @@ public final class HttpApi {
 
   private final InferenceRoutes v2;
   private final TypedRoutes v1;
+  private final DocsRoutes docs = new DocsRoutes();
   private final int maxBodyBytes;
   private final int queue;
   private final ThreadPoolExecutor executor;
@@ -63,10 +64,12 @@ public final class HttpApi {
         }, new ThreadPoolExecutor.AbortPolicy());
   }
 
-  /** Adds the {@code /v1/} and {@code /v2} routes to {@code server}. */
+  /** Adds the {@code /v1/} and {@code /v2} routes, {@code /openapi.json} and {@code /docs} to {@code server}. */
   public void register(HttpServer server) {
     server.createContext("/v1/", this::handOver);
     server.createContext("/v2", this::handOver);
+    server.createContext("/openapi.json", this::handOver);
+    server.createContext("/docs", this::handOver);
   }
 
   public void stop() {
@@ -91,7 +94,7 @@ public final class HttpApi {
         List<String> path = Routes.segments(exchange.getRequestURI().getPath());
         List<String> rest = path.isEmpty() ? path : path.subList(1, path.size());
         boolean served = !path.isEmpty() && (path.get(0).equals("v2") ? v2.serve(call, rest)
-            : path.get(0).equals("v1") && v1.serve(call, rest));
+            : path.get(0).equals("v1") ? v1.serve(call, rest) : docs.serve(call, path));
         if (!served) {
           throw new HttpFailure(404, "path: " + exchange.getRequestURI().getPath()
               + " (expected: a route of docs/http.md, such as /v2/models/{name}/infer or /v1/recommend)");
