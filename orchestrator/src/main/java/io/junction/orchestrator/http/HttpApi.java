@@ -14,8 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * HTTP/JSON on the HTTP port: the Open Inference Protocol's REST form under {@code /v2} and the
- * typed services under {@code /v1} (docs/http.md). It is a translation layer only: every
+ * HTTP/JSON on the HTTP port: the Open Inference Protocol's REST form under {@code /v2}, the
+ * typed services under {@code /v1}, and their OpenAPI document and docs page ({@link DocsRoutes})
+ * (docs/http.md). It is a translation layer only: every
  * request becomes a call of the orchestrator's own gRPC services over an in-process channel,
  * so that validation, admission, priorities, draining, metrics and the status of an error are
  * those of the gRPC side; {@link HttpStatuses} turns that status into the HTTP one.
