@@ -109,6 +109,16 @@ class InferJsonTest {
         "body: 6 bytes of binary data that no input claims");
   }
 
+  @Test
+  void tritonsTimeoutParameterIsReadInMicroseconds() {
+    assertThat(json("{\"inputs\": []}").timeoutMicros()).isZero();
+    assertThat(json("{\"inputs\": [], \"parameters\": {\"timeout\": 250000}}").timeoutMicros()).isEqualTo(250_000);
+    assertInvalid(() -> json("{\"inputs\": [], \"parameters\": {\"timeout\": -1}}"),
+        "parameters.timeout: -1 (expected: >= 0, in microseconds; 0 for none)");
+    assertInvalid(() -> json("{\"inputs\": [], \"parameters\": {\"timeout\": \"1s\"}}"),
+        "parameters.timeout: \"1s\" (expected: an integer)");
+  }
+
   private static void assertInvalid(Runnable call, String message) {
     assertThatThrownBy(call::run).isInstanceOfSatisfying(HttpFailure.class, f -> {
       assertThat(f.status()).isEqualTo(400);

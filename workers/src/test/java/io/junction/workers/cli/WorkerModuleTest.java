@@ -75,6 +75,8 @@ class WorkerModuleTest {
         .hasMessage("queue: 0 (expected: >= 1)");
     assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.empty(), DeviceRequest.CPU, false, Optional.of("3-1"), 1, true, false))
         .hasMessage("cpus: \"3-1\" (expected: a CPU list such as 0-3,8)");
+    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.of(-1), DeviceRequest.CPU, false, Optional.empty(), 1, true, false))
+        .hasMessage("http-port: -1 (expected: 0..65535; 0 picks a free port; absent for no HTTP port)");
   }
 
   private static WorkerOptions options(Path repository, DeviceRequest device, boolean fallbackCpu) {
