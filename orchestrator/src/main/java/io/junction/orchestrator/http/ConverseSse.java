@@ -4,6 +4,9 @@ import com.google.gson.JsonObject;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.junction.http.HttpCall;
+import io.junction.http.HttpFailure;
+import io.junction.http.Json;
 import io.junction.proto.v1.ConversationServiceGrpc.ConversationServiceStub;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
@@ -100,7 +103,7 @@ final class ConverseSse {
     } catch (InterruptedException e) {
       grpc.cancel("server stopping", e);
       Thread.currentThread().interrupt();
-      throw new HttpFailure(503, "server stopping (expected: retry on another orchestrator)");
+      throw HttpFailure.stopping();
     }
   }
 

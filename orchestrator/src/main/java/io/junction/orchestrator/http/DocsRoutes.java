@@ -1,5 +1,7 @@
 package io.junction.orchestrator.http;
 
+import io.junction.http.HttpCall;
+import io.junction.http.Routes;
 import io.junction.orchestrator.http.openapi.OpenApiDocument;
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,8 +5,9 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Channel;
-import io.grpc.ClientInterceptor;
-import io.grpc.stub.MetadataUtils;
+import io.junction.http.HttpCall;
+import io.junction.http.HttpFailure;
+import io.junction.http.Routes;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.PipelineServiceGrpc;
@@ -35,19 +36,18 @@ final class TypedRoutes {
 
   /** Answers {@code path} (after /v1, split at '/'); false when no route matches. */
   boolean serve(HttpCall call, List<String> path) throws IOException {
-    ClientInterceptor headers = MetadataUtils.newAttachHeadersInterceptor(call.metadata());
     if (path.equals(List.of("converse"))) {
       Routes.require(call, "POST");
       ConverseRequest request = parse(call, ConverseRequest.newBuilder()).build();
-      answer(call, ConversationServiceGrpc.newFutureStub(channel).withInterceptors(headers).converse(request));
+      answer(call, call.stub(ConversationServiceGrpc.newFutureStub(channel)).converse(request));
     } else if (path.equals(List.of("converse:stream"))) {
       Routes.require(call, "POST");
       ConverseRequest request = parse(call, ConverseRequest.newBuilder()).build();
-      ConverseSse.stream(call, ConversationServiceGrpc.newStub(channel).withInterceptors(headers), request);
+      ConverseSse.stream(call, call.stub(ConversationServiceGrpc.newStub(channel)), request);
     } else if (path.equals(List.of("recommend"))) {
       Routes.require(call, "POST");
       RecommendRequest request = parse(call, RecommendRequest.newBuilder()).build();
-      answer(call, RecommendationServiceGrpc.newFutureStub(channel).withInterceptors(headers).recommend(request));
+      answer(call, call.stub(RecommendationServiceGrpc.newFutureStub(channel)).recommend(request));
     } else if (path.size() == 2 && path.get(0).equals("pipelines") && path.get(1).endsWith(":run")) {
       Routes.require(call, "POST");
       String name = path.get(1).substring(0, path.get(1).length() - ":run".length());
@@ -56,7 +56,7 @@ final class TypedRoutes {
         throw HttpFailure.invalid("pipeline: \"" + b.getPipeline() + "\" (expected: absent, or \"" + name
             + "\" as the path names it)");
       }
-      answer(call, PipelineServiceGrpc.newFutureStub(channel).withInterceptors(headers).run(b.setPipeline(name).build()));
+      answer(call, call.stub(PipelineServiceGrpc.newFutureStub(channel)).run(b.setPipeline(name).build()));
     } else {
       return false;
     }

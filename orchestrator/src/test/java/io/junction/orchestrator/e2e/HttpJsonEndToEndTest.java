@@ -153,6 +153,37 @@ class HttpJsonEndToEndTest {
     assertError(post("/v1/converse", "{\"text\": \"" + "a".repeat(17 * 1024 * 1024) + "\"}"), 413, "max_message_bytes");
   }
 
+  /**
+   * The caller's deadline over HTTP: the Grpc-Timeout header on /v1 and /v2, Triton's timeout
+   * parameter (microseconds) on /v2 infer. A millisecond is far too short for the chat pipeline
+   * (featurizer, intent, a generation loop), a minute is generous.
+   */
+  @Test
+  void aDeadlineTooShortForChatIs504AndAGenerousOneAnswers() throws Exception {
+    String converse = "{\"text\": \"" + TEXT + "\"}";
+    assertDeadlineExceeded(send(json("/v1/converse", converse).header("Grpc-Timeout", "1m")));
+    HttpResponse<String> generous = send(json("/v1/converse", converse).header("Grpc-Timeout", "60S"));
+    assertThat(generous.statusCode()).as(generous.body()).isEqualTo(200);
+    assertThat(json(generous).get("reply").getAsString()).isNotEmpty();
+
+    String infer = "{\"inputs\": [{\"name\": \"text\", \"datatype\": \"BYTES\", \"shape\": [1], \"data\": [\""
+        + TEXT + "\"]}], \"parameters\": {\"timeout\": %d}}";
+    assertDeadlineExceeded(post("/v2/models/chat/infer", infer.formatted(1_000)));
+    assertDeadlineExceeded(send(json("/v2/models/chat/infer", infer.formatted(0)).header("Grpc-Timeout", "1m")));
+    HttpResponse<String> answered = post("/v2/models/chat/infer", infer.formatted(60_000_000));
+    assertThat(answered.statusCode()).as(answered.body()).isEqualTo(200);
+
+    assertError(send(json("/v1/recommend", "{\"userId\": 1}").header("Grpc-Timeout", "1.5S")), 400,
+        "Grpc-Timeout: \"1.5S\" (expected: 1 to 8 digits and a unit");
+    assertError(post("/v2/models/chat/infer", infer.formatted(-1)), 400, "parameters.timeout: -1");
+  }
+
+  private static void assertDeadlineExceeded(HttpResponse<String> r) {
+    assertThat(r.statusCode()).as(r.body()).isEqualTo(504);
+    assertThat(r.headers().firstValue("Content-Type")).hasValue("application/json");
+    assertThat(JsonParser.parseString(r.body()).getAsJsonObject().get("error").getAsString()).containsIgnoringCase("deadline");
+  }
+
   @Test
   void healthAndMetadataRoutesAnswerAsTheGrpcService() throws Exception {
     assertThat(send(HttpRequest.newBuilder(uri("/v2/health/live")).GET()).statusCode()).isEqualTo(200);
@@ -187,8 +218,12 @@ class HttpJsonEndToEndTest {
   }
 
   private static HttpResponse<String> post(String path, String body) throws Exception {
-    return send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)));
+    return send(json(path, body));
+  }
+
+  private static HttpRequest.Builder json(String path, String body) {
+    return HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body));
   }
 
   private static HttpResponse<String> send(HttpRequest.Builder request) throws Exception {

@@ -2,6 +2,7 @@ package io.junction.workers.api;
 
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.junction.grpc.EventLoops;
 import io.junction.grpc.MalformedRequests;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -27,7 +29,9 @@ import java.util.concurrent.TimeUnit;
  * orchestrator reaches its local workers: no TCP stack on the way; the port stays for grpcurl,
  * status and direct clients). Both run on the given {@link EventLoops}, sized to the worker's
  * cores. Handlers run on the loops ({@code directExecutor}): they only decode, check and queue,
- * and model calls run on the host's bounded executor.
+ * and model calls run on the host's bounded executor. When asked, an HTTP port serves the Open
+ * Inference Protocol's REST form ({@link WorkerHttp}) through an in-process server of the same
+ * services.
  */
 public final class WorkerServer implements AutoCloseable {
   /** Large enough for a full batch of the demo models' widest tensors, with room to spare. */
@@ -40,39 +44,53 @@ public final class WorkerServer implements AutoCloseable {
   private final WorkerHealth health;
   private final ExecutorService control;
   private final SegmentApi segments;
+  private final Optional<Server> inProcess;
+  private final Optional<WorkerHttp> http;
 
   private WorkerServer(Server server, Optional<Server> socketServer, WorkerHealth health, ExecutorService control,
-      SegmentApi segments) {
+      SegmentApi segments, Optional<Server> inProcess, Optional<WorkerHttp> http) {
     this.server = server;
     this.socketServer = socketServer;
     this.health = health;
     this.control = control;
     this.segments = segments;
+    this.inProcess = inProcess;
+    this.http = http;
   }
 
   /**
-   * Binds {@code host:port} (0 picks a free port) and, when given, the Unix socket {@code socket},
-   * and starts serving on {@code loops}, which the caller closes after {@link #stop}.
+   * Binds {@code host:port} (0 picks a free port), when given the Unix socket {@code socket} and
+   * the HTTP port {@code httpPort} on {@code host} (0 picks a free one), and starts serving on
+   * {@code loops}, which the caller closes after {@link #stop}.
    */
-  public static WorkerServer start(String host, int port, Optional<Path> socket, ModelHost models, EventLoops loops)
-      throws IOException {
+  public static WorkerServer start(String host, int port, Optional<Path> socket, OptionalInt httpPort, ModelHost models,
+      EventLoops loops) throws IOException {
     WorkerHealth health = new WorkerHealth();
     ExecutorService control = controlExecutor(CONTROL_QUEUE);
     // One segment host for both listeners: plans loaded over one are runnable over the other.
     SegmentApi segments = new SegmentApi(new SegmentHost(models, System::nanoTime), models);
-    List<Server> started = new ArrayList<>(2);
+    List<Server> started = new ArrayList<>(3);
+    Optional<Server> inProcess = Optional.empty();
+    Optional<WorkerHttp> http = Optional.empty();
     try {
       started.add(build(loops, new InetSocketAddress(host, port), models, segments, health, control).start());
       if (socket.isPresent()) {
         started.add(build(loops, EventLoops.unixAddress(socket.get()), models, segments, health, control).start());
+      }
+      if (httpPort.isPresent()) {
+        String name = InProcessServerBuilder.generateName();
+        inProcess = Optional.of(addServices(InProcessServerBuilder.forName(name).directExecutor()
+            .maxInboundMessageSize(MAX_MESSAGE_BYTES), models, segments, health, control).build().start());
+        started.add(inProcess.get());
+        http = Optional.of(WorkerHttp.start(host, httpPort.getAsInt(), name, MAX_MESSAGE_BYTES));
       }
     } catch (IOException | RuntimeException e) {
       started.forEach(Server::shutdownNow);
       control.shutdownNow();
       throw e;
     }
-    return new WorkerServer(started.get(0), started.size() > 1 ? Optional.of(started.get(1)) : Optional.empty(),
-        health, control, segments);
+    return new WorkerServer(started.get(0), socket.isPresent() ? Optional.of(started.get(1)) : Optional.empty(),
+        health, control, segments, inProcess, http);
   }
 
   /**
@@ -117,6 +135,11 @@ public final class WorkerServer implements AutoCloseable {
     return server.getPort();
   }
 
+  /** The HTTP port, when there is one. */
+  public OptionalInt httpPort() {
+    return http.map(h -> OptionalInt.of(h.port())).orElse(OptionalInt.empty());
+  }
+
   public WorkerHealth health() {
     return health;
   }
@@ -129,22 +152,26 @@ public final class WorkerServer implements AutoCloseable {
 
   public void stop(long millis) {
     health.terminal();
+    // HTTP first: its calls go through the in-process server, which stops with the others
+    http.ifPresent(WorkerHttp::stop);
     // A call stream stays open between calls; ended here once its calls are answered, it does
     // not hold the servers' shutdown for the whole grace period.
     segments.endCallStreams();
-    socketServer.ifPresent(Server::shutdown);
-    server.shutdown();
+    List<Server> servers = new ArrayList<>(3);
+    socketServer.ifPresent(servers::add);
+    inProcess.ifPresent(servers::add);
+    servers.add(server);
+    servers.forEach(Server::shutdown);
     control.shutdown();
     try {
-      for (Server s : socketServer.isPresent() ? List.of(socketServer.get(), server) : List.of(server)) {
+      for (Server s : servers) {
         if (!s.awaitTermination(millis, TimeUnit.MILLISECONDS)) {
           s.shutdownNow();
           s.awaitTermination(millis, TimeUnit.MILLISECONDS);
         }
       }
     } catch (InterruptedException e) {
-      socketServer.ifPresent(Server::shutdownNow);
-      server.shutdownNow();
+      servers.forEach(Server::shutdownNow);
       Thread.currentThread().interrupt();
     }
   }

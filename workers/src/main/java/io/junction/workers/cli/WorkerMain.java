@@ -18,6 +18,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -35,7 +36,8 @@ import picocli.CommandLine;
  * launcher:
  * <ul>
  *   <li>ready: {@code JUNCTION_WORKER_READY {"port":..,"pid":..,"device":..,"requested_device":..,
- *       "fell_back":..,"cpus":..,"models":[..],"socket":..}} ({@code socket} only with {@code --socket})</li>
+ *       "fell_back":..,"cpus":..,"models":[..],"socket":..,"http_port":..}} ({@code socket} only with
+ *       {@code --socket}, {@code http_port} only with {@code --http-port})</li>
  *   <li>cannot start: {@code JUNCTION_WORKER_FAILED {"reason":".."}}, then exit 78 when a restart
  *       cannot help (bad flags, repository, model, missing GPU without fallback), else 1.</li>
  * </ul>
@@ -58,7 +60,7 @@ public final class WorkerMain {
   private static final long PARENT_POLL_MILLIS = 500;
   private static final Gson JSON = new GsonBuilder().disableHtmlEscaping().create();
   private static final String USAGE =
-      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--socket PATH] [--device cpu|gpu:N] "
+      "junction-worker --repository DIR [--models a,b] [--port P] [--host H] [--socket PATH] [--http-port P] [--device cpu|gpu:N] "
           + "[--fallback-cpu] [--cpus LIST] [--id ID] [--parent-pid PID] [--exit-with-stdin] [--queue N] "
           + "[--batching on|off]";
 
@@ -77,6 +79,11 @@ public final class WorkerMain {
   @Option(names = "--socket", paramLabel = "PATH",
       description = "Also listen on this Unix domain socket (epoll only); removed at exit.")
   Path socket;
+
+  @Option(names = "--http-port", paramLabel = "P",
+      description = "Also serve the Open Inference Protocol's REST form over HTTP on this port of --host; 0 picks a"
+          + " free one (default: no HTTP port).")
+  Integer httpPort;
 
   @Option(names = "--device", defaultValue = "cpu", paramLabel = "cpu|gpu:N", description = "Device.")
   String device;
@@ -163,7 +170,7 @@ public final class WorkerMain {
           .getInstance(WorkerStartup.class);
       WorkerStartup.Started started = startup.start();
       host = started.host();
-      server = WorkerServer.start(options.host(), options.port(), options.socket(), host, loops);
+      server = WorkerServer.start(options.host(), options.port(), options.socket(), options.httpPort(), host, loops);
       ServerWarmup.run(host);
       host.startServing();
       server.health().serving();
@@ -177,10 +184,12 @@ public final class WorkerMain {
       ready.put("cpus", started.cpus().list());
       ready.put("models", started.models());
       options.socket().ifPresent(p -> ready.put("socket", p.toString()));
+      server.httpPort().ifPresent(p -> ready.put("http_port", p));
       protocol.println(READY + JSON.toJson(ready));
       protocol.flush();
-      log.info("Serving {} on {}:{}{} ({}, cpus {}, {})", started.models(), options.host(), server.port(),
-          options.socket().map(p -> " and " + p).orElse(""), started.device().device(), started.cpus().list(), loops);
+      log.info("Serving {} on {}:{}{}{} ({}, cpus {}, {})", started.models(), options.host(), server.port(),
+          options.socket().map(p -> " and " + p).orElse(""),
+          server.httpPort().isPresent() ? ", HTTP on port " + server.httpPort().getAsInt() : "", started.device().device(), started.cpus().list(), loops);
     } catch (StartupException e) {
       log.error("Cannot start: {}", e.getMessage(), e.getCause());
       fail(protocol, e.getMessage());
@@ -222,7 +231,8 @@ public final class WorkerMain {
     try {
       return new WorkerOptions(repository,
           models == null ? List.of() : List.copyOf(new LinkedHashSet<>(models)),
-          this.host, port, Optional.ofNullable(socket), DeviceRequest.parse(device), fallbackCpu,
+          this.host, port, Optional.ofNullable(socket),
+          httpPort == null ? OptionalInt.empty() : OptionalInt.of(httpPort), DeviceRequest.parse(device), fallbackCpu,
           Optional.ofNullable(cpus), queue, batching.equals("on"), allowFaultInjection);
     } catch (IllegalArgumentException e) {
       throw WorkerStartup.config(e.getMessage());

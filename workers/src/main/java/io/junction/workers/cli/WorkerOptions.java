@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * What a worker serves and where, from its command line, checked once when it is built. The
@@ -17,6 +18,8 @@ import java.util.Optional;
  * @param host        address to bind
  * @param port        port to bind; 0 picks a free one
  * @param socket      a Unix domain socket to listen on besides the port (the orchestrator's local replicas)
+ * @param httpPort    an HTTP port for the Open Inference Protocol's REST form, on {@code host}; 0 picks a
+ *                    free port; empty (the default) opens none
  * @param device      the device asked for
  * @param fallbackCpu run on the CPU when the GPU asked for is missing
  * @param cpus        the CPU list the launcher says it pinned us to (informational)
@@ -25,7 +28,7 @@ import java.util.Optional;
  * @param allowFaultInjection test only: WorkerControl.InjectFault may fail every inference (--allow-fault-injection)
  */
 record WorkerOptions(Path repository, List<String> models, String host, int port, Optional<Path> socket,
-    DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue, boolean batching,
+    OptionalInt httpPort, DeviceRequest device, boolean fallbackCpu, Optional<String> cpus, int queue, boolean batching,
     boolean allowFaultInjection) {
 
   /** @throws IllegalArgumentException naming the flag, the value and what was expected */
@@ -34,10 +37,15 @@ record WorkerOptions(Path repository, List<String> models, String host, int port
     models = List.copyOf(models);
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(socket, "socket");
+    Objects.requireNonNull(httpPort, "httpPort");
     Objects.requireNonNull(device, "device");
     Objects.requireNonNull(cpus, "cpus");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port: " + port + " (expected: 0..65535; 0 picks a free port)");
+    }
+    if (httpPort.isPresent() && (httpPort.getAsInt() < 0 || httpPort.getAsInt() > 65535)) {
+      throw new IllegalArgumentException("http-port: " + httpPort.getAsInt()
+          + " (expected: 0..65535; 0 picks a free port; absent for no HTTP port)");
     }
     if (queue < 1) {
       throw new IllegalArgumentException("queue: " + queue + " (expected: >= 1)");

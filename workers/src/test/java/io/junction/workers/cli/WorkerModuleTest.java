@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -68,15 +69,17 @@ class WorkerModuleTest {
 
   @Test
   void optionsNameTheFlagThatIsWrong() {
-    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 70000, Optional.empty(), DeviceRequest.CPU, false, Optional.empty(), 1, true, false))
+    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 70000, Optional.empty(), OptionalInt.empty(), DeviceRequest.CPU, false, Optional.empty(), 1, true, false))
         .hasMessage("port: 70000 (expected: 0..65535; 0 picks a free port)");
-    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), DeviceRequest.CPU, false, Optional.empty(), 0, true, false))
+    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.empty(), DeviceRequest.CPU, false, Optional.empty(), 0, true, false))
         .hasMessage("queue: 0 (expected: >= 1)");
-    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), DeviceRequest.CPU, false, Optional.of("3-1"), 1, true, false))
+    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.empty(), DeviceRequest.CPU, false, Optional.of("3-1"), 1, true, false))
         .hasMessage("cpus: \"3-1\" (expected: a CPU list such as 0-3,8)");
+    assertThatThrownBy(() -> new WorkerOptions(dir, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.of(-1), DeviceRequest.CPU, false, Optional.empty(), 1, true, false))
+        .hasMessage("http-port: -1 (expected: 0..65535; 0 picks a free port; absent for no HTTP port)");
   }
 
   private static WorkerOptions options(Path repository, DeviceRequest device, boolean fallbackCpu) {
-    return new WorkerOptions(repository, List.of(), "127.0.0.1", 0, Optional.empty(), device, fallbackCpu, Optional.empty(), 4, true, false);
+    return new WorkerOptions(repository, List.of(), "127.0.0.1", 0, Optional.empty(), OptionalInt.empty(), device, fallbackCpu, Optional.empty(), 4, true, false);
   }
 }

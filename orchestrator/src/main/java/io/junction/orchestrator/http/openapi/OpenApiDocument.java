@@ -15,7 +15,7 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.junction.orchestrator.admission.Priority;
-import io.junction.orchestrator.http.HttpStatuses;
+import io.junction.http.HttpStatuses;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.PipelineServiceGrpc;
 import io.junction.proto.v1.RecommendationServiceGrpc;

@@ -1,9 +1,9 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.grpc.Channel;
-import io.grpc.stub.MetadataUtils;
+import io.grpc.Deadline;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc;
 import io.junction.proto.inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub;
 import io.junction.proto.inference.ModelInferResponse;
@@ -16,23 +16,25 @@ import io.junction.proto.inference.ServerMetadataResponse;
 import io.junction.proto.inference.ServerReadyRequest;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The Open Inference Protocol's REST routes under {@code /v2}: each is one call of the
- * orchestrator's own {@code GRPCInferenceService} (over the in-process channel), with its
+ * process's own {@code GRPCInferenceService} (over an in-process channel), with its
  * request and answer converted between JSON and the protobuf messages. Health that is false is
  * 503, so that a balancer's HTTP check reads it; tritonclient.http reads any non-200 as false.
  */
-final class InferenceRoutes {
+public final class InferenceRoutes {
   private final GRPCInferenceServiceFutureStub stub;
 
-  InferenceRoutes(Channel channel) {
+  /** @param channel reaches the process's own GRPCInferenceService */
+  public InferenceRoutes(Channel channel) {
     this.stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
   }
 
   /** Answers {@code segments} (the path after /v2, split at '/'); false when no route matches. */
-  boolean serve(HttpCall call, List<String> path) throws IOException {
-    GRPCInferenceServiceFutureStub s = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(call.metadata()));
+  public boolean serve(HttpCall call, List<String> path) throws IOException {
+    GRPCInferenceServiceFutureStub s = call.stub(stub);
     if (path.isEmpty()) {
       Routes.require(call, "GET");
       ServerMetadataResponse m = HttpCall.await(s.serverMetadata(ServerMetadataRequest.getDefaultInstance()));
@@ -93,6 +95,12 @@ final class InferenceRoutes {
       }
     }
     InferJson.Request request = InferJson.request(name, version, body, headerLength);
+    if (request.timeoutMicros() > 0) {
+      // Triton's timeout parameter: the call's deadline too, the earlier one when both are given
+      Deadline timeout = Deadline.after(request.timeoutMicros(), TimeUnit.MICROSECONDS);
+      Deadline header = s.getCallOptions().getDeadline();
+      s = s.withDeadline(header == null ? timeout : header.minimum(timeout));
+    }
     ModelInferResponse response = HttpCall.await(s.modelInfer(request.message()));
     InferJson.Answer answer = InferJson.response(request, response);
     if (answer.headerLength() < 0) {

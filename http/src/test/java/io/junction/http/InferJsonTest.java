@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -107,6 +107,16 @@ class InferJsonTest {
         "inputs[0].parameters.binary_data_size: 8 (expected: 0..4");
     assertInvalid(() -> InferJson.request("m", "", Arrays.copyOf(utf8("{\"inputs\": []}"), 20), 14),
         "body: 6 bytes of binary data that no input claims");
+  }
+
+  @Test
+  void tritonsTimeoutParameterIsReadInMicroseconds() {
+    assertThat(json("{\"inputs\": []}").timeoutMicros()).isZero();
+    assertThat(json("{\"inputs\": [], \"parameters\": {\"timeout\": 250000}}").timeoutMicros()).isEqualTo(250_000);
+    assertInvalid(() -> json("{\"inputs\": [], \"parameters\": {\"timeout\": -1}}"),
+        "parameters.timeout: -1 (expected: >= 0, in microseconds; 0 for none)");
+    assertInvalid(() -> json("{\"inputs\": [], \"parameters\": {\"timeout\": \"1s\"}}"),
+        "parameters.timeout: \"1s\" (expected: an integer)");
   }
 
   private static void assertInvalid(Runnable call, String message) {

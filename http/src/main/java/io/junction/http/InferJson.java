@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -31,8 +31,11 @@ final class InferJson {
 
   private InferJson() {}
 
-  /** A parsed request and which outputs are to be answered in binary form. */
-  record Request(ModelInferRequest message, boolean allBinary, Set<String> binaryOutputs) {
+  /**
+   * A parsed request, which outputs are to be answered in binary form, and Triton's
+   * {@code timeout} parameter (schedule policy extension: microseconds; 0 when absent, no timeout).
+   */
+  record Request(ModelInferRequest message, boolean allBinary, Set<String> binaryOutputs, long timeoutMicros) {
     boolean binary(String output) {
       return allBinary || binaryOutputs.contains(output);
     }
@@ -63,6 +66,13 @@ final class InferJson {
     }
     JsonObject parameters = Json.optObject("parameters", json.get("parameters"));
     boolean allBinary = Json.optBool("parameters.binary_data_output", parameters.get("binary_data_output"));
+    long timeout = 0;
+    if (parameters.has("timeout")) {
+      timeout = Json.integer("parameters.timeout", parameters.get("timeout"));
+      if (timeout < 0) {
+        throw HttpFailure.invalid("parameters.timeout: " + timeout + " (expected: >= 0, in microseconds; 0 for none)");
+      }
+    }
     inputs(b, Json.array("inputs", json.get("inputs")), body, jsonLength);
     Set<String> binaryOutputs = new HashSet<>();
     if (json.has("outputs")) {
@@ -82,7 +92,7 @@ final class InferJson {
         b.addOutputs(ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName(name));
       }
     }
-    return new Request(b.build(), allBinary, binaryOutputs);
+    return new Request(b.build(), allBinary, binaryOutputs, timeout);
   }
 
   private static void inputs(ModelInferRequest.Builder b, JsonArray inputs, byte[] body, int offset) {

@@ -1,14 +1,14 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import java.util.ArrayList;
 import java.util.List;
 
 /** Small helpers the route classes share: the method check and the path's segments. */
-final class Routes {
+public final class Routes {
   private Routes() {}
 
   /** 405 with an Allow header unless the request uses {@code method} (HEAD counts as GET). */
-  static void require(HttpCall call, String method) {
+  public static void require(HttpCall call, String method) {
     String m = call.method();
     if (m.equals(method) || (method.equals("GET") && m.equals("HEAD"))) {
       return;
@@ -18,7 +18,7 @@ final class Routes {
   }
 
   /** The decoded path's non-empty segments: "/v2/models/x/" is [v2, models, x]. */
-  static List<String> segments(String path) {
+  public static List<String> segments(String path) {
     List<String> out = new ArrayList<>();
     for (String s : path.split("/")) {
       if (!s.isEmpty()) {

@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;

@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import io.grpc.Status;
 
@@ -7,25 +7,30 @@ import io.grpc.Status;
  * {@code {"error": ...}} body. Made from a gRPC status (through {@link HttpStatuses}) or, for
  * what only HTTP has (a body too large, an unknown route, a wrong method), given directly.
  */
-final class HttpFailure extends RuntimeException {
+public final class HttpFailure extends RuntimeException {
   private final int status;
 
-  HttpFailure(int status, String message) {
+  public HttpFailure(int status, String message) {
     super(message, null, false, false);
     this.status = status;
   }
 
   /** INVALID_ARGUMENT, as the gRPC side answers a request it cannot read. */
-  static HttpFailure invalid(String message) {
+  public static HttpFailure invalid(String message) {
     return of(Status.INVALID_ARGUMENT.withDescription(message));
   }
 
-  static HttpFailure of(Status status) {
+  /** The answer of a call whose thread is interrupted: the server is stopping. */
+  public static HttpFailure stopping() {
+    return new HttpFailure(503, "server stopping (expected: retry on another server)");
+  }
+
+  public static HttpFailure of(Status status) {
     String message = status.getDescription() != null ? status.getDescription() : status.getCode().name();
     return new HttpFailure(HttpStatuses.of(status.getCode()), message);
   }
 
-  int status() {
+  public int status() {
     return status;
   }
 }

@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -18,7 +18,7 @@ import java.nio.charset.StandardCharsets;
  * Reading a request's JSON by hand, with errors that say where and what was expected
  * ({@code inputs[0].shape[1]: "x" (expected: an integer)}), as INVALID_ARGUMENT.
  */
-final class Json {
+public final class Json {
   /** NaN and infinities are written as such (as Triton does), not refused. */
   private static final Gson WRITER = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
 
@@ -102,7 +102,7 @@ final class Json {
     return s.length() > 60 ? s.substring(0, 60) + "..." : s;
   }
 
-  static byte[] bytes(JsonElement e) {
+  public static byte[] bytes(JsonElement e) {
     return WRITER.toJson(e).getBytes(StandardCharsets.UTF_8);
   }
 

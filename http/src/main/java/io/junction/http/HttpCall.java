@@ -1,52 +1,62 @@
-package io.junction.orchestrator.http;
+package io.junction.http;
 
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.sun.net.httpserver.HttpExchange;
+import io.grpc.Deadline;
 import io.grpc.Metadata;
 import io.grpc.Status;
-import io.junction.orchestrator.admission.Priority;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One HTTP exchange as the routes see it: its body (bounded by the gRPC side's
- * max_message_bytes), the headers that become gRPC metadata, the wait for a gRPC answer (on an
- * HTTP thread, never on an event loop), and the answer, JSON or {@code {"error": ...}}.
+ * max_message_bytes), the headers that become gRPC metadata and its deadline
+ * ({@link #stub}), the wait for a gRPC answer (on an HTTP thread, never on an event loop), and
+ * the answer, JSON or {@code {"error": ...}}.
  */
-final class HttpCall {
-  static final String JSON = "application/json";
-  private static final Metadata.Key<String> PRIORITY = Metadata.Key.of(Priority.HEADER, Metadata.ASCII_STRING_MARSHALLER);
+public final class HttpCall {
+  public static final String JSON = "application/json";
 
   /** How much of a body too large is read (and dropped) so that the client still reads the 413. */
   static final long DISCARD_BYTES = 64L * 1024 * 1024;
 
   private final HttpExchange exchange;
   private final int maxBodyBytes;
+  private final List<String> forwarded;
 
-  HttpCall(HttpExchange exchange, int maxBodyBytes) {
+  /**
+   * @param forwarded request headers passed on as gRPC metadata of the same name, where the
+   *                  gRPC side reads and checks them (the orchestrator's priority)
+   */
+  HttpCall(HttpExchange exchange, int maxBodyBytes, List<String> forwarded) {
     this.exchange = exchange;
     this.maxBodyBytes = maxBodyBytes;
+    this.forwarded = forwarded;
   }
 
-  HttpExchange exchange() {
+  public HttpExchange exchange() {
     return exchange;
   }
 
-  String method() {
+  public String method() {
     return exchange.getRequestMethod();
   }
 
-  String header(String name) {
+  public String header(String name) {
     return exchange.getRequestHeaders().getFirst(name);
   }
 
   /** The whole body; 413 past max_message_bytes, keeping no more of it than that. */
-  byte[] body() throws IOException {
+  public byte[] body() throws IOException {
     String length = header("Content-Length");
     long declared = -1;
     if (length != null) {
@@ -88,22 +98,36 @@ final class HttpCall {
         + ", limits.max_message_bytes, as for gRPC)");
   }
 
-  /** The headers the gRPC side reads: the priority, checked there as for gRPC clients. */
-  Metadata metadata() {
+  /**
+   * {@code stub} as this call makes its gRPC call: with the forwarded headers as metadata and
+   * the caller's {@value GrpcTimeout#HEADER} as the deadline (none without the header).
+   *
+   * @throws HttpFailure 400 when a forwarded header is not printable ASCII or the timeout is malformed
+   */
+  public <S extends AbstractStub<S>> S stub(S stub) {
+    S s = stub.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(metadata()));
+    Long nanos = GrpcTimeout.nanos(header(GrpcTimeout.HEADER));
+    return nanos == null ? s : s.withDeadline(Deadline.after(nanos, TimeUnit.NANOSECONDS));
+  }
+
+  /** The forwarded headers, checked by the gRPC side as for gRPC clients. */
+  private Metadata metadata() {
     Metadata m = new Metadata();
-    String priority = header(Priority.HEADER);
-    if (priority != null) {
-      try {
-        m.put(PRIORITY, priority);
-      } catch (IllegalArgumentException e) {
-        throw HttpFailure.invalid(Priority.HEADER + ": not printable ASCII (expected: a priority name)");
+    for (String name : forwarded) {
+      String value = header(name);
+      if (value != null) {
+        try {
+          m.put(Metadata.Key.of(name, Metadata.ASCII_STRING_MARSHALLER), value);
+        } catch (IllegalArgumentException e) {
+          throw HttpFailure.invalid(name + ": not printable ASCII (expected: a header value in ASCII)");
+        }
       }
     }
     return m;
   }
 
   /** The value of a gRPC call, or its status as an {@link HttpFailure}. */
-  static <T> T await(ListenableFuture<T> call) {
+  public static <T> T await(ListenableFuture<T> call) {
     try {
       return call.get();
     } catch (ExecutionException e) {
@@ -111,15 +135,15 @@ final class HttpCall {
     } catch (InterruptedException e) {
       call.cancel(true);
       Thread.currentThread().interrupt();
-      throw new HttpFailure(503, "server stopping (expected: retry on another orchestrator)");
+      throw HttpFailure.stopping();
     }
   }
 
-  void json(int status, JsonElement body) throws IOException {
+  public void json(int status, JsonElement body) throws IOException {
     send(status, JSON, Json.bytes(body));
   }
 
-  void send(int status, String contentType, byte[] body) throws IOException {
+  public void send(int status, String contentType, byte[] body) throws IOException {
     exchange.getResponseHeaders().set("Content-Type", contentType);
     if ("HEAD".equals(method())) {
       exchange.sendResponseHeaders(status, -1);
@@ -134,7 +158,7 @@ final class HttpCall {
   }
 
   /** The error body of KServe's REST form: {@code {"error": "<message>"}}. */
-  void fail(HttpFailure failure) throws IOException {
+  public void fail(HttpFailure failure) throws IOException {
     if (failure.status() == 503 || failure.status() == 429) {
       exchange.getResponseHeaders().set("Retry-After", "1");
     }
