@@ -87,6 +87,7 @@ final class OipRestPaths {
       for (JsonObject op : new JsonObject[] {metadata, ready, infer}) {
         op.add("parameters", versioned ? arr(name(), version()) : arr(name()));
         op.getAsJsonArray("parameters").add(ref(OpenApiDocument.PRIORITY_PARAMETER, "parameters"));
+        op.getAsJsonArray("parameters").add(ref(OpenApiDocument.TIMEOUT_PARAMETER, "parameters"));
       }
       infer.getAsJsonArray("parameters").add(obj("name", "Inference-Header-Content-Length", "in", "header",
           "schema", obj("type", "integer", "minimum", 0),

@@ -15,6 +15,7 @@ import com.google.protobuf.Descriptors.ServiceDescriptor;
 import io.grpc.Status;
 import io.grpc.protobuf.ProtoMethodDescriptorSupplier;
 import io.junction.orchestrator.admission.Priority;
+import io.junction.http.GrpcTimeout;
 import io.junction.http.HttpStatuses;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.PipelineServiceGrpc;
@@ -42,6 +43,7 @@ public final class OpenApiDocument {
   static final String OPENAPI = "3.0.3";
   static final String ERROR = "Error";
   static final String PRIORITY_PARAMETER = "priority";
+  static final String TIMEOUT_PARAMETER = "timeout";
 
   /**
    * The typed routes of {@code /v1} (io.junction.orchestrator.http.TypedRoutes serves them): the
@@ -106,7 +108,12 @@ public final class OpenApiDocument {
             "parameters", obj(PRIORITY_PARAMETER, obj("name", Priority.HEADER, "in", "header",
                 "description", "The call's class of service, as the gRPC metadata of the same name; an unknown"
                     + " value is 400.",
-                "schema", obj("type", "string", "enum", arr(Priority.INTERACTIVE.wireName(), Priority.BATCH.wireName())))),
+                "schema", obj("type", "string", "enum", arr(Priority.INTERACTIVE.wireName(), Priority.BATCH.wireName()))),
+                TIMEOUT_PARAMETER, obj("name", GrpcTimeout.HEADER, "in", "header",
+                "description", "The call's deadline in gRPC's timeout syntax (grpc-gateway's convention): 1 to 8"
+                    + " digits and a unit H, M, S, m, u or n, such as `500m` or `2S`. A deadline that passes is 504;"
+                    + " a malformed value is 400.",
+                "schema", obj("type", "string", "pattern", "^[0-9]{1,8}[HMSmun]$"))),
             "responses", errorResponses()));
   }
 
@@ -125,6 +132,7 @@ public final class OpenApiDocument {
           "description", "The pipeline; a `pipeline` field in the body, if any, must say the same."));
     }
     parameters.add(ref(PRIORITY_PARAMETER, "parameters"));
+    parameters.add(ref(TIMEOUT_PARAMETER, "parameters"));
     JsonObject outputRef = schemas.ref(m.getOutputType());
     JsonObject ok = sse
         ? obj("description", "The events, as `text/event-stream`.", "content", obj("text/event-stream",

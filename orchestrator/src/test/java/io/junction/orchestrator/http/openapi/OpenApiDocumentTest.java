@@ -64,6 +64,18 @@ class OpenApiDocumentTest {
   }
 
   @Test
+  void everyModelOrRpcCallTakesTheGrpcTimeoutHeader() {
+    JsonObject timeout = DOC.getAsJsonObject("components").getAsJsonObject("parameters").getAsJsonObject("timeout");
+    assertThat(timeout.get("name").getAsString()).isEqualTo("Grpc-Timeout");
+    assertThat(timeout.get("in").getAsString()).isEqualTo("header");
+    JsonObject timeoutRef = new JsonObject();
+    timeoutRef.addProperty("$ref", "#/components/parameters/timeout");
+    TYPED.keySet().forEach(path -> assertThat(operation(path, "post").getAsJsonArray("parameters")).as(path)
+        .contains(timeoutRef));
+    assertThat(operation("/v2/models/{name}/infer", "post").getAsJsonArray("parameters")).contains(timeoutRef);
+  }
+
+  @Test
   void everyOpenInferenceRouteIsThereWithItsAnswer() {
     OIP.forEach((path, method) -> {
       JsonObject op = operation(path, method);
