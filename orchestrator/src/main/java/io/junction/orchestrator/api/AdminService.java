@@ -27,6 +27,7 @@ import io.junction.proto.v1.ListSessionsResponse;
 import io.junction.proto.v1.ModelInfo;
 import io.junction.proto.v1.PipelineInfo;
 import io.junction.proto.v1.PoolInfo;
+import io.junction.proto.v1.PoolDiscovery;
 import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.SegmentInfo;
@@ -175,6 +176,16 @@ public final class AdminService extends AdminServiceGrpc.AdminServiceImplBase {
         .setLastDecision(s.lastDecision())
         .setLastReason(s.lastReason())
         .setLastDecisionUnixMs(s.lastAtMillis())));
+    p.discovery().ifPresent(d -> b.setDiscovery(PoolDiscovery.newBuilder()
+        .setService(d.service())
+        .setResolveIntervalMs(d.resolveIntervalMillis())
+        .addAllAddresses(d.addresses())
+        .setLastLookup(d.lastLookup())
+        .setLastError(d.lastError())
+        .setLastLookupUnixMs(d.lastAtMillis())
+        .setOkLookups(d.okLookups())
+        .setFailedLookups(d.failedLookups())
+        .setEmptyLookups(d.emptyLookups())));
     return b.build();
   }
 

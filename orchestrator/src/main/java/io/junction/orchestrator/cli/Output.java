@@ -11,6 +11,7 @@ import io.junction.proto.v1.DrainReplicaResponse;
 import io.junction.proto.v1.ListPipelinesResponse;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineInfo;
+import io.junction.proto.v1.PoolDiscovery;
 import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.PoolScaling;
 import io.junction.proto.v1.RecommendResponse;
@@ -89,6 +90,9 @@ final class Output {
       if (p.hasScaling()) {
         out.append("  ").append(scaling(p.getScaling(), p.getReplicasCount())).append('\n');
       }
+      if (p.hasDiscovery()) {
+        out.append("  ").append(discovery(p.getDiscovery())).append('\n');
+      }
       Table t = new Table("REPLICA", "STATE", "PID", "ENDPOINT", "SOCKET", "DEVICE", "CPUS", "IN FLIGHT", "RESTARTS",
           "LAST ERROR");
       for (ReplicaInfo x : p.getReplicasList()) {
@@ -118,6 +122,19 @@ final class Output {
     return line + "; last decision " + s.getLastDecision() + " at "
         + Instant.ofEpochMilli(s.getLastDecisionUnixMs()).truncatedTo(ChronoUnit.SECONDS)
         + ": " + s.getLastReason();
+  }
+
+  /** A dns pool's line: its service, the addresses it resolved to, and the last lookup when it found none. */
+  static String discovery(PoolDiscovery d) {
+    String line = "service: " + d.getService() + " -> " + (d.getAddressesCount() == 0 ? "no address yet"
+        : String.join(", ", d.getAddressesList())) + " (looked up every " + d.getResolveIntervalMs() + " ms";
+    if (d.getLastLookup().equals("failed") || d.getLastLookup().equals("empty")) {
+      line += "; last lookup " + d.getLastLookup() + " at "
+          + Instant.ofEpochMilli(d.getLastLookupUnixMs()).truncatedTo(ChronoUnit.SECONDS) + ": " + d.getLastError()
+          + "; members kept";
+    }
+    return line + (d.getFailedLookups() + d.getEmptyLookups() == 0 ? ""
+        : "; " + d.getFailedLookups() + " failed and " + d.getEmptyLookups() + " empty lookup(s) so far") + ")";
   }
 
   static String drain(DrainReplicaResponse r) {

@@ -59,8 +59,9 @@ final class Serving implements AutoCloseable {
       throw new IllegalStateException("serving: started (expected: start once)");
     }
     log.info("starting {} pool(s): {}", specs.size(), specs.stream()
-        .map(s -> s.name() + " (" + s.kind().name().toLowerCase(Locale.ROOT) + ", " + s.replicas() + " x "
-            + s.device() + ", models " + String.join(",", s.models()) + ")")
+        .map(s -> s.name() + " (" + s.kind().name().toLowerCase(Locale.ROOT) + ", "
+            + s.service().map(d -> "members at " + d.name()).orElse(s.replicas() + " x " + s.device())
+            + ", models " + String.join(",", s.models()) + ")")
         .toList());
     try {
       long start = System.nanoTime();

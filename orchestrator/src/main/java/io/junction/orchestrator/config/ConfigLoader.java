@@ -8,6 +8,7 @@ import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.config.YamlNode.Fields;
 import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
+import io.junction.orchestrator.pool.DnsService;
 import io.junction.orchestrator.pool.HealthPolicy;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -68,7 +70,13 @@ public final class ConfigLoader {
   private static final List<String> POOL = List.of("name", "kind", "models", "replicas", "device", "fallback", "cpus",
       "endpoints", "repository", "max_in_flight", "max_queue", "health_interval_ms", "start_timeout_ms", "jvm_options",
       "batching", "affinity", "probe_timeout_ms", "unhealthy_after", "kill_after_ms", "stall_after_ms",
-      "outlier_ejection", "min_replicas", "max_replicas", "autoscaling", "retry_budget");
+      "outlier_ejection", "min_replicas", "max_replicas", "autoscaling", "retry_budget", "service",
+      "resolve_interval_ms");
+  /** Only a dns pool resolves a name. */
+  private static final List<String> DNS_ONLY = List.of("service", "resolve_interval_ms");
+  /** Labels of letters, digits and '-', separated by dots (an IPv4 address matches too). */
+  private static final Pattern DNS_NAME =
+      Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
   /** What makes a pool autoscale: only a local pool can, since only there do we start and stop workers. */
   private static final List<String> AUTOSCALED = List.of("min_replicas", "max_replicas", "autoscaling");
   private static final List<String> AUTOSCALING = List.of("upscale_queue", "upscale_after_ms", "downscale_after_ms",
@@ -365,33 +373,8 @@ public final class ConfigLoader {
     if (!names.add(name)) {
       throw nameNode.expected("a name no other pool has");
     }
-    PoolSpec.Kind kind = PoolSpec.Kind.LOCAL;
-    if (f.has("kind")) {
-      YamlNode k = f.get("kind").orElseThrow();
-      String text = k.text("local or static");
-      kind = switch (text) {
-        case "local" -> PoolSpec.Kind.LOCAL;
-        case "static" -> PoolSpec.Kind.STATIC;
-        case "dns" -> throw k.expected("local or static; dns is not supported yet");
-        default -> throw k.expected("local or static");
-      };
-    }
-    if (kind == PoolSpec.Kind.STATIC) {
-      for (String key : AUTOSCALED) {
-        if (f.has(key)) {
-          throw f.get(key).orElseThrow().fail("given for a static pool (expected: autoscaling applies to local pools"
-              + " only; a static pool has one replica per endpoint, started and stopped by whoever runs it)");
-        }
-      }
-      for (String key : LOCAL_ONLY) {
-        if (f.has(key)) {
-          throw f.get(key).orElseThrow().fail("given for a static pool (expected: only in local pools;"
-              + " a static pool has one replica per endpoint, run and placed by whoever runs it)");
-        }
-      }
-    } else if (f.has("endpoints")) {
-      throw f.get("endpoints").orElseThrow().fail("given for a local pool (expected: only in static pools)");
-    }
+    PoolSpec.Kind kind = kind(f);
+    checkKeysOfKind(f, kind);
 
     List<String> models = new ArrayList<>();
     List<YamlNode> modelNodes = f.require("models", "a list of the models this pool serves").list("a list of model names");
@@ -410,19 +393,13 @@ public final class ConfigLoader {
     List<String> endpoints = new ArrayList<>();
     int replicas;
     Optional<Autoscaling> autoscaling = Optional.empty();
+    Optional<DnsService> service = Optional.empty();
     if (kind == PoolSpec.Kind.STATIC) {
-      List<YamlNode> eps = f.require("endpoints", "a list of host:port, one per replica").list("a list of host:port");
-      if (eps.isEmpty()) {
-        throw f.require("endpoints", "").fail("empty (expected: at least one host:port)");
-      }
-      for (YamlNode e : eps) {
-        String ep = endpoint(e);
-        if (endpoints.contains(ep)) {
-          throw e.expected("each endpoint once");
-        }
-        endpoints.add(ep);
-      }
+      endpoints = endpoints(f);
       replicas = endpoints.size();
+    } else if (kind == PoolSpec.Kind.DNS) {
+      service = Optional.of(dnsService(f));
+      replicas = 1;
     } else {
       autoscaling = autoscaling(f);
       int initial = autoscaling.map(Autoscaling::minReplicas).orElse(1);
@@ -502,7 +479,86 @@ public final class ConfigLoader {
     boolean batching = !f.has("batching") || f.get("batching").orElseThrow().bool();
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         Duration.ofMillis(health), Duration.ofMillis(start), jvmOptions, batching, affinity(f), maxQueue,
-        outlierEjection(f), health(f), autoscaling, retryBudget(f));
+        outlierEjection(f), health(f), autoscaling, retryBudget(f), maxInFlight, service);
+  }
+
+  private static PoolSpec.Kind kind(Fields f) throws ConfigException {
+    if (!f.has("kind")) {
+      return PoolSpec.Kind.LOCAL;
+    }
+    YamlNode k = f.get("kind").orElseThrow();
+    return switch (k.text("local, static or dns")) {
+      case "local" -> PoolSpec.Kind.LOCAL;
+      case "static" -> PoolSpec.Kind.STATIC;
+      case "dns" -> PoolSpec.Kind.DNS;
+      default -> throw k.expected("local, static or dns");
+    };
+  }
+
+  /**
+   * Refuses the keys a pool of {@code kind} has no use for: a static or dns pool is run and placed
+   * by someone else, so neither autoscales nor takes what only a local pool's launches use; the
+   * endpoints are a static pool's, the service a dns pool's.
+   */
+  private static void checkKeysOfKind(Fields f, PoolSpec.Kind kind) throws ConfigException {
+    if (kind != PoolSpec.Kind.LOCAL) {
+      String members = kind == PoolSpec.Kind.STATIC ? "a static pool has one replica per endpoint"
+          : "a dns pool has one replica per address its service resolves to";
+      String what = kind == PoolSpec.Kind.STATIC ? "static" : "dns";
+      for (String key : AUTOSCALED) {
+        if (f.has(key)) {
+          throw f.get(key).orElseThrow().fail("given for a " + what + " pool (expected: autoscaling applies to local"
+              + " pools only; " + members + ", started and stopped by whoever runs it)");
+        }
+      }
+      for (String key : LOCAL_ONLY) {
+        if (f.has(key)) {
+          throw f.get(key).orElseThrow().fail("given for a " + what + " pool (expected: only in local pools; "
+              + members + ", run and placed by whoever runs it)");
+        }
+      }
+    }
+    if (kind != PoolSpec.Kind.STATIC && f.has("endpoints")) {
+      throw f.get("endpoints").orElseThrow().fail("given for a " + kind.name().toLowerCase(Locale.ROOT)
+          + " pool (expected: only in static pools" + (kind == PoolSpec.Kind.DNS ? "; a dns pool names its service"
+          : "") + ")");
+    }
+    for (String key : DNS_ONLY) {
+      if (kind != PoolSpec.Kind.DNS && f.has(key)) {
+        throw f.get(key).orElseThrow().fail("given for a " + kind.name().toLowerCase(Locale.ROOT)
+            + " pool (expected: only in dns pools)");
+      }
+    }
+  }
+
+  private static List<String> endpoints(Fields f) throws ConfigException {
+    List<String> endpoints = new ArrayList<>();
+    List<YamlNode> eps = f.require("endpoints", "a list of host:port, one per replica").list("a list of host:port");
+    if (eps.isEmpty()) {
+      throw f.require("endpoints", "").fail("empty (expected: at least one host:port)");
+    }
+    for (YamlNode e : eps) {
+      String ep = endpoint(e);
+      if (endpoints.contains(ep)) {
+        throw e.expected("each endpoint once");
+      }
+      endpoints.add(ep);
+    }
+    return endpoints;
+  }
+
+  /** A dns pool's service (host:port) and resolve_interval_ms. */
+  private static DnsService dnsService(Fields f) throws ConfigException {
+    YamlNode n = f.require("service", "the host:port of the headless Service whose addresses are the members");
+    String s = endpoint(n);
+    int colon = s.lastIndexOf(':');
+    String host = s.substring(0, colon);
+    if (host.startsWith("[") || !DNS_NAME.matcher(host).matches()) {
+      throw n.expected("host:port with a DNS name or an IPv4 address as host, like workers.junction.svc.cluster.local:50051");
+    }
+    Duration interval = millis(f, "resolve_interval_ms", DnsService.MIN_RESOLVE_INTERVAL.toMillis(),
+        DnsService.MAX_RESOLVE_INTERVAL.toMillis(), DnsService.DEFAULT_RESOLVE_INTERVAL);
+    return new DnsService(host, Integer.parseInt(s.substring(colon + 1)), interval);
   }
 
   /** The pool's retry_budget block; each key has its default (RetryBudgetPolicy.DEFAULT). */

@@ -8,6 +8,7 @@ import io.junction.orchestrator.routing.Picker;
 import io.junction.orchestrator.routing.RetryBudget;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -114,6 +115,22 @@ final class Pool {
       next.remove(r);
       replicas = List.copyOf(next);
     }
+  }
+
+  /**
+   * The lowest index no member of {@code members} holds, for a member that joins: a local
+   * replica's CPU pinning is the pool's entry for that index, and ids stay short.
+   */
+  static int freeIndex(List<Replica> members) {
+    Set<Integer> used = new HashSet<>();
+    for (Replica r : members) {
+      used.add(r.index);
+    }
+    int i = 0;
+    while (used.contains(i)) {
+      i++;
+    }
+    return i;
   }
 
   /**
@@ -426,12 +443,20 @@ final class Pool {
 
   /** @param scaling what its autoscaler last decided, if the pool autoscales */
   PoolSnapshot snapshot(Optional<PoolSnapshot.Scaling> scaling) {
+    return snapshot(scaling, Optional.empty());
+  }
+
+  /**
+   * @param scaling   what its autoscaler last decided, if the pool autoscales
+   * @param discovery how its lookups went, if it is a dns pool
+   */
+  PoolSnapshot snapshot(Optional<PoolSnapshot.Scaling> scaling, Optional<PoolSnapshot.Discovery> discovery) {
     List<Replica> members = replicas;
     List<PoolSnapshot.ReplicaSnapshot> rs = new ArrayList<>(members.size());
     for (Replica r : members) {
       rs.add(r.snapshot());
     }
     return new PoolSnapshot(spec.name(), spec.kind(), spec.models(), spec.device(), spec.affinity(), rs, queued,
-        scaling, retryBudget.retries(), retryBudget.refused());
+        scaling, retryBudget.retries(), retryBudget.refused(), discovery);
   }
 }

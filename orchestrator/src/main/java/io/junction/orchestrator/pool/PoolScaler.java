@@ -1,9 +1,7 @@
 package io.junction.orchestrator.pool;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -130,26 +128,13 @@ final class PoolScaler {
   }
 
   private void up(List<Replica> members, Autoscaler.Decision d) {
-    int index = freeIndex(members);
+    int index = Pool.freeIndex(members);
     LocalReplica r = newReplica.apply(index);
     record(d);
     log.info("pool {}: autoscaling UP: {}; starting replica {}", pool.name(), d.reason(), r.id());
     pool.add(r);
     adding = r;
     r.begin();
-  }
-
-  /** The lowest index no member holds: its CPU pinning is the pool's entry for that index. */
-  private int freeIndex(List<Replica> members) {
-    Set<Integer> used = new HashSet<>();
-    for (Replica r : members) {
-      used.add(r.index);
-    }
-    int i = 0;
-    while (used.contains(i)) {
-      i++;
-    }
-    return i;
   }
 
   private void down(List<Replica> members, Autoscaler.Decision d) {

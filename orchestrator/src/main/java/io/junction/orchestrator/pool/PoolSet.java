@@ -37,6 +37,11 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -87,11 +92,23 @@ final class PoolSet implements Pools {
   private final Launcher launcher;
   /** The autoscaler of each pool that has one, by pool name. */
   private final Map<String, PoolScaler> scalers = new LinkedHashMap<>();
+  /** The members of each dns pool, by pool name. */
+  private final Map<String, DnsMembers> dnsPools = new LinkedHashMap<>();
+  /** Where dns pools' lookups run (they may block); null without dns pools. */
+  private final ExecutorService dnsLookups;
 
   PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
       Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers) {
+    this(specs, scheduler, channels, launcher, host, pickers, DnsResolver.NONE);
+  }
+
+  /** @param resolver looks up the names of dns pools */
+  PoolSet(List<PoolSpec> specs, Scheduler scheduler, WorkerChannels channels,
+      Launcher launcher, WorkerCommand.Host host, Function<PoolSpec, Picker> pickers, DnsResolver resolver) {
     this.scheduler = scheduler;
     this.launcher = launcher;
+    int dnsCount = (int) specs.stream().filter(s -> s.kind() == PoolSpec.Kind.DNS).count();
+    this.dnsLookups = dnsCount == 0 ? null : lookupThreadFor(dnsCount);
     this.sockets = SocketDir.inTemp(channels.unixSockets());
     // Unpinned local replicas share the machine's cores; each is told its share.
     WorkerCommand.Host shared = host.sharedBy(specs);
@@ -112,10 +129,9 @@ final class PoolSet implements Pools {
             replicas.add(new StaticReplica(spec, i, scheduler, channels));
           }
         }
-        case DNS -> throw new IllegalArgumentException(
-            "pool " + spec.name() + ": kind: dns (expected: local or static; dns pools are not supported yet)");
+        case DNS -> { } // its members come from its lookups, after start
       }
-      if (replicas.isEmpty()) {
+      if (replicas.isEmpty() && spec.kind() != PoolSpec.Kind.DNS) {
         throw new IllegalArgumentException("pool " + spec.name() + ": no replicas (expected: at least one)");
       }
       Pool pool = new Pool(spec, replicas, pickers.apply(spec), scheduler::nanoTime);
@@ -123,6 +139,10 @@ final class PoolSet implements Pools {
       for (Replica r : replicas) {
         r.lifecycle.onReady(() -> loadPlansInto(pool, r));
         r.lifecycle.onMove(pool::replicasMoved);
+      }
+      if (spec.kind() == PoolSpec.Kind.DNS) {
+        dnsPools.put(spec.name(), new DnsMembers(pool, scheduler, channels, resolver, dnsLookups, System::currentTimeMillis,
+            (r, then) -> admitWhenPlansLoaded(pool, r, then)));
       }
       spec.autoscaling().ifPresent(policy -> scalers.put(spec.name(), new PoolScaler(pool, policy, scheduler,
           System::currentTimeMillis, index -> addedReplica(pool, index, channels, shared))));
@@ -148,6 +168,17 @@ final class PoolSet implements Pools {
   private LocalReplica addedReplica(Pool pool, int index, WorkerChannels channels, WorkerCommand.Host host) {
     LocalReplica r = new LocalReplica(pool.spec(), index, scheduler, channels, launcher, host,
         RestartBackoff.standard(), sockets);
+    admitWhenPlansLoaded(pool, r, () -> { });
+    r.lifecycle.onMove(pool::replicasMoved);
+    return r;
+  }
+
+  /**
+   * Holds a replica that joins a running pool out of routing until the pool's segment plans are
+   * loaded after its first READY; {@code then} runs (on any thread) each time it is READY with
+   * the plans loaded.
+   */
+  private void admitWhenPlansLoaded(Pool pool, Replica r, Runnable then) {
     r.holdUntilAdmitted();
     r.lifecycle.onReady(() -> loadPlansInto(pool, r).whenComplete((ok, t) -> {
       if (!r.admitted()) {
@@ -155,9 +186,23 @@ final class PoolSet implements Pools {
         log.info("pool {}: replica {} takes calls", pool.name(), r.id());
         pool.replicasMoved();
       }
+      then.run();
     }));
-    r.lifecycle.onMove(pool::replicasMoved);
-    return r;
+  }
+
+  /**
+   * The executor of the dns pools' lookups: they block on the DNS server, so they get threads of
+   * their own (one per pool at most), away from the event thread. Idle threads end.
+   */
+  private static ExecutorService lookupThreadFor(int dnsPools) {
+    ThreadPoolExecutor e = new ThreadPoolExecutor(dnsPools, dnsPools, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), r -> {
+          Thread t = new Thread(r, "junction-dns-lookups");
+          t.setDaemon(true);
+          return t;
+        });
+    e.allowCoreThreadTimeOut(true);
+    return e;
   }
 
   /**
@@ -221,8 +266,14 @@ final class PoolSet implements Pools {
         scheduler.execute(r::begin);
       }
     }
+    dnsPools.values().forEach(DnsMembers::start);
     for (Pool pool : pools) {
-      awaitSettled(pool, begin);
+      DnsMembers members = dnsPools.get(pool.name());
+      if (members == null) {
+        awaitSettled(pool, begin);
+      } else {
+        awaitFirstMember(pool, members, begin);
+      }
     }
     Map<String, ModelSignature> found = new LinkedHashMap<>();
     Set<String> fusing = new HashSet<>();
@@ -257,6 +308,25 @@ final class PoolSet implements Pools {
       } catch (ExecutionException e) {
         throw new PoolStartException(failure(pool, r, String.valueOf(e.getCause())), e.getCause());
       }
+    }
+  }
+
+  /**
+   * Waits until a dns pool has a member that takes calls, at most its start_timeout: the name may
+   * resolve to nothing yet, or to pods still starting, so its lookups go on meanwhile.
+   */
+  private static void awaitFirstMember(Pool pool, DnsMembers members, long beginNanos) throws PoolStartException {
+    long limit = beginNanos + pool.spec().startTimeout().toNanos();
+    try {
+      members.firstRoutable().get(Math.max(0, limit - System.nanoTime()), TimeUnit.NANOSECONDS);
+    } catch (TimeoutException e) {
+      throw new PoolStartException("pool " + pool.name() + ": no member READY within "
+          + pool.spec().startTimeout().toSeconds() + " s (expected: at least one); " + members.describe(), null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PoolStartException("pool " + pool.name() + ": interrupted while starting", e);
+    } catch (ExecutionException e) {
+      throw new PoolStartException("pool " + pool.name() + ": " + e.getCause(), e.getCause());
     }
   }
 
@@ -827,7 +897,8 @@ final class PoolSet implements Pools {
   public List<PoolSnapshot> snapshot() {
     List<PoolSnapshot> out = new ArrayList<>(pools.size());
     for (Pool p : pools) {
-      out.add(p.snapshot(Optional.ofNullable(scalers.get(p.name())).map(PoolScaler::status)));
+      out.add(p.snapshot(Optional.ofNullable(scalers.get(p.name())).map(PoolScaler::status),
+          Optional.ofNullable(dnsPools.get(p.name())).map(DnsMembers::status)));
     }
     return out;
   }
@@ -921,6 +992,9 @@ final class PoolSet implements Pools {
         r.finishClose(deadline);
       }
     }
+    if (dnsLookups != null) {
+      dnsLookups.shutdownNow(); // a lookup that still blocks answers to no one
+    }
     sockets.close();
     launcher.close();
     log.info("pools: closed");
@@ -928,6 +1002,7 @@ final class PoolSet implements Pools {
 
   private void beginClose() {
     scalers.values().forEach(PoolScaler::stop);
+    dnsPools.values().forEach(DnsMembers::stop);
     for (Pool p : pools) {
       for (Replica r : p.replicas()) {
         r.beginClose();

@@ -11,15 +11,44 @@ import java.util.Optional;
  * @param scaling its bounds and its autoscaler's last decision, for a pool that autoscales; empty otherwise
  * @param retries retries and failovers the pool's retry budget allowed since start
  * @param retriesRefused retries and failovers it refused (the budget was spent)
+ * @param discovery for a dns pool, its service and how its lookups went; empty otherwise
  */
 public record PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
     PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling, long retries,
-    long retriesRefused) {
+    long retriesRefused, Optional<Discovery> discovery) {
   public PoolSnapshot {
     models = List.copyOf(models);
     Objects.requireNonNull(affinity);
     replicas = List.copyOf(replicas);
     Objects.requireNonNull(scaling);
+    Objects.requireNonNull(discovery);
+  }
+
+  /** A pool that resolves no name. */
+  public PoolSnapshot(String name, PoolSpec.Kind kind, List<String> models, Device device,
+      PoolSpec.Affinity affinity, List<ReplicaSnapshot> replicas, int queued, Optional<Scaling> scaling, long retries,
+      long retriesRefused) {
+    this(name, kind, models, device, affinity, replicas, queued, scaling, retries, retriesRefused, Optional.empty());
+  }
+
+  /**
+   * A dns pool's service and its lookups.
+   *
+   * @param service      host:port, as configured
+   * @param resolveIntervalMillis between lookups
+   * @param addresses    the last answer with addresses (the members follow it); empty before one
+   * @param lastLookup   "ok", "failed" or "empty" (no address: the members were kept); empty before the first
+   * @param lastError    why the last lookup found no address; empty after a good one
+   * @param lastAtMillis when the last lookup answered, in milliseconds since the epoch; 0 before the first
+   */
+  public record Discovery(String service, long resolveIntervalMillis, List<String> addresses, String lastLookup,
+      String lastError, long lastAtMillis, long okLookups, long failedLookups, long emptyLookups) {
+    public Discovery {
+      Objects.requireNonNull(service);
+      addresses = List.copyOf(addresses);
+      Objects.requireNonNull(lastLookup);
+      Objects.requireNonNull(lastError);
+    }
   }
 
   /** A pool with a fixed count of replicas that has not retried. */

@@ -14,9 +14,10 @@ import java.util.Optional;
  * code trusts it. Immutable.
  *
  * @param name         unique pool name
- * @param kind         local (spawned here), static (host:port list) or dns (later issue)
+ * @param kind         local (spawned here), static (host:port list) or dns (the addresses a name resolves to)
  * @param models       models every replica serves
- * @param replicas     replica count for a local pool; for static pools, endpoints.size()
+ * @param replicas     replica count for a local pool; for static pools, endpoints.size(); 1 for a dns pool,
+ *                     whose count is the resolver's (it sizes the pool's retry budget as one member's)
  * @param device       what each replica asks for
  * @param fallbackCpu  a GPU replica without a GPU runs on the CPU instead of failing
  * @param cpus         per-replica CPU affinity lists ("0", "0-1", "2,3"); empty means unpinned;
@@ -42,6 +43,7 @@ import java.util.Optional;
  *                     this many outstanding, of any priority (1 to maxInFlight): the rest of its
  *                     slots are kept for interactive work. The config derives it from
  *                     {@code admission.batch_share}; maxInFlight (no reserve) when not given
+ * @param service      for a dns pool, the name it resolves and how often; empty for the other kinds
  */
 public record PoolSpec(
     String name,
@@ -64,7 +66,8 @@ public record PoolSpec(
     HealthPolicy health,
     Optional<Autoscaling> autoscaling,
     RetryBudgetPolicy retryBudget,
-    int batchMaxInFlight) {
+    int batchMaxInFlight,
+    Optional<DnsService> service) {
 
   public enum Kind { LOCAL, STATIC, DNS }
 
@@ -158,6 +161,17 @@ public record PoolSpec(
         maxInFlight);
   }
 
+  /** A local or static pool: no name to resolve. */
+  public PoolSpec(String name, Kind kind, List<String> models, int replicas, Device device, boolean fallbackCpu,
+      List<String> cpus, List<String> endpoints, Optional<Path> repository, int maxInFlight, Duration healthInterval,
+      Duration startTimeout, List<String> jvmOptions, boolean batching, Affinity affinity, int maxQueue,
+      OutlierPolicy outlierEjection, HealthPolicy health, Optional<Autoscaling> autoscaling,
+      RetryBudgetPolicy retryBudget, int batchMaxInFlight) {
+    this(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight, healthInterval,
+        startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, autoscaling, retryBudget,
+        batchMaxInFlight, Optional.empty());
+  }
+
   public PoolSpec {
     Objects.requireNonNull(name);
     Objects.requireNonNull(kind);
@@ -174,6 +188,11 @@ public record PoolSpec(
     Objects.requireNonNull(health);
     Objects.requireNonNull(autoscaling);
     Objects.requireNonNull(retryBudget);
+    Objects.requireNonNull(service);
+    if (service.isPresent() != (kind == Kind.DNS)) {
+      throw new IllegalArgumentException("pool " + name + ": service: " + service.map(DnsService::name).orElse("none")
+          + " for a " + kind + " pool (expected: a service for a dns pool, and only there)");
+    }
   }
 
   /** The most replicas the pool can have at once: its count, or its max_replicas when it autoscales. */
@@ -185,7 +204,7 @@ public record PoolSpec(
   public PoolSpec withMaxQueue(int newMaxQueue) {
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         healthInterval, startTimeout, jvmOptions, batching, affinity, newMaxQueue, outlierEjection, health, autoscaling,
-        retryBudget, batchMaxInFlight);
+        retryBudget, batchMaxInFlight, service);
   }
 
   /**
@@ -196,7 +215,7 @@ public record PoolSpec(
     int batch = (int) Math.max(1, Math.min(maxInFlight, Math.round(maxInFlight * share)));
     return new PoolSpec(name, kind, models, replicas, device, fallbackCpu, cpus, endpoints, repository, maxInFlight,
         healthInterval, startTimeout, jvmOptions, batching, affinity, maxQueue, outlierEjection, health, autoscaling,
-        retryBudget, batch);
+        retryBudget, batch, service);
   }
 
   /** The affinity of replica {@code index}, if pinned. */

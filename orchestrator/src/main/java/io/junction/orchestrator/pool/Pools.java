@@ -34,8 +34,8 @@ public interface Pools extends AutoCloseable {
    * gRPC on TCP. Every channel runs on {@code loops}, one per loop and worker, which the caller
    * closes after the pools. Nothing runs until {@link #start()}.
    *
-   * @throws IllegalArgumentException for a kind not supported yet (dns), a pool without
-   *     replicas, or a model served by two pools
+   * @throws IllegalArgumentException for a local or static pool without replicas, or a model
+   *     served by two pools
    */
   static Pools create(List<PoolSpec> specs, EventLoops loops) {
     return new PoolSet(specs, new ExecutorScheduler(), new WorkerChannels() {
@@ -62,7 +62,8 @@ public interface Pools extends AutoCloseable {
       public boolean unixSockets() {
         return loops.unixSockets();
       }
-    }, new ProcessLauncher(), WorkerCommand.Host.current(), Pool::pickerFor);
+    }, new ProcessLauncher(), WorkerCommand.Host.current(), Pool::pickerFor,
+        specs.stream().anyMatch(s -> s.kind() == PoolSpec.Kind.DNS) ? DnsResolver.jdk() : DnsResolver.NONE);
   }
 
   /**

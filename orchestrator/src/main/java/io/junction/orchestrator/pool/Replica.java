@@ -347,6 +347,15 @@ abstract class Replica implements Candidate {
    * @return false when the replica was not READY or UNHEALTHY (any more)
    */
   boolean startDrain() {
+    return startDrain(true);
+  }
+
+  /**
+   * As {@link #startDrain()}; with {@code tellWorker} false the worker is not asked to drain once
+   * our calls are done: the replica only leaves (a dns member whose address left the answer: its
+   * worker belongs to whoever runs it, and may still serve other orchestrators).
+   */
+  boolean startDrain(boolean tellWorker) {
     ReplicaState s = state();
     if ((s != ReplicaState.READY && s != ReplicaState.UNHEALTHY) || !lifecycle.transition(s, ReplicaState.DRAINING)) {
       return false;
@@ -355,7 +364,7 @@ abstract class Replica implements Candidate {
     scheduler.execute(() -> {
       int gen = ++drainGeneration;
       log.info("pool {}: replica {} DRAINING: out of routing, {} call(s) in flight", spec.name(), id, inFlight());
-      awaitCallsDone(gen, deadline);
+      awaitCallsDone(gen, deadline, tellWorker);
     });
     return true;
   }
@@ -364,13 +373,13 @@ abstract class Replica implements Candidate {
     return gen == drainGeneration && !closing && state() == ReplicaState.DRAINING;
   }
 
-  private void awaitCallsDone(int gen, long deadline) {
+  private void awaitCallsDone(int gen, long deadline, boolean tellWorker) {
     if (!stillDraining(gen)) {
       return;
     }
     long left = deadline - scheduler.nanoTime();
     if (inFlight() > 0 && left > 0) {
-      scheduler.schedule(DRAIN_POLL, () -> awaitCallsDone(gen, deadline));
+      scheduler.schedule(DRAIN_POLL, () -> awaitCallsDone(gen, deadline, tellWorker));
       return;
     }
     if (inFlight() > 0) {
@@ -378,7 +387,7 @@ abstract class Replica implements Candidate {
           inFlight(), seconds(DRAIN_GRACE.toNanos()));
     }
     WorkerClient c = client;
-    if (c == null) {
+    if (c == null || !tellWorker) {
       drained();
       return;
     }

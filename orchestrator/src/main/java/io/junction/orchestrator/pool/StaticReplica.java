@@ -7,12 +7,17 @@ package io.junction.orchestrator.pool;
  * device come from WorkerControl.Stats when it serves that (a Junction worker), else stay
  * unknown.
  */
-final class StaticReplica extends Replica {
+class StaticReplica extends Replica {
   private final String address;
 
   StaticReplica(PoolSpec spec, int index, Scheduler scheduler, WorkerChannels channels) {
+    this(spec, index, spec.endpoints().get(index), scheduler, channels);
+  }
+
+  /** @param address its host:port */
+  StaticReplica(PoolSpec spec, int index, String address, Scheduler scheduler, WorkerChannels channels) {
     super(spec, index, scheduler, channels);
-    this.address = spec.endpoints().get(index);
+    this.address = address;
     this.endpoint = address;
   }
 

@@ -21,6 +21,15 @@ public final class MetricNames {
   public static final String POOL_RETRIES_TOTAL = "junction_pool_retries_total";
   public static final String RETRIED = "retried";
   public static final String REFUSED = "refused_by_budget";
+  /**
+   * Counter: lookups of a dns pool's service, by outcome: {@link #LOOKUP_OK}, {@link #LOOKUP_FAILED}
+   * (the name did not resolve) or {@link #LOOKUP_EMPTY} (no address); after the last two the pool
+   * kept its members. Labels: {@link #POOL}, {@link #OUTCOME}. Only while some pool is of kind dns.
+   */
+  public static final String POOL_DNS_LOOKUPS_TOTAL = "junction_pool_dns_lookups_total";
+  public static final String LOOKUP_OK = "ok";
+  public static final String LOOKUP_FAILED = "failed";
+  public static final String LOOKUP_EMPTY = "empty";
   /** Counter: finished gRPC calls. Labels: {@link #SERVICE}, {@link #OUTCOME} (the status code, e.g. OK). */
   public static final String REQUESTS_TOTAL = "junction_requests_total";
   /** Summary without quantiles: time from a call's start to its close. Label: {@link #SERVICE}. */

@@ -74,6 +74,20 @@ final class PrometheusText {
       sample(out, MetricNames.POOL_RETRIES_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
           MetricNames.REFUSED, Long.toString(pool.retriesRefused()));
     }
+    if (pools.stream().anyMatch(p -> p.discovery().isPresent())) {
+      header(out, MetricNames.POOL_DNS_LOOKUPS_TOTAL, "counter",
+          "Lookups of each dns pool's service, by outcome; after failed or empty ones the members were kept.");
+      for (PoolSnapshot pool : pools) {
+        pool.discovery().ifPresent(d -> {
+          sample(out, MetricNames.POOL_DNS_LOOKUPS_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
+              MetricNames.LOOKUP_OK, Long.toString(d.okLookups()));
+          sample(out, MetricNames.POOL_DNS_LOOKUPS_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
+              MetricNames.LOOKUP_FAILED, Long.toString(d.failedLookups()));
+          sample(out, MetricNames.POOL_DNS_LOOKUPS_TOTAL, MetricNames.POOL, pool.name(), MetricNames.OUTCOME,
+              MetricNames.LOOKUP_EMPTY, Long.toString(d.emptyLookups()));
+        });
+      }
+    }
     header(out, MetricNames.REQUESTS_TOTAL, "counter", "Finished gRPC calls by service and status code.");
     requests.requests().forEach((service, outcomes) -> outcomes.forEach((outcome, n) ->
         sample(out, MetricNames.REQUESTS_TOTAL, MetricNames.SERVICE, service, MetricNames.OUTCOME, outcome, Long.toString(n))));

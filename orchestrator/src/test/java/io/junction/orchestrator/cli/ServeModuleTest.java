@@ -74,15 +74,16 @@ class ServeModuleTest {
   void aPoolThePoolPackageRefusesFailsServeWithItsOwnMessage() throws Exception {
     JunctionConfig demo = demo(0, 0);
     PoolSpec p = demo.pools().get(0);
-    PoolSpec dns = new PoolSpec(p.name(), PoolSpec.Kind.DNS, p.models(), p.replicas(), p.device(), p.fallbackCpu(),
-        p.cpus(), List.of("workers.example:8600"), p.repository(), p.maxInFlight(), p.healthInterval(), p.startTimeout(),
+    PoolSpec shortCpus = new PoolSpec(p.name(), PoolSpec.Kind.LOCAL, p.models(), 3, p.device(), p.fallbackCpu(),
+        List.of("0", "1"), List.of(), p.repository(), p.maxInFlight(), p.healthInterval(), p.startTimeout(),
         p.jvmOptions());
-    JunctionConfig cfg = new JunctionConfig(demo.server(), demo.repository(), List.of(dns), demo.pipelines(), demo.limits());
+    JunctionConfig cfg = new JunctionConfig(demo.server(), demo.repository(), List.of(shortCpus), demo.pipelines(),
+        demo.limits());
 
     assertThatThrownBy(() -> ServeCommand.serving(cfg))
         .as("the pool package's error, not Guice's wrapping of it")
         .isExactlyInstanceOf(IllegalArgumentException.class)
-        .hasMessage("pool " + p.name() + ": kind: dns (expected: local or static; dns pools are not supported yet)");
+        .hasMessage("pool " + p.name() + ": cpus: 2 entries (expected: 1, or one per replica: 3)");
   }
 
   private JunctionConfig demo(int port, int httpPort) throws Exception {

@@ -11,6 +11,7 @@ import io.junction.orchestrator.admission.Priority;
 import io.junction.orchestrator.pool.Autoscaling;
 import io.junction.orchestrator.pool.Device;
 import io.junction.orchestrator.pool.HealthPolicy;
+import io.junction.orchestrator.pool.DnsService;
 import io.junction.orchestrator.pool.PoolSpec;
 import io.junction.orchestrator.routing.OutlierPolicy;
 import io.junction.orchestrator.routing.RetryBudgetPolicy;
@@ -54,6 +55,24 @@ class ConfigLoaderTest {
             - {name: featurize, model: featurizer, inputs: {text: input.text}}
             - {name: classify, model: intent, inputs: {features: featurize.features}}
       """;
+
+  /** The static pool of GOOD, and as a dns pool. */
+  private static final String DNS_FROM = "kind: static\n    models: [ranker]\n    endpoints: [10.0.0.1:9000]";
+  private static final String DNS_TO = "kind: dns\n    models: [ranker]\n    service: workers.junction.svc.cluster.local:50051";
+
+  @Test
+  void aDnsPoolNamesItsServiceAndResolveInterval() throws Exception {
+    PoolSpec dns = parse(good(DNS_FROM, DNS_TO + "\n    resolve_interval_ms: 2000")).pools().get(1);
+    assertThat(dns.kind()).isEqualTo(PoolSpec.Kind.DNS);
+    assertThat(dns.service()).contains(
+        new DnsService("workers.junction.svc.cluster.local", 50051, Duration.ofSeconds(2)));
+    assertThat(dns.endpoints()).isEmpty();
+    assertThat(dns.repository()).isEmpty();
+
+    PoolSpec byDefault = parse(good(DNS_FROM, DNS_TO)).pools().get(1);
+    assertThat(byDefault.service().orElseThrow().resolveInterval()).isEqualTo(DnsService.DEFAULT_RESOLVE_INTERVAL);
+    assertThat(parse(GOOD).pools().get(1).service()).as("a static pool resolves nothing").isEmpty();
+  }
 
   private static JunctionConfig parse(String yaml) throws ConfigException {
     return ConfigLoader.parse("junction.yaml", yaml, BASE);
@@ -100,7 +119,7 @@ class ConfigLoaderTest {
             "junction.yaml: pools[0].replica: unknown key (expected one of: name, kind, models, replicas, device,"
                 + " fallback, cpus, endpoints, repository, max_in_flight, max_queue, health_interval_ms,"
                 + " start_timeout_ms, jvm_options, batching, affinity, probe_timeout_ms, unhealthy_after, kill_after_ms,"
-                + " stall_after_ms, outlier_ejection, min_replicas, max_replicas, autoscaling, retry_budget) (line 5)"),
+                + " stall_after_ms, outlier_ejection, min_replicas, max_replicas, autoscaling, retry_budget, service, resolve_interval_ms) (line 5)"),
         Arguments.of("min_replicas for a static pool", good("endpoints: [10.0.0.1:9000]",
                 "endpoints: [10.0.0.1:9000]\n    min_replicas: 1\n    max_replicas: 3"),
             "junction.yaml: pools[1].min_replicas: given for a static pool (expected: autoscaling applies to local"
@@ -216,10 +235,34 @@ class ConfigLoaderTest {
             "junction.yaml: pools[1].name: \"conversation\" (expected: a name no other pool has) (line 5)"),
         Arguments.of("a pool without a name", good("  - name: remote\n    kind: static", "  - kind: static"),
             "junction.yaml: pools[1].name: missing (expected: the pool's name) (line 5)"),
-        Arguments.of("a dns pool", good("kind: static", "kind: dns"),
-            "junction.yaml: pools[1].kind: \"dns\" (expected: local or static; dns is not supported yet) (line 6)"),
+        Arguments.of("a dns pool with endpoints", good("kind: static", "kind: dns\n    service: w.example:9000"),
+            "junction.yaml: pools[1].endpoints: given for a dns pool (expected: only in static pools; a dns pool names"
+                + " its service) (line 9)"),
+        Arguments.of("a dns pool without a service", good(DNS_FROM, "kind: dns\n    models: [ranker]"),
+            "junction.yaml: pools[1].service: missing (expected: the host:port of the headless Service whose addresses"
+                + " are the members) (line 5)"),
+        Arguments.of("a dns pool with replicas", good(DNS_FROM, DNS_TO + "\n    replicas: 2"),
+            "junction.yaml: pools[1].replicas: given for a dns pool (expected: only in local pools; a dns pool has one"
+                + " replica per address its service resolves to, run and placed by whoever runs it) (line 9)"),
+        Arguments.of("a dns pool that autoscales", good(DNS_FROM, DNS_TO + "\n    max_replicas: 2"),
+            "junction.yaml: pools[1].max_replicas: given for a dns pool (expected: autoscaling applies to local pools"
+                + " only; a dns pool has one replica per address its service resolves to, started and stopped by"
+                + " whoever runs it) (line 9)"),
+        Arguments.of("a dns service without a port", good(DNS_FROM, DNS_TO.replace(":50051", "")),
+            "junction.yaml: pools[1].service: \"workers.junction.svc.cluster.local\" (expected: host:port) (line 8)"),
+        Arguments.of("a dns service whose host is no DNS name", good(DNS_FROM, DNS_TO.replace("workers.", "work_ers.")),
+            "junction.yaml: pools[1].service: \"work_ers.junction.svc.cluster.local:50051\" (expected: host:port with a"
+                + " DNS name or an IPv4 address as host, like workers.junction.svc.cluster.local:50051) (line 8)"),
+        Arguments.of("a resolve interval below 100 ms", good(DNS_FROM, DNS_TO + "\n    resolve_interval_ms: 50"),
+            "junction.yaml: pools[1].resolve_interval_ms: 50 (expected: >= 100) (line 9)"),
+        Arguments.of("a service in a static pool", good("endpoints: [10.0.0.1:9000]",
+                "endpoints: [10.0.0.1:9000]\n    service: w.example:9000"),
+            "junction.yaml: pools[1].service: given for a static pool (expected: only in dns pools) (line 9)"),
+        Arguments.of("a resolve interval in a local pool", good("models: [featurizer, intent]",
+                "models: [featurizer, intent]\n    resolve_interval_ms: 1000"),
+            "junction.yaml: pools[0].resolve_interval_ms: given for a local pool (expected: only in dns pools) (line 5)"),
         Arguments.of("an unknown kind", good("kind: static", "kind: k8s"),
-            "junction.yaml: pools[1].kind: \"k8s\" (expected: local or static) (line 6)"),
+            "junction.yaml: pools[1].kind: \"k8s\" (expected: local, static or dns) (line 6)"),
         Arguments.of("a static pool without endpoints", good("    endpoints: [10.0.0.1:9000]\n", ""),
             "junction.yaml: pools[1].endpoints: missing (expected: a list of host:port, one per replica) (line 5)"),
         Arguments.of("a static pool with replicas", good("endpoints: [10.0.0.1:9000]", "endpoints: [10.0.0.1:9000]\n    replicas: 2"),

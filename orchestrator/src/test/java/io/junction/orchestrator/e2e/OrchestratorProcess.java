@@ -135,6 +135,12 @@ final class OrchestratorProcess implements AutoCloseable {
    */
   static OrchestratorProcess start(String name, String host, int port, int httpPort, String configTemplate)
       throws IOException {
+    return start(name, host, port, httpPort, configTemplate, List.of());
+  }
+
+  /** As {@link #start(String, String, int, int, String)}, with options for the orchestrator's JVM. */
+  static OrchestratorProcess start(String name, String host, int port, int httpPort, String configTemplate,
+      List<String> jvmOptions) throws IOException {
     Files.createDirectories(LOGS);
     Path config = LOGS.resolve(name + ".yaml");
     Files.writeString(config, configTemplate
@@ -142,27 +148,28 @@ final class OrchestratorProcess implements AutoCloseable {
         .replace("${port}", Integer.toString(port))
         .replace("${http_port}", Integer.toString(httpPort))
         .replace("${repository}", repository().toString()));
-    return launch(name, host, port, httpPort, List.of("--config", config.toString()));
+    return launch(name, host, port, httpPort, jvmOptions, List.of("--config", config.toString()));
   }
 
   /** Starts `serve` without a config, that is the demo exactly as `bin/demo` serves it, on free ports. */
   static OrchestratorProcess startDemo(String name) throws IOException {
     int port = freePort();
     int httpPort = freePort();
-    return launch(name, "127.0.0.1", port, httpPort, List.of("--repository", repository().toString(),
+    return launch(name, "127.0.0.1", port, httpPort, List.of(), List.of("--repository", repository().toString(),
         "--port", Integer.toString(port), "--http-port", Integer.toString(httpPort)));
   }
 
-  private static OrchestratorProcess launch(String name, String host, int port, int httpPort, List<String> serveArgs)
-      throws IOException {
+  private static OrchestratorProcess launch(String name, String host, int port, int httpPort, List<String> jvmOptions,
+      List<String> serveArgs) throws IOException {
     Files.createDirectories(LOGS);
     Path log = LOGS.resolve(name + ".log");
     List<String> command = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Dcom.google.protobuf.use_unsafe_pre22_gencode=true",
-        "-Dai.djl.offline=true",
-        "-cp", System.getProperty("java.class.path"),
-        "io.junction.orchestrator.cli.JunctionCli", "serve"));
+        "-Dai.djl.offline=true"));
+    command.addAll(jvmOptions);
+    command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.junction.orchestrator.cli.JunctionCli",
+        "serve"));
     command.addAll(serveArgs);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("TF_CPP_MIN_LOG_LEVEL", "2");

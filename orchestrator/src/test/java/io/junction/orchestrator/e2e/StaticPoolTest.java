@@ -74,7 +74,8 @@ class StaticPoolTest {
     }
   }
 
-  private static int readyPort(Process worker) throws Exception {
+  /** The port a worker started with --port announces in its READY line, within two minutes. */
+  static int readyPort(Process worker) throws Exception {
     BufferedReader out = new BufferedReader(new InputStreamReader(worker.getInputStream(), StandardCharsets.UTF_8));
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
     String line;

@@ -609,10 +609,6 @@ class PoolSetTest {
 
   @Test
   void poolsThatCannotWorkAreRefusedAtCreate() {
-    PoolSpec dns = new PoolSpec("d", PoolSpec.Kind.DNS, List.of("a"), 1, Device.CPU, false, List.of(), List.of(),
-        Optional.empty(), 4, Duration.ofHours(1), Duration.ofSeconds(10), List.of());
-    assertThatThrownBy(() -> pools(dns))
-        .hasMessage("pool d: kind: dns (expected: local or static; dns pools are not supported yet)");
     assertThatThrownBy(() -> pools(staticPool("p", 4, List.of("a"), "w:1"), staticPool("q", 4, List.of("a"), "w:2")))
         .hasMessage("model a: served by pools p and q (expected: each model in one pool)");
     assertThatThrownBy(() -> pools(staticPool("p", 0, List.of("a"), "w:1")))

@@ -12,6 +12,7 @@ import io.junction.proto.v1.BatchSizeBucket;
 import io.junction.proto.v1.ModelStats;
 import io.junction.proto.v1.StatsResponse;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -74,6 +75,24 @@ class PrometheusTextTest {
         .contains("# TYPE junction_pool_retries_total counter\n")
         .contains("junction_pool_retries_total{pool=\"recommendation\",outcome=\"retried\"} 7\n")
         .contains("junction_pool_retries_total{pool=\"recommendation\",outcome=\"refused_by_budget\"} 3\n");
+  }
+
+  @Test
+  void countsTheLookupsOfEachDnsPoolByOutcomeAndNothingWithoutOne() {
+    PoolSnapshot dns = new PoolSnapshot("workers", PoolSpec.Kind.DNS, List.of("m"), Device.CPU,
+        PoolSpec.Affinity.NONE, List.of(), 0, Optional.empty(), 0, 0, Optional.of(new PoolSnapshot.Discovery(
+            "workers.test:50051", 5000, List.of("10.0.0.1"), "failed", "java.net.UnknownHostException: workers.test",
+            1_700_000_000_000L, 12, 2, 1)));
+    PoolSnapshot local = new PoolSnapshot("other", PoolSpec.Kind.LOCAL, List.of("n"), Device.CPU,
+        PoolSpec.Affinity.NONE, List.of(), 0, 0, 0);
+
+    assertThat(PrometheusText.render(List.of(dns, local), new RequestMetrics()))
+        .contains("# TYPE junction_pool_dns_lookups_total counter\n")
+        .contains("junction_pool_dns_lookups_total{pool=\"workers\",outcome=\"ok\"} 12\n")
+        .contains("junction_pool_dns_lookups_total{pool=\"workers\",outcome=\"failed\"} 2\n")
+        .contains("junction_pool_dns_lookups_total{pool=\"workers\",outcome=\"empty\"} 1\n")
+        .doesNotContain("junction_pool_dns_lookups_total{pool=\"other\"");
+    assertThat(PrometheusText.render(List.of(local), new RequestMetrics())).doesNotContain("dns_lookups");
   }
 
   @Test
