@@ -310,9 +310,18 @@ final class PoolSet implements Pools {
           + r.id() + " at " + r.endpoint + ": " + Replica.describe(Status.fromThrowable(e.getCause()))
           + " (expected: the replica serves " + model + ")", e.getCause());
     }
+    String source = "pool " + pool.name() + ", member " + r.id() + " at " + r.endpoint;
+    if (md.getInputsCount() == 0 || md.getOutputsCount() == 0) {
+      // KServe's Model reports none unless it overrides get_input_types and get_output_types.
+      throw new PoolStartException("pool " + pool.name() + ": model " + model + ": metadata from " + source
+          + " lists " + md.getInputsCount() + " input(s) and " + md.getOutputsCount() + " output(s)"
+          + " (expected: at least one of each, with name, datatype and shape)", null);
+    }
+    // Where a static member's metadata came from, for the pipelines' messages: someone else runs that server.
     return new ModelSignature(model,
         specs(pool, model, "inputs", md.getInputsList()),
-        specs(pool, model, "outputs", md.getOutputsList()));
+        specs(pool, model, "outputs", md.getOutputsList()),
+        pool.spec().kind() == PoolSpec.Kind.STATIC ? source : "");
   }
 
   private static List<TensorSpec> specs(Pool pool, String model, String side,
