@@ -408,8 +408,12 @@ final class Pool {
       if (r.routable()) {
         ready++;
       } else {
-        others.append(others.length() == 0 ? "" : ", ").append(r.id()).append(' ').append(r.state())
-            .append(r.outliers.isEjected() ? " (ejected)" : "");
+        others.append(others.length() == 0 ? "" : ", ").append(r.id());
+        if (spec.kind() == PoolSpec.Kind.STATIC) {
+          // A member someone else runs: where it is, so that the message leads to the server that is down.
+          others.append(" at ").append(r.endpoint);
+        }
+        others.append(' ').append(r.state()).append(r.outliers.isEjected() ? " (ejected)" : "");
       }
     }
     if (ready > 0) {

@@ -217,6 +217,13 @@ final class ForeignServer implements AutoCloseable {
     }
   }
 
+  /** Kills the server and every process it started at once (KILL), as a crash would. */
+  void kill() {
+    List<ProcessHandle> all = tree();
+    all.forEach(ProcessHandle::destroyForcibly);
+    awaitExit(all);
+  }
+
   /**
    * Stops the server and every process it started: TERM to all of them (the descendants are
    * listed first, while the parent still links them), KILL to what is left after a grace.
@@ -233,6 +240,10 @@ final class ForeignServer implements AutoCloseable {
         p.destroyForcibly();
       }
     }
+    awaitExit(all);
+  }
+
+  private void awaitExit(List<ProcessHandle> all) {
     for (ProcessHandle p : all) {
       try {
         p.onExit().get(10, TimeUnit.SECONDS);
