@@ -2,7 +2,9 @@
 Open Inference Protocol's gRPC (and REST) on 127.0.0.1.
 
 A foreign pool member of ForeignMembersTest; numpy only. Usage:
-  python server.py --grpc_port P --http_port Q"""
+  python server.py --grpc_port P --http_port Q [--datatype FP64]
+--datatype FP64 serves the same model in FP64 instead (inputs, outputs and metadata): another
+version of it, whose metadata does not match a pipeline wired for FP32."""
 import argparse
 
 import grpc.aio
@@ -28,26 +30,29 @@ uvicorn.Config.__init__ = _loopback_config
 
 
 class Halve(Model):
-    def __init__(self, name: str):
+    def __init__(self, name: str, datatype: str):
         super().__init__(name)
+        self.datatype = datatype
+        self.dtype = {"FP32": np.float32, "FP64": np.float64}[datatype]
         self.ready = True
 
     # Without these KServe's ModelMetadata lists no tensors, and a Junction pipeline could not be wired to it.
     def get_input_types(self):
-        return [{"name": "x", "datatype": "FP32", "shape": [-1]}]
+        return [{"name": "x", "datatype": self.datatype, "shape": [-1]}]
 
     def get_output_types(self):
-        return [{"name": "y", "datatype": "FP32", "shape": [-1]}]
+        return [{"name": "y", "datatype": self.datatype, "shape": [-1]}]
 
     async def predict(self, payload: InferRequest, headers=None, response_headers=None) -> InferResponse:
-        x = payload.inputs[0].as_numpy().astype(np.float32)
-        y = (np.float32(0.5) * x - np.float32(3)).astype(np.float32)
-        out = InferOutput(name="y", shape=list(y.shape), datatype="FP32")
+        x = payload.inputs[0].as_numpy().astype(self.dtype)
+        y = (self.dtype(0.5) * x - self.dtype(3)).astype(self.dtype)
+        out = InferOutput(name="y", shape=list(y.shape), datatype=self.datatype)
         out.set_data_from_numpy(y)
         return InferResponse(model_name=self.name, infer_outputs=[out], response_id=payload.id or "0")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(parents=[model_server.parser])
+    parser.add_argument("--datatype", choices=["FP32", "FP64"], default="FP32")
     args, _ = parser.parse_known_args()
-    ModelServer(http_port=args.http_port, grpc_port=args.grpc_port).start([Halve("halve")])
+    ModelServer(http_port=args.http_port, grpc_port=args.grpc_port).start([Halve("halve", args.datatype)])

@@ -141,6 +141,40 @@ class ForeignMembersTest {
 
   @Test
   @Order(4)
+  void aMemberReadyOnlyLaterWhoseMetadataDiffersIsNotRoutedTo() throws Exception {
+    int latePort = OrchestratorProcess.freePort();
+    try (ForeignServer good = ForeignServer.kserve("foreign-kserve-late-good");
+        OrchestratorProcess late = OrchestratorProcess.start("foreign-late", """
+            server: {host: 127.0.0.1, port: ${port}, http_port: ${http_port}}
+            pools:
+              - {name: late, kind: static, models: [halve], endpoints: ["%s", "127.0.0.1:%d"]}
+            pipelines:
+              - name: halve
+                inputs: [{name: x, datatype: FP32, shape: [-1]}]
+                outputs: [{name: y, from: halve.y}]
+                steps: [{name: halve, model: halve, inputs: {x: input.x}}]
+            """.formatted(good.endpoint, latePort))) {
+      late.awaitPools(r -> state(r, "late", 0).equals("READY"), Duration.ofSeconds(120));
+      // The second member comes up now, serving another version of the model (FP64).
+      try (ForeignServer other = ForeignServer.kserve("foreign-kserve-late-fp64", latePort, "FP64")) {
+        ListPoolsResponse pools = late.awaitPools(r -> state(r, "late", 1).equals("READY")
+            && !member(r, "late", 1).getLastError().isEmpty(), Duration.ofSeconds(60));
+        assertThat(member(pools, "late", 1).getLastError()).contains("metadata", "model halve", "x", "FP64", "FP32");
+        good.close();
+        late.awaitPools(r -> !state(r, "late", 0).equals("READY"), Duration.ofSeconds(60));
+        // Its only READY member is held out: the step has none to go to, and says why.
+        Tensor x = Tensor.ofFloats("x", new long[] {2}, 1f, 2f);
+        assertThatThrownBy(() -> late.runPipeline("halve", Duration.ofSeconds(30), x))
+            .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+              assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+              assertThat(e.getStatus().getDescription()).contains("late-1", "not routed to", "FP64");
+            });
+      }
+    }
+  }
+
+  @Test
+  @Order(5)
   void stoppingOneOfTwoMembersFailsItsStepOverToTheOther() throws Exception {
     long retriedBefore = kserveRetries();
     kserveA.close(); // the first member: the one a call goes to when both are idle
@@ -155,7 +189,7 @@ class ForeignMembersTest {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void stoppingTheOnlyMemberFailsItsStepWithUnavailableNamingIt() throws Exception {
     triton.kill(); // as a crash would
     // Whether the call still reaches the member (its call fails) or the health checks have taken it
@@ -198,10 +232,13 @@ class ForeignMembersTest {
   }
 
   private static String state(ListPoolsResponse pools, String pool, int member) {
+    return member(pools, pool, member).getState();
+  }
+
+  private static ReplicaInfo member(ListPoolsResponse pools, String pool, int member) {
     for (PoolInfo p : pools.getPoolsList()) {
       if (p.getName().equals(pool)) {
-        ReplicaInfo r = p.getReplicas(member);
-        return r.getState();
+        return p.getReplicas(member);
       }
     }
     throw new AssertionError("no pool " + pool + " in " + pools);

@@ -83,14 +83,18 @@ final class ForeignServer implements AutoCloseable {
         Map.of("PYTHONPATH", FOREIGN.resolve("mlserver").toString()), dir.toFile());
   }
 
-  /** KServe 0.21's ModelServer serving {@code halve} (y = 0.5 * x - 3). */
+  /** KServe 0.21's ModelServer serving {@code halve} (y = 0.5 * x - 3), FP32. */
   static ForeignServer kserve(String name) throws IOException {
-    int grpc = OrchestratorProcess.freePort();
+    return kserve(name, OrchestratorProcess.freePort(), "FP32");
+  }
+
+  /** As {@link #kserve(String)}, on the given gRPC port, {@code halve} in FP32 or FP64. */
+  static ForeignServer kserve(String name, int grpcPort, String datatype) throws IOException {
     List<String> command = List.of(venv("kserve").resolve("bin").resolve("python").toString(),
         FOREIGN.resolve("kserve").resolve("server.py").toString(),
-        "--grpc_port", Integer.toString(grpc), "--http_port", Integer.toString(OrchestratorProcess.freePort()),
-        "--workers", "1");
-    return start(name, "halve", grpc, command, Map.of(), null);
+        "--grpc_port", Integer.toString(grpcPort), "--http_port", Integer.toString(OrchestratorProcess.freePort()),
+        "--workers", "1", "--datatype", datatype);
+    return start(name, "halve", grpcPort, command, Map.of(), null);
   }
 
   private static Path venv(String server) {
