@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +73,8 @@ final class MemberSignatures {
    * Checks a static member that became READY against {@code expected} (the pools' signatures,
    * empty before start has read them: start checks the members READY by then itself), and
    * admits it into routing when each of the pool's models matches; else it stays out, its
-   * {@code last_error} saying why, until it becomes READY again. Event thread.
+   * {@code last_error} saying why: until it becomes READY again after a mismatch, until a later
+   * check (every health interval) gets answers when a metadata call failed. Event thread.
    *
    * @return completes (never exceptionally) once the member is admitted or held out
    */
@@ -84,10 +86,12 @@ final class MemberSignatures {
       return CompletableFuture.completedFuture(null);
     }
     r.holdUntilAdmitted();
+    AtomicBoolean unanswered = new AtomicBoolean();
     List<CompletableFuture<String>> checks = new ArrayList<>();
     for (String model : pool.spec().models()) {
       checks.add(c.modelMetadata(model, PoolSet.METADATA_TIMEOUT).handle((md, t) -> {
         if (t != null) {
+          unanswered.set(true);
           return "model " + model + ": " + Replica.describe(Status.fromThrowable(t))
               + " (expected: the member serves " + model + ")";
         }
@@ -115,6 +119,15 @@ final class MemberSignatures {
           r.lastError = PREFIX + why;
           log.warn("pool {}: member {} at {} READY but kept out of routing: {}", pool.name(), r.id(), r.endpoint,
               r.lastError);
+          if (unanswered.get()) {
+            // No answer is no verdict (a busy member, a slow network): ask again, else a member that
+            // stays READY would stay out for good. A mismatch waits for the member's next READY.
+            scheduler.schedule(pool.spec().healthInterval(), () -> {
+              if (r.client() == c && r.state() == ReplicaState.READY && !r.admitted()) {
+                check(pool, r, expected, scheduler);
+              }
+            });
+          }
         }
       } finally {
         done.complete(null);
