@@ -396,7 +396,7 @@ final class PipelineCompiler {
     for (Binding b : feeds) {
       TensorSpec want = inputs.get(b.input());
       if (want == null) {
-        throw stepError(step.name(), where + "." + b.input() + ": not an input of model " + sig.name()
+        throw stepError(step.name(), where + "." + b.input() + ": not an input of model " + sig.name() + sig.origin()
             + " (expected one of: " + String.join(", ", inputs.keySet()) + ")");
       }
       if (b.input().equals(feedbackInput) || b.input().equals(iterationInput) || !fed.add(b.input())) {
@@ -406,12 +406,13 @@ final class PipelineCompiler {
             + " (expected: each model input fed once)");
       }
       TensorSpec have = resolve(step.name(), where + "." + b.input(), b.from());
-      checkFits(step, where + "." + b.input(), b.from(), have, want, "model " + sig.name() + "'s input " + want.name());
+      checkFits(step, where + "." + b.input(), b.from(), have, want,
+          "model " + sig.name() + "'s input " + want.name() + sig.origin());
     }
     for (TensorSpec want : sig.inputs()) {
       if (!fed.contains(want.name()) && !want.name().equals(feedbackInput) && !want.name().equals(iterationInput)) {
         throw stepError(step.name(), where + "." + want.name() + ": not fed (expected: a reference for model "
-            + sig.name() + "'s input " + want.name() + " " + describe(want) + ")");
+            + sig.name() + "'s input " + want.name() + " " + describe(want) + sig.origin() + ")");
       }
     }
   }

@@ -425,8 +425,15 @@ final class Pool {
       if (r.routable()) {
         ready++;
       } else {
-        others.append(others.length() == 0 ? "" : ", ").append(r.id()).append(' ').append(r.state())
-            .append(r.outliers.isEjected() ? " (ejected)" : "");
+        others.append(others.length() == 0 ? "" : ", ").append(r.id());
+        if (spec.kind() != PoolSpec.Kind.LOCAL) {
+          // A member someone else runs: where it is, so that the message leads to the server that is down.
+          others.append(" at ").append(r.endpoint);
+        }
+        others.append(' ').append(r.state()).append(r.outliers.isEjected() ? " (ejected)" : "");
+        if (spec.kind() == PoolSpec.Kind.STATIC && r.state() == ReplicaState.READY && !r.admitted()) {
+          others.append(" (not routed to").append(r.lastError.isEmpty() ? "" : ": " + r.lastError).append(')');
+        }
       }
     }
     if (ready > 0) {

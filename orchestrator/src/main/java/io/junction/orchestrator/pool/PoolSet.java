@@ -21,11 +21,9 @@ import io.junction.proto.v1.SegmentIteration;
 import io.junction.proto.v1.SegmentOutput;
 import io.junction.proto.v1.SegmentPlan;
 import io.junction.proto.v1.SegmentResult;
-import io.junction.tensor.DataType;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import io.junction.tensor.TensorFormatException;
-import io.junction.tensor.TensorSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -137,7 +135,16 @@ final class PoolSet implements Pools {
       Pool pool = new Pool(spec, replicas, pickers.apply(spec), scheduler::nanoTime);
       built.add(pool);
       for (Replica r : replicas) {
-        r.lifecycle.onReady(() -> loadPlansInto(pool, r));
+        if (spec.kind() == PoolSpec.Kind.STATIC) {
+          // Routed to once its metadata matches the signatures read at start (MemberSignatures).
+          r.holdUntilAdmitted();
+          r.lifecycle.onReady(() -> {
+            loadPlansInto(pool, r);
+            MemberSignatures.check(pool, r, () -> signatures, scheduler);
+          });
+        } else {
+          r.lifecycle.onReady(() -> loadPlansInto(pool, r));
+        }
         r.lifecycle.onMove(pool::replicasMoved);
       }
       if (spec.kind() == PoolSpec.Kind.DNS) {
@@ -291,7 +298,37 @@ final class PoolSet implements Pools {
     }
     signatures = Map.copyOf(found);
     segmentPools = Set.copyOf(fusing);
+    admitStaticMembers();
     log.info("pools: {} started in {}", pools.size(), Replica.seconds(System.nanoTime() - begin));
+  }
+
+  /**
+   * Checks the static members READY now against the signatures just read (those READY later are
+   * checked when they become READY) and waits until each is admitted or held out.
+   */
+  private void admitStaticMembers() throws PoolStartException {
+    List<CompletableFuture<Void>> checks = new ArrayList<>();
+    for (Pool pool : pools) {
+      if (pool.spec().kind() != PoolSpec.Kind.STATIC) {
+        continue;
+      }
+      for (Replica r : pool.replicas()) {
+        CompletableFuture<Void> checked = new CompletableFuture<>();
+        scheduler.execute(() -> MemberSignatures.check(pool, r, () -> signatures, scheduler)
+            .whenComplete((ok, t) -> checked.complete(null)));
+        checks.add(checked);
+      }
+    }
+    try {
+      CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new))
+          .get(METADATA_TIMEOUT.toNanos() + START_WAIT_SLACK.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new PoolStartException("pools: interrupted while checking static members' metadata", e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new PoolStartException("pools: static members' metadata not checked within "
+          + (METADATA_TIMEOUT.plus(START_WAIT_SLACK).toSeconds()) + " s: " + e, e);
+    }
   }
 
   private static void awaitSettled(Pool pool, long beginNanos) throws PoolStartException {
@@ -380,23 +417,13 @@ final class PoolSet implements Pools {
           + r.id() + " at " + r.endpoint + ": " + Replica.describe(Status.fromThrowable(e.getCause()))
           + " (expected: the replica serves " + model + ")", e.getCause());
     }
-    return new ModelSignature(model,
-        specs(pool, model, "inputs", md.getInputsList()),
-        specs(pool, model, "outputs", md.getOutputsList()));
-  }
-
-  private static List<TensorSpec> specs(Pool pool, String model, String side,
-      List<ModelMetadataResponse.TensorMetadata> tensors) throws PoolStartException {
-    List<TensorSpec> out = new ArrayList<>(tensors.size());
-    for (ModelMetadataResponse.TensorMetadata t : tensors) {
-      Optional<DataType> type = DataType.fromName(t.getDatatype());
-      if (type.isEmpty()) {
-        throw new PoolStartException("pool " + pool.name() + ": model " + model + ": " + side + "." + t.getName()
-            + ".datatype: \"" + t.getDatatype() + "\" (expected: one of " + DataType.names() + ")", null);
-      }
-      out.add(new TensorSpec(t.getName(), type.get(), t.getShapeList()));
+    // Where a static member's metadata came from, for the pipelines' messages: someone else runs that server.
+    String source = pool.spec().kind() == PoolSpec.Kind.STATIC ? MemberSignatures.source(pool, r) : "";
+    try {
+      return MemberSignatures.signature(model, md, source);
+    } catch (IllegalArgumentException e) {
+      throw new PoolStartException("pool " + pool.name() + ": " + e.getMessage(), null);
     }
-    return out;
   }
 
   @Override

@@ -182,11 +182,17 @@ final class OrchestratorProcess implements AutoCloseable {
 
   /** Runs a pipeline through PipelineService.Run, the inputs as raw contents, within 30 s. */
   RunPipelineResponse runPipeline(String pipeline, Tensor... inputs) {
+    return runPipeline(pipeline, Duration.ofSeconds(30), inputs);
+  }
+
+  /** Runs a pipeline through PipelineService.Run, the inputs as raw contents, within {@code deadline}. */
+  RunPipelineResponse runPipeline(String pipeline, Duration deadline, Tensor... inputs) {
     RunPipelineRequest.Builder b = RunPipelineRequest.newBuilder().setPipeline(pipeline);
     for (Tensor t : inputs) {
       b.addInputs(TensorCodec.toRawInputHeader(t)).addRawInputContents(t.data());
     }
-    return PipelineServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS).run(b.build());
+    return PipelineServiceGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        .run(b.build());
   }
 
   /** Polls ListPools until {@code condition} holds; fails with the last answer and the log. */

@@ -604,7 +604,7 @@ class PoolSetTest {
     assertThat(pools.snapshot().get(0).replicas().get(0).state()).isEqualTo("STOPPED");
     assertThat(failure(pools.infer("a", List.of(X), List.of(), null)))
         .isInstanceOf(NoReadyReplicaException.class)
-        .hasMessage("pool p: no ready replica (0 of 1 replicas READY: p-0 STOPPED)");
+        .hasMessage("pool p: no ready replica (0 of 1 replicas READY: p-0 at w1:1 STOPPED)");
   }
 
   @Test
