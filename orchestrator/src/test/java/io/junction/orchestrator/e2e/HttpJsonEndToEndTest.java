@@ -19,6 +19,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -80,6 +83,66 @@ class HttpJsonEndToEndTest {
     assertThat(out.get("name").getAsString()).isEqualTo("items");
     // the ranker's order, best first: the typed service takes its first k
     assertThat(longs(out.getAsJsonArray("data")).subList(0, 10)).isEqualTo(grpc);
+  }
+
+  /**
+   * The curl commands docs/http.md gives for /v1/recommend and /v2/models/recommend/infer, run
+   * with curl itself (addressed to this test's HTTP port), answer the items of the gRPC call.
+   */
+  @Test
+  void theDocsCurlCommandsGiveTheItemsOfTheGrpcCall() throws Exception {
+    List<Long> grpc = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel)
+        .withDeadlineAfter(30, TimeUnit.SECONDS)
+        .recommend(RecommendRequest.newBuilder().setUserId(42).setK(5).build())
+        .getItemsList().stream().map(ScoredItem::getItemId).toList();
+    assertThat(grpc).hasSize(5);
+
+    JsonObject typed = JsonParser.parseString(curl(docsCommand("curl -s localhost:8501/v1/recommend "))).getAsJsonObject();
+    List<Long> items = new ArrayList<>();
+    for (JsonElement e : typed.getAsJsonArray("items")) {
+      items.add(e.getAsJsonObject().get("itemId").getAsLong());
+    }
+    assertThat(items).as("docs/http.md asks for user 42, k 5").isEqualTo(grpc);
+
+    JsonObject v2 = JsonParser.parseString(curl(docsCommand("curl -s localhost:8501/v2/models/recommend/infer ")))
+        .getAsJsonObject();
+    JsonObject out = null;
+    for (JsonElement o : v2.getAsJsonArray("outputs")) {
+      if (o.getAsJsonObject().get("name").getAsString().equals("items")) {
+        out = o.getAsJsonObject();
+      }
+    }
+    assertThat(out).as(v2.toString()).isNotNull();
+    assertThat(longs(out.getAsJsonArray("data")).subList(0, 5)).isEqualTo(grpc);
+  }
+
+  /** The command of docs/http.md's code that starts with {@code start}, continuation lines joined. */
+  private static String docsCommand(String start) throws Exception {
+    List<String> lines = Files.readAllLines(Path.of("..", "docs", "http.md"));
+    List<String> found = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(start)) {
+        StringBuilder command = new StringBuilder(lines.get(i));
+        while (command.toString().endsWith("\\") && i + 1 < lines.size()) {
+          command.setLength(command.length() - 1);
+          command.append(' ').append(lines.get(++i).trim());
+        }
+        found.add(command.toString());
+      }
+    }
+    assertThat(found).as("docs/http.md commands starting with %s", start).hasSize(1);
+    return found.get(0);
+  }
+
+  /** Runs a curl command line of the docs in bash, addressed to this test's HTTP port; its output. */
+  private static String curl(String command) throws Exception {
+    String addressed = command.replace("localhost:8501", "127.0.0.1:" + orchestrator.httpPort);
+    assertThat(addressed).as("a docs command addressed to localhost:8501").isNotEqualTo(command);
+    Process p = new ProcessBuilder("bash", "-c", addressed + " --max-time 30").redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("curl ends").isTrue();
+    assertThat(p.exitValue()).as("curl: %s\n%s", addressed, out).isZero();
+    return out;
   }
 
   @Test
