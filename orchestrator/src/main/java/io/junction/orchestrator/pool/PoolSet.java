@@ -149,7 +149,7 @@ final class PoolSet implements Pools {
       }
       if (spec.kind() == PoolSpec.Kind.DNS) {
         dnsPools.put(spec.name(), new DnsMembers(pool, scheduler, channels, resolver, dnsLookups, System::currentTimeMillis,
-            (r, then) -> admitWhenPlansLoaded(pool, r, then)));
+            (r, then) -> admitWhenChecked(pool, r, then)));
       }
       spec.autoscaling().ifPresent(policy -> scalers.put(spec.name(), new PoolScaler(pool, policy, scheduler,
           System::currentTimeMillis, index -> addedReplica(pool, index, channels, shared))));
@@ -195,6 +195,33 @@ final class PoolSet implements Pools {
       }
       then.run();
     }));
+  }
+
+  /**
+   * Holds a dns pool's member out of routing until, after each READY, the pool's segment plans
+   * are loaded and (once start has read the pools' signatures) its metadata matches them, as a
+   * static member's must ({@link MemberSignatures}): a member that joins later may be a pod of
+   * another release. {@code then} runs (on any thread) each time it is admitted.
+   */
+  private void admitWhenChecked(Pool pool, Replica r, Runnable then) {
+    r.holdUntilAdmitted();
+    r.lifecycle.onReady(() -> loadPlansInto(pool, r).whenComplete((ok, t) -> scheduler.execute(() -> {
+      if (signatures.isEmpty()) {
+        // before start has read them: start checks the members READY by then (checkMembersMetadata)
+        if (!r.admitted()) {
+          r.admit();
+          log.info("pool {}: replica {} takes calls", pool.name(), r.id());
+          pool.replicasMoved();
+        }
+        then.run();
+        return;
+      }
+      MemberSignatures.check(pool, r, () -> signatures, scheduler).whenComplete((v, e) -> {
+        if (r.admitted()) {
+          then.run();
+        }
+      });
+    })));
   }
 
   /**
@@ -298,19 +325,19 @@ final class PoolSet implements Pools {
     }
     signatures = Map.copyOf(found);
     segmentPools = Set.copyOf(fusing);
-    admitStaticMembers();
+    checkMembersMetadata();
     log.info("pools: {} started in {}", pools.size(), Replica.seconds(System.nanoTime() - begin));
   }
 
   /**
-   * Checks the static members READY now against the signatures just read (those READY later are
+   * Checks the static and dns members READY now against the signatures just read (those READY later are
    * checked when they become READY) and waits until each is admitted or held out.
    */
-  private void admitStaticMembers() throws PoolStartException {
+  private void checkMembersMetadata() throws PoolStartException {
     List<CompletableFuture<Void>> checks = new ArrayList<>();
     for (Pool pool : pools) {
-      if (pool.spec().kind() != PoolSpec.Kind.STATIC) {
-        continue;
+      if (pool.spec().kind() == PoolSpec.Kind.LOCAL) {
+        continue; // its workers load the repository this orchestrator was given
       }
       for (Replica r : pool.replicas()) {
         CompletableFuture<Void> checked = new CompletableFuture<>();
@@ -324,9 +351,9 @@ final class PoolSet implements Pools {
           .get(METADATA_TIMEOUT.toNanos() + START_WAIT_SLACK.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new PoolStartException("pools: interrupted while checking static members' metadata", e);
+      throw new PoolStartException("pools: interrupted while checking static and dns members' metadata", e);
     } catch (ExecutionException | TimeoutException e) {
-      throw new PoolStartException("pools: static members' metadata not checked within "
+      throw new PoolStartException("pools: static and dns members' metadata not checked within "
           + (METADATA_TIMEOUT.plus(START_WAIT_SLACK).toSeconds()) + " s: " + e, e);
     }
   }
@@ -417,8 +444,8 @@ final class PoolSet implements Pools {
           + r.id() + " at " + r.endpoint + ": " + Replica.describe(Status.fromThrowable(e.getCause()))
           + " (expected: the replica serves " + model + ")", e.getCause());
     }
-    // Where a static member's metadata came from, for the pipelines' messages: someone else runs that server.
-    String source = pool.spec().kind() == PoolSpec.Kind.STATIC ? MemberSignatures.source(pool, r) : "";
+    // Where a static or dns member's metadata came from, for the pipelines' messages: someone else runs that server.
+    String source = pool.spec().kind() == PoolSpec.Kind.LOCAL ? "" : MemberSignatures.source(pool, r);
     try {
       return MemberSignatures.signature(model, md, source);
     } catch (IllegalArgumentException e) {

@@ -84,4 +84,34 @@ class DnsPoolSetTest {
         .hasMessage("pool w: no member READY within 1 s (expected: at least one); service workers.test:50051: last"
             + " lookup failed (java.net.UnknownHostException: workers.test: Name or service not known), addresses []");
   }
+
+  @Test
+  void aMemberThatJoinsWithOtherMetadataStaysOutOfRoutingAndSaysWhy() throws Exception {
+    closeables.add(new FakeWorker("10.0.0.1:50051", 11, List.of("a")));
+    FakeWorker other = new FakeWorker("10.0.0.2:50051", 12, List.of("a"));
+    other.inputType = "FP64"; // a pod of another release, its model's input of another type
+    closeables.add(other);
+    AtomicInteger lookups = new AtomicInteger();
+    PoolSet pools = pools(spec(Duration.ofSeconds(30)), host -> lookups.incrementAndGet() < 3 ? List.of("10.0.0.1")
+        : List.of("10.0.0.1", "10.0.0.2"));
+    pools.start();
+
+    PoolSnapshot.ReplicaSnapshot joined = null;
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < end) {
+      joined = pools.snapshot().get(0).replicas().stream().filter(r -> r.id().equals("w-1")).findFirst().orElse(null);
+      if (joined != null && !joined.lastError().isEmpty()) {
+        break;
+      }
+      Thread.sleep(20);
+    }
+    assertThat(joined).as("w-1 joined").isNotNull();
+    assertThat(joined.state()).isEqualTo("READY");
+    assertThat(joined.lastError()).startsWith("metadata: model a: inputs.x: x FP64")
+        .contains("expected: x FP32").contains("10.0.0.1:50051");
+    for (int i = 0; i < 6; i++) {
+      pools.infer("a", List.of(X), List.of("y"), Deadline.after(10, TimeUnit.SECONDS)).get(10, TimeUnit.SECONDS);
+    }
+    assertThat(other.received).as("calls to the member kept out").isEmpty();
+  }
 }

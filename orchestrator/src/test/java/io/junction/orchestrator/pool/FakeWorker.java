@@ -36,6 +36,8 @@ final class FakeWorker implements AutoCloseable {
   volatile Mode mode = Mode.ECHO;
   /** Stats calls get no answer (their deadline ends them) while set. */
   volatile boolean silentStats;
+  /** The datatype its metadata gives input x of every model but "weird" (another server version). */
+  volatile String inputType = "FP32";
   volatile Status failWith = Status.INVALID_ARGUMENT.withDescription("x: shape [3] (expected: [-1, 2])");
   final List<ModelInferRequest> received = new CopyOnWriteArrayList<>();
   final LinkedBlockingQueue<StreamObserver<ModelInferResponse>> held = new LinkedBlockingQueue<>();
@@ -95,7 +97,7 @@ final class FakeWorker implements AutoCloseable {
         out.onError(Status.NOT_FOUND.withDescription("model: " + request.getName()).asRuntimeException());
         return;
       }
-      String type = request.getName().equals("weird") ? "FP8" : "FP32";
+      String type = request.getName().equals("weird") ? "FP8" : inputType;
       out.onNext(ModelMetadataResponse.newBuilder()
           .setName(request.getName())
           .addInputs(ModelMetadataResponse.TensorMetadata.newBuilder().setName("x").setDatatype(type)
