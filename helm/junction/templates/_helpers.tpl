@@ -1,13 +1,15 @@
-{{/* The release's base name: <release>-junction, or fullnameOverride. */}}
+{{/* The release's base name: <release>-junction, or fullnameOverride; at most 30 characters, so that
+<fullname>-<pool> (a pool name has at most 21) stays within the 52 a StatefulSet's name may have
+(its pods' controller-revision-hash label adds 11 to it, and a label value has at most 63). */}}
 {{- define "junction.fullname" -}}
 {{- if .Values.fullnameOverride -}}
-{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" -}}
+{{- .Values.fullnameOverride | trunc 30 | trimSuffix "-" -}}
 {{- else -}}
 {{- $name := default .Chart.Name .Values.nameOverride -}}
 {{- if contains $name .Release.Name -}}
-{{- .Release.Name | trunc 40 | trimSuffix "-" -}}
+{{- .Release.Name | trunc 30 | trimSuffix "-" -}}
 {{- else -}}
-{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 30 | trimSuffix "-" -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
@@ -33,7 +35,7 @@ app.kubernetes.io/component: orchestrator
 {{/* A pool's objects (StatefulSet, headless Service, PDB, HPA): <fullname>-<pool>. Called with (list $ $pool). */}}
 {{- define "junction.pool.fullname" -}}
 {{- $ := index . 0 -}}{{- $pool := index . 1 -}}
-{{- printf "%s-%s" (include "junction.fullname" $) $pool.name | trunc 63 | trimSuffix "-" -}}
+{{- printf "%s-%s" (include "junction.fullname" $) $pool.name -}}
 {{- end -}}
 
 {{- define "junction.pool.selector" -}}
