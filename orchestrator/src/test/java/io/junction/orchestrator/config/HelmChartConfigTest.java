@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +44,34 @@ class HelmChartConfigTest {
     assertThat(config.pools().get(1).models()).containsExactly("user_tower", "retrieval", "popular", "ranker");
     // the services' pipelines, as the demo has them
     assertThat(config.pipelines()).extracting(p -> p.name()).containsExactly("chat", "recommend");
+  }
+
+  /** values.yaml repeats the demo's pipelines (a chart cannot read the orchestrator's resources): the same. */
+  @Test
+  void defaultValuesCarryTheDemosPipelinesUnchanged() throws Exception {
+    Map<String, Object> rendered = new Yaml().load(Files.readString(render("default")));
+    Map<String, Object> demo;
+    try (var in = ConfigLoader.class.getResourceAsStream("demo.yaml")) {
+      assertThat(in).as("the demo config, a resource of ConfigLoader's package").isNotNull();
+      demo = new Yaml().load(in);
+    }
+    // numbers as values: helm writes the float 0.0 as 0, which the loader reads as the same default
+    assertThat(numbersAsDoubles(rendered.get("pipelines"))).isEqualTo(numbersAsDoubles(demo.get("pipelines")));
+  }
+
+  private static Object numbersAsDoubles(Object yaml) {
+    if (yaml instanceof Number n) {
+      return n.doubleValue();
+    }
+    if (yaml instanceof List<?> l) {
+      return l.stream().map(HelmChartConfigTest::numbersAsDoubles).toList();
+    }
+    if (yaml instanceof Map<?, ?> m) {
+      Map<Object, Object> out = new LinkedHashMap<>();
+      m.forEach((k, v) -> out.put(k, numbersAsDoubles(v)));
+      return out;
+    }
+    return yaml;
   }
 
   @Test
