@@ -431,7 +431,7 @@ final class Pool {
           others.append(" at ").append(r.endpoint);
         }
         others.append(' ').append(r.state()).append(r.outliers.isEjected() ? " (ejected)" : "");
-        if (spec.kind() == PoolSpec.Kind.STATIC && r.state() == ReplicaState.READY && !r.admitted()) {
+        if (spec.kind() != PoolSpec.Kind.LOCAL && r.state() == ReplicaState.READY && !r.admitted()) {
           others.append(" (not routed to").append(r.lastError.isEmpty() ? "" : ": " + r.lastError).append(')');
         }
       }

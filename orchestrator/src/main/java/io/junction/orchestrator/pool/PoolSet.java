@@ -137,11 +137,7 @@ final class PoolSet implements Pools {
       for (Replica r : replicas) {
         if (spec.kind() == PoolSpec.Kind.STATIC) {
           // Routed to once its metadata matches the signatures read at start (MemberSignatures).
-          r.holdUntilAdmitted();
-          r.lifecycle.onReady(() -> {
-            loadPlansInto(pool, r);
-            MemberSignatures.check(pool, r, () -> signatures, scheduler);
-          });
+          admitWhenChecked(pool, r, () -> { });
         } else {
           r.lifecycle.onReady(() -> loadPlansInto(pool, r));
         }
@@ -188,32 +184,37 @@ final class PoolSet implements Pools {
   private void admitWhenPlansLoaded(Pool pool, Replica r, Runnable then) {
     r.holdUntilAdmitted();
     r.lifecycle.onReady(() -> loadPlansInto(pool, r).whenComplete((ok, t) -> {
-      if (!r.admitted()) {
-        r.admit();
-        log.info("pool {}: replica {} takes calls", pool.name(), r.id());
-        pool.replicasMoved();
-      }
+      admit(pool, r);
       then.run();
     }));
   }
 
+  private static void admit(Pool pool, Replica r) {
+    if (!r.admitted()) {
+      r.admit();
+      log.info("pool {}: replica {} takes calls", pool.name(), r.id());
+      pool.replicasMoved();
+    }
+  }
+
   /**
-   * Holds a dns pool's member out of routing until, after each READY, the pool's segment plans
-   * are loaded and (once start has read the pools' signatures) its metadata matches them, as a
-   * static member's must ({@link MemberSignatures}): a member that joins later may be a pod of
-   * another release. {@code then} runs (on any thread) each time it is admitted.
+   * Holds a member someone else runs (a static or dns pool's) out of routing until, after each
+   * READY, the pool's segment plans are loaded and its metadata matches the signatures the
+   * pipelines were checked against ({@link MemberSignatures}): a member that comes up later may
+   * serve another version of a model (a pod of another release). Before start has read the
+   * signatures, a dns member is admitted at once, since start waits for one to take calls; a
+   * static one waits for start's own check ({@link #checkMembersMetadata}). {@code then} runs
+   * (on any thread) each time it is admitted.
    */
   private void admitWhenChecked(Pool pool, Replica r, Runnable then) {
     r.holdUntilAdmitted();
     r.lifecycle.onReady(() -> loadPlansInto(pool, r).whenComplete((ok, t) -> scheduler.execute(() -> {
       if (signatures.isEmpty()) {
         // before start has read them: start checks the members READY by then (checkMembersMetadata)
-        if (!r.admitted()) {
-          r.admit();
-          log.info("pool {}: replica {} takes calls", pool.name(), r.id());
-          pool.replicasMoved();
+        if (pool.spec().kind() == PoolSpec.Kind.DNS) {
+          admit(pool, r);
+          then.run();
         }
-        then.run();
         return;
       }
       MemberSignatures.check(pool, r, () -> signatures, scheduler).whenComplete((v, e) -> {
