@@ -72,6 +72,8 @@ final class ImagesCommand {
         throw new IllegalStateException("docker build of " + image + " failed (exit code " + r.exitCode()
             + "; its output is above)");
       }
+      // the image this tag named before is left untagged: remove such leftovers, only this command's own
+      Docker.run(List.of("image", "prune", "--force", "--filter", "label=" + LABEL), line -> {});
       String[] idAndSize = Docker.inspectImage(image, "{{.Id}} {{.Size}}")
           .orElseThrow(() -> new IllegalStateException("docker build said it built " + image + ", but the engine has no such image"))
           .split(" ");
