@@ -66,8 +66,8 @@ final class ImageContext {
       }
       String name = jar.getFileName().toString();
       if (!names.add(name)) {
-        // two artifacts with one file name: keep both, told apart by their folder (the version's)
-        name = jar.getParent().getParent().getFileName() + "-" + name;
+        // two artifacts with one file name (one version, two groups): keep both, told apart by position
+        name = entries.size() + "-" + name;
         names.add(name);
       }
       link(jar, dir.resolve("lib").resolve(name));
