@@ -2,6 +2,9 @@ package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.github.dockerjava.api.model.AccessMode;
+import com.github.dockerjava.api.model.Bind;
+import com.github.dockerjava.api.model.Volume;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.junction.proto.v1.ConversationServiceGrpc;
@@ -15,10 +18,14 @@ import io.junction.proto.v1.ReplicaInfo;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,7 +41,8 @@ import org.testcontainers.utility.DockerImageName;
  * with the TensorFlow library the image carries, (a) behind an orchestrator container on one
  * docker network, and (b) as a static pool member of an orchestrator on the host, reached
  * through its published port on 127.0.0.1. Both must answer Converse and Recommend exactly as the
- * host's own demo (bin/demo's config, local workers) does. Ryuk is off (it would be pulled from
+ * host's own demo (bin/demo's config, local workers) does. A volume mounted over the image's model
+ * repository replaces it. Ryuk is off (it would be pulled from
  * Docker Hub), so the class removes its containers and network itself.
  */
 class ContainersIT {
@@ -130,6 +138,39 @@ class ContainersIT {
       assertThat(member.getPid()).as("the worker is the container's first process").isEqualTo(1);
       assertThat(converse(orchestrator.channel)).isEqualTo(referenceTurns);
       assertThat(recommend(orchestrator.channel)).isEqualTo(referenceRecommendations);
+    }
+  }
+
+  @Test
+  void aMountedRepositoryReplacesTheImagesOwn() throws Exception {
+    // a repository of one model, as a volume over the image's (created world-readable: the worker is uid 10001)
+    Path mounted = Path.of("target", "mounted-repository").toAbsolutePath();
+    copyTree(OrchestratorProcess.repository().resolve("user_tower"), mounted.resolve("user_tower"));
+    try (GenericContainer<?> other = new GenericContainer<>(DockerImageName.parse(IMAGE))
+        // a bind mount set on the container itself: Testcontainers' withFileSystemBind first checks
+        // that mounts work by running alpine, which it would pull from Docker Hub
+        .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(
+            new Bind(mounted.toString(), new Volume("/opt/junction/model-repository"), AccessMode.ro)))
+        .withCommand("junction-worker", "--repository", "/opt/junction/model-repository", "--models", "user_tower",
+            "--host", "0.0.0.0", "--port", "50051")
+        .waitingFor(Wait.forLogMessage(".*JUNCTION_WORKER_READY.*\\n", 1).withStartupTimeout(Duration.ofMinutes(3)))) {
+      other.start();
+      assertThat(other.execInContainer("ls", "/opt/junction/model-repository").getStdout().strip())
+          .isEqualTo("user_tower");
+      assertThat(other.getLogs()).contains("Loaded user_tower");
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (Stream<Path> walk = Files.walk(from)) {
+      for (Path p : walk.toList()) {
+        Path dest = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(dest);
+        } else {
+          Files.copy(p, dest, StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
     }
   }
 
