@@ -9,8 +9,14 @@ junction_fail() {
   exit 1
 }
 
-# Prints the runtime classpath of the orchestrator (which includes the worker and the model kit).
+# Prints the runtime classpath of the orchestrator (which includes the worker and the model kit):
+# the source tree's build, or the container image's jars.
 junction_classpath() {
+  # the container image's layout (docker/Dockerfile): jars in lib/, their order in lib/classpath
+  if [[ -f "$JUNCTION_ROOT/lib/classpath" ]]; then
+    cat "$JUNCTION_ROOT/lib/classpath"
+    return
+  fi
   local cpfile="$JUNCTION_ROOT/orchestrator/target/classpath.txt"
   local classes="$JUNCTION_ROOT/orchestrator/target/classes"
   if [[ ! -f "$cpfile" || ! -d "$classes" ]]; then

@@ -10,7 +10,7 @@ import picocli.CommandLine.IVersionProvider;
 /**
  * The {@code junction} command: {@code serve} runs the orchestrator; {@code chat},
  * {@code recommend} and {@code status} are clients of a running one; {@code models build}
- * builds the demo model repository. Exit codes: 0 done, 1 failed (the error on stderr as
+ * builds the demo model repository; {@code images build} the container image. Exit codes: 0 done, 1 failed (the error on stderr as
  * {@code error: CODE: message}), 2 wrong usage.
  */
 @Command(name = "junction",
@@ -20,7 +20,7 @@ import picocli.CommandLine.IVersionProvider;
     versionProvider = JunctionCli.Version.class,
     description = "Junction: a gRPC multi-model orchestration service.",
     subcommands = {ServeCommand.class, ChatCommand.class, RecommendCommand.class, StatusCommand.class, DrainCommand.class,
-        ModelsCommand.class,
+        ModelsCommand.class, ImagesCommand.class,
         CommandLine.HelpCommand.class})
 public final class JunctionCli {
   public static final int FAILED = 1;
