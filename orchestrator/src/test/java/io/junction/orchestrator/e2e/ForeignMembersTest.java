@@ -157,8 +157,10 @@ class ForeignMembersTest {
       late.awaitPools(r -> state(r, "late", 0).equals("READY"), Duration.ofSeconds(120));
       // The second member comes up now, serving another version of the model (FP64).
       try (ForeignServer other = ForeignServer.kserve("foreign-kserve-late-fp64", latePort, "FP64")) {
+        // Until the member answers, last_error holds the health checks' UNAVAILABLE; wait for the
+        // metadata check's own error, which replaces it once the member is READY.
         ListPoolsResponse pools = late.awaitPools(r -> state(r, "late", 1).equals("READY")
-            && !member(r, "late", 1).getLastError().isEmpty(), Duration.ofSeconds(60));
+            && member(r, "late", 1).getLastError().contains("metadata"), Duration.ofSeconds(60));
         assertThat(member(pools, "late", 1).getLastError()).contains("metadata", "model halve", "x", "FP64", "FP32");
         assertThat(other.alive()).isTrue();
         good.close();
