@@ -10,10 +10,10 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 /**
  * One demo orchestrator (`junction serve` with no config, with its two worker JVMs) for all the
  * test classes of a surefire fork that only send it requests, so that the demo starts once per
- * fork instead of once per class (20 to 40 s each on two cores). A class asks for it with
- * {@code @ExtendWith(SharedDemo.class)} and an {@link OrchestratorProcess} parameter on its
- * {@code @BeforeAll} method, and never closes it: the first class that asks starts it, the JUnit
- * engine's root store closes it when the fork's last class has run.
+ * fork instead of once per class (its pools took 7 to 32 s to start here, on two busy cores). A
+ * class asks for it with {@code @ExtendWith(SharedDemo.class)} and an {@link OrchestratorProcess}
+ * parameter on its {@code @BeforeAll} method, and never closes it: the first class that asks
+ * starts it, the JUnit engine's root store closes it when the fork's last class has run.
  *
  * <p>What a class on it must not do: drain, kill or signal the orchestrator or a worker, change
  * its config, assert on a counter or a log as if they started from zero (take a delta), or leave
