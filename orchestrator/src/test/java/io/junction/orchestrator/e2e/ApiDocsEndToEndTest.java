@@ -17,17 +17,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code /openapi.json} and {@code /docs} on a live orchestrator (the demo, as `junction serve`
  * runs it): the document validated by openapi-spec-validator, each of its routes answered by
  * the server's router, and the docs page rendered by a real headless Chromium, which must list
- * every typed RPC the HTTP side serves. One orchestrator for the class; the pools need not be
- * ready, as nothing here runs a model.
+ * every typed RPC the HTTP side serves. On the fork's {@link SharedDemo}.
  */
+@ExtendWith(SharedDemo.class)
 class ApiDocsEndToEndTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   /** The typed RPCs the HTTP side serves (docs/http.md's table), as the docs page names them. */
@@ -38,17 +38,9 @@ class ApiDocsEndToEndTest {
   private static HttpClient http;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("api-docs");
-    orchestrator.awaitPools(pools -> true, Duration.ofSeconds(120)); // the server answers: its HTTP port is up
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
   }
 
   @Test

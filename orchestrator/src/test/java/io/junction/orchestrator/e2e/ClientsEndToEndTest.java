@@ -10,17 +10,18 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The Python, Go and Node clients (clients/) against the demo as a user runs it: each client's
  * own test suite, run by {@code bin/test-client} as a subprocess with {@code JUNCTION_ADDRESS}
- * set to one orchestrator started for the class, from the toolchains and packages that
+ * set to the fork's {@link SharedDemo}, from the toolchains and packages that
  * {@code bin/install-test-clients} put in the Junction cache. A suite that fails, runs no test
  * or outlives its timeout fails its test here, with the suite's output.
  */
+@ExtendWith(SharedDemo.class)
 class ClientsEndToEndTest {
   private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Duration SUITE_TIMEOUT = Duration.ofSeconds(240);
@@ -29,16 +30,8 @@ class ClientsEndToEndTest {
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("clients");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
   }
 
   @Test

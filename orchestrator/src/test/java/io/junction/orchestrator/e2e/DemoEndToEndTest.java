@@ -17,12 +17,9 @@ import io.junction.proto.inference.ModelInferRequest;
 import io.junction.proto.inference.ModelInferResponse;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseRequest;
-import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.PipelineServiceGrpc;
-import io.junction.proto.v1.PoolInfo;
 import io.junction.proto.v1.RecommendRequest;
 import io.junction.proto.v1.RecommendationServiceGrpc;
-import io.junction.proto.v1.ReplicaInfo;
 import io.junction.proto.v1.RunPipelineRequest;
 import io.junction.proto.v1.RunPipelineResponse;
 import io.junction.tensor.Tensor;
@@ -32,46 +29,33 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The demo as a user runs it: `junction serve` with no config (the demo config, two local pools
  * of one worker JVM each, the real demo models; only the ports are moved to free ones), the
- * CLI and every public service over loopback. One orchestrator for
- * the whole class; the test that stops it runs last.
+ * CLI and every public service over loopback, on the fork's {@link SharedDemo}. A killed worker
+ * and SIGTERM, which end what they test, are {@link DemoLifecycleTest}'s, on a demo of its own.
  */
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(SharedDemo.class)
 class DemoEndToEndTest {
   private static OrchestratorProcess orchestrator;
   private static String target;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("demo");
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
     target = "127.0.0.1:" + orchestrator.port;
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
   }
 
   @Test
-  @Order(1)
   void statusListsBothPoolsWithEveryReplicaReadyWithItsPidAndDevice() throws Exception {
     Cli.Result r = Cli.run("status", "--target", target, "--json");
     assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -111,7 +95,6 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(2)
   void chatFindsTheIntentAndGeneratesAReply() throws Exception {
     Cli.Result r = Cli.run("chat", "I want to book a flight to Paris", "--target", target, "--json");
     assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -138,7 +121,6 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(3)
   void recommendReturnsKDistinctItemsHighestScoreFirst() throws Exception {
     Cli.Result r = Cli.run("recommend", "--user", "42", "--k", "10", "--target", target, "--json");
     assertThat(r.exitCode()).as(r.stderr()).isZero();
@@ -157,21 +139,32 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(4)
   void metricsShowTheBatchesTheWorkersRan() throws Exception {
-    // Runs after chat and recommend (order 2 and 3): the featurizer and the ranker have run.
+    String before = metrics();
+    // This test's own chat and recommend: the featurizer and the ranker run a batch each at least
+    // (the counts are the shared demo's since it started, so only the change is this test's).
+    assertThat(ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .converse(ConverseRequest.newBuilder().setText("I want to book a flight to Paris").build()).getTokensCount())
+        .isPositive();
+    assertThat(RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .recommend(RecommendRequest.newBuilder().setUserId(42).setK(10).build()).getItemsCount()).isEqualTo(10);
+    String after = metrics();
+    // The demo runs one replica per pool.
+    for (String pool : List.of("conversation", "recommendation")) {
+      assertThat(after).contains("junction_worker_batch_size_count{pool=\"" + pool + "\",replica=\"" + pool
+          + "-0\",model=\"");
+    }
+    assertThat(batches(after, "featurizer")).as(after).isGreaterThan(batches(before, "featurizer"));
+    assertThat(batches(after, "ranker")).as(after).isGreaterThan(batches(before, "ranker"));
+    assertThat(after).contains("junction_worker_batch_queue_seconds_max{pool=\"recommendation\"");
+  }
+
+  private static String metrics() throws Exception {
     HttpResponse<String> r = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + orchestrator.httpPort + "/metrics")).build(),
         HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).isEqualTo(200);
-    // The demo runs one replica per pool.
-    for (String pool : List.of("conversation", "recommendation")) {
-      assertThat(r.body()).contains("junction_worker_batch_size_count{pool=\"" + pool + "\",replica=\"" + pool
-          + "-0\",model=\"");
-    }
-    assertThat(batches(r.body(), "featurizer")).as(r.body()).isPositive();
-    assertThat(batches(r.body(), "ranker")).as(r.body()).isPositive();
-    assertThat(r.body()).contains("junction_worker_batch_queue_seconds_max{pool=\"recommendation\"");
+    return r.body();
   }
 
   /** The batches every replica ran for a model, from the histogram's counts. */
@@ -183,7 +176,6 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(5)
   void pipelineAndModelsAreServedThroughTheOpenInferenceProtocol() {
     var oip = GRPCInferenceServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     ModelInferResponse model = oip.modelInfer(ModelInferRequest.newBuilder()
@@ -229,7 +221,6 @@ class DemoEndToEndTest {
   }
 
   @Test
-  @Order(6)
   void wrongInputGetsTheRightStatusAndAClearMessage() {
     var conversation = ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
@@ -280,46 +271,5 @@ class DemoEndToEndTest {
         Status.Code.INVALID_ARGUMENT, "text");
     assertStatus(() -> conversation.converse(ConverseRequest.newBuilder().setText("   ").build()),
         Status.Code.INVALID_ARGUMENT, "text");
-  }
-
-  /**
-   * The demo runs one worker per pool, so between the kill and the replacement's READY the
-   * recommendation pool has no replica (calls get UNAVAILABLE); the replacement is warmed up
-   * before READY like the first, and serves.
-   */
-  @Test
-  @Order(7)
-  void killedWorkerIsReplacedAndServesAgain() throws Exception {
-    ListPoolsResponse before = orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30));
-    ReplicaInfo victim = before.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
-        .findFirst().orElseThrow().getReplicas(0);
-    ProcessHandle.of(victim.getPid()).orElseThrow().destroyForcibly();
-
-    ListPoolsResponse after = orchestrator.awaitPools(r -> {
-      PoolInfo pool = r.getPoolsList().stream().filter(p -> p.getName().equals("recommendation")).findFirst().orElseThrow();
-      ReplicaInfo replica = pool.getReplicasList().stream().filter(x -> x.getId().equals(victim.getId())).findFirst().orElseThrow();
-      return replica.getState().equals("READY") && replica.getPid() != victim.getPid();
-    }, Duration.ofSeconds(30));
-    ReplicaInfo replaced = after.getPoolsList().stream().filter(p -> p.getName().equals("recommendation"))
-        .flatMap(p -> p.getReplicasList().stream()).filter(x -> x.getId().equals(victim.getId())).findFirst().orElseThrow();
-    assertThat(replaced.getRestarts()).isGreaterThanOrEqualTo(1);
-    assertThat(ProcessHandle.of(victim.getPid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
-
-    var recommendation = RecommendationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(10, TimeUnit.SECONDS);
-    for (int i = 0; i < 8; i++) {
-      assertThat(recommendation.recommend(RecommendRequest.newBuilder().setUserId(i).setK(5).build()).getItemsCount()).isEqualTo(5);
-    }
-  }
-
-  @Test
-  @Order(8)
-  void sigtermStopsTheOrchestratorAndEveryWorker() throws Exception {
-    List<Long> workers = OrchestratorProcess.workerPids(
-        orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(30)));
-    assertThat(workers).hasSize(2);
-    orchestrator.process.destroy(); // SIGTERM
-    assertThat(orchestrator.process.waitFor(30, TimeUnit.SECONDS)).as("orchestrator exits on SIGTERM").isTrue();
-    assertThat(orchestrator.process.exitValue()).as(orchestrator.tail()).isIn(0, 143);
-    OrchestratorProcess.assertAllExit(workers, Duration.ofSeconds(15));
   }
 }

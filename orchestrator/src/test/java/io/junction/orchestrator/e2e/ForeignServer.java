@@ -143,6 +143,8 @@ final class ForeignServer implements AutoCloseable {
           last = "not ready";
         } catch (RuntimeException e) {
           last = e.getMessage();
+          // as OrchestratorProcess.awaitPools does: not the channel's growing reconnect backoff
+          channel.resetConnectBackoff();
         }
         try {
           Thread.sleep(250);

@@ -23,6 +23,7 @@ import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;
 import io.junction.proto.v1.ListModelsRequest;
 import io.junction.proto.v1.ListPipelinesRequest;
+import io.junction.proto.v1.ListPoolsRequest;
 import io.junction.proto.v1.ListPoolsResponse;
 import io.junction.proto.v1.ModelInfo;
 import io.junction.proto.v1.PipelineInfo;
@@ -34,6 +35,8 @@ import io.junction.proto.v1.ScoredItem;
 import io.junction.proto.v1.TensorSpec;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,6 +56,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The fuzz acceptance test: the demo orchestrator with its real workers, sent at least 10,000
@@ -60,13 +64,15 @@ import org.junit.jupiter.api.Test;
  * Open Inference Protocol, AdminService, health), 8 in flight, some cancelled, some with an
  * expired or tiny deadline. No answer may be INTERNAL or UNKNOWN (in-band stream errors
  * included), no worker may be restarted, and afterwards the server is SERVING and answers
- * correct requests correctly.
+ * correct requests correctly. On the fork's {@link SharedDemo} (the fuzz drains no replica: the
+ * demo's are each their pool's last), so restarts and the log are judged from the fuzz's start on.
  *
  * <p>The seed is printed at the start and in every failure; replay one with
  * {@code -Djunction.fuzz.seed=N} (and {@code -Djunction.fuzz.requests=N} for a longer run).
  * Requests are generated in order on the test thread, so a seed gives the same requests; the
  * server's interleaving of the 8 in flight is not replayed.
  */
+@ExtendWith(SharedDemo.class)
 class FuzzTest {
   private static final int IN_FLIGHT = 8;
   private static final Duration BUDGET = Duration.ofMinutes(10);
@@ -87,11 +93,10 @@ class FuzzTest {
   }
 
   @BeforeAll
-  static void start() throws Exception {
+  static void start(OrchestratorProcess demo) {
     seed = Long.getLong("junction.fuzz.seed", System.nanoTime());
     System.out.println("[fuzz] seed " + seed + " (replay with -Djunction.fuzz.seed=" + seed + ")");
-    orchestrator = OrchestratorProcess.startDemo("fuzz");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+    orchestrator = demo;
     channel = NettyChannelBuilder.forAddress("127.0.0.1", orchestrator.port).usePlaintext()
         .maxInboundMessageSize(64 * 1024 * 1024).build();
   }
@@ -100,9 +105,6 @@ class FuzzTest {
   static void stop() throws Exception {
     if (channel != null) {
       channel.shutdownNow();
-    }
-    if (orchestrator != null) {
-      orchestrator.close();
     }
   }
 
@@ -116,6 +118,8 @@ class FuzzTest {
             GRPCInferenceServiceGrpc.getServiceDescriptor(), AdminServiceGrpc.getServiceDescriptor())
         .flatMap(s -> s.getMethods().stream()).map(m -> m.getFullMethodName()).toList();
     assertThat(generator.methods()).as("methods fuzzed").containsAll(every);
+    Map<String, Integer> restartsBefore = restarts();
+    long logBefore = Files.size(orchestrator.log);
 
     List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
     Map<String, AtomicInteger> codes = new ConcurrentHashMap<>();
@@ -143,7 +147,7 @@ class FuzzTest {
         .as("INTERNAL or UNKNOWN answers with seed %d (replay with -Djunction.fuzz.seed=%d); the first %d:\n%s",
             seed, seed, SHOWN_FAILURES, String.join("\n", failures.stream().limit(SHOWN_FAILURES).map(Failure::toString).toList()))
         .isEmpty();
-    assertServesCorrectly();
+    assertServesCorrectly(restartsBefore, logBefore);
   }
 
   private static Mode mode(Random random) {
@@ -229,17 +233,33 @@ class FuzzTest {
     }
   }
 
-  /** After the storm: the process lives, no worker was restarted, health is SERVING, answers are right. */
-  private static void assertServesCorrectly() throws Exception {
+  /** Each replica's restarts so far, by replica id. */
+  private static Map<String, Integer> restarts() {
+    Map<String, Integer> restarts = new TreeMap<>();
+    for (var pool : orchestrator.admin().listPools(ListPoolsRequest.getDefaultInstance()).getPoolsList()) {
+      for (ReplicaInfo replica : pool.getReplicasList()) {
+        restarts.put(replica.getId(), replica.getRestarts());
+      }
+    }
+    assertThat(restarts).as("the demo's replicas").isNotEmpty();
+    return restarts;
+  }
+
+  /**
+   * After the storm: the process lives, no worker was restarted during it (the same replicas with
+   * the restarts they had), health is SERVING, answers are right, and the log written since
+   * {@code logBefore} tells of no internal error.
+   */
+  private static void assertServesCorrectly(Map<String, Integer> restartsBefore, long logBefore) throws Exception {
     assertThat(orchestrator.process.isAlive()).as("orchestrator alive (seed %d)", seed).isTrue();
-    ListPoolsResponse pools = orchestrator.admin().listPools(io.junction.proto.v1.ListPoolsRequest.getDefaultInstance());
+    ListPoolsResponse pools = orchestrator.admin().listPools(ListPoolsRequest.getDefaultInstance());
     for (var pool : pools.getPoolsList()) {
       for (ReplicaInfo replica : pool.getReplicasList()) {
         assertThat(replica.getState()).as("replica %s (seed %d)", replica.getId(), seed).isEqualTo("READY");
-        assertThat(replica.getRestarts()).as("restarts of replica %s (seed %d): %s", replica.getId(), seed,
-            replica.getLastError()).isZero();
       }
     }
+    assertThat(restarts()).as("restarts of each replica, before the fuzz and after it (seed %d): %s", seed, pools)
+        .isEqualTo(restartsBefore);
     assertThat(HealthGrpc.newBlockingStub(channel).withDeadlineAfter(5, TimeUnit.SECONDS)
         .check(HealthCheckRequest.getDefaultInstance()).getStatus()).isEqualTo(ServingStatus.SERVING);
 
@@ -262,10 +282,18 @@ class FuzzTest {
     // An INTERNAL is logged by the StatusMapper that made it, the in-band ones of a stream too;
     // a worker's is logged by the worker's (its output is relayed into this log) and reaches the
     // client as UNAVAILABLE, so it is only seen here: a worker that fails on garbage is a bug too.
-    assertThat(Files.readString(orchestrator.log)).as("orchestrator log (seed %d)", seed)
+    assertThat(logSince(logBefore)).as("orchestrator log since the fuzz started (seed %d)", seed)
         .doesNotContain("mapped to INTERNAL")
         .doesNotContain("StatusMapper - Internal error")
         .doesNotContain("StatusMapper - Unexpected error");
+  }
+
+  /** What the orchestrator (and the workers, whose output it relays) logged from byte {@code offset} on. */
+  private static String logSince(long offset) throws IOException {
+    try (var in = Files.newInputStream(orchestrator.log)) {
+      in.skipNBytes(offset);
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
   }
 
   private static Map<String, List<TensorSpec>> models() {

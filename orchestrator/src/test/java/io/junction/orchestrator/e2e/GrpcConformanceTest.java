@@ -25,16 +25,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Clients we did not write against the demo as `junction serve` runs it (real workers, real
  * models, real gRPC over loopback): grpcurl through server reflection, running the README's own
  * command lines, and Triton's Python client ({@code tritonclient_conformance.py}) against the
- * orchestrator and against one of its workers. One orchestrator for the class.
+ * orchestrator and against one of its workers. On the fork's {@link SharedDemo}.
  */
+@ExtendWith(SharedDemo.class)
 class GrpcConformanceTest {
   private static final Path README = Path.of("..", "README.md");
   /** The address the README's commands name; the test's orchestrator has ports of its own. */
@@ -45,16 +46,8 @@ class GrpcConformanceTest {
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("grpc-conformance");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
   }
 
   @Test

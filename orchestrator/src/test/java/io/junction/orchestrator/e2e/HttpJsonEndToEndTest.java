@@ -27,16 +27,17 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * HTTP/JSON on the demo's HTTP port as users call it: `junction serve` with no config, real
  * workers, plain HTTP/1.1 from the JDK's client (what curl sends) and Triton's own
- * {@code tritonclient.http}. Each answer is compared with the gRPC call's. One orchestrator for
- * the class.
+ * {@code tritonclient.http}. Each answer is compared with the gRPC call's. On the fork's
+ * {@link SharedDemo}.
  */
+@ExtendWith(SharedDemo.class)
 class HttpJsonEndToEndTest {
   private static final Duration TIMEOUT = Duration.ofSeconds(60);
   private static final String TEXT = "I want to book a flight to Paris";
@@ -44,17 +45,9 @@ class HttpJsonEndToEndTest {
   private static HttpClient http;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("http-json");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
     http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
   }
 
   @Test

@@ -2,16 +2,19 @@ package io.junction.orchestrator.e2e;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
+import io.junction.proto.v1.AdminServiceGrpc;
 import io.junction.proto.v1.ConversationServiceGrpc;
 import io.junction.proto.v1.ConverseEvent;
 import io.junction.proto.v1.ConverseRequest;
 import io.junction.proto.v1.ConverseResponse;
+import io.junction.proto.v1.EndSessionRequest;
 import io.junction.proto.v1.ListSessionsRequest;
 import io.junction.proto.v1.SessionInfo;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,16 +22,21 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Many conversations at once against the real demo: 1,000 Chat streams held open (idle between
  * their turns) while 200 ConverseStream calls run, every reply correct and independent (each
  * stream gets its own text's reply and its own session), and the orchestrator's resident memory
- * bounded while the streams stay open. One orchestrator for the class.
+ * bounded while the streams stay open. On the fork's {@link SharedDemo}: the test ends the streams
+ * and the sessions it made, which the demo would keep for half an hour, and which, listed least
+ * recently used first and at most 1,000 at a time, would hide the sessions of the classes after it.
  */
+@ExtendWith(SharedDemo.class)
 class ManyStreamsTest {
   private static final int CHATS = 1000;
   private static final int STREAMS = 200;
@@ -41,9 +49,8 @@ class ManyStreamsTest {
   private static final Map<String, ConverseResponse> expected = new HashMap<>();
 
   @BeforeAll
-  static void start() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("many-streams");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
+  static void start(OrchestratorProcess demo) {
+    orchestrator = demo;
     ConversationServiceGrpc.ConversationServiceBlockingStub unary =
         ConversationServiceGrpc.newBlockingStub(orchestrator.channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     for (String t : TEXTS) {
@@ -51,10 +58,19 @@ class ManyStreamsTest {
     }
   }
 
+  /** Ends the sessions the test made (those it did not get to are not found, which is fine). */
   @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
+  static void endSessions() {
+    AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(orchestrator.channel);
+    List<String> ids = new ArrayList<>();
+    IntStream.range(0, CHATS).forEach(i -> ids.add("many-" + i));
+    IntStream.range(0, STREAMS).forEach(i -> ids.add("stream-" + i));
+    for (String id : ids) {
+      try {
+        admin.withDeadlineAfter(10, TimeUnit.SECONDS).endSession(EndSessionRequest.newBuilder().setSessionId(id).build());
+      } catch (StatusRuntimeException e) {
+        assertThat(e.getStatus().getCode()).as("ending session %s: %s", id, e.getStatus()).isEqualTo(Status.Code.NOT_FOUND);
+      }
     }
   }
 
@@ -65,6 +81,7 @@ class ManyStreamsTest {
     final CompletableFuture<Void> ended = new CompletableFuture<>();
     StreamObserver<ConverseRequest> requests;
     private int answered;
+    private boolean closed;
 
     @Override
     public synchronized void onNext(ConverseEvent e) {
@@ -85,6 +102,19 @@ class ManyStreamsTest {
     @Override
     public void onCompleted() {
       ended.complete(null);
+    }
+
+    synchronized void close() {
+      closed = true;
+      requests.onCompleted();
+    }
+
+    /** Cancels the stream unless the test closed it: a test that failed early leaves none open. */
+    synchronized void cancelUnlessClosed() {
+      if (!closed) {
+        closed = true;
+        requests.onError(Status.CANCELLED.withDescription("the test ended").asRuntimeException());
+      }
     }
 
     synchronized CompletableFuture<ConverseResponse> send(ConverseRequest request) {
@@ -112,6 +142,15 @@ class ManyStreamsTest {
   void aThousandChatStreamsHeldOpenAndTwoHundredConverseStreamsAllGetTheirOwnCorrectReplies() throws Exception {
     ConversationServiceGrpc.ConversationServiceStub stub = ConversationServiceGrpc.newStub(orchestrator.channel);
     List<Chat> chats = new ArrayList<>(CHATS);
+    try {
+      holdManyStreams(stub, chats);
+    } finally {
+      chats.forEach(Chat::cancelUnlessClosed);
+    }
+  }
+
+  private static void holdManyStreams(ConversationServiceGrpc.ConversationServiceStub stub, List<Chat> chats)
+      throws Exception {
     List<CompletableFuture<ConverseResponse>> firstTurns = new ArrayList<>(CHATS);
     for (int i = 0; i < CHATS; i++) {
       Chat c = new Chat();
@@ -173,7 +212,7 @@ class ManyStreamsTest {
           .isEqualTo(concat(first.getTokensList(), second.getTokensList()));
     }
     for (Chat c : chats) {
-      c.requests.onCompleted();
+      c.close();
     }
     for (Chat c : chats) {
       c.ended.get(60, TimeUnit.SECONDS);

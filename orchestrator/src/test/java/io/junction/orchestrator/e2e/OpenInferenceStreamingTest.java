@@ -19,32 +19,25 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code GRPCInferenceService/ModelStreamInfer} on the demo as a user runs it: `junction serve`
  * with no config, real worker JVMs and models, real gRPC over loopback; and the same stream
  * through {@code tritonclient}, Triton's own Python client, in the environment that
- * {@code bin/install-test-python} makes. One orchestrator for the class.
+ * {@code bin/install-test-python} makes. On the fork's {@link SharedDemo}.
  */
+@ExtendWith(SharedDemo.class)
 class OpenInferenceStreamingTest {
   private static final String TEXT = "I want to book a flight to Paris";
   private static final Duration STREAM_TIMEOUT = Duration.ofSeconds(60);
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
-  static void startDemo() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("oip-stream");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
   }
 
   @Test

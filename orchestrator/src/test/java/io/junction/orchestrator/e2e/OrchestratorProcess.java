@@ -211,6 +211,11 @@ final class OrchestratorProcess implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         lastError = e;
+        // The server listens only once its pools are ready. Until then each refused connect
+        // stretches the channel's reconnect backoff (1 s, x1.6 per attempt, up to 120 s), and a
+        // call fails at once while it runs: a server that took 28 s to listen was seen 15 s
+        // later. Dial again at this loop's pace instead.
+        channel.resetConnectBackoff();
       }
       Thread.sleep(250);
     }

@@ -20,7 +20,6 @@ import io.junction.proto.v1.SessionInfo;
 import io.junction.tensor.Tensor;
 import io.junction.tensor.TensorCodec;
 import java.nio.file.Files;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -32,16 +31,17 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.yaml.snakeyaml.Yaml;
 
 /**
  * Streaming as a user meets it: the demo exactly as `junction serve` runs it (its chat pipeline is
  * one fused segment, so the tokens stream from the worker through the orchestrator), with real
- * models, over loopback. One orchestrator for the class.
+ * models, over loopback. On the fork's {@link SharedDemo}.
  */
+@ExtendWith(SharedDemo.class)
 class StreamingEndToEndTest {
   private static final List<String> TEXTS = List.of("I want to book a flight to Paris",
       "what's the weather like tomorrow", "hello there");
@@ -49,16 +49,8 @@ class StreamingEndToEndTest {
   private static OrchestratorProcess orchestrator;
 
   @BeforeAll
-  static void start() throws Exception {
-    orchestrator = OrchestratorProcess.startDemo("streaming");
-    orchestrator.awaitPools(OrchestratorProcess::allReady, Duration.ofSeconds(240));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (orchestrator != null) {
-      orchestrator.close();
-    }
+  static void useSharedDemo(OrchestratorProcess demo) {
+    orchestrator = demo;
   }
 
   private static ConversationServiceGrpc.ConversationServiceBlockingStub conversation() {
