@@ -1,0 +1,3 @@
+module junction.local/k8s-build/pause
+
+go 1.26.0
