@@ -85,18 +85,24 @@ k8s_stop() {
   rm -f "$K8S_PIDS/$name.pid"
 }
 
-# k8s_wait SECONDS WHAT COMMAND...: runs COMMAND every second until it succeeds; fails naming WHAT
-# (and the log to read) after SECONDS
+# k8s_wait SECONDS WHAT COMMAND...: runs COMMAND about every second until it succeeds; fails
+# naming WHAT (and the logs to read) once SECONDS have passed
 k8s_wait() {
-  local seconds=$1 what=$2 i
+  local seconds=$1 what=$2 started elapsed next_note=15
   shift 2
-  for ((i = 0; i < seconds; i++)); do
+  started=$(date +%s)
+  while true; do
+    elapsed=$(( $(date +%s) - started ))
     if "$@" >/dev/null 2>&1; then
-      k8s_log "$what: after ${i}s"
+      k8s_log "$what: after ${elapsed}s"
       return 0
     fi
-    ((i % 15 == 14)) && k8s_log "waiting for $what (${i}s of ${seconds}s)"
+    ((elapsed < seconds)) || break
+    if ((elapsed >= next_note)); then
+      k8s_log "waiting for $what (${elapsed}s of ${seconds}s)"
+      next_note=$((elapsed + 15))
+    fi
     sleep 1
   done
-  junction_fail "$what: not within ${seconds}s (logs: $K8S_LOGS)"
+  junction_fail "$what: not within ${seconds}s (logs: $K8S_LOGS, moved to $K8S_RUN.logs by cluster-down)"
 }
