@@ -8,7 +8,7 @@ from junction_client import _requests
 from junction_client._gen.inference import grpc_service_pb2_grpc
 from junction_client._gen.junction.v1 import (conversation_pb2, conversation_pb2_grpc, pipeline_pb2_grpc,
                                               recommendation_pb2, recommendation_pb2_grpc)
-from junction_client.errors import JunctionError
+from junction_client.errors import JunctionError, expiry
 from junction_client.tensors import ArrayLike
 
 _UNSET = object()
@@ -40,12 +40,14 @@ class AsyncJunctionClient:
                               timeout=_UNSET) -> AsyncIterator[conversation_pb2.ConverseEvent]:
         """An async iterator of the turn's events; leaving it early cancels the call."""
         request = _requests.converse(text, session_id, max_tokens, temperature, top_k, seed)
-        call = self._conversation.ConverseStream(request, timeout=self._deadline(timeout))
+        timeout = self._deadline(timeout)
+        expires = expiry(timeout)
+        call = self._conversation.ConverseStream(request, timeout=timeout)
         try:
             async for event in call:
                 yield event
         except grpc.RpcError as e:
-            raise JunctionError.of(e) from None
+            raise JunctionError.of(e, expires) from None
         finally:
             call.cancel()
 
@@ -77,7 +79,9 @@ class AsyncJunctionClient:
         return self._timeout if timeout is _UNSET else timeout
 
     async def _call(self, method, request, timeout):
+        timeout = self._deadline(timeout)
+        expires = expiry(timeout)
         try:
-            return await method(request, timeout=self._deadline(timeout))
+            return await method(request, timeout=timeout)
         except grpc.RpcError as e:
-            raise JunctionError.of(e) from None
+            raise JunctionError.of(e, expires) from None

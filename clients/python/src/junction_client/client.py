@@ -8,7 +8,7 @@ from junction_client import _requests
 from junction_client._gen.inference import grpc_service_pb2_grpc
 from junction_client._gen.junction.v1 import (conversation_pb2, conversation_pb2_grpc, pipeline_pb2_grpc,
                                               recommendation_pb2, recommendation_pb2_grpc)
-from junction_client.errors import JunctionError
+from junction_client.errors import JunctionError, expiry
 from junction_client.tensors import ArrayLike
 
 _UNSET = object()
@@ -45,11 +45,13 @@ class JunctionClient:
         Leaving the loop early (``break``, or closing the generator) cancels the call.
         """
         request = _requests.converse(text, session_id, max_tokens, temperature, top_k, seed)
-        call = self._conversation.ConverseStream(request, timeout=self._deadline(timeout))
+        timeout = self._deadline(timeout)
+        expires = expiry(timeout)
+        call = self._conversation.ConverseStream(request, timeout=timeout)
         try:
             yield from call
         except grpc.RpcError as e:
-            raise JunctionError.of(e) from None
+            raise JunctionError.of(e, expires) from None
         finally:
             call.cancel()  # a no-op once the stream has ended
 
@@ -82,7 +84,9 @@ class JunctionClient:
         return self._timeout if timeout is _UNSET else timeout
 
     def _call(self, method, request, timeout):
+        timeout = self._deadline(timeout)
+        expires = expiry(timeout)
         try:
-            return method(request, timeout=self._deadline(timeout))
+            return method(request, timeout=timeout)
         except grpc.RpcError as e:
-            raise JunctionError.of(e) from None
+            raise JunctionError.of(e, expires) from None
